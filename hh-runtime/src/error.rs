@@ -1,0 +1,593 @@
+//! The one error type of this crate, and the pieces of a server's answer it keeps.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+
+/// Everything that can go wrong while building a client or making a call.
+///
+/// `Error` is cheap to clone (it shares its contents), `Send + Sync + 'static`, and keeps what
+/// the server sent: [`status`](Error::status), [`headers`](Error::headers) and the raw
+/// [`body`](Error::body), with the parsed JSON or RFC 9457 [`ProblemDetails`] when there was
+/// one. Predicates such as [`is_timeout`](Error::is_timeout) and
+/// [`is_retryable`](Error::is_retryable) answer the questions callers branch on; [`kind`](Error::kind)
+/// names the broad category.
+///
+/// No secret appears in its `Debug` or `Display`: bodies echoed by a server have the access
+/// token and client secret replaced by `[redacted]` before they are stored.
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<Inner>,
+}
+
+/// The broad category of an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client configuration is invalid (missing or malformed setting, insecure URL).
+    Config,
+    /// A value supplied by the caller cannot be sent as asked (a path segment of `..`,
+    /// a header value containing a line break, a body that fails to serialise).
+    InvalidInput,
+    /// The identity server refused or failed to issue an access token.
+    Token,
+    /// The request never produced an HTTP answer: connection refused or reset, a timeout, TLS.
+    Transport,
+    /// The API answered with a status outside 2xx.
+    Status,
+    /// The API answered 2xx, but the body was not what the declared return type expects.
+    Decode,
+}
+
+/// An RFC 6749 section 5.2 error code returned by the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OAuthErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`: wrong client id or secret, or an authentication method the server refuses.
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`: this client may not use the client-credentials grant.
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`: a requested scope is unknown or not allowed for this client.
+    InvalidScope,
+    /// Any other code the server chose, kept verbatim.
+    Other(String),
+}
+
+impl OAuthErrorCode {
+    pub(crate) fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The code as it appears on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// Whether asking again with the same configuration cannot succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidClient
+                | Self::UnauthorizedClient
+                | Self::InvalidScope
+                | Self::UnsupportedGrantType
+                | Self::InvalidGrant
+        )
+    }
+}
+
+impl fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An RFC 6749 section 5.2 error response from the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The `error` code.
+    pub code: OAuthErrorCode,
+    /// The optional human-readable `error_description`.
+    pub description: Option<String>,
+    /// The optional `error_uri`.
+    pub uri: Option<String>,
+}
+
+/// An RFC 9457 (formerly 7807) problem details body, as ASP.NET services send on errors.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ProblemDetails {
+    /// A URI reference identifying the problem type.
+    #[serde(rename = "type", default)]
+    pub type_: Option<String>,
+    /// A short summary of the problem type.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The HTTP status the server meant.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// An explanation specific to this occurrence.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// A URI reference identifying this occurrence.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Every other member, such as ASP.NET's validation `errors` map and `traceId`.
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What went wrong talking to the token endpoint.
+#[derive(Debug)]
+pub(crate) enum TokenFailure {
+    /// A well-formed RFC 6749 error.
+    OAuth(OAuthError),
+    /// The endpoint could not be reached or did not answer in time.
+    Transport(reqwest::Error),
+    /// The fetch as a whole exceeded the token timeout.
+    Timeout(Duration),
+    /// A redirect, which is never followed on the token call.
+    Redirect(Option<String>),
+    /// An answer that is not a usable token response.
+    Malformed(String),
+    /// The fetch ended without a result (it panicked or its runtime shut down).
+    Aborted,
+}
+
+pub(crate) struct HttpParts {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    /// The body as received (up to the size cap), with secrets already scrubbed.
+    pub(crate) body: Bytes,
+    /// Whether `body` was cut at the size cap.
+    pub(crate) truncated: bool,
+}
+
+pub(crate) enum Repr {
+    Config(String),
+    InvalidInput(String),
+    Token {
+        failure: TokenFailure,
+        http: Option<HttpParts>,
+        retry_after: Option<Duration>,
+    },
+    Transport {
+        source: reqwest::Error,
+        /// The per-request timeout that fired, when that was the cause.
+        timeout: Option<Duration>,
+    },
+    Status {
+        http: HttpParts,
+        json: Option<serde_json::Value>,
+        problem: Option<ProblemDetails>,
+        retry_after: Option<Duration>,
+    },
+    Decode {
+        http: HttpParts,
+        message: String,
+        path: Option<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+pub(crate) struct Inner {
+    pub(crate) repr: Repr,
+    /// `METHOD /path/template` of the call, when the error belongs to one.
+    pub(crate) call: Option<(Method, &'static str)>,
+}
+
+impl Error {
+    pub(crate) fn new(repr: Repr) -> Self {
+        Self {
+            inner: Arc::new(Inner { repr, call: None }),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(Repr::Config(message.into()))
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(Repr::InvalidInput(message.into()))
+    }
+
+    pub(crate) fn token(failure: TokenFailure) -> Self {
+        Self::new(Repr::Token {
+            failure,
+            http: None,
+            retry_after: None,
+        })
+    }
+
+    /// Ties the error to the call it came from, for messages and tracing.
+    pub(crate) fn with_call(self, method: &Method, template: &'static str) -> Self {
+        if self.inner.call.is_some() {
+            return self;
+        }
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.call = Some((method.clone(), template));
+                Self {
+                    inner: Arc::new(inner),
+                }
+            }
+            // Shared (a token failure handed to many callers): leave it as it is.
+            Err(inner) => Self { inner },
+        }
+    }
+
+    /// The broad category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match &self.inner.repr {
+            Repr::Config(_) => ErrorKind::Config,
+            Repr::InvalidInput(_) => ErrorKind::InvalidInput,
+            Repr::Token { .. } => ErrorKind::Token,
+            Repr::Transport { .. } => ErrorKind::Transport,
+            Repr::Status { .. } => ErrorKind::Status,
+            Repr::Decode { .. } => ErrorKind::Decode,
+        }
+    }
+
+    fn http(&self) -> Option<&HttpParts> {
+        match &self.inner.repr {
+            Repr::Status { http, .. } | Repr::Decode { http, .. } => Some(http),
+            Repr::Token { http, .. } => http.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status the server answered with, if it answered.
+    ///
+    /// For token errors this is the token endpoint's status.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.http().map(|h| h.status)
+    }
+
+    /// The response headers the server sent, if it answered.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.http().map(|h| &h.headers)
+    }
+
+    /// The raw response body the server sent, if it answered (cut at the size cap; see
+    /// [`is_body_truncated`](Error::is_body_truncated)).
+    pub fn body(&self) -> Option<&[u8]> {
+        self.http().map(|h| &h.body[..])
+    }
+
+    /// The response body as text, when it is valid UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        self.body().and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// Whether [`body`](Error::body) holds only the first part of a larger body.
+    pub fn is_body_truncated(&self) -> bool {
+        self.http().is_some_and(|h| h.truncated)
+    }
+
+    /// The error body parsed as JSON, when the API sent JSON with a non-2xx status.
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        match &self.inner.repr {
+            Repr::Status { json, .. } => json.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The error body as RFC 9457 problem details, when it was one.
+    pub fn problem(&self) -> Option<&ProblemDetails> {
+        match &self.inner.repr {
+            Repr::Status { problem, .. } => problem.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The RFC 6749 error the token endpoint returned, if that is what this is.
+    pub fn oauth_error(&self) -> Option<&OAuthError> {
+        match &self.inner.repr {
+            Repr::Token {
+                failure: TokenFailure::OAuth(e),
+                ..
+            } => Some(e),
+            _ => None,
+        }
+    }
+
+    /// For a body that did not match the expected type: the JSON path where it failed
+    /// (for example `nodes[0].questions[2].controlType`).
+    pub fn decode_path(&self) -> Option<&str> {
+        match &self.inner.repr {
+            Repr::Decode { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked us to wait (`Retry-After`, in seconds or as an HTTP date).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match &self.inner.repr {
+            Repr::Status { retry_after, .. } | Repr::Token { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The method and path template of the call this error belongs to.
+    pub fn call(&self) -> Option<(&Method, &'static str)> {
+        self.inner.call.as_ref().map(|(m, t)| (m, *t))
+    }
+
+    /// The client configuration is invalid.
+    pub fn is_config(&self) -> bool {
+        self.kind() == ErrorKind::Config
+    }
+
+    /// A caller-supplied value could not be sent.
+    pub fn is_invalid_input(&self) -> bool {
+        self.kind() == ErrorKind::InvalidInput
+    }
+
+    /// No access token could be obtained.
+    pub fn is_token(&self) -> bool {
+        self.kind() == ErrorKind::Token
+    }
+
+    /// The API answered with a non-2xx status.
+    pub fn is_status(&self) -> bool {
+        self.kind() == ErrorKind::Status
+    }
+
+    /// The API answered 2xx with a body that did not decode.
+    pub fn is_decode(&self) -> bool {
+        self.kind() == ErrorKind::Decode
+    }
+
+    /// A timeout fired: connecting, waiting for the API, or fetching a token.
+    pub fn is_timeout(&self) -> bool {
+        match &self.inner.repr {
+            Repr::Transport { source, timeout } => timeout.is_some() || source.is_timeout(),
+            Repr::Token {
+                failure: TokenFailure::Timeout(_),
+                ..
+            } => true,
+            Repr::Token {
+                failure: TokenFailure::Transport(e),
+                ..
+            } => e.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// The connection could not be established (nothing reached the server).
+    pub fn is_connect(&self) -> bool {
+        match &self.inner.repr {
+            Repr::Transport { source, .. } => source.is_connect(),
+            Repr::Token {
+                failure: TokenFailure::Transport(e),
+                ..
+            } => e.is_connect(),
+            _ => false,
+        }
+    }
+
+    /// The API answered 401 Unauthorized (after the one replay with a fresh token).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(&self.inner.repr, Repr::Status { http, .. } if http.status == StatusCode::UNAUTHORIZED)
+    }
+
+    /// The API answered 404 Not Found.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND) && self.is_status()
+    }
+
+    /// Whether the same call might succeed later without any change: transport failures,
+    /// timeouts, 408, 429 and 5xx answers, and token failures that are not permanent
+    /// (such as the identity server being down). Configuration errors, bad input, `4xx`
+    /// answers and permanent OAuth errors such as `invalid_client` are not retryable.
+    pub fn is_retryable(&self) -> bool {
+        match &self.inner.repr {
+            Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
+            Repr::Transport { .. } => true,
+            Repr::Status { http, .. } => retryable_status(http.status),
+            Repr::Token { failure, http, .. } => match failure {
+                TokenFailure::OAuth(e) => {
+                    !e.code.is_permanent()
+                        && http.as_ref().is_none_or(|h| retryable_status(h.status))
+                }
+                TokenFailure::Transport(_) | TokenFailure::Timeout(_) | TokenFailure::Aborted => {
+                    true
+                }
+                TokenFailure::Redirect(_) => false,
+                TokenFailure::Malformed(_) => http.as_ref().is_some_and(|h| {
+                    retryable_status(h.status) || h.status.is_server_error()
+                }),
+            },
+        }
+    }
+}
+
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((method, template)) = &self.inner.call {
+            write!(f, "{method} {template}: ")?;
+        }
+        match &self.inner.repr {
+            Repr::Config(m) => write!(f, "invalid client configuration: {m}"),
+            Repr::InvalidInput(m) => write!(f, "invalid request input: {m}"),
+            Repr::Token { failure, http, .. } => {
+                f.write_str("could not obtain an access token: ")?;
+                match failure {
+                    TokenFailure::OAuth(e) => {
+                        write!(f, "the identity server answered `{}`", e.code)?;
+                        if let Some(h) = http {
+                            write!(f, " (HTTP {})", h.status)?;
+                        }
+                        if let Some(d) = &e.description {
+                            write!(f, ": {d}")?;
+                        }
+                        Ok(())
+                    }
+                    TokenFailure::Transport(e) => {
+                        write!(f, "the token endpoint could not be reached: {}", Chain(e))
+                    }
+                    TokenFailure::Timeout(d) => {
+                        write!(f, "the token request did not complete within {d:?}")
+                    }
+                    TokenFailure::Redirect(to) => {
+                        write!(
+                            f,
+                            "the token endpoint answered HTTP {} with a redirect",
+                            http.as_ref().map_or(StatusCode::FOUND, |h| h.status)
+                        )?;
+                        if let Some(to) = to {
+                            write!(f, " to {to}")?;
+                        }
+                        f.write_str("; redirects are never followed with client credentials, so configure the final token URL")
+                    }
+                    TokenFailure::Malformed(m) => {
+                        write!(f, "the token endpoint sent an unusable response")?;
+                        if let Some(h) = http {
+                            write!(f, " (HTTP {})", h.status)?;
+                        }
+                        write!(f, ": {m}")
+                    }
+                    TokenFailure::Aborted => f.write_str("the token request ended without a result"),
+                }
+            }
+            Repr::Transport { source, timeout } => match timeout {
+                Some(d) => write!(f, "no response within {d:?}"),
+                None => write!(f, "request failed: {}", Chain(source)),
+            },
+            Repr::Status { http, problem, .. } => {
+                write!(f, "the server answered HTTP {}", http.status)?;
+                if let Some(p) = problem {
+                    if let Some(t) = &p.title {
+                        write!(f, ": {t}")?;
+                    }
+                    if let Some(d) = &p.detail {
+                        write!(f, " ({d})")?;
+                    }
+                }
+                Ok(())
+            }
+            Repr::Decode { message, path, .. } => {
+                f.write_str("the response body did not match the expected type")?;
+                if let Some(p) = path.as_deref().filter(|p| *p != ".") {
+                    write!(f, " at `{p}`")?;
+                }
+                write!(f, ": {message}")
+            }
+        }
+    }
+}
+
+/// Writes an error and its sources, "a: b: c", so reqwest's terse top level is not all we say.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind());
+        if let Some((method, template)) = &self.inner.call {
+            d.field("call", &format_args!("{method} {template}"));
+        }
+        if let Some(h) = self.http() {
+            d.field("status", &h.status);
+            // Header values are printed by `HeaderMap`'s Debug, which hides sensitive ones.
+            d.field("headers", &h.headers);
+            d.field("body", &String::from_utf8_lossy(&h.body));
+            if h.truncated {
+                d.field("body_truncated", &true);
+            }
+        }
+        d.field("message", &format_args!("{self}"));
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.repr {
+            Repr::Transport { source, .. } => Some(source),
+            Repr::Token {
+                failure: TokenFailure::Transport(e),
+                ..
+            } => Some(e),
+            Repr::Decode {
+                source: Some(s), ..
+            } => Some(&**s),
+            _ => None,
+        }
+    }
+}
+
+/// `Result<T, hh_runtime::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static_and_small() {
+        fn assert_bounds<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn permanent_oauth_codes() {
+        for code in [
+            "invalid_client",
+            "unauthorized_client",
+            "invalid_scope",
+            "unsupported_grant_type",
+        ] {
+            let parsed = OAuthErrorCode::parse(code);
+            assert!(parsed.is_permanent(), "{code}");
+            assert_eq!(parsed.as_str(), code);
+        }
+        assert!(!OAuthErrorCode::parse("temporarily_unavailable").is_permanent());
+        assert_eq!(
+            OAuthErrorCode::parse("slow_down"),
+            OAuthErrorCode::Other("slow_down".into())
+        );
+    }
+}

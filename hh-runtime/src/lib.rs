@@ -1,0 +1,90 @@
+//! The runtime behind hh's generated HealthHero clients.
+//!
+//! A [`Client`] holds what every call needs: the API base URL, the OAuth 2.0 client
+//! credentials, a connection pool and a token cache. Generated clients (from the
+//! `#[healthhero_api]` macro) call into it; you build it once and share it.
+//!
+//! ```no_run
+//! # async fn run() -> hh_runtime::Result<()> {
+//! let client = hh_runtime::Client::builder()
+//!     .identity_url("https://identity.example")   // tokens from {identity_url}/connect/token
+//!     .api_url("https://traversal.example")
+//!     .client_id("my-client")
+//!     .client_secret("s3cret")
+//!     .default_header("x-api-version", "v3")
+//!     .build()?;
+//!
+//! // Or from HH_IDENTITY_URL, HH_API_URL, HH_CLIENT_ID, HH_CLIENT_SECRET
+//! // (and optionally HH_TOKEN_URL, HH_SCOPE):
+//! let from_env = hh_runtime::Client::from_env()?;
+//! assert_eq!(from_env.client_id(), std::env::var("HH_CLIENT_ID").unwrap());
+//!
+//! // A token for a call of your own; generated clients fetch and attach it themselves.
+//! let token = client.access_token().await?;
+//! # let _ = token;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Tokens
+//!
+//! Tokens come from the client-credentials grant (`client_secret_post` by default, as
+//! HealthHero documents; [`ClientAuth::Basic`] for `client_secret_basic`). The runtime:
+//!
+//! - caches the token against a monotonic clock, from when the request was sent;
+//! - refreshes it in the background from `min(5 min, 50% of lifetime)` before expiry while
+//!   callers keep using it, and never uses a token with less than `min(30 s, 25% of lifetime)`
+//!   left; without `expires_in` it reads the JWT `exp` claim (unverified), else assumes 5 min;
+//! - makes one token request however many calls need a token at once; a cache hit is one
+//!   atomic load and never waits for a refresh;
+//! - hides a failed background refresh while the current token is valid and tries again with
+//!   jittered backoff (1 s to 30 s); once no valid token is left, callers get the latest
+//!   failure at once instead of each starting a request; never more than one token request
+//!   per second; permanent errors (`invalid_client`, `unauthorized_client`, `invalid_scope`,
+//!   `unsupported_grant_type`) wait the full 30 s before the next attempt;
+//! - runs each fetch on its own task under its own timeout (10 s), so no caller's
+//!   cancellation can stall or cancel it, and never follows a redirect from the token endpoint;
+//! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
+//!   new token however many calls saw the 401, and replays each call once. A 403 is final.
+//!
+//! # Calls
+//!
+//! Retries follow [`RetryPolicy`]: by default only idempotent methods, on connect errors,
+//! timeouts, 408, 429, 502, 503 and 504, with jittered backoff, `Retry-After` honoured, at most
+//! 3 attempts within 30 s. A non-2xx answer becomes an [`Error`] that keeps the status, the
+//! headers and the body (and its JSON or [`ProblemDetails`] form).
+//!
+//! # Security
+//!
+//! Base URLs must be `https`, except for loopback hosts. The client secret and tokens are
+//! `secrecy` secrets; `Debug` of the client, the builder and every error prints `[redacted]`
+//! in their place, `Authorization` header values are marked sensitive, and error bodies that
+//! echo a token or the secret are scrubbed. Tracing spans (`hh.call`, `hh.token_fetch`) carry
+//! the method, the path template, the status, the attempt and the latency, never a secret.
+
+mod body;
+mod client;
+mod error;
+mod request;
+mod retry;
+mod token;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOKEN_TIMEOUT,
+    MAX_ERROR_BODY_BYTES,
+};
+pub use error::{Error, ErrorKind, OAuthError, OAuthErrorCode, ProblemDetails, Result};
+pub use http::{HeaderMap, Method, StatusCode};
+pub use request::Response;
+pub use retry::RetryPolicy;
+pub use token::ClientAuth;
+
+/// The items generated code refers to. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::request::{Answer, Decode, Json, Raw, Request, Text, Unit, WithResponse};
+    pub use bytes::Bytes;
+    pub use http::Method;
+    pub use serde::{Serialize, de::DeserializeOwned};
+}
