@@ -63,7 +63,9 @@ impl Client {
     ///
     /// Every missing variable is named in the one error returned.
     pub fn from_env() -> Result<Self> {
-        Self::builder().env_with(|name| std::env::var(name).ok())?.build()
+        Self::builder()
+            .env_with(|name| std::env::var(name).ok())?
+            .build()
     }
 
     /// The client id this client authenticates as (HealthHero's paths also carry it).
@@ -538,7 +540,8 @@ fn base_without_slash(url: &Url) -> String {
 /// A base URL must be absolute, carry no credentials, query or fragment, and use https unless
 /// it points at this machine.
 fn check_url(what: &str, value: &str) -> std::result::Result<Url, String> {
-    let url = Url::parse(value.trim()).map_err(|e| format!("{what} `{value}` is not a URL: {e}"))?;
+    let url =
+        Url::parse(value.trim()).map_err(|e| format!("{what} `{value}` is not a URL: {e}"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
             "{what} must not carry credentials; use client_id and client_secret"

@@ -419,9 +419,9 @@ impl Error {
                     true
                 }
                 TokenFailure::Redirect(_) => false,
-                TokenFailure::Malformed(_) => http.as_ref().is_some_and(|h| {
-                    retryable_status(h.status) || h.status.is_server_error()
-                }),
+                TokenFailure::Malformed(_) => http
+                    .as_ref()
+                    .is_some_and(|h| retryable_status(h.status) || h.status.is_server_error()),
             },
         }
     }
@@ -476,7 +476,9 @@ impl fmt::Display for Error {
                         }
                         write!(f, ": {m}")
                     }
-                    TokenFailure::Aborted => f.write_str("the token request ended without a result"),
+                    TokenFailure::Aborted => {
+                        f.write_str("the token request ended without a result")
+                    }
                 }
             }
             Repr::Transport { source, timeout } => match timeout {

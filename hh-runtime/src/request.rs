@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Display, Write as _};
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::Serialize;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -17,6 +18,7 @@ use crate::body::{read_capped, scrub};
 use crate::client::{Client, MAX_ERROR_BODY_BYTES};
 use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
 use crate::retry::retry_after;
+use crate::token::{AccessToken, TokenSource};
 
 /// Everything outside RFC 3986 `unreserved` (`ALPHA / DIGIT / "-" / "." / "_" / "~"`) is
 /// percent-encoded inside a path segment, so a value can never add a segment, a query or a
@@ -69,7 +71,9 @@ pub struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
-    secrets: Vec<Bytes>,
+    /// What a decode error must scrub from the body it keeps; only used on that path.
+    token: Arc<AccessToken>,
+    tokens: TokenSource,
 }
 
 impl Answer {
@@ -79,12 +83,11 @@ impl Answer {
         path: Option<String>,
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Error {
-        let secrets: Vec<&[u8]> = self.secrets.iter().map(|s| &s[..]).collect();
         Error::new(Repr::Decode {
             http: HttpParts {
                 status: self.status,
                 headers: self.headers,
-                body: scrub(self.body, &secrets),
+                body: scrub_secrets(self.body, &self.token, &self.tokens),
                 truncated: false,
             },
             message,
@@ -188,7 +191,10 @@ impl<D: Decode> Decode for WithResponse<D> {
 
 enum Body {
     None,
-    Bytes { bytes: Bytes, content_type: HeaderValue },
+    Bytes {
+        bytes: Bytes,
+        content_type: HeaderValue,
+    },
 }
 
 /// One API call being put together. Each step records its first error instead of returning
@@ -215,14 +221,43 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
-/// One `key=value` (or `key=a&key=b` for sequences) serialised through serde.
-struct QueryPair<'a, T: ?Sized>(&'a str, &'a T);
-
-impl<T: Serialize + ?Sized> Serialize for QueryPair<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(self.0, self.1)?;
-        map.end()
+/// Appends `key=value` pairs for one serialised query value: nothing for `null`, one pair per
+/// element for an array (tuples and fixed-size arrays serialise as arrays too), one pair for a
+/// string, number or boolean. Going through `serde_json::Value` gives enums their serde names
+/// and costs nothing that matters next to a network round trip.
+fn push_query(query: &mut String, key: &str, value: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    let mut push = |text: &str| {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.extend(url::form_urlencoded::byte_serialize(key.as_bytes()));
+        query.push('=');
+        query.extend(url::form_urlencoded::byte_serialize(text.as_bytes()));
+    };
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            for item in items.iter().filter(|i| !i.is_null()) {
+                let text =
+                    scalar(item).ok_or("a sequence element is not a string, number or boolean")?;
+                push(&text);
+            }
+            Ok(())
+        }
+        Value::Object(_) => {
+            Err("a map or struct cannot be one query value; use `#[query(flatten)]`".into())
+        }
+        v => {
+            push(&scalar(v).unwrap_or_default());
+            Ok(())
+        }
     }
 }
 
@@ -262,7 +297,11 @@ impl<'c> Request<'c> {
     pub fn segment<T: Display + ?Sized>(mut self, name: &str, value: &T) -> Self {
         let text = value.to_string();
         if text.is_empty() || text == "." || text == ".." {
-            let shown = if text.is_empty() { "an empty string" } else { &text };
+            let shown = if text.is_empty() {
+                "an empty string"
+            } else {
+                &text
+            };
             self.fail(Error::invalid_input(format!(
                 "path parameter `{name}` is {shown}, which cannot be sent as a path segment"
             )));
@@ -283,7 +322,10 @@ impl<'c> Request<'c> {
     /// Appends `key=value` to the query. `None` adds nothing, a sequence repeats the key, and
     /// scalars are written the way serde writes them (enums by their serde names).
     pub fn query<T: Serialize + ?Sized>(mut self, key: &str, value: &T) -> Self {
-        if let Err(e) = serde_html_form::push_to_string(&mut self.query, QueryPair(key, value)) {
+        let result = serde_json::to_value(value)
+            .map_err(|e| e.to_string())
+            .and_then(|v| push_query(&mut self.query, key, &v));
+        if let Err(e) = result {
             self.fail(Error::invalid_input(format!(
                 "query parameter `{key}` cannot be written to a URL: {e}"
             )));
@@ -293,7 +335,15 @@ impl<'c> Request<'c> {
 
     /// Appends every field of a `Serialize` struct or map to the query, as `query` does for one.
     pub fn query_flatten<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        if let Err(e) = serde_html_form::push_to_string(&mut self.query, value) {
+        let result = match serde_json::to_value(value) {
+            Ok(serde_json::Value::Object(fields)) => fields.iter().try_for_each(|(k, v)| {
+                push_query(&mut self.query, k, v).map_err(|e| format!("field `{k}`: {e}"))
+            }),
+            Ok(serde_json::Value::Null) => Ok(()),
+            Ok(_) => Err("the value is not a struct or map".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = result {
             self.fail(Error::invalid_input(format!(
                 "query parameters cannot be written to a URL: {e}"
             )));
@@ -473,11 +523,6 @@ impl<'c> Request<'c> {
                 continue;
             }
 
-            let secrets = [
-                token.secret_bytes(),
-                secrecy::ExposeSecret::expose_secret(&inner.tokens.config().client_secret)
-                    .as_bytes(),
-            ];
             if status.is_success() {
                 if truncated {
                     return Err(Error::new(Repr::Decode {
@@ -499,7 +544,8 @@ impl<'c> Request<'c> {
                     status,
                     headers,
                     body,
-                    secrets: secrets.iter().map(|s| Bytes::copy_from_slice(s)).collect(),
+                    token,
+                    tokens: inner.tokens.clone(),
                 };
                 return D::decode(answer);
             }
@@ -508,7 +554,11 @@ impl<'c> Request<'c> {
             if policy.statuses.contains(&status) && policy.may_resend(&self.method) {
                 if let Some(wait) = next_retry(policy, retries, started, wait_at_least) {
                     retries += 1;
-                    tracing::debug!(status = status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tracing::debug!(
+                        status = status.as_u16(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
                     tokio::time::sleep(wait).await;
                     continue;
                 }
@@ -516,12 +566,19 @@ impl<'c> Request<'c> {
             return Err(status_error(
                 status,
                 headers,
-                scrub(body, &secrets),
+                scrub_secrets(body, &token, &inner.tokens),
                 truncated,
                 wait_at_least,
             ));
         }
     }
+}
+
+/// The body without the token it was sent with or the client secret, in case the server
+/// echoed them.
+fn scrub_secrets(body: Bytes, token: &AccessToken, tokens: &TokenSource) -> Bytes {
+    let [encoded_secret, raw_secret] = tokens.config().secret_forms();
+    scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
 }
 
 /// The wait before the next retry, or `None` when attempts or time are used up. A
@@ -557,8 +614,14 @@ fn status_error(
     let problem = json
         .as_ref()
         .and_then(|v| v.as_object())
-        .filter(|o| ["type", "title", "status", "detail"].iter().any(|k| o.contains_key(*k)))
-        .and_then(|o| serde_json::from_value::<ProblemDetails>(serde_json::Value::Object(o.clone())).ok());
+        .filter(|o| {
+            ["type", "title", "status", "detail"]
+                .iter()
+                .any(|k| o.contains_key(*k))
+        })
+        .and_then(|o| {
+            serde_json::from_value::<ProblemDetails>(serde_json::Value::Object(o.clone())).ok()
+        });
     Error::new(Repr::Status {
         http: HttpParts {
             status,

@@ -121,7 +121,11 @@ pub(crate) fn is_idempotent(method: &Method) -> bool {
 /// Parses `Retry-After` as delta-seconds or as an HTTP date (RFC 9110 section 10.2.3).
 /// A date in the past means "now".
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         // A day is far past any retry budget; cap it so the arithmetic stays finite.
         return Some(Duration::from_secs(secs.min(86_400)));

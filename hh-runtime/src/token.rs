@@ -67,6 +67,16 @@ pub(crate) struct TokenConfig {
     pub(crate) min_remaining: Duration,
 }
 
+impl TokenConfig {
+    /// The forms in which a server may echo the secret back: as sent in a form body, and raw.
+    /// Bodies we keep are scrubbed of both.
+    pub(crate) fn secret_forms(&self) -> [Vec<u8>; 2] {
+        let raw = self.client_secret.expose_secret();
+        let encoded = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+        [encoded.into_bytes(), raw.as_bytes().to_vec()]
+    }
+}
+
 /// A cached access token with its schedule, on the monotonic clock.
 pub(crate) struct AccessToken {
     token: SecretString,
@@ -238,6 +248,8 @@ impl TokenSource {
         };
         let span = tracing::debug_span!(
             target: "hh_runtime::token",
+            // A root span: the fetch belongs to no caller, whichever one started it.
+            parent: None,
             "hh.token_fetch",
             token_url = %self.shared.cfg.token_url,
             client_id = %self.shared.cfg.client_id,
@@ -249,17 +261,18 @@ impl TokenSource {
                 tokio::time::sleep_until(send_at).await;
                 let sent_at = Instant::now();
                 let timeout = guard.shared.cfg.timeout;
-                let outcome = match tokio::time::timeout(timeout, fetch(&guard.shared, sent_at))
-                    .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(Error::token(TokenFailure::Timeout(timeout))),
-                };
-                tracing::Span::current()
-                    .record("latency_ms", sent_at.elapsed().as_millis() as u64);
+                let outcome =
+                    match tokio::time::timeout(timeout, fetch(&guard.shared, sent_at)).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(Error::token(TokenFailure::Timeout(timeout))),
+                    };
+                tracing::Span::current().record("latency_ms", sent_at.elapsed().as_millis() as u64);
                 match &outcome {
                     Ok(token) => tracing::debug!(
-                        lifetime_s = token.expires_at.saturating_duration_since(sent_at).as_secs(),
+                        lifetime_s = token
+                            .expires_at
+                            .saturating_duration_since(sent_at)
+                            .as_secs(),
                         "access token issued"
                     ),
                     Err(e) => tracing::warn!(error = %e, "token request failed"),
@@ -385,7 +398,8 @@ async fn fetch(shared: &Shared, sent_at: Instant) -> Outcome {
     let (body, truncated) = read_capped(response, MAX_TOKEN_RESPONSE)
         .await
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
-    let body = scrub(body, &[secret.as_bytes()]);
+    let [encoded, raw] = cfg.secret_forms();
+    let body = scrub(body, &[&encoded, &raw]);
     if truncated {
         return Err(token_error(
             TokenFailure::Malformed(format!(
@@ -480,7 +494,10 @@ pub(crate) fn thresholds(
     refresh_ahead: Duration,
     min_remaining: Duration,
 ) -> (Duration, Duration) {
-    (refresh_ahead.min(lifetime / 2), min_remaining.min(lifetime / 4))
+    (
+        refresh_ahead.min(lifetime / 2),
+        min_remaining.min(lifetime / 4),
+    )
 }
 
 /// Turns a token endpoint answer into a token or a typed failure. Pure, so that every odd
@@ -501,7 +518,11 @@ pub(crate) fn parse_token_response(
         Err(_) if text.trim_start().starts_with('<') => {
             return Err(malformed("the body is HTML, not a JSON token response"));
         }
-        Err(e) => return Err(TokenFailure::Malformed(format!("the body is not JSON ({e})"))),
+        Err(e) => {
+            return Err(TokenFailure::Malformed(format!(
+                "the body is not JSON ({e})"
+            )));
+        }
     };
     let Some(object) = json.as_object() else {
         return Err(malformed("the body is JSON but not an object"));
@@ -624,8 +645,20 @@ mod tests {
 
     #[test]
     fn token_type_is_case_insensitive() {
-        assert!(parse(200, r#"{"access_token":"a","token_type":"bearer","expires_in":60}"#).is_ok());
-        assert!(parse(200, r#"{"access_token":"a","token_type":"BEARER","expires_in":60}"#).is_ok());
+        assert!(
+            parse(
+                200,
+                r#"{"access_token":"a","token_type":"bearer","expires_in":60}"#
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                200,
+                r#"{"access_token":"a","token_type":"BEARER","expires_in":60}"#
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -639,7 +672,10 @@ mod tests {
         assert_eq!(parse_expires_in(None).unwrap(), None);
         assert_eq!(e(json!(0)).unwrap(), None);
         assert_eq!(e(json!(-5)).unwrap(), None);
-        assert_eq!(e(json!(9_223_372_036_854_775_808u64)).unwrap(), Some(MAX_LIFETIME));
+        assert_eq!(
+            e(json!(9_223_372_036_854_775_808u64)).unwrap(),
+            Some(MAX_LIFETIME)
+        );
         assert_eq!(e(json!(u64::MAX)).unwrap(), Some(MAX_LIFETIME));
         assert_eq!(e(json!(1e300)).unwrap(), Some(MAX_LIFETIME));
         assert!(e(json!("soon")).is_err());
@@ -656,9 +692,16 @@ mod tests {
 
     #[test]
     fn missing_expires_in_uses_jwt_exp_then_default() {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let token = jwt(json!({"exp": now + 1200, "client_id": "c"}));
-        let t = parse(200, &format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#)).unwrap();
+        let t = parse(
+            200,
+            &format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#),
+        )
+        .unwrap();
         assert!(
             t.lifetime > Duration::from_secs(1190) && t.lifetime <= Duration::from_secs(1200),
             "{:?}",
@@ -669,8 +712,14 @@ mod tests {
         let expired = jwt(json!({"exp": now - 10}));
         assert_eq!(jwt_lifetime(&expired, SystemTime::now()), None);
         assert_eq!(jwt_lifetime("not.a-jwt!.x", SystemTime::now()), None);
-        assert_eq!(jwt_lifetime(&jwt(json!({"exp": "x"})), SystemTime::now()), None);
-        assert_eq!(jwt_lifetime(&jwt(json!({"exp": 1e300})), SystemTime::now()), None);
+        assert_eq!(
+            jwt_lifetime(&jwt(json!({"exp": "x"})), SystemTime::now()),
+            None
+        );
+        assert_eq!(
+            jwt_lifetime(&jwt(json!({"exp": 1e300})), SystemTime::now()),
+            None
+        );
     }
 
     #[test]
@@ -698,11 +747,25 @@ mod tests {
         assert!(malformed(parse(200, "{not json")).contains("not JSON"));
         assert!(malformed(parse(200, "[1,2]")).contains("not an object"));
         assert!(malformed(parse(200, r#"{"token_type":"Bearer"}"#)).contains("no `access_token`"));
-        assert!(malformed(parse(200, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty"));
-        assert!(malformed(parse(200, r#"{"access_token":7,"token_type":"Bearer"}"#)).contains("not a string"));
+        assert!(
+            malformed(parse(200, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty")
+        );
+        assert!(
+            malformed(parse(200, r#"{"access_token":7,"token_type":"Bearer"}"#))
+                .contains("not a string")
+        );
         assert!(malformed(parse(200, r#"{"access_token":"a"}"#)).contains("no `token_type`"));
-        assert!(malformed(parse(200, r#"{"access_token":"a","token_type":"mac"}"#)).contains("not `Bearer`"));
-        assert!(malformed(parse(200, r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#)).contains("header"));
+        assert!(
+            malformed(parse(200, r#"{"access_token":"a","token_type":"mac"}"#))
+                .contains("not `Bearer`")
+        );
+        assert!(
+            malformed(parse(
+                200,
+                r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#
+            ))
+            .contains("header")
+        );
         assert!(malformed(parse(500, r#"{"message":"oops"}"#)).contains("HTTP 500"));
         assert!(malformed(parse(200, r#"{"error":5}"#)).contains("`error`"));
         let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}");

@@ -21,7 +21,8 @@ const SECS: fn(u64) -> Duration = Duration::from_secs;
 #[tokio::test(start_paused = true)]
 async fn cold_herd_of_10000_callers_makes_one_token_request() {
     let server = Server::start().await;
-    server.on_token(|n, _| Reply::token(&format!("tok-{n}"), 3600).after(Duration::from_millis(300)));
+    server
+        .on_token(|n, _| Reply::token(&format!("tok-{n}"), 3600).after(Duration::from_millis(300)));
     let client = server.client();
     let started = Instant::now();
     let mut tasks = JoinSet::new();
@@ -34,7 +35,11 @@ async fn cold_herd_of_10000_callers_makes_one_token_request() {
     }
     assert_eq!(server.token_requests(), 1);
     // Every caller was served by the one round trip.
-    assert!(started.elapsed() < Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -116,10 +121,16 @@ async fn refresh_failure_while_the_token_is_valid_is_invisible() {
     }
     let attempts = server.token_requests() - before;
     // Background attempts back off (1 s doubling to 30 s, jittered): a handful, not 240.
-    assert!((3..=16).contains(&attempts), "{attempts} background attempts");
+    assert!(
+        (3..=16).contains(&attempts),
+        "{attempts} background attempts"
+    );
     let log = server.token_log();
     for pair in log.windows(2) {
-        assert!(pair[1].at - pair[0].at >= SECS(1), "two token requests within a second");
+        assert!(
+            pair[1].at - pair[0].at >= SECS(1),
+            "two token requests within a second"
+        );
     }
 
     // Identity comes back: the next attempt (within the 30 s backoff cap) succeeds.
@@ -129,7 +140,11 @@ async fn refresh_failure_while_the_token_is_valid_is_invisible() {
         sleep(SECS(1)).await;
     }
     assert!(token_of(&client).await.unwrap().starts_with("tok-"));
-    assert_ne!(token_of(&client).await.unwrap(), "tok-1", "a new token replaced the old one");
+    assert_ne!(
+        token_of(&client).await.unwrap(),
+        "tok-1",
+        "a new token replaced the old one"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -190,8 +205,14 @@ async fn permanent_errors_are_not_retried_in_a_loop() {
         let err = get_json(&client, "/api/v1/things").await.unwrap_err();
         let oauth = err.oauth_error().unwrap();
         assert_eq!(oauth.code, OAuthErrorCode::InvalidClient);
-        assert_eq!(oauth.description.as_deref(), Some("Unknown client or secret"));
-        assert_eq!(oauth.uri.as_deref(), Some("https://id.example/errors#client"));
+        assert_eq!(
+            oauth.description.as_deref(),
+            Some("Unknown client or secret")
+        );
+        assert_eq!(
+            oauth.uri.as_deref(),
+            Some("https://id.example/errors#client")
+        );
         assert!(!err.is_retryable());
         assert!(err.to_string().contains("invalid_client"), "{err}");
         sleep(SECS(1)).await;
@@ -209,7 +230,10 @@ async fn invalid_client_with_401_and_www_authenticate_is_parsed() {
             .header("www-authenticate", "Basic realm=\"identity\"")
     });
     let err = token_of(&server.client()).await.unwrap_err();
-    assert_eq!(err.oauth_error().unwrap().code, OAuthErrorCode::InvalidClient);
+    assert_eq!(
+        err.oauth_error().unwrap().code,
+        OAuthErrorCode::InvalidClient
+    );
     assert_eq!(err.status().unwrap().as_u16(), 401);
     assert!(err.headers().unwrap().contains_key("www-authenticate"));
 }
@@ -240,7 +264,10 @@ async fn a_401_forever_is_exactly_two_attempts() {
     assert!(err.is_unauthorized(), "{err}");
     assert_eq!(server.api_requests(), 2);
     assert_eq!(server.token_requests(), 2);
-    assert_eq!(err.problem().unwrap().title.as_deref(), Some("Unauthorized"));
+    assert_eq!(
+        err.problem().unwrap().title.as_deref(),
+        Some("Unauthorized")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -257,7 +284,11 @@ async fn many_calls_rejected_together_cause_one_new_token() {
     while let Some(result) = tasks.join_next().await {
         result.unwrap().unwrap();
     }
-    assert_eq!(server.token_requests(), 2, "tok-2 was never invalidated by a late 401 for tok-1");
+    assert_eq!(
+        server.token_requests(),
+        2,
+        "tok-2 was never invalidated by a late 401 for tok-1"
+    );
     assert_eq!(server.api_requests(), 600);
 }
 
@@ -265,7 +296,9 @@ async fn many_calls_rejected_together_cause_one_new_token() {
 async fn a_403_is_neither_refreshed_nor_replayed() {
     let server = Server::start().await;
     server.on_api(|_, _| Reply::new(403, "forbidden"));
-    let err = get_json(&server.client(), "/api/v1/things").await.unwrap_err();
+    let err = get_json(&server.client(), "/api/v1/things")
+        .await
+        .unwrap_err();
     assert_eq!(err.status().unwrap().as_u16(), 403);
     assert_eq!(server.api_requests(), 1);
     assert_eq!(server.token_requests(), 1);
@@ -276,7 +309,12 @@ async fn replay_on_401_can_be_switched_off() {
     let server = Server::start().await;
     server.on_api(|_, _| Reply::new(401, ""));
     let client = server.builder().replay_on_401(false).build().unwrap();
-    assert!(get_json(&client, "/api/v1/x").await.unwrap_err().is_unauthorized());
+    assert!(
+        get_json(&client, "/api/v1/x")
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
     assert_eq!(server.api_requests(), 1);
     assert_eq!(server.token_requests(), 1);
 }
@@ -327,14 +365,13 @@ async fn dropping_every_waiter_still_fills_the_cache() {
 async fn a_hung_token_endpoint_times_out_and_the_next_call_starts_afresh() {
     let server = Server::start().await;
     server.on_token(|_, _| Reply::token("never", 3600).after(SECS(3600)));
-    let client = server
-        .builder()
-        .token_timeout(SECS(10))
-        .build()
-        .unwrap();
+    let client = server.builder().token_timeout(SECS(10)).build().unwrap();
     let started = Instant::now();
     let err = token_of(&client).await.unwrap_err();
-    assert!(err.is_timeout() && err.is_token() && err.is_retryable(), "{err}");
+    assert!(
+        err.is_timeout() && err.is_token() && err.is_retryable(),
+        "{err}"
+    );
     assert!(started.elapsed() >= SECS(10) && started.elapsed() < SECS(11));
 
     server.issue_tokens(3600);
@@ -425,7 +462,11 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
     assert!(err.is_token() && !err.is_retryable());
     assert!(err.to_string().contains("redirect"), "{err}");
     assert_eq!(err.status().unwrap().as_u16(), 307);
-    assert_eq!(server.api_requests(), 0, "the redirect target was never asked");
+    assert_eq!(
+        server.api_requests(),
+        0,
+        "the redirect target was never asked"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -435,15 +476,53 @@ async fn malformed_token_responses_give_typed_errors_and_cache_nothing() {
         "a".repeat(1024 * 1024)
     );
     let cases: Vec<(&str, Reply, &str)> = vec![
-        ("HTML 502", Reply::new(502, "<html><body>Bad Gateway</body></html>").header("content-type", "text/html"), "HTML"),
+        (
+            "HTML 502",
+            Reply::new(502, "<html><body>Bad Gateway</body></html>")
+                .header("content-type", "text/html"),
+            "HTML",
+        ),
         ("empty 200", Reply::new(200, ""), "empty"),
         ("not JSON", Reply::new(200, "access_token=abc"), "not JSON"),
-        ("no access_token", Reply::json(200, serde_json::json!({"token_type": "Bearer", "expires_in": 3600})), "no `access_token`"),
-        ("200 with error", Reply::json(200, serde_json::json!({"error": "temporarily_unavailable"})), "temporarily_unavailable"),
-        ("no token_type", Reply::json(200, serde_json::json!({"access_token": "abc", "expires_in": 3600})), "token_type"),
-        ("over 1 MiB", Reply::new(200, big).header("content-type", "application/json"), "larger than 1024 KiB"),
-        ("not UTF-8", Reply::new(200, b"{\"access_token\":\"\xff\xfe\"}".to_vec()), "UTF-8"),
-        ("bad expires_in", Reply::json(200, serde_json::json!({"access_token": "abc", "token_type": "Bearer", "expires_in": "soon"})), "expires_in"),
+        (
+            "no access_token",
+            Reply::json(
+                200,
+                serde_json::json!({"token_type": "Bearer", "expires_in": 3600}),
+            ),
+            "no `access_token`",
+        ),
+        (
+            "200 with error",
+            Reply::json(200, serde_json::json!({"error": "temporarily_unavailable"})),
+            "temporarily_unavailable",
+        ),
+        (
+            "no token_type",
+            Reply::json(
+                200,
+                serde_json::json!({"access_token": "abc", "expires_in": 3600}),
+            ),
+            "token_type",
+        ),
+        (
+            "over 1 MiB",
+            Reply::new(200, big).header("content-type", "application/json"),
+            "larger than 1024 KiB",
+        ),
+        (
+            "not UTF-8",
+            Reply::new(200, b"{\"access_token\":\"\xff\xfe\"}".to_vec()),
+            "UTF-8",
+        ),
+        (
+            "bad expires_in",
+            Reply::json(
+                200,
+                serde_json::json!({"access_token": "abc", "token_type": "Bearer", "expires_in": "soon"}),
+            ),
+            "expires_in",
+        ),
     ];
     for (name, reply, expect) in cases {
         let server = Server::start().await;
@@ -468,11 +547,16 @@ async fn client_secret_post_sends_credentials_in_the_body() {
     let seen = &server.token_log()[0];
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.target, "/connect/token");
-    assert_eq!(seen.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     assert_eq!(seen.header("authorization"), None);
     assert_eq!(
         seen.body_text(),
-        format!("grant_type=client_credentials&scope=traversal.api+hra&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}")
+        format!(
+            "grant_type=client_credentials&scope=traversal.api+hra&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+        )
     );
 }
 
@@ -490,8 +574,14 @@ async fn client_secret_basic_form_encodes_id_and_secret() {
     token_of(&client).await.unwrap();
     let seen = &server.token_log()[0];
     assert_eq!(seen.body_text(), "grant_type=client_credentials");
-    let basic = seen.header("authorization").unwrap().strip_prefix("Basic ").unwrap();
-    let decoded = base64::engine::general_purpose::STANDARD.decode(basic).unwrap();
+    let basic = seen
+        .header("authorization")
+        .unwrap()
+        .strip_prefix("Basic ")
+        .unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic)
+        .unwrap();
     assert_eq!(
         String::from_utf8(decoded).unwrap(),
         "id%3Awith+%25%2B+%C3%BC:se%3Acr%25et%2B+%C3%BC"
@@ -509,10 +599,16 @@ async fn retry_after_on_the_token_endpoint_is_honoured() {
         }
     });
     let client = server.client();
-    assert_eq!(token_of(&client).await.unwrap_err().retry_after(), Some(SECS(20)));
+    assert_eq!(
+        token_of(&client).await.unwrap_err().retry_after(),
+        Some(SECS(20))
+    );
     for _ in 0..19 {
         sleep(SECS(1)).await;
-        assert!(token_of(&client).await.is_err(), "no request before Retry-After");
+        assert!(
+            token_of(&client).await.is_err(),
+            "no request before Retry-After"
+        );
     }
     assert_eq!(server.token_requests(), 1);
     sleep(SECS(2)).await;

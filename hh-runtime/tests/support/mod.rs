@@ -124,7 +124,9 @@ impl Server {
     /// of the request when the bearer token is the latest one issued, 401 otherwise.
     pub async fn start() -> Self {
         let inner = Arc::new(Inner {
-            token_script: Mutex::new(Arc::new(|n, _: &Seen| Reply::token(&format!("tok-{n}"), 3600))),
+            token_script: Mutex::new(Arc::new(|n, _: &Seen| {
+                Reply::token(&format!("tok-{n}"), 3600)
+            })),
             api_script: Mutex::new(Arc::new(|_, _: &Seen| Reply::new(500, "unset"))),
             token_count: AtomicUsize::new(0),
             api_count: AtomicUsize::new(0),
@@ -137,7 +139,8 @@ impl Server {
             let latest = server_inner.issued.lock().unwrap().last().cloned();
             let expected = latest.map(|t| format!("Bearer {t}"));
             if seen.header("authorization") != expected.as_deref() {
-                return Reply::new(401, "").header("www-authenticate", "Bearer error=\"invalid_token\"");
+                return Reply::new(401, "")
+                    .header("www-authenticate", "Bearer error=\"invalid_token\"");
             }
             Reply::json(
                 200,
@@ -253,7 +256,10 @@ async fn api_handler(State(inner): State<Arc<Inner>>, request: Request) -> Reply
 }
 
 /// `GET path` through the generated-code surface, decoded as JSON.
-pub async fn get_json(client: &Client, path: &'static str) -> hh_runtime::Result<serde_json::Value> {
+pub async fn get_json(
+    client: &Client,
+    path: &'static str,
+) -> hh_runtime::Result<serde_json::Value> {
     Call::new(client, Method::GET, path)
         .literal(path)
         .send::<Json<serde_json::Value>>()
