@@ -275,7 +275,15 @@ async fn many_calls_rejected_together_cause_one_new_token() {
     let server = Server::start().await;
     let client = server.client();
     token_of(&client).await.unwrap();
-    server.inner.issued.lock().unwrap().push("tok-2".into());
+    // tok-1 is rejected, and the rejections trickle in over 3 s: many arrive after tok-2 has
+    // been cached, and must not throw it away.
+    server.on_api(|n, seen| {
+        if seen.header("authorization") == Some("Bearer tok-1") {
+            Reply::new(401, "").after(Duration::from_millis((n as u64 % 30) * 100))
+        } else {
+            Reply::json(200, serde_json::json!({"ok": true}))
+        }
+    });
     let mut tasks = JoinSet::new();
     for _ in 0..300 {
         let client = client.clone();
@@ -624,4 +632,163 @@ async fn the_token_is_cached_across_clones_and_calls() {
     }
     assert_eq!(server.token_requests(), 1);
     assert_eq!(client.client_id(), CLIENT_ID);
+}
+
+#[tokio::test(start_paused = true)]
+async fn clients_with_different_scopes_never_share_a_token() {
+    let server = Server::start().await;
+    server.on_token(|n, seen| {
+        let scope = seen
+            .body_text()
+            .split('&')
+            .find_map(|p| p.strip_prefix("scope="))
+            .unwrap_or("none")
+            .to_owned();
+        Reply::token(&format!("tok-{n}-{scope}"), 3600).after(Duration::from_millis(200))
+    });
+    let clients: Vec<Client> = ["a", "b", "c"]
+        .into_iter()
+        .map(|scope| server.builder().scope(scope).build().unwrap())
+        .collect();
+    let mut tasks = JoinSet::new();
+    for (i, client) in clients.iter().enumerate() {
+        for _ in 0..100 {
+            let client = client.clone();
+            tasks.spawn(async move { (i, token_of(&client).await.unwrap()) });
+        }
+    }
+    while let Some(result) = tasks.join_next().await {
+        let (i, token) = result.unwrap();
+        assert!(
+            token.ends_with(["-a", "-b", "-c"][i]),
+            "client {i} got {token}"
+        );
+    }
+    assert_eq!(server.token_requests(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_fetch_for_one_client_does_not_delay_another() {
+    let server = Server::start().await;
+    let slow = server.builder().scope("slow").build().unwrap();
+    let fast = server.builder().scope("fast").build().unwrap();
+    token_of(&fast).await.unwrap();
+    server.on_token(|n, _| Reply::token(&format!("tok-{n}"), 3600).after(SECS(9)));
+    let stalled = tokio::spawn({
+        let slow = slow.clone();
+        async move { token_of(&slow).await }
+    });
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    for _ in 0..1_000 {
+        token_of(&fast).await.unwrap();
+    }
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(stalled.await.unwrap().is_ok());
+}
+
+/// A raw loopback server whose first answer breaks off mid-body; later ones are proper tokens.
+async fn torn_then_good_token_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut buf).await;
+                if n == 1 {
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"access_tok";
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    // Dropped here: the body ends 190 bytes early.
+                } else {
+                    let body = format!(
+                        r#"{{"access_token":"good-{n}","token_type":"Bearer","expires_in":3600}}"#
+                    );
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_torn_token_response_is_retryable_and_never_poisons_the_client() {
+    let (url, count) = torn_then_good_token_server().await;
+    let client = Client::builder()
+        .token_url(format!("{url}/connect/token"))
+        .api_url(&url)
+        .client_id(CLIENT_ID)
+        .client_secret(CLIENT_SECRET)
+        .build()
+        .unwrap();
+    let err = token_of(&client).await.unwrap_err();
+    assert!(err.is_token() && err.is_retryable(), "{err}");
+    assert!(err.status().is_none(), "no complete HTTP answer: {err}");
+    sleep(SECS(3)).await;
+    assert_eq!(token_of(&client).await.unwrap(), "good-2");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_runtime_shut_down_mid_fetch_leaves_the_client_usable() {
+    // The server lives on its own runtime and thread, for the whole test.
+    let (server_tx, server_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let server = Server::start().await;
+            server.on_token(|n, _| {
+                let delay = if n == 1 { SECS(30) } else { Duration::ZERO };
+                Reply::token(&format!("tok-{n}"), 3600).after(delay)
+            });
+            server_tx.send(server.clone()).unwrap();
+            let _ = stop_rx.await;
+        });
+    });
+    let server = server_rx.recv().unwrap();
+    let client = server.client();
+
+    // Runtime A starts a fetch (the server takes 30 s) and is shut down under it.
+    let rt_a = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt_a.block_on(async {
+        let _ = tokio::time::timeout(Duration::from_millis(200), token_of(&client)).await;
+    });
+    drop(rt_a);
+
+    // Runtime B: the abandoned fetch left no "in flight" state behind; a new one runs.
+    let rt_b = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = rt_b.block_on(async {
+        // The aborted fetch counts as a failure: wait out its (at most 2 s) backoff.
+        for _ in 0..40 {
+            if let Ok(token) = token_of(&client).await {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the client never recovered");
+    });
+    assert_eq!(token, "tok-2");
+    stop_tx.send(()).unwrap();
+    server_thread.join().unwrap();
 }
