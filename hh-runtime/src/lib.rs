@@ -69,6 +69,7 @@ mod request;
 mod retry;
 mod token;
 
+pub use bytes::Bytes;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOKEN_TIMEOUT,
@@ -80,9 +81,67 @@ pub use request::Response;
 pub use retry::RetryPolicy;
 pub use token::ClientAuth;
 
+/// Declares HealthHero endpoints as an annotated trait and generates a client for them.
+///
+/// ```no_run
+/// use hh_runtime::{healthhero_api, Error};
+/// # #[derive(serde::Deserialize)] pub struct RiskOutput {}
+/// # #[derive(serde::Deserialize)] pub struct TraversalResponse {}
+/// # #[derive(serde::Serialize)] pub struct RespondItem {}
+///
+/// #[healthhero_api]
+/// pub trait Reports {
+///     /// Doc comments are kept on the trait and on the generated client.
+///     #[get("/api/v1/<client_id>/reports/<traversal_id>/risks")]
+///     async fn risks(&self, traversal_id: &str,
+///                    #[query] ages: &[u32],
+///                    #[query("conclusions")] picked: Option<Vec<u32>>) -> Result<RiskOutput, Error>;
+///
+///     #[post("/api/v1/<client_id>/Traversals/<id>/respond")]
+///     #[header("x-api-version", "v3")]
+///     async fn respond(&self, id: u64, #[body] answers: &[RespondItem],
+///                      #[header("x-correlation-id")] correlation: &str) -> Result<TraversalResponse, Error>;
+/// }
+///
+/// # async fn run() -> hh_runtime::Result<()> {
+/// let client = hh_runtime::Client::from_env()?;
+/// let reports = ReportsClient::new(client);
+/// let risks = reports.risks("abc", &[80, 90], None).await?;
+/// # Ok(()) }
+/// ```
+///
+/// Next to the trait it generates `<Trait>Client` (with the trait's visibility): `new(Client)`,
+/// `Clone`, `Debug`, and an implementation of the trait. The trait stays implementable by hand,
+/// so tests can fake it. Each method becomes `fn ..(&self, ..) -> impl Future<Output = ..> + Send`,
+/// so calls can be spawned on a multi-threaded runtime.
+///
+/// # The language
+///
+/// - **Verbs**: `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, each with one path
+///   template. `<name>` binds the argument `name` (anything `Display`), percent-encoded as
+///   exactly one segment; `<client_id>` with no argument of that name is the client's id.
+/// - **Arguments**: with no attribute, an argument fills the placeholder of its name.
+///   `#[query]` / `#[query("wire_name")]` adds a query parameter (`None` is omitted; slices,
+///   `Vec` and arrays repeat the key); `#[query(flatten)]` adds every field of a `Serialize`
+///   struct; `#[body]` sends JSON; `#[form]` sends `application/x-www-form-urlencoded`;
+///   `#[header("Name")]` sends the argument as a header.
+/// - **Static headers**: `#[header("Name", "value")]` on a method or on the trait.
+/// - **Return types**: `Result<T, hh_runtime::Error>` or `hh_runtime::Result<T>`, where `T` is
+///   any `DeserializeOwned` (decoded from JSON), `()` (body ignored), `String` (the body as
+///   text), `bytes::Bytes` (raw) or `hh_runtime::Response<T>` (with status and headers).
+/// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
+///   every method's path; `#[healthhero_api(crate = "my::hh")]` names the runtime when you
+///   re-export it under another path.
+///
+/// Mistakes are reported all at once, each at the narrowest token; type problems (a body that
+/// is not `Serialize`, a return type that is not `DeserializeOwned`, a path value that is not
+/// `Display`) are rustc errors on your type. `HH_MACROS_DEBUG=1` prints the expansion.
+pub use hh_macros::healthhero_api;
+
 /// The items generated code refers to. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::Client;
     pub use crate::request::{Answer, Decode, Json, Raw, Request, Text, Unit, WithResponse};
     pub use bytes::Bytes;
     pub use http::Method;
