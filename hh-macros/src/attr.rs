@@ -67,7 +67,9 @@ impl Options {
                     let lit: LitStr = input.parse()?;
                     let value = lit.value();
                     let trimmed = value.strip_suffix('/').unwrap_or(&value);
-                    match template::parse(trimmed) {
+                    // `prefix = "/"` (or `""`) means no prefix.
+                    let parsed = if trimmed.is_empty() { Ok(Vec::new()) } else { template::parse(trimmed) };
+                    match parsed {
                         Ok(pieces) => options.prefix = Some((lit, pieces)),
                         Err(errors) => {
                             for e in errors {

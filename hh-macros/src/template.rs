@@ -310,7 +310,7 @@ mod tests {
     #[test]
     fn reports_every_mistake_at_once() {
         let errors = parse("a//<>/<x-y>?q").unwrap_err();
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(errors.len(), 5, "{errors:?}");
     }
 
     #[test]
