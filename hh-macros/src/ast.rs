@@ -25,6 +25,10 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) path: Option<LitStr>,
     /// Prefix and method template together, parsed.
     pub(crate) pieces: Vec<Piece>,
+    /// Whether `pieces` is the whole, valid template (there is a verb and its path parsed).
+    /// Rules that compare placeholders with arguments only run then, so that one bad template
+    /// does not also make every path argument look unused.
+    pub(crate) template_ok: bool,
     pub(crate) headers: Vec<StaticHeader>,
     pub(crate) args: Vec<Arg<'a>>,
     /// `T` in `Result<T, Error>`.
@@ -79,6 +83,9 @@ impl<'a> Endpoint<'a> {
         let mut verb: Option<Ident> = None;
         let mut path: Option<LitStr> = None;
         let mut headers = Vec::new();
+        // A malformed or unknown attribute (often a misspelt verb) was reported already; don't
+        // add "no verb" on top of it.
+        let mut reported = false;
         for a in &method.attrs {
             match attr::item_attr(cx, a, false) {
                 ItemAttr::Verb { verb: v, path: p } => {
@@ -93,16 +100,11 @@ impl<'a> Endpoint<'a> {
                     }
                 }
                 ItemAttr::Header(h) => headers.push(h),
-                ItemAttr::Other | ItemAttr::Invalid => {}
+                ItemAttr::Invalid => reported = true,
+                ItemAttr::Other => {}
             }
         }
-        if verb.is_none()
-            && !method.attrs.iter().any(|a| {
-                a.path()
-                    .get_ident()
-                    .is_some_and(|i| attr::VERBS.iter().any(|v| i == v))
-            })
-        {
+        if verb.is_none() && !reported {
             cx.error_spanned_by(
                 name,
                 format!("`{name}` has no HTTP verb; add one of `#[get(\"/path\")]`, `#[post(..)]`, `#[put(..)]`, `#[patch(..)]`, `#[delete(..)]`"),
@@ -114,9 +116,11 @@ impl<'a> Endpoint<'a> {
             .as_ref()
             .map(|(_, p)| p.clone())
             .unwrap_or_default();
+        let mut template_ok = false;
         if let Some(lit) = &path {
             match template::parse(&lit.value()) {
                 Ok(own) => {
+                    template_ok = true;
                     for piece in &own {
                         if let Piece::Param { name: p, .. } = piece {
                             if template::params(&pieces).any(|q| q == p) {
@@ -192,9 +196,10 @@ impl<'a> Endpoint<'a> {
             }
             let arg_name = pat.ident.to_string();
             let arg_name = arg_name.strip_prefix("r#").unwrap_or(&arg_name).to_owned();
-            let (role, _) = attr::arg_role(cx, &arg_name, &pat_type.attrs);
+            let (role, broken) = attr::arg_role(cx, &arg_name, &pat_type.attrs);
             let (role, role_attr) = match role {
                 Some((role, a)) => (role, Some(a)),
+                None if broken => (Role::Unknown, None),
                 None => (Role::Path, None),
             };
             args.push(Arg {
@@ -232,6 +237,7 @@ impl<'a> Endpoint<'a> {
             verb,
             path,
             pieces,
+            template_ok,
             headers,
             args,
             ok_type,
@@ -317,6 +323,15 @@ pub(crate) enum Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
+    /// The type decoded from JSON, if any.
+    pub(crate) fn json_type(&self) -> Option<&'a Type> {
+        match self {
+            Decoder::Json(ty) => Some(ty),
+            Decoder::WithResponse(inner) => inner.json_type(),
+            Decoder::Unit | Decoder::Text | Decoder::Raw => None,
+        }
+    }
+
     pub(crate) fn for_type(ty: &'a Type) -> Self {
         match ty {
             Type::Tuple(t) if t.elems.is_empty() => Decoder::Unit,

@@ -68,7 +68,11 @@ impl Options {
                     let value = lit.value();
                     let trimmed = value.strip_suffix('/').unwrap_or(&value);
                     // `prefix = "/"` (or `""`) means no prefix.
-                    let parsed = if trimmed.is_empty() { Ok(Vec::new()) } else { template::parse(trimmed) };
+                    let parsed = if trimmed.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        template::parse(trimmed)
+                    };
                     match parsed {
                         Ok(pieces) => options.prefix = Some((lit, pieces)),
                         Err(errors) => {
@@ -225,6 +229,8 @@ pub(crate) enum Role {
     Header {
         name: LitStr,
     },
+    /// Its attribute was malformed and already reported; no further rule looks at it.
+    Unknown,
 }
 
 impl Role {
@@ -235,6 +241,7 @@ impl Role {
             Role::Body => "`#[body]`",
             Role::Form => "`#[form]`",
             Role::Header { .. } => "`#[header]`",
+            Role::Unknown => "an unknown role",
         }
     }
 }
@@ -259,18 +266,18 @@ impl Parse for QueryArgs {
     }
 }
 
-/// Reads the role attributes of one argument. Returns the role (if exactly one was given and it
-/// parsed) with the attribute that set it, and the attributes to keep.
+/// Reads the role attributes of one argument. Returns the role (if one was given and it
+/// parsed) with the attribute that set it, and whether some attribute was already reported as
+/// malformed or unknown (the argument's role is then unknown, not missing).
 pub(crate) fn arg_role<'a>(
     cx: &Ctxt,
     arg_name: &str,
     attrs: &'a [Attribute],
-) -> (Option<(Role, &'a Attribute)>, Vec<&'a Attribute>) {
+) -> (Option<(Role, &'a Attribute)>, bool) {
     let mut role: Option<(Role, &Attribute)> = None;
-    let mut kept = Vec::new();
+    let mut broken = false;
     for attr in attrs {
         let Some(name) = name_of(attr) else {
-            kept.push(attr);
             continue;
         };
         let parsed = match name.as_str() {
@@ -311,10 +318,7 @@ pub(crate) fn arg_role<'a>(
                     None
                 }
             },
-            other if PASS_THROUGH.contains(&other) => {
-                kept.push(attr);
-                continue;
-            }
+            other if PASS_THROUGH.contains(&other) => continue,
             other => {
                 let hint = did_you_mean(other, [QUERY, BODY, FORM, HEADER])
                     .map(|s| format!("; did you mean `#[{s}]`?"))
@@ -323,6 +327,7 @@ pub(crate) fn arg_role<'a>(
                     attr.path(),
                     format!("unknown attribute `#[{other}]` on argument `{arg_name}`{hint} (expected `#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`)"),
                 );
+                broken = true;
                 continue;
             }
         };
@@ -336,11 +341,12 @@ pub(crate) fn arg_role<'a>(
             );
             continue;
         }
-        if let Some(parsed) = parsed {
-            role = Some((parsed, attr));
+        match parsed {
+            Some(parsed) => role = Some((parsed, attr)),
+            None => broken = true,
         }
     }
-    (role, kept)
+    (role, broken)
 }
 
 /// RFC 9110 `token` characters: what a header name may contain.

@@ -12,8 +12,10 @@ const CLIENT_ID: &str = "client_id";
 
 pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
     for endpoint in &api.endpoints {
-        placeholders_have_arguments(cx, api, endpoint);
-        arguments_have_roles(cx, endpoint);
+        if endpoint.template_ok {
+            placeholders_have_arguments(cx, api, endpoint);
+            arguments_have_roles(cx, endpoint);
+        }
         one_body(cx, endpoint);
         no_body_on_get_or_delete(cx, endpoint);
     }
@@ -94,12 +96,12 @@ fn arguments_have_roles(cx: &Ctxt, endpoint: &Endpoint<'_>) {
         }
         let name = &arg.name;
         let hint = did_you_mean(name, unfilled.iter().copied())
-            .map(|s| format!(" Did you mean the placeholder `<{s}>`?"))
+            .map(|s| format!("; did you mean the placeholder `<{s}>`?"))
             .unwrap_or_default();
         cx.syn_error(syn::Error::new(
             arg_span(arg),
             format!(
-                "argument `{name}` has no role: add `<{name}>` to the path, or mark it `#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`.{hint}"
+                "argument `{name}` has no role: add `<{name}>` to the path, or mark it `#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`{hint}"
             ),
         ));
     }

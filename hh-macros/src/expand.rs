@@ -33,9 +33,7 @@ pub(crate) fn healthhero_api(args: TokenStream, input: TokenStream) -> TokenStre
     let cx = Ctxt::new();
     let options = Options::from_tokens(&cx, args);
     let api = Api::from_syn(&cx, options, &item);
-    if !cx.has_errors() {
-        check::check(&cx, &api);
-    }
+    check::check(&cx, &api);
     match cx.check() {
         Ok(()) => generate(&api),
         Err(errors) => {
@@ -183,7 +181,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
         let value = arg.ident;
         let span = arg.ty.span();
         Some(match &arg.role {
-            Role::Path => return None,
+            Role::Path | Role::Unknown => return None,
             Role::Query { key } => quote_spanned!(span=> .query(#key, &#value)),
             Role::QueryFlatten => quote_spanned!(span=> .query_flatten(&#value)),
             Role::Body => quote_spanned!(span=> .json(&#value)),
@@ -191,19 +189,25 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
             Role::Header { name } => quote_spanned!(span=> .header(#name, &#value)),
         })
     });
-    let decoder = endpoint
-        .ok_type
-        .map(|ty| decoder_tokens(krate, &Decoder::for_type(ty)));
+    let decoder = endpoint.ok_type.map(Decoder::for_type);
+    // The `send` call carries the decoder's bound (`T: DeserializeOwned`), so the whole call
+    // expression is spanned at the user's `T`: a type that cannot be decoded is underlined
+    // where it is written, not at the macro.
+    let send_span = decoder
+        .as_ref()
+        .and_then(Decoder::json_type)
+        .map_or_else(proc_macro2::Span::call_site, Spanned::span);
+    let decoder = decoder.map(|d| decoder_tokens(krate, &d));
+    let send = quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
 
     quote! {
         #(#cfgs)*
         async fn #ident(#(#inputs),*) #output {
-            #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
+            let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
                 #(#path)*
                 #(#headers)*
-                #(#args)*
-                .send::<#decoder>()
-                .await
+                #(#args)*;
+            #send
         }
     }
 }
@@ -213,13 +217,36 @@ fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {
         Decoder::Unit => quote!(#krate::__private::Unit),
         Decoder::Text => quote!(#krate::__private::Text),
         Decoder::Raw => quote!(#krate::__private::Raw),
-        // Spanned at the user's type, so "not `DeserializeOwned`" underlines their type.
-        Decoder::Json(ty) => quote_spanned!(ty.span()=> #krate::__private::Json<#ty>),
+        // Spanned at the user's type, runtime path included, so "not `DeserializeOwned`"
+        // underlines their type.
+        Decoder::Json(ty) => {
+            let span = ty.span();
+            let krate = respan(quote!(#krate), span);
+            quote_spanned!(span=> #krate::__private::Json<#ty>)
+        }
         Decoder::WithResponse(inner) => {
             let inner = decoder_tokens(krate, inner);
             quote!(#krate::__private::WithResponse<#inner>)
         }
     }
+}
+
+/// The same tokens, every one of them (inside groups too) placed at `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 fn is_cfg_or_lint(attr: &Attribute) -> bool {

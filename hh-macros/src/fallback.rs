@@ -37,6 +37,15 @@ pub(crate) fn strip(item: &ItemTrait) -> ItemTrait {
             for input in &mut method.sig.inputs {
                 if let FnArg::Typed(t) = input {
                     t.attrs.retain(kept);
+                    // A trait method without a body may not destructure; a pattern we rejected
+                    // becomes `_` so rustc does not report it a second time.
+                    match &mut *t.pat {
+                        syn::Pat::Ident(p) if p.subpat.is_none() => {
+                            p.by_ref = None;
+                            p.mutability = None;
+                        }
+                        other => *other = syn::parse_quote!(_),
+                    }
                 }
             }
         }

@@ -1,0 +1,10 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+pub trait Api {
+    #[get("/things")]
+    #[header("x api version", "v3")]
+    async fn things(&self) -> Result<(), Error>;
+}
+
+fn main() {}
