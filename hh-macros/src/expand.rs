@@ -143,11 +143,12 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let sig = &endpoint.method.sig;
     let ident = &sig.ident;
     let output = &sig.output;
-    let cfgs = endpoint
+    // The user's docs go on the client's method too; `cfg` must match the trait's.
+    let kept_attrs = endpoint
         .method
         .attrs
         .iter()
-        .filter(|a| a.path().is_ident("cfg"));
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("doc"));
     let inputs = sig.inputs.iter().map(|input| match input {
         FnArg::Receiver(_) => quote!(&self),
         FnArg::Typed(t) => {
@@ -201,7 +202,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let send = quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
 
     quote! {
-        #(#cfgs)*
+        #(#kept_attrs)*
         async fn #ident(#(#inputs),*) #output {
             let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
                 #(#path)*
