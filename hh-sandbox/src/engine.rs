@@ -1,0 +1,647 @@
+//! The traversal engine: where a traversal is, what it shows, how answers are checked and
+//! where they lead. One `Traversal` per traversal id, each behind its own lock.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::content::{Content, Facts, Node, Question, chrono_free::Date};
+use crate::wire::{AnswerOut, InjectedHistory, InjectedType, NodeOut, QuestionOut, RespondItem, TraversalResponse};
+
+/// A page: the node it starts at, and for chat traversals which of its questions is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Page {
+    pub(crate) anchor: i32,
+    /// Chat only: the index into the anchor's question sequence (node, then grouped nodes).
+    pub(crate) step: Option<usize>,
+    /// Answered from injected history without being shown.
+    pub(crate) auto: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Given {
+    pub(crate) node_id: i32,
+    pub(crate) items: Vec<(i32, Option<String>)>,
+    /// Index in `history` of the page that answered it.
+    pub(crate) page: usize,
+    pub(crate) counter: u32,
+    pub(crate) at: String,
+}
+
+/// A permanent answer to record for the member.
+pub(crate) struct PermanentAnswer {
+    pub(crate) question_id: i32,
+    pub(crate) answer_id: i32,
+    pub(crate) value: Option<String>,
+}
+
+/// What `respond` did.
+pub(crate) enum Outcome {
+    Moved { permanent: Vec<PermanentAnswer> },
+    Invalid { errors: Vec<String>, node_errors: HashMap<i32, Vec<String>> },
+}
+
+pub(crate) struct Traversal {
+    pub(crate) id: String,
+    pub(crate) tenant: String,
+    pub(crate) short_code: String,
+    pub(crate) assessment_type: i32,
+    pub(crate) chat: bool,
+    pub(crate) language: String,
+    pub(crate) member: Option<String>,
+    pub(crate) created: String,
+    pub(crate) history: Vec<Page>,
+    /// `None` once the assessment is complete.
+    pub(crate) current: Option<Page>,
+    /// Where the traversal ended, for `algoId` after completion.
+    last_anchor: i32,
+    pub(crate) answers: BTreeMap<i32, Given>,
+    injected: HashMap<i32, (InjectedType, Vec<InjectedHistory>)>,
+    /// Conclusions reached, with the history index of the page that reached them and its node.
+    reached: Vec<(usize, i32, i32)>,
+    counter: u32,
+}
+
+struct AnswerFacts<'a> {
+    answers: &'a BTreeMap<i32, Given>,
+}
+
+impl Facts for AnswerFacts<'_> {
+    fn checked(&self, answer_id: i32) -> bool {
+        self.answers
+            .values()
+            .any(|g| g.items.iter().any(|(a, _)| *a == answer_id))
+    }
+
+    fn value(&self, question_id: i32) -> Option<&str> {
+        value_of(self.answers, question_id)
+    }
+
+    fn today(&self) -> Date {
+        Date::today()
+    }
+}
+
+fn value_of(answers: &BTreeMap<i32, Given>, question_id: i32) -> Option<&str> {
+    answers.get(&question_id)?.items.iter().find_map(|(_, v)| v.as_deref())
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn trim_number(x: f64) -> String {
+    if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
+}
+
+/// Node and grouped nodes, in page order.
+fn page_nodes(content: &Content, anchor: i32) -> Vec<&Node> {
+    let Some(node) = content.node(anchor) else {
+        return Vec::new();
+    };
+    let mut nodes = vec![node];
+    nodes.extend(node.group.iter().filter_map(|g| content.node(*g)));
+    nodes
+}
+
+/// Chat asks one question at a time: the questions of a page, in order.
+fn chat_steps(content: &Content, anchor: i32) -> Vec<(&Node, &Question)> {
+    page_nodes(content, anchor)
+        .into_iter()
+        .flat_map(|n| n.questions.iter().map(move |q| (n, q)))
+        .collect()
+}
+
+/// Why a traversal could not be created.
+pub(crate) enum CreateError {
+    UnknownProduct(String),
+    UnknownLanguage(String),
+    UnknownStart(String),
+    BadInjection(String),
+}
+
+impl Traversal {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn create(
+        content: &Content,
+        tenant: &str,
+        chat: bool,
+        short_code: &str,
+        language: Option<&str>,
+        start: (Option<i32>, Option<i32>),
+        member: Option<String>,
+        injected: Vec<InjectedHistory>,
+    ) -> Result<Self, CreateError> {
+        let product = content
+            .product(short_code)
+            .ok_or_else(|| CreateError::UnknownProduct(short_code.to_owned()))?;
+        let language = match language.filter(|l| !l.trim().is_empty()) {
+            None => "DEFAULT".to_owned(),
+            Some(l) if l.eq_ignore_ascii_case("default") => "DEFAULT".to_owned(),
+            Some(l) if product.languages.iter().any(|p| p.eq_ignore_ascii_case(l)) => l.to_uppercase(),
+            Some(l) => return Err(CreateError::UnknownLanguage(l.to_owned())),
+        };
+        let anchor = match start {
+            (_, Some(node)) => content
+                .node(node)
+                .map(|n| n.node_id)
+                .ok_or_else(|| CreateError::UnknownStart(format!("node {node}")))?,
+            (Some(algo), None) => {
+                content.algo(algo).ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?;
+                // The algorithm's entry: the first node of it that the product reaches.
+                reachable(content, product.start_node)
+                    .into_iter()
+                    .find(|n| content.node(*n).is_some_and(|n| n.algo_id == algo))
+                    .ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?
+            }
+            (None, None) => product.start_node,
+        };
+        let mut by_question: HashMap<i32, (InjectedType, Vec<InjectedHistory>)> = HashMap::new();
+        for item in injected {
+            let Some((_, question)) = content.question(item.asset_id) else {
+                return Err(CreateError::BadInjection(format!("question {} does not exist", item.asset_id)));
+            };
+            if !question.answers.iter().any(|a| a.answer_id == item.answer_id) {
+                return Err(CreateError::BadInjection(format!(
+                    "answer {} is not an answer of question {}",
+                    item.answer_id, item.asset_id
+                )));
+            }
+            let entry = by_question
+                .entry(item.asset_id)
+                .or_insert((item.injected_history_type, Vec::new()));
+            entry.1.push(item);
+        }
+        let mut traversal = Traversal {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant: tenant.to_owned(),
+            short_code: product.short_code.clone(),
+            assessment_type: product.assessment_type,
+            chat,
+            language,
+            member,
+            created: now_rfc3339(),
+            history: Vec::new(),
+            current: Some(Page {
+                anchor,
+                step: chat.then_some(0),
+                auto: false,
+            }),
+            last_anchor: anchor,
+            answers: BTreeMap::new(),
+            injected: by_question,
+            reached: Vec::new(),
+            counter: 0,
+        };
+        traversal.skip_pre_answered(content);
+        Ok(traversal)
+    }
+
+    pub(crate) fn is_complete(&self) -> bool {
+        self.current.is_none()
+    }
+
+    /// The questions the current page shows, with the node each belongs to.
+    fn visible<'c>(&self, content: &'c Content, page: &Page) -> Vec<(&'c Node, &'c Question)> {
+        let steps = chat_steps(content, page.anchor);
+        match page.step {
+            Some(i) => steps.into_iter().nth(i).into_iter().collect(),
+            None => steps,
+        }
+    }
+
+    /// Answers the pages that injected `PreAnswer` history covers entirely, without showing them.
+    fn skip_pre_answered(&mut self, content: &Content) {
+        for _ in 0..1_000 {
+            let Some(page) = self.current.clone() else { return };
+            let visible = self.visible(content, &page);
+            let covered = !visible.is_empty()
+                && visible.iter().all(|(_, q)| {
+                    matches!(self.injected.get(&q.question_id), Some((InjectedType::PreAnswer, _)))
+                        || q.answers.iter().all(|a| a.control_type == "Hidden")
+                });
+            if !covered {
+                return;
+            }
+            let items: Vec<RespondItem> = visible
+                .iter()
+                .flat_map(|(n, q)| {
+                    let injected = self.injected.get(&q.question_id).map(|(_, i)| i.as_slice()).unwrap_or_default();
+                    injected
+                        .iter()
+                        .filter(|i| i.is_answered)
+                        .map(|i| RespondItem {
+                            node_id: n.node_id,
+                            question_id: q.question_id,
+                            answer_id: i.answer_id,
+                            value: i.value.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if let Some(p) = self.current.as_mut() {
+                p.auto = true;
+            }
+            if let Outcome::Invalid { .. } = self.respond(content, &items) {
+                // Injected history that fails validation is shown to the user instead.
+                if let Some(p) = self.current.as_mut() {
+                    p.auto = false;
+                }
+                return;
+            }
+        }
+    }
+
+    /// Checks the answers against the current page and, if they are valid, moves on.
+    pub(crate) fn respond(&mut self, content: &Content, items: &[RespondItem]) -> Outcome {
+        let Some(page) = self.current.clone() else {
+            return Outcome::Invalid {
+                errors: vec!["This traversal is complete; there is nothing left to answer".into()],
+                node_errors: HashMap::new(),
+            };
+        };
+        let visible = self.visible(content, &page);
+        let mut errors = Vec::new();
+        let mut node_errors: HashMap<i32, Vec<String>> = HashMap::new();
+        for item in items {
+            let known = visible.iter().any(|(n, q)| {
+                q.question_id == item.question_id
+                    && n.node_id == item.node_id
+                    && q.answers.iter().any(|a| a.answer_id == item.answer_id)
+            });
+            if !known {
+                errors.push(format!(
+                    "Answer {} to question {} on node {} is not part of the current page",
+                    item.answer_id, item.question_id, item.node_id
+                ));
+            }
+        }
+        let mut accepted: Vec<(i32, i32, Vec<(i32, Option<String>)>)> = Vec::new();
+        for (node, question) in &visible {
+            let mine: Vec<&RespondItem> = items.iter().filter(|i| i.question_id == question.question_id).collect();
+            let mut fail = |text: String| node_errors.entry(node.node_id).or_default().push(text);
+            let label = question.display_text.clone().unwrap_or_else(|| format!("question {}", question.question_id));
+            let mut given: Vec<(i32, Option<String>)> = Vec::new();
+            // Hidden answers carry their fixed value whether or not the client sends them.
+            for a in question.answers.iter().filter(|a| a.control_type == "Hidden") {
+                given.push((a.answer_id, a.value.clone()));
+            }
+            let shown: Vec<&RespondItem> = mine
+                .iter()
+                .copied()
+                .filter(|i| question.answers.iter().any(|a| a.answer_id == i.answer_id && a.control_type != "Hidden"))
+                .collect();
+            let needs_answer = question.answers.iter().any(|a| a.control_type != "Hidden");
+            if shown.is_empty() {
+                if needs_answer && !question.optional {
+                    fail(format!("Please answer: {label}"));
+                }
+                accepted.push((node.node_id, question.question_id, given));
+                continue;
+            }
+            let kinds: Vec<&str> = shown
+                .iter()
+                .filter_map(|i| question.answers.iter().find(|a| a.answer_id == i.answer_id))
+                .map(|a| a.control_type.as_str())
+                .collect();
+            let radios = kinds.iter().filter(|k| **k == "Radio").count();
+            if radios > 1 {
+                fail(format!("Choose only one answer to: {label}"));
+            }
+            if radios == 1 && kinds.iter().any(|k| *k != "Radio") {
+                fail(format!("Choose one or more options, or the single option, not both: {label}"));
+            }
+            for item in &shown {
+                let Some(answer) = question.answers.iter().find(|a| a.answer_id == item.answer_id) else { continue };
+                let value = item.value.as_deref().map(str::trim).unwrap_or("");
+                match answer.control_type.as_str() {
+                    "Number" | "Range" => match value.parse::<f64>() {
+                        Ok(x) if x.is_finite()
+                            && answer.min.is_none_or(|m| x >= m)
+                            && answer.max.is_none_or(|m| x <= m) => {}
+                        _ => fail(match (answer.min, answer.max) {
+                            (Some(lo), Some(hi)) => format!(
+                                "Please enter a number between {} and {} for: {label}",
+                                trim_number(lo),
+                                trim_number(hi)
+                            ),
+                            _ => format!("Please enter a number for: {label}"),
+                        }),
+                    },
+                    "Date" => match Date::parse(value) {
+                        Some(d) if d <= Date::today() => {}
+                        _ => fail(format!("Please enter a date (YYYY-MM-DD) that is not in the future for: {label}")),
+                    },
+                    "Text" | "Textarea" => {
+                        let len = value.chars().count();
+                        if len == 0 && !question.optional {
+                            fail(format!("Please enter some text for: {label}"));
+                        } else if answer.max_length.is_some_and(|m| len > m) || answer.min_length.is_some_and(|m| len < m) {
+                            fail(format!(
+                                "Please enter between {} and {} characters for: {label}",
+                                answer.min_length.unwrap_or(0),
+                                answer.max_length.unwrap_or(usize::MAX)
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                let keep = matches!(answer.control_type.as_str(), "Number" | "Range" | "Date" | "Text" | "Textarea")
+                    .then(|| value.to_owned());
+                given.push((answer.answer_id, keep));
+            }
+            accepted.push((node.node_id, question.question_id, given));
+        }
+        for list in node_errors.values() {
+            errors.extend(list.iter().cloned());
+        }
+        if !errors.is_empty() {
+            return Outcome::Invalid { errors, node_errors };
+        }
+
+        let index = self.history.len();
+        let at = now_rfc3339();
+        let mut permanent = Vec::new();
+        for (node_id, question_id, items) in accepted {
+            self.counter += 1;
+            if content.question(question_id).is_some_and(|(_, q)| q.permanent) {
+                permanent.extend(items.iter().map(|(a, v)| PermanentAnswer {
+                    question_id,
+                    answer_id: *a,
+                    value: v.clone(),
+                }));
+            }
+            self.answers.insert(
+                question_id,
+                Given {
+                    node_id,
+                    items,
+                    page: index,
+                    counter: self.counter,
+                    at: at.clone(),
+                },
+            );
+        }
+        self.history.push(page.clone());
+        let steps = chat_steps(content, page.anchor).len();
+        self.current = match page.step {
+            Some(i) if i + 1 < steps => Some(Page {
+                anchor: page.anchor,
+                step: Some(i + 1),
+                auto: false,
+            }),
+            _ => self.leave(content, page.anchor, index),
+        };
+        if let Some(p) = &self.current {
+            self.last_anchor = p.anchor;
+        }
+        self.skip_pre_answered(content);
+        Outcome::Moved { permanent }
+    }
+
+    /// Applies the node's conclusions and picks the next page.
+    fn leave(&mut self, content: &Content, anchor: i32, index: usize) -> Option<Page> {
+        let node = content.node(anchor)?;
+        let facts = AnswerFacts { answers: &self.answers };
+        for rule in &node.conclude {
+            if rule.when.as_ref().is_none_or(|c| c.holds(&facts)) {
+                self.reached.push((index, rule.conclusion, anchor));
+            }
+        }
+        let next = node
+            .next
+            .iter()
+            .find(|n| n.when.as_ref().is_none_or(|c| c.holds(&facts)))
+            .and_then(|n| n.goto)?;
+        Some(Page {
+            anchor: next,
+            step: self.chat.then_some(0),
+            auto: false,
+        })
+    }
+
+    /// Goes back to history entry `index`, forgetting everything answered from there on.
+    fn rewind(&mut self, index: usize) {
+        self.history.truncate(index + 1);
+        let page = self.history.pop();
+        self.answers.retain(|_, g| g.page < index);
+        self.reached.retain(|(i, _, _)| *i < index);
+        if let Some(mut page) = page {
+            page.auto = false;
+            self.last_anchor = page.anchor;
+            self.current = Some(page);
+        }
+    }
+
+    /// One page back (over pages answered from injected history). `false` if there is none.
+    pub(crate) fn previous(&mut self) -> bool {
+        let Some(index) = self.history.iter().rposition(|p| !p.auto) else {
+            return false;
+        };
+        self.rewind(index);
+        true
+    }
+
+    /// Back to the page showing `node_id` (and, for chat, `question_id`). `false` if it was
+    /// never shown.
+    pub(crate) fn revisit(&mut self, content: &Content, node_id: i32, question_id: Option<i32>) -> bool {
+        let found = self.history.iter().rposition(|p| {
+            let visible = self.visible(content, p);
+            visible.iter().any(|(n, q)| n.node_id == node_id && question_id.is_none_or(|id| id == q.question_id))
+        });
+        match found {
+            Some(index) => {
+                self.rewind(index);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The conclusions reached, in order, each once, with the node that reached it.
+    pub(crate) fn conclusions(&self) -> Vec<(i32, i32)> {
+        let mut seen = Vec::new();
+        for (_, id, node) in &self.reached {
+            if !seen.iter().any(|(c, _)| c == id) {
+                seen.push((*id, *node));
+            }
+        }
+        seen
+    }
+
+    /// The numeric or text value given to a question, if any.
+    pub(crate) fn value(&self, question_id: i32) -> Option<&str> {
+        value_of(&self.answers, question_id)
+    }
+
+    pub(crate) fn checked(&self, answer_id: i32) -> bool {
+        AnswerFacts { answers: &self.answers }.checked(answer_id)
+    }
+
+    /// The response the API returns for the traversal's current state.
+    pub(crate) fn response(
+        &self,
+        content: &Content,
+        v3: bool,
+        errors: Vec<String>,
+        node_errors: &HashMap<i32, Vec<String>>,
+    ) -> TraversalResponse {
+        let anchor = self.current.as_ref().map_or(self.last_anchor, |p| p.anchor);
+        let algo_id = content.node(anchor).map_or(0, |n| n.algo_id);
+        let algo_name = content.algo(algo_id).map(|a| a.algo_name.clone()).unwrap_or_default();
+        let mut nodes: Vec<NodeOut> = Vec::new();
+        if let Some(page) = &self.current {
+            for (node, question) in self.visible(content, page) {
+                if nodes.last().is_none_or(|n| n.node_id != node.node_id) {
+                    nodes.push(NodeOut {
+                        asset_id: 0,
+                        data: None,
+                        display_text: node.display_text.clone(),
+                        errors: node_errors.get(&node.node_id).cloned().unwrap_or_default(),
+                        explanation: node.explanation.clone(),
+                        is_table: node.is_table && !self.chat,
+                        node_id: node.node_id,
+                        questions: Vec::new(),
+                        title: node.title.clone(),
+                    });
+                }
+                let question_out = self.question_out(node, question, v3);
+                if let Some(n) = nodes.last_mut() {
+                    n.questions.push(question_out);
+                }
+            }
+        }
+        TraversalResponse {
+            traversal_id: self.id.clone(),
+            algo_id,
+            nodes,
+            assessment_type: self.assessment_type,
+            algo_name,
+            errors,
+            previous_disabled: !self.history.iter().any(|p| !p.auto),
+            next_disabled: self.current.is_none(),
+            language: self.language.clone(),
+        }
+    }
+
+    fn question_out(&self, node: &Node, question: &Question, v3: bool) -> QuestionOut {
+        let given = self.answers.get(&question.question_id);
+        let injected = match self.injected.get(&question.question_id) {
+            Some((InjectedType::PrePopulate, items)) => items.as_slice(),
+            _ => &[],
+        };
+        let answers = question
+            .answers
+            .iter()
+            .map(|a| {
+                let from_given = given.and_then(|g| g.items.iter().find(|(id, _)| *id == a.answer_id));
+                let from_injected = injected.iter().find(|i| i.answer_id == a.answer_id && i.is_answered);
+                let checked = from_given.is_some() || (given.is_none() && from_injected.is_some());
+                let value = from_given
+                    .and_then(|(_, v)| v.clone())
+                    .or_else(|| if given.is_none() { from_injected.and_then(|i| i.value.clone()) } else { None })
+                    .or_else(|| (a.control_type == "Hidden").then(|| a.value.clone()).flatten());
+                // `Textarea` exists only from API v3; v2 clients see a plain text box.
+                let control_type = if a.control_type == "Textarea" && !v3 { "Text".to_owned() } else { a.control_type.clone() };
+                AnswerOut {
+                    answer_id: a.answer_id,
+                    control_checked: checked && matches!(a.control_type.as_str(), "Radio" | "Checkbox"),
+                    control_type,
+                    control_value: value,
+                    data: a.data.clone().unwrap_or_else(|| serde_json::json!({})),
+                    display_text: a.display_text.clone(),
+                    explanation: a.explanation.clone(),
+                    node_id: node.node_id,
+                    question_id: question.question_id,
+                    min: a.min,
+                    max: a.max,
+                }
+            })
+            .collect();
+        QuestionOut {
+            answers,
+            data: serde_json::json!({}),
+            display_text: question.display_text.clone(),
+            explanation: question.explanation.clone(),
+            node_id: node.node_id,
+            question_id: question.question_id,
+            title: question.title.clone(),
+        }
+    }
+
+    /// Answered questions in the order they were answered, for `/questions`, `/summary`,
+    /// `/history-lines` and `/track-file`.
+    pub(crate) fn answered(&self) -> Vec<(i32, &Given)> {
+        let mut list: Vec<(i32, &Given)> = self.answers.iter().map(|(q, g)| (*q, g)).collect();
+        list.sort_by_key(|(_, g)| g.counter);
+        list
+    }
+}
+
+/// Every node reachable from `start`, in breadth-first order.
+fn reachable(content: &Content, start: i32) -> Vec<i32> {
+    let mut seen = vec![start];
+    let mut i = 0;
+    while i < seen.len() {
+        if let Some(node) = content.node(seen[i]) {
+            for n in node.group.iter().copied().chain(node.next.iter().filter_map(|n| n.goto)) {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+            }
+        }
+        i += 1;
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::BUILT_IN;
+
+    fn item(node: i32, q: i32, a: i32, v: Option<&str>) -> RespondItem {
+        RespondItem { node_id: node, question_id: q, answer_id: a, value: v.map(str::to_owned) }
+    }
+
+    #[test]
+    fn chest_pain_red_flag_goes_to_a_and_e() {
+        let c = Content::parse(BUILT_IN).unwrap();
+        let mut t = Traversal::create(&c, "t", false, "SYMPTOMS", None, (None, None), None, vec![]).ok().unwrap();
+        assert!(matches!(t.respond(&c, &[item(1, 13045, 7527, None)]), Outcome::Moved { .. }));
+        let bad = t.respond(&c, &[item(533, 19063, 16309, Some("130")), item(534, 19064, 16310, None)]);
+        assert!(matches!(bad, Outcome::Invalid { ref errors, .. } if errors[0].contains("between 0 and 120")));
+        assert!(matches!(t.respond(&c, &[item(533, 19063, 16309, Some("38")), item(534, 19064, 16310, None)]), Outcome::Moved { .. }));
+        assert!(matches!(t.respond(&c, &[item(2, 20000, 20001, None)]), Outcome::Moved { .. }));
+        assert!(matches!(t.respond(&c, &[item(10, 21000, 21001, None)]), Outcome::Moved { .. }));
+        assert!(t.is_complete());
+        assert_eq!(t.conclusions().iter().map(|c| c.0).collect::<Vec<_>>(), [50014, 60001]);
+        // Back one page: the answers from there on are forgotten.
+        assert!(t.previous());
+        assert!(!t.is_complete());
+        assert!(t.conclusions().is_empty());
+    }
+}

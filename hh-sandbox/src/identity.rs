@@ -1,0 +1,238 @@
+//! The identity server: `POST /connect/token` (client credentials), discovery, JWKS, and the
+//! bearer-token check every API call goes through. It behaves as IdentityServer does where the
+//! HealthHero docs are silent.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::State;
+
+/// The audience every access token is issued for (what the APIs check).
+pub(crate) const AUDIENCE: &str = "healthhero-api";
+const KEY_ID: &str = "hh-sandbox-1";
+const PRIVATE_KEY: &str = include_str!("../keys/sandbox-signing-key.pem");
+const PUBLIC_JWK: &str = include_str!("../keys/sandbox-signing-key.jwk.json");
+
+pub(crate) struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    jwk: serde_json::Value,
+}
+
+impl Keys {
+    pub(crate) fn load() -> Result<Self, String> {
+        let encoding = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(|e| format!("signing key: {e}"))?;
+        let jwk: serde_json::Value = serde_json::from_str(PUBLIC_JWK).map_err(|e| format!("jwk: {e}"))?;
+        // Tokens are verified with the published JWK, so a JWKS that does not match the key fails
+        // every call instead of passing unnoticed.
+        let decoding = DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap_or_default(),
+            jwk["e"].as_str().unwrap_or_default(),
+        )
+        .map_err(|e| format!("jwk: {e}"))?;
+        Ok(Self { encoding, decoding, jwk })
+    }
+}
+
+/// The claims of the access tokens we issue.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) client_id: String,
+    pub(crate) scope: Vec<String>,
+    pub(crate) iat: u64,
+    pub(crate) nbf: u64,
+    pub(crate) exp: u64,
+    pub(crate) jti: String,
+}
+
+/// A client registered with the identity server.
+#[derive(Debug, Clone)]
+pub(crate) struct Registration {
+    pub(crate) secret: String,
+    pub(crate) scopes: Vec<String>,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// An RFC 6749 section 5.2 error. `invalid_client` after HTTP Basic is 401 with a challenge;
+/// everything else is 400, as IdentityServer answers.
+fn oauth_error(code: &str, description: &str, basic: bool) -> Response {
+    let body = serde_json::json!({"error": code, "error_description": description});
+    let mut response = (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    if code == "invalid_client" && basic {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"hh-sandbox\""));
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Client credentials from `Authorization: Basic` (RFC 6749 2.3.1: each part form-encoded).
+fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let parse = || -> Option<(String, String)> {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (id, secret) = text.split_once(':')?;
+        let decode = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        Some((decode(id)?, decode(secret)?))
+    };
+    Some(parse().ok_or(()))
+}
+
+pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return oauth_error("invalid_request", "the token request must be application/x-www-form-urlencoded", false);
+    }
+    let basic = basic_credentials(headers);
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match (basic, form.get("client_id"), form.get("client_secret")) {
+        (Some(Err(())), _, _) => return oauth_error("invalid_client", "malformed Basic credentials", true),
+        (Some(Ok(_)), _, Some(_)) => {
+            return oauth_error("invalid_request", "client credentials in both the header and the body", true);
+        }
+        (Some(Ok(pair)), _, None) => pair,
+        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (None, _, _) => return oauth_error("invalid_client", "no client credentials", false),
+    };
+    match form.get("grant_type").map(String::as_str) {
+        None => return oauth_error("invalid_request", "grant_type is missing", used_basic),
+        Some("client_credentials") => {}
+        Some(_) => return oauth_error("unsupported_grant_type", "only client_credentials is supported", used_basic),
+    }
+    let registration = state.client(&client_id);
+    let Some(registration) = registration.filter(|r| r.secret == secret) else {
+        return oauth_error("invalid_client", "unknown client or wrong secret", used_basic);
+    };
+    let scopes: Vec<String> = match form.get("scope") {
+        Some(s) if !s.trim().is_empty() => s.split_ascii_whitespace().map(str::to_owned).collect(),
+        _ => registration.scopes.clone(),
+    };
+    if let Some(bad) = scopes.iter().find(|s| !registration.scopes.contains(s)) {
+        return oauth_error("invalid_scope", &format!("scope `{bad}` is not allowed for this client"), used_basic);
+    }
+    let lifetime = state.token_lifetime.load(Ordering::Relaxed);
+    let now = now_secs();
+    let claims = Claims {
+        iss: state.issuer(),
+        aud: AUDIENCE.to_owned(),
+        client_id,
+        scope: scopes.clone(),
+        iat: now,
+        nbf: now,
+        exp: now + lifetime,
+        jti: format!("sbx-{}", state.next_jti.fetch_add(1, Ordering::Relaxed)),
+    };
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KEY_ID.to_owned());
+    header.typ = Some("at+jwt".to_owned());
+    let token = match jsonwebtoken::encode(&header, &claims, &state.keys.encoding) {
+        Ok(t) => t,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("signing failed: {e}")).into_response(),
+    };
+    let body = serde_json::json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "scope": scopes.join(" "),
+    });
+    let mut response = axum::Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+pub(crate) fn discovery(state: &State) -> Response {
+    let issuer = state.issuer();
+    axum::Json(serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/openid-configuration/jwks"),
+        "token_endpoint": format!("{issuer}/connect/token"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": crate::DEFAULT_SCOPES,
+        "claims_supported": ["client_id", "scope", "iss", "aud", "iat", "nbf", "exp", "jti"],
+    }))
+    .into_response()
+}
+
+pub(crate) fn jwks(state: &State) -> Response {
+    axum::Json(serde_json::json!({"keys": [state.keys.jwk]})).into_response()
+}
+
+/// Why a bearer token was refused; the text goes into `WWW-Authenticate`.
+pub(crate) struct Unauthorized(pub(crate) Option<&'static str>);
+
+impl IntoResponse for Unauthorized {
+    fn into_response(self) -> Response {
+        // RFC 6750 section 3: no `error` when the request carried no token at all.
+        let challenge = match self.0 {
+            Some(description) => format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+            None => "Bearer".to_owned(),
+        };
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        response
+    }
+}
+
+/// Checks the bearer token: signature, issuer, audience, lifetime (with the configured clock
+/// skew, 5 minutes by default as in ASP.NET), not revoked, and issued to `tenant`.
+pub(crate) fn authorize(state: &State, headers: &HeaderMap, tenant: &str) -> Result<Claims, Unauthorized> {
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Err(Unauthorized(None));
+    };
+    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+        return Err(Unauthorized(None));
+    };
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[state.issuer()]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.leeway = state.clock_skew.load(Ordering::Relaxed);
+    validation.validate_nbf = true;
+    let claims = match jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation) {
+        Ok(data) => data.claims,
+        Err(e) => {
+            return Err(Unauthorized(Some(match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "The token expired",
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => "The signature is invalid",
+                jsonwebtoken::errors::ErrorKind::ImmatureSignature => "The token is not valid yet",
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => "The issuer is invalid",
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => "The audience is invalid",
+                _ => "The token is malformed",
+            })));
+        }
+    };
+    let serial = claims.jti.strip_prefix("sbx-").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    if serial < state.min_valid_jti.load(Ordering::Acquire) {
+        return Err(Unauthorized(Some("The token was revoked")));
+    }
+    if !claims.client_id.eq_ignore_ascii_case(tenant) {
+        return Err(Unauthorized(Some("The token was not issued to this tenant")));
+    }
+    Ok(claims)
+}

@@ -1,0 +1,446 @@
+//! A faithful local HealthHero platform, for examples, our tests and your tests.
+//!
+//! One in-process server on `127.0.0.1` and an ephemeral port serves:
+//!
+//! - **Identity** (IdentityServer-style): `POST /connect/token` with the client-credentials
+//!   grant, client credentials in the form body (`client_secret_post`) or HTTP Basic
+//!   (`client_secret_basic`); RFC 6749 section 5.2 errors; `/.well-known/openid-configuration`
+//!   and its JWKS. Access tokens are RS256 JWTs with `iss`, `aud`, `client_id`, `scope`, `iat`,
+//!   `nbf`, `exp` and `jti`, valid for an hour unless configured otherwise.
+//! - **The APIs** of HealthHero's documentation: Traversals, ChatTraversals, Members and HRA
+//!   reports, under `/api/v1/{tenant}` and `/api/v2/{tenant}`, with real (small) clinical
+//!   content: a symptom assessment (`SYMPTOMS`) and a health risk assessment (`HRA`).
+//! - **Fault injection** per endpoint ([`Fault`]), token revocation, short token lifetimes, and
+//!   request counters, from Rust and over HTTP under `/_sandbox/`.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let sandbox = hh_sandbox::Sandbox::start().await?;
+//! println!("identity and APIs at {}", sandbox.url());
+//! println!("client {} / {}", sandbox.client_id(), sandbox.client_secret());
+//! sandbox.inject("traversals.respond", hh_sandbox::Fault::FailTimes { times: 1, status: 503, retry_after: Some("1".into()) });
+//! # Ok(()) }
+//! ```
+//!
+//! # Where the documentation is silent
+//!
+//! The sandbox then does what an ASP.NET service behind IdentityServer does:
+//!
+//! - token errors are `400` with `{"error", "error_description"}`, except `invalid_client`
+//!   after HTTP Basic, which is `401` with `WWW-Authenticate: Basic`; responses carry
+//!   `Cache-Control: no-store`;
+//! - bearer tokens are checked for signature, issuer, audience (`healthhero-api`), `nbf` and
+//!   `exp` with ASP.NET's default clock skew of 5 minutes ([`SandboxBuilder::clock_skew`] to
+//!   change it), revocation, and that the path's tenant is the token's `client_id`; a failure is
+//!   `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
+//!   was sent);
+//! - an unknown route is `404` with no body, a known route with the wrong method `405` with
+//!   `Allow`; an unknown traversal or member is `404`, a malformed body `400`, a duplicate member
+//!   `409`, all with an RFC 9457 problem details body and a `traceId`;
+//! - answer validation problems come back in a `200` as `errors` (strings) on the traversal and
+//!   on the node, as documented; chat traversals return the documented `TraversalResponse` with
+//!   one node holding one question;
+//! - `x-api-version: v3` shows `Textarea` answers, which v2 clients see as `Text`;
+//! - creating a traversal for an unknown member is `400`; a member's permanent answers are
+//!   injected as `PreAnswer` into their later traversals;
+//! - HRA reports need a completed HRA traversal (`400` otherwise); the risk model is
+//!   illustrative, not clinical.
+
+mod api;
+mod content;
+mod engine;
+mod faults;
+mod hra;
+mod identity;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dashmap::DashMap;
+use tokio::sync::watch;
+
+pub use faults::{ENDPOINTS, Fault, MalformedToken};
+
+use content::Content;
+use engine::Traversal;
+use identity::{Keys, Registration};
+use wire::{Member, PermanentHistoryItem};
+
+/// The scopes clients get when they ask for none.
+pub const DEFAULT_SCOPES: [&str; 2] = ["traversal.api", "hra.api"];
+
+/// Shared by every request: content, keys, stores and controls. The stores are concurrent
+/// maps with one lock per traversal, so requests never queue behind a global lock.
+pub(crate) struct State {
+    content: Content,
+    keys: Keys,
+    issuer: OnceLock<String>,
+    clients: RwLock<HashMap<String, Registration>>,
+    token_lifetime: AtomicU64,
+    clock_skew: AtomicU64,
+    next_jti: AtomicU64,
+    min_valid_jti: AtomicU64,
+    traversals: DashMap<String, Arc<Mutex<Traversal>>>,
+    /// (tenant, member reference) -> member and permanent history.
+    members: DashMap<(String, String), (Member, Vec<PermanentHistoryItem>)>,
+    faults: faults::Faults,
+    counters: faults::Counters,
+    shutdown: watch::Sender<bool>,
+}
+
+impl State {
+    fn issuer(&self) -> String {
+        self.issuer.get().cloned().unwrap_or_default()
+    }
+
+    fn client(&self, id: &str) -> Option<Registration> {
+        self.clients
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    fn traversal(&self, id: &str) -> Option<Arc<Mutex<Traversal>>> {
+        self.traversals.get(id).map(|e| Arc::clone(e.value()))
+    }
+
+    fn member_key(tenant: &str, reference: &str) -> (String, String) {
+        (tenant.to_ascii_lowercase(), reference.to_owned())
+    }
+
+    fn create_member(&self, tenant: &str, reference: &str) -> Option<Member> {
+        use dashmap::mapref::entry::Entry;
+        match self.members.entry(Self::member_key(tenant, reference)) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(v) => {
+                let member = Member {
+                    client_id: tenant.to_owned(),
+                    member_reference: reference.to_owned(),
+                    member_id: uuid::Uuid::new_v4().to_string(),
+                    traversal_ids: Vec::new(),
+                };
+                v.insert((member.clone(), Vec::new()));
+                Some(member)
+            }
+        }
+    }
+
+    fn member(&self, tenant: &str, reference: &str) -> Option<Member> {
+        self.members.get(&Self::member_key(tenant, reference)).map(|m| m.0.clone())
+    }
+
+    fn permanent_history(&self, tenant: &str, reference: &str) -> Option<Vec<PermanentHistoryItem>> {
+        self.members.get(&Self::member_key(tenant, reference)).map(|m| m.1.clone())
+    }
+
+    fn add_member_traversal(&self, tenant: &str, reference: &str, traversal: &str) {
+        if let Some(mut m) = self.members.get_mut(&Self::member_key(tenant, reference)) {
+            m.0.traversal_ids.push(traversal.to_owned());
+        }
+    }
+
+    fn record_permanent(&self, tenant: &str, reference: &str, traversal: &str, answers: Vec<engine::PermanentAnswer>) {
+        if answers.is_empty() {
+            return;
+        }
+        if let Some(mut m) = self.members.get_mut(&Self::member_key(tenant, reference)) {
+            let history = &mut m.1;
+            for a in answers {
+                // The newest answer to a question replaces the older one.
+                history.retain(|h| h.asset_id != a.question_id);
+                history.push(PermanentHistoryItem {
+                    asset_id: a.question_id,
+                    answer_id: Some(a.answer_id),
+                    value: a.value,
+                    traversal_id: traversal.to_owned(),
+                    created_date: engine::now_rfc3339(),
+                });
+            }
+        }
+    }
+
+    /// The member's other completed HRA traversals, oldest first.
+    fn member_hra_traversals(&self, t: &Traversal, except: Option<&str>) -> Vec<Arc<Mutex<Traversal>>> {
+        let Some(reference) = &t.member else { return Vec::new() };
+        let Some(member) = self.member(&t.tenant, reference) else { return Vec::new() };
+        member
+            .traversal_ids
+            .iter()
+            .filter(|id| Some(id.as_str()) != except)
+            .filter_map(|id| self.traversal(id))
+            .filter(|o| o.lock().is_ok_and(|o| o.assessment_type == 2 && o.is_complete()))
+            .collect()
+    }
+
+    async fn wait_for_shutdown(&self) {
+        let mut rx = self.shutdown.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// `/_sandbox/...`: the controls over HTTP.
+fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Response {
+    let json = |v: serde_json::Value| axum::Json(v).into_response();
+    match (method.as_str(), rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+        ("GET", [] | ["counters"]) => json(state.counters.all()),
+        ("POST", ["faults"]) => match api::parse_fault(body) {
+            Ok((endpoint, fault)) => {
+                state.faults.add(&endpoint, fault);
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Err(e) => api::problem(StatusCode::BAD_REQUEST, "Invalid fault", Some(e), None),
+        },
+        ("DELETE", ["faults"]) => {
+            state.faults.clear();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("POST", ["revoke"]) => {
+            state.min_valid_jti.store(state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("PUT", ["token-lifetime"]) => {
+            let seconds = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v["seconds"].as_u64())
+                .filter(|s| *s > 0);
+            match seconds {
+                Some(s) => {
+                    state.token_lifetime.store(s, Ordering::Relaxed);
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                None => api::problem(StatusCode::BAD_REQUEST, "Invalid lifetime", Some("expected {\"seconds\": n} with n > 0".into()), None),
+            }
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Configures a [`Sandbox`] before it starts.
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    port: u16,
+    token_lifetime: Duration,
+    clock_skew: Duration,
+    client_id: String,
+    client_secret: String,
+    extra_clients: Vec<(String, String)>,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            token_lifetime: Duration::from_secs(3600),
+            clock_skew: Duration::from_secs(300),
+            client_id: "sandbox-client".to_owned(),
+            client_secret: format!("sbx-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+            extra_clients: Vec::new(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The port to listen on (default 0: an ephemeral port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long issued tokens are valid (default 3600 s).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// How late an expired token is still accepted (default 300 s, ASP.NET's default).
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// The default client's credentials (default `sandbox-client` and a random secret).
+    pub fn client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self.client_secret = secret.into();
+        self
+    }
+
+    /// Registers another client (another tenant).
+    pub fn extra_client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.extra_clients.push((id.into(), secret.into()));
+        self
+    }
+
+    /// Binds `127.0.0.1` and starts serving on the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<Sandbox> {
+        let content = Content::parse(content::BUILT_IN).map_err(std::io::Error::other)?;
+        let keys = Keys::load().map_err(std::io::Error::other)?;
+        let scopes: Vec<String> = DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        let mut clients = HashMap::new();
+        for (id, secret) in std::iter::once((self.client_id.clone(), self.client_secret.clone())).chain(self.extra_clients) {
+            clients.insert(id, Registration { secret, scopes: scopes.clone() });
+        }
+        let (shutdown, _) = watch::channel(false);
+        let state = Arc::new(State {
+            content,
+            keys,
+            issuer: OnceLock::new(),
+            clients: RwLock::new(clients),
+            token_lifetime: AtomicU64::new(self.token_lifetime.as_secs().max(1)),
+            clock_skew: AtomicU64::new(self.clock_skew.as_secs()),
+            next_jti: AtomicU64::new(1),
+            min_valid_jti: AtomicU64::new(0),
+            traversals: DashMap::new(),
+            members: DashMap::new(),
+            faults: faults::Faults::default(),
+            counters: faults::Counters::default(),
+            shutdown,
+        });
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
+        let addr = listener.local_addr()?;
+        let _ = state.issuer.set(format!("http://{addr}"));
+        let app = axum::Router::new()
+            .fallback(api::dispatch)
+            .with_state(Arc::clone(&state));
+        let mut stop = state.shutdown.subscribe();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            state,
+            addr,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    state: Arc<State>,
+    addr: SocketAddr,
+    client_id: String,
+    client_secret: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("url", &self.url())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the defaults on an ephemeral port.
+    pub async fn start() -> std::io::Result<Sandbox> {
+        SandboxBuilder::default().start().await
+    }
+
+    /// Configures a sandbox.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// `http://127.0.0.1:{port}`: identity, Traversal, Members and HRA all live here.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The identity server's base URL (tokens at `{identity_url}/connect/token`).
+    pub fn identity_url(&self) -> String {
+        self.url()
+    }
+
+    /// The Traversal and Members API base URL.
+    pub fn api_url(&self) -> String {
+        self.url()
+    }
+
+    /// The HRA API base URL.
+    pub fn hra_url(&self) -> String {
+        self.url()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default client's id (also its tenant id in API paths).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The default client's secret.
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
+    }
+
+    /// Adds a fault to an endpoint: a name from [`ENDPOINTS`], a group (`traversals`,
+    /// `chattraversals`, `members`, `reports`), `api` for every API endpoint, or `*`.
+    pub fn inject(&self, endpoint: &str, fault: Fault) {
+        self.state.faults.add(endpoint, fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Revokes every token issued so far: the next call with one of them gets 401.
+    pub fn revoke_all_tokens(&self) {
+        self.state
+            .min_valid_jti
+            .store(self.state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Sets the lifetime of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.state.token_lifetime.store(lifetime.as_secs().max(1), Ordering::Relaxed);
+    }
+
+    /// Requests to `POST /connect/token` so far.
+    pub fn token_requests(&self) -> u64 {
+        self.state.counters.get("token")
+    }
+
+    /// Requests to every API endpoint so far.
+    pub fn api_requests(&self) -> u64 {
+        self.state.counters.api_total()
+    }
+
+    /// Requests to one endpoint so far (names as in [`ENDPOINTS`]).
+    pub fn requests(&self, endpoint: &str) -> u64 {
+        self.state.counters.get(endpoint)
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.state.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.state.shutdown.send(true);
+    }
+}
