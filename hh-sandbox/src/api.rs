@@ -1,6 +1,10 @@
 //! Routing and the API handlers. Paths are matched case-insensitively under `/api/v1` and
 //! `/api/v2`, as ASP.NET routes are; path values keep their case.
 
+// Handlers return `Result<_, Response>` so an early `return Err(problem(..))` reads like axum's
+// own rejections; a response is the error's natural size here.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +19,12 @@ use crate::wire::{MemberCreate, PermanentHistoryItem, RespondItem, Revisit, Trav
 use crate::{State, hra, identity};
 
 /// An ASP.NET-style problem details response.
-pub(crate) fn problem(status: StatusCode, title: &str, detail: Option<String>, errors: Option<Value>) -> Response {
+pub(crate) fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: Option<String>,
+    errors: Option<Value>,
+) -> Response {
     let mut body = json!({
         "type": format!("https://tools.ietf.org/html/rfc9110#section-15.{}", match status.as_u16() {
             400 => "5.1", 404 => "5.5", 409 => "5.10", 405 => "5.6", _ => "6.1",
@@ -31,14 +40,20 @@ pub(crate) fn problem(status: StatusCode, title: &str, detail: Option<String>, e
         body["errors"] = e;
     }
     let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/problem+json"),
+    );
     response
 }
 
 fn not_found(what: &str) -> Response {
-    problem(StatusCode::NOT_FOUND, "Not Found", Some(what.to_owned()), None)
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        Some(what.to_owned()),
+        None,
+    )
 }
 
 /// A body that is not the JSON the endpoint expects: 400 with the serializer's complaint in
@@ -60,9 +75,19 @@ enum Route {
     Token,
     Discovery,
     Jwks,
-    Traversals { chat: bool, tenant: String, rest: Vec<String> },
-    Members { tenant: String, rest: Vec<String> },
-    Reports { tenant: String, rest: Vec<String> },
+    Traversals {
+        chat: bool,
+        tenant: String,
+        rest: Vec<String>,
+    },
+    Members {
+        tenant: String,
+        rest: Vec<String>,
+    },
+    Reports {
+        tenant: String,
+        rest: Vec<String>,
+    },
     Admin(Vec<String>),
     Unknown,
 }
@@ -71,7 +96,11 @@ fn route(path: &str) -> Route {
     let segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
@@ -84,8 +113,16 @@ fn route(path: &str) -> Route {
             let tenant = segments[2].clone();
             let rest = segments[4..].to_vec();
             match *controller {
-                "traversals" => Route::Traversals { chat: false, tenant, rest },
-                "chattraversals" => Route::Traversals { chat: true, tenant, rest },
+                "traversals" => Route::Traversals {
+                    chat: false,
+                    tenant,
+                    rest,
+                },
+                "chattraversals" => Route::Traversals {
+                    chat: true,
+                    tenant,
+                    rest,
+                },
                 "members" => Route::Members { tenant, rest },
                 "reports" => Route::Reports { tenant, rest },
                 _ => Route::Unknown,
@@ -104,7 +141,11 @@ fn endpoint(route: &Route) -> Option<(String, &'static [Method])> {
         Route::Discovery => ("discovery".into(), GET),
         Route::Jwks => ("jwks".into(), GET),
         Route::Traversals { chat, rest, .. } => {
-            let group = if *chat { "chattraversals" } else { "traversals" };
+            let group = if *chat {
+                "chattraversals"
+            } else {
+                "traversals"
+            };
             let action = rest.get(1).map(|a| a.to_ascii_lowercase());
             let (name, methods) = match (rest.len(), action.as_deref()) {
                 (0, _) => ("create", POST),
@@ -122,13 +163,19 @@ fn endpoint(route: &Route) -> Option<(String, &'static [Method])> {
             };
             (format!("{group}.{name}"), methods)
         }
-        Route::Members { rest, .. } => match (rest.len(), rest.get(1).map(|a| a.to_ascii_lowercase()).as_deref()) {
+        Route::Members { rest, .. } => match (
+            rest.len(),
+            rest.get(1).map(|a| a.to_ascii_lowercase()).as_deref(),
+        ) {
             (0, _) => ("members.create".into(), POST),
             (1, _) => ("members.get".into(), GET),
             (2, Some("permanent-history")) => ("members.permanent-history".into(), GET),
             _ => return None,
         },
-        Route::Reports { rest, .. } => match (rest.len(), rest.get(1).map(|a| a.to_ascii_lowercase()).as_deref()) {
+        Route::Reports { rest, .. } => match (
+            rest.len(),
+            rest.get(1).map(|a| a.to_ascii_lowercase()).as_deref(),
+        ) {
             (2, Some("risks")) => ("reports.risks".into(), GET),
             (2, Some("wellness")) => ("reports.wellness".into(), GET),
             (2, Some("previous")) => ("reports.previous".into(), GET),
@@ -155,7 +202,11 @@ pub(crate) async fn dispatch(
         return StatusCode::NOT_FOUND.into_response();
     };
     if !methods.contains(&method) {
-        let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        let allow = methods
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
         if let Ok(v) = header::HeaderValue::from_str(&allow) {
             response.headers_mut().insert(header::ALLOW, v);
@@ -166,7 +217,11 @@ pub(crate) async fn dispatch(
     for decision in state.faults.decide(&name) {
         match decision {
             Decision::Delay(d) => tokio::time::sleep(d).await,
-            Decision::Fail { status, retry_after, body } => return failure(status, retry_after, body),
+            Decision::Fail {
+                status,
+                retry_after,
+                body,
+            } => return failure(status, retry_after, body),
             Decision::Drop => return dropped(),
             Decision::Hang => {
                 state.wait_for_shutdown().await;
@@ -207,7 +262,12 @@ fn failure(status: u16, retry_after: Option<String>, body: Option<String>) -> Re
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match body {
         Some(b) => (status, b).into_response(),
-        None => problem(status, status.canonical_reason().unwrap_or("Error"), Some("injected by hh-sandbox".into()), None),
+        None => problem(
+            status,
+            status.canonical_reason().unwrap_or("Error"),
+            Some("injected by hh-sandbox".into()),
+            None,
+        ),
     };
     if let Some(v) = retry_after.and_then(|r| header::HeaderValue::from_str(&r).ok()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -217,17 +277,26 @@ fn failure(status: u16, retry_after: Option<String>, body: Option<String>) -> Re
 
 /// Status line, headers and the start of a body, then the connection is cut.
 fn dropped() -> Response {
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(Bytes::from_static(b"{\"traversalId\":\"")),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "hh-sandbox dropped the connection")),
-    ];
-    let mut response = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_LENGTH, header::HeaderValue::from_static("4096"));
+    use futures_util::StreamExt as _;
+    let start =
+        futures_util::stream::once(async { Ok(Bytes::from_static(b"{\"traversalId\":\"")) });
+    // A pause first, so the status line and headers are on the wire before the cut.
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "hh-sandbox dropped the connection",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(start.chain(cut)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_LENGTH,
+        header::HeaderValue::from_static("4096"),
+    );
     response
 }
 
@@ -240,9 +309,17 @@ fn malformed_token(shape: MalformedToken) -> Response {
         )
             .into_response(),
         MalformedToken::Empty => StatusCode::OK.into_response(),
-        MalformedToken::NotJson => ([(header::CONTENT_TYPE, "text/plain")], "access_token=abc&token_type=Bearer").into_response(),
-        MalformedToken::MissingAccessToken => json(json!({"token_type": "Bearer", "expires_in": 3600})),
-        MalformedToken::ErrorWith200 => json(json!({"error": "temporarily_unavailable", "error_description": "try again later"})),
+        MalformedToken::NotJson => (
+            [(header::CONTENT_TYPE, "text/plain")],
+            "access_token=abc&token_type=Bearer",
+        )
+            .into_response(),
+        MalformedToken::MissingAccessToken => {
+            json(json!({"token_type": "Bearer", "expires_in": 3600}))
+        }
+        MalformedToken::ErrorWith200 => json(
+            json!({"error": "temporarily_unavailable", "error_description": "try again later"}),
+        ),
         MalformedToken::Oversized => json(json!({
             "access_token": "x".repeat(1024 * 1024 + 1),
             "token_type": "Bearer",
@@ -253,7 +330,9 @@ fn malformed_token(shape: MalformedToken) -> Response {
             Bytes::from_static(b"{\"access_token\":\"\xff\xfe\",\"token_type\":\"Bearer\"}"),
         )
             .into_response(),
-        MalformedToken::MissingTokenType => json(json!({"access_token": "abc", "expires_in": 3600})),
+        MalformedToken::MissingTokenType => {
+            json(json!({"access_token": "abc", "expires_in": 3600}))
+        }
     }
 }
 
@@ -269,7 +348,14 @@ fn ok_json<T: serde::Serialize>(value: &T) -> Response {
     axum::Json(value).into_response()
 }
 
-fn traversals(state: &State, chat: bool, tenant: &str, rest: &[String], headers: &HeaderMap, body: &[u8]) -> Response {
+fn traversals(
+    state: &State,
+    chat: bool,
+    tenant: &str,
+    rest: &[String],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let v3 = is_v3(headers);
     if rest.is_empty() {
         return create_traversal(state, chat, tenant, v3, body);
@@ -277,7 +363,9 @@ fn traversals(state: &State, chat: bool, tenant: &str, rest: &[String], headers:
     let Some(entry) = state.traversal(&rest[0]) else {
         return not_found(&format!("Traversal {} was not found", rest[0]));
     };
-    let mut t = entry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut t = entry
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !t.tenant.eq_ignore_ascii_case(tenant) || t.chat != chat {
         return not_found(&format!("Traversal {} was not found", rest[0]));
     }
@@ -297,11 +385,18 @@ fn traversals(state: &State, chat: bool, tenant: &str, rest: &[String], headers:
                     }
                     ok_json(&t.response(content, v3, Vec::new(), &HashMap::new()))
                 }
-                Outcome::Invalid { errors, node_errors } => ok_json(&t.response(content, v3, errors, &node_errors)),
+                Outcome::Invalid {
+                    errors,
+                    node_errors,
+                } => ok_json(&t.response(content, v3, errors, &node_errors)),
             }
         }
         Some("previous") => {
-            let errors = if t.previous() { Vec::new() } else { vec!["There is no previous page to go back to".to_owned()] };
+            let errors = if t.previous() {
+                Vec::new()
+            } else {
+                vec!["There is no previous page to go back to".to_owned()]
+            };
             ok_json(&t.response(content, v3, errors, &HashMap::new()))
         }
         Some("revisit") => {
@@ -314,7 +409,10 @@ fn traversals(state: &State, chat: bool, tenant: &str, rest: &[String], headers:
             let errors = if t.revisit(content, revisit.node_id, question) {
                 Vec::new()
             } else {
-                vec![format!("Node {} has not been answered in this traversal", revisit.node_id)]
+                vec![format!(
+                    "Node {} has not been answered in this traversal",
+                    revisit.node_id
+                )]
             };
             ok_json(&t.response(content, v3, errors, &HashMap::new()))
         }
@@ -347,7 +445,14 @@ fn traversals(state: &State, chat: bool, tenant: &str, rest: &[String], headers:
                 .iter()
                 .flat_map(|(q, g)| {
                     g.items.iter().map(move |(a, v)| {
-                        format!("{},{},{},{},{}", g.page, g.node_id, q, a, v.clone().unwrap_or_default())
+                        format!(
+                            "{},{},{},{},{}",
+                            g.page,
+                            g.node_id,
+                            q,
+                            a,
+                            v.clone().unwrap_or_default()
+                        )
                     })
                 })
                 .collect();
@@ -394,7 +499,9 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
                 return problem(
                     StatusCode::BAD_REQUEST,
                     "Unknown member",
-                    Some(format!("Member {member} does not exist; create it with POST .../Members first")),
+                    Some(format!(
+                        "Member {member} does not exist; create it with POST .../Members first"
+                    )),
                     None,
                 );
             }
@@ -413,23 +520,45 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
     let traversal = match created {
         Ok(t) => t,
         Err(CreateError::UnknownProduct(p)) => {
-            return problem(StatusCode::BAD_REQUEST, "Unknown product", Some(format!("No product has the short code {p}")), None);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown product",
+                Some(format!("No product has the short code {p}")),
+                None,
+            );
         }
         Err(CreateError::UnknownLanguage(l)) => {
-            return problem(StatusCode::BAD_REQUEST, "Unknown language", Some(format!("The product has no {l} content")), None);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown language",
+                Some(format!("The product has no {l} content")),
+                None,
+            );
         }
         Err(CreateError::UnknownStart(s)) => {
-            return problem(StatusCode::BAD_REQUEST, "Unknown start", Some(format!("There is no {s} in this product")), None);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown start",
+                Some(format!("There is no {s} in this product")),
+                None,
+            );
         }
         Err(CreateError::BadInjection(m)) => {
-            return problem(StatusCode::BAD_REQUEST, "Invalid injected history", Some(m), None);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid injected history",
+                Some(m),
+                None,
+            );
         }
     };
     if let Some(member) = &request.member_reference {
         state.add_member_traversal(tenant, member, &traversal.id);
     }
     let response = traversal.response(&state.content, v3, Vec::new(), &HashMap::new());
-    state.traversals.insert(traversal.id.clone(), Arc::new(Mutex::new(traversal)));
+    state
+        .traversals
+        .insert(traversal.id.clone(), Arc::new(Mutex::new(traversal)));
     ok_json(&response)
 }
 
@@ -464,9 +593,17 @@ fn conclusions(state: &State, t: &Traversal) -> Vec<Value> {
 fn conclusion_report(state: &State, t: &Traversal) -> Value {
     let all = conclusions(state, t);
     let visible: Vec<&Value> = all.iter().filter(|c| c["silent"] != true).collect();
-    let mut symptom: Vec<&Value> = visible.iter().copied().filter(|c| c["information"] != true).collect();
+    let mut symptom: Vec<&Value> = visible
+        .iter()
+        .copied()
+        .filter(|c| c["information"] != true)
+        .collect();
     symptom.sort_by_key(|c| c["priority"].as_i64().unwrap_or(i64::MAX));
-    let information: Vec<&Value> = visible.iter().copied().filter(|c| c["information"] == true).collect();
+    let information: Vec<&Value> = visible
+        .iter()
+        .copied()
+        .filter(|c| c["information"] == true)
+        .collect();
     let reason = symptom.first().copied();
     let bullets = |list: &[&Value], kind: &str| -> Vec<Value> {
         list.iter()
@@ -497,12 +634,31 @@ fn conclusion_report(state: &State, t: &Traversal) -> Value {
         "reasonSubCat1": reason.map(|r| r["subCategory"].clone()).unwrap_or(Value::Null),
         "reasonDisposition": reason.map(|r| r["displayText"].clone()).unwrap_or(Value::Null),
         "messageTitle": title,
-        "messageLevel": reason.and_then(|r| r["priority"].as_i64()).map_or(0, |p| match p { ..=50014 => 1, ..=50019 => 2, ..=50025 => 3, _ => 4 }),
+        "messageLevel": reason.and_then(|r| r["priority"].as_i64()).map_or(0, message_level),
         "messageDescription": reason.map(|r| r["explanation"].clone()).unwrap_or(Value::Null),
-        "reasonTimeInMinutes": reason.and_then(|r| r["priority"].as_i64()).map_or(0, |p| match p {
-            ..=50014 => 0, ..=50016 => 240, ..=50019 => 480, ..=50025 => 20_160, ..=50030 => 1_440, _ => 0,
-        }),
+        "reasonTimeInMinutes": reason.and_then(|r| r["priority"].as_i64()).map_or(0, minutes_to_act),
     })
+}
+
+/// 1 (emergency) to 4 (routine), from the disposition's priority.
+fn message_level(priority: i64) -> i64 {
+    match priority {
+        ..=50014 => 1,
+        50015..=50019 => 2,
+        50020..=50025 => 3,
+        _ => 4,
+    }
+}
+
+/// How soon to act on the disposition, in minutes (0: now).
+fn minutes_to_act(priority: i64) -> i64 {
+    match priority {
+        50015..=50016 => 240,
+        50017..=50019 => 480,
+        50020..=50025 => 20_160,
+        50026..=50030 => 1_440,
+        _ => 0,
+    }
 }
 
 fn question_summary(state: &State, t: &Traversal) -> Vec<Value> {
@@ -515,7 +671,11 @@ fn question_summary(state: &State, t: &Traversal) -> Vec<Value> {
                 .items
                 .iter()
                 .map(|(answer_id, value)| {
-                    let label = question.answers.iter().find(|a| a.answer_id == *answer_id).and_then(|a| a.display_text.clone());
+                    let label = question
+                        .answers
+                        .iter()
+                        .find(|a| a.answer_id == *answer_id)
+                        .and_then(|a| a.display_text.clone());
                     json!({
                         "id": format!("{}-{}-{}", t.id, question_id, answer_id),
                         "traversalId": t.id,
@@ -564,7 +724,12 @@ fn history_lines(state: &State, t: &Traversal) -> Vec<String> {
                 .items
                 .iter()
                 .map(|(a, v)| {
-                    let label = question.answers.iter().find(|x| x.answer_id == *a).and_then(|x| x.display_text.clone()).unwrap_or_default();
+                    let label = question
+                        .answers
+                        .iter()
+                        .find(|x| x.answer_id == *a)
+                        .and_then(|x| x.display_text.clone())
+                        .unwrap_or_default();
                     match v {
                         Some(v) if label.is_empty() => v.clone(),
                         Some(v) => format!("{v} {label}"),
@@ -597,7 +762,10 @@ fn members(state: &State, tenant: &str, rest: &[String], body: &[u8]) -> Respons
                 None => problem(
                     StatusCode::CONFLICT,
                     "Member already exists",
-                    Some(format!("Member {} already exists", request.member_reference)),
+                    Some(format!(
+                        "Member {} already exists",
+                        request.member_reference
+                    )),
                     None,
                 ),
             }
@@ -635,7 +803,9 @@ fn reports(state: &State, tenant: &str, rest: &[String], query: &str) -> Respons
     let Some(entry) = state.traversal(&rest[0]) else {
         return not_found(&format!("Traversal {} was not found", rest[0]));
     };
-    let t = entry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let t = entry
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !t.tenant.eq_ignore_ascii_case(tenant) {
         return not_found(&format!("Traversal {} was not found", rest[0]));
     }
@@ -643,7 +813,10 @@ fn reports(state: &State, tenant: &str, rest: &[String], query: &str) -> Respons
         return problem(
             StatusCode::BAD_REQUEST,
             "Not a health risk assessment",
-            Some(format!("Traversal {} is a {} traversal; reports need an HRA traversal", t.id, t.short_code)),
+            Some(format!(
+                "Traversal {} is a {} traversal; reports need an HRA traversal",
+                t.id, t.short_code
+            )),
             None,
         );
     }
@@ -675,14 +848,25 @@ fn reports(state: &State, tenant: &str, rest: &[String], query: &str) -> Respons
                 .enumerate()
                 .filter_map(|(i, other)| {
                     let o = other.lock().ok()?;
-                    Some(hra::snapshot(content, &o, i + 1, 90, conclusions(state, &o)))
+                    Some(hra::snapshot(
+                        content,
+                        &o,
+                        i + 1,
+                        90,
+                        conclusions(state, &o),
+                    ))
                 })
                 .collect();
             ok_json(&snapshots)
         }
         _ => {
             let Ok(age) = rest[3].parse::<i32>() else {
-                return problem(StatusCode::BAD_REQUEST, "Invalid age", Some(format!("`{}` is not an age", rest[3])), None);
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid age",
+                    Some(format!("`{}` is not an age", rest[3])),
+                    None,
+                );
             };
             let Some(other) = state.traversal(&rest[2]) else {
                 return not_found(&format!("Traversal {} was not found", rest[2]));
@@ -691,9 +875,15 @@ fn reports(state: &State, tenant: &str, rest: &[String], query: &str) -> Respons
                 let snap = hra::snapshot(content, &t, 1, age, conclusions(state, &t));
                 return ok_json(&hra::compare(snap.clone(), snap));
             }
-            let o = other.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !o.tenant.eq_ignore_ascii_case(tenant) || o.assessment_type != 2 || !o.is_complete() {
-                return not_found(&format!("No completed HRA traversal {} for this tenant", rest[2]));
+            let o = other
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !o.tenant.eq_ignore_ascii_case(tenant) || o.assessment_type != 2 || !o.is_complete()
+            {
+                return not_found(&format!(
+                    "No completed HRA traversal {} for this tenant",
+                    rest[2]
+                ));
             }
             let current = hra::snapshot(content, &t, 2, age, conclusions(state, &t));
             let previous = hra::snapshot(content, &o, 1, age, conclusions(state, &o));

@@ -268,18 +268,24 @@ impl Content {
     /// Every reference in the content points at something that exists.
     fn validate(&self) -> Result<(), String> {
         for p in &self.products {
-            self.node(p.start_node)
-                .ok_or(format!("product {} starts at unknown node {}", p.short_code, p.start_node))?;
+            self.node(p.start_node).ok_or(format!(
+                "product {} starts at unknown node {}",
+                p.short_code, p.start_node
+            ))?;
         }
         for n in self.nodes.values() {
-            self.algo(n.algo_id)
-                .ok_or(format!("node {} names unknown algo {}", n.node_id, n.algo_id))?;
+            self.algo(n.algo_id).ok_or(format!(
+                "node {} names unknown algo {}",
+                n.node_id, n.algo_id
+            ))?;
             for g in &n.group {
-                self.node(*g).ok_or(format!("node {} groups unknown node {g}", n.node_id))?;
+                self.node(*g)
+                    .ok_or(format!("node {} groups unknown node {g}", n.node_id))?;
             }
             for next in &n.next {
                 if let Some(to) = next.goto {
-                    self.node(to).ok_or(format!("node {} goes to unknown node {to}", n.node_id))?;
+                    self.node(to)
+                        .ok_or(format!("node {} goes to unknown node {to}", n.node_id))?;
                 }
             }
             for c in &n.conclude {
@@ -306,7 +312,10 @@ impl Content {
         self.nodes.get(&id)
     }
 
-    pub(crate) fn conclusion(&self, id: i32) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub(crate) fn conclusion(
+        &self,
+        id: i32,
+    ) -> Option<&serde_json::Map<String, serde_json::Value>> {
         self.conclusions.get(&id)
     }
 
@@ -331,7 +340,11 @@ pub(crate) mod chrono_free {
             let y: i64 = parts.next()?.parse().ok()?;
             let m: i64 = parts.next()?.parse().ok()?;
             let d: i64 = parts.next()?.get(..2)?.parse().ok()?;
-            if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) || !(1800..=9999).contains(&y) {
+            if !(1..=12).contains(&m)
+                || d < 1
+                || d > days_in_month(y, m)
+                || !(1800..=9999).contains(&y)
+            {
                 return None;
             }
             Some(Date(days_from_civil(y, m, d)))
@@ -401,13 +414,19 @@ mod tests {
         let mut types: Vec<&str> = c
             .nodes
             .values()
-            .flat_map(|n| n.questions.iter().flat_map(|q| q.answers.iter().map(|a| a.control_type.as_str())))
+            .flat_map(|n| {
+                n.questions
+                    .iter()
+                    .flat_map(|q| q.answers.iter().map(|a| a.control_type.as_str()))
+            })
             .collect();
         types.sort_unstable();
         types.dedup();
         assert_eq!(
             types,
-            ["Checkbox", "Date", "Hidden", "Number", "Radio", "Range", "Text", "Textarea"]
+            [
+                "Checkbox", "Date", "Hidden", "Number", "Radio", "Range", "Text", "Textarea"
+            ]
         );
     }
 }

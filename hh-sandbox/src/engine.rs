@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::content::{Content, Facts, Node, Question, chrono_free::Date};
-use crate::wire::{AnswerOut, InjectedHistory, InjectedType, NodeOut, QuestionOut, RespondItem, TraversalResponse};
+use crate::wire::{
+    AnswerOut, InjectedHistory, InjectedType, NodeOut, QuestionOut, RespondItem, TraversalResponse,
+};
 
 /// A page: the node it starts at, and for chat traversals which of its questions is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +18,13 @@ pub(crate) struct Page {
     pub(crate) auto: bool,
 }
 
+/// Answer ids with their values (for Number, Date, Text...).
+type AnswerItems = Vec<(i32, Option<String>)>;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Given {
     pub(crate) node_id: i32,
-    pub(crate) items: Vec<(i32, Option<String>)>,
+    pub(crate) items: AnswerItems,
     /// Index in `history` of the page that answered it.
     pub(crate) page: usize,
     pub(crate) counter: u32,
@@ -35,8 +40,13 @@ pub(crate) struct PermanentAnswer {
 
 /// What `respond` did.
 pub(crate) enum Outcome {
-    Moved { permanent: Vec<PermanentAnswer> },
-    Invalid { errors: Vec<String>, node_errors: HashMap<i32, Vec<String>> },
+    Moved {
+        permanent: Vec<PermanentAnswer>,
+    },
+    Invalid {
+        errors: Vec<String>,
+        node_errors: HashMap<i32, Vec<String>>,
+    },
 }
 
 pub(crate) struct Traversal {
@@ -81,7 +91,11 @@ impl Facts for AnswerFacts<'_> {
 }
 
 fn value_of(answers: &BTreeMap<i32, Given>, question_id: i32) -> Option<&str> {
-    answers.get(&question_id)?.items.iter().find_map(|(_, v)| v.as_deref())
+    answers
+        .get(&question_id)?
+        .items
+        .iter()
+        .find_map(|(_, v)| v.as_deref())
 }
 
 pub(crate) fn now_rfc3339() -> String {
@@ -114,7 +128,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 fn trim_number(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
+    if x.fract() == 0.0 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Node and grouped nodes, in page order.
@@ -161,7 +179,9 @@ impl Traversal {
         let language = match language.filter(|l| !l.trim().is_empty()) {
             None => "DEFAULT".to_owned(),
             Some(l) if l.eq_ignore_ascii_case("default") => "DEFAULT".to_owned(),
-            Some(l) if product.languages.iter().any(|p| p.eq_ignore_ascii_case(l)) => l.to_uppercase(),
+            Some(l) if product.languages.iter().any(|p| p.eq_ignore_ascii_case(l)) => {
+                l.to_uppercase()
+            }
             Some(l) => return Err(CreateError::UnknownLanguage(l.to_owned())),
         };
         let anchor = match start {
@@ -170,7 +190,9 @@ impl Traversal {
                 .map(|n| n.node_id)
                 .ok_or_else(|| CreateError::UnknownStart(format!("node {node}")))?,
             (Some(algo), None) => {
-                content.algo(algo).ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?;
+                content
+                    .algo(algo)
+                    .ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?;
                 // The algorithm's entry: the first node of it that the product reaches.
                 reachable(content, product.start_node)
                     .into_iter()
@@ -182,9 +204,16 @@ impl Traversal {
         let mut by_question: HashMap<i32, (InjectedType, Vec<InjectedHistory>)> = HashMap::new();
         for item in injected {
             let Some((_, question)) = content.question(item.asset_id) else {
-                return Err(CreateError::BadInjection(format!("question {} does not exist", item.asset_id)));
+                return Err(CreateError::BadInjection(format!(
+                    "question {} does not exist",
+                    item.asset_id
+                )));
             };
-            if !question.answers.iter().any(|a| a.answer_id == item.answer_id) {
+            if !question
+                .answers
+                .iter()
+                .any(|a| a.answer_id == item.answer_id)
+            {
                 return Err(CreateError::BadInjection(format!(
                     "answer {} is not an answer of question {}",
                     item.answer_id, item.asset_id
@@ -236,12 +265,16 @@ impl Traversal {
     /// Answers the pages that injected `PreAnswer` history covers entirely, without showing them.
     fn skip_pre_answered(&mut self, content: &Content) {
         for _ in 0..1_000 {
-            let Some(page) = self.current.clone() else { return };
+            let Some(page) = self.current.clone() else {
+                return;
+            };
             let visible = self.visible(content, &page);
             let covered = !visible.is_empty()
                 && visible.iter().all(|(_, q)| {
-                    matches!(self.injected.get(&q.question_id), Some((InjectedType::PreAnswer, _)))
-                        || q.answers.iter().all(|a| a.control_type == "Hidden")
+                    matches!(
+                        self.injected.get(&q.question_id),
+                        Some((InjectedType::PreAnswer, _))
+                    ) || q.answers.iter().all(|a| a.control_type == "Hidden")
                 });
             if !covered {
                 return;
@@ -249,7 +282,11 @@ impl Traversal {
             let items: Vec<RespondItem> = visible
                 .iter()
                 .flat_map(|(n, q)| {
-                    let injected = self.injected.get(&q.question_id).map(|(_, i)| i.as_slice()).unwrap_or_default();
+                    let injected = self
+                        .injected
+                        .get(&q.question_id)
+                        .map(|(_, i)| i.as_slice())
+                        .unwrap_or_default();
                     injected
                         .iter()
                         .filter(|i| i.is_answered)
@@ -299,20 +336,55 @@ impl Traversal {
                 ));
             }
         }
-        let mut accepted: Vec<(i32, i32, Vec<(i32, Option<String>)>)> = Vec::new();
+        let mut accepted: Vec<(i32, i32, AnswerItems)> = Vec::new();
         for (node, question) in &visible {
-            let mine: Vec<&RespondItem> = items.iter().filter(|i| i.question_id == question.question_id).collect();
+            let mut mine: Vec<&RespondItem> = items
+                .iter()
+                .filter(|i| i.question_id == question.question_id)
+                .collect();
+            // A question answered by `PreAnswer` history is not shown; its injected answers stand
+            // in for the client's.
+            let pre: Vec<RespondItem>;
+            if mine.is_empty() {
+                if let Some((InjectedType::PreAnswer, injected)) =
+                    self.injected.get(&question.question_id)
+                {
+                    pre = injected
+                        .iter()
+                        .filter(|i| i.is_answered)
+                        .map(|i| RespondItem {
+                            node_id: node.node_id,
+                            question_id: question.question_id,
+                            answer_id: i.answer_id,
+                            value: i.value.clone(),
+                        })
+                        .collect();
+                    mine = pre.iter().collect();
+                }
+            }
             let mut fail = |text: String| node_errors.entry(node.node_id).or_default().push(text);
-            let label = question.display_text.clone().unwrap_or_else(|| format!("question {}", question.question_id));
+            let label = question
+                .display_text
+                .clone()
+                .unwrap_or_else(|| format!("question {}", question.question_id));
             let mut given: Vec<(i32, Option<String>)> = Vec::new();
             // Hidden answers carry their fixed value whether or not the client sends them.
-            for a in question.answers.iter().filter(|a| a.control_type == "Hidden") {
+            for a in question
+                .answers
+                .iter()
+                .filter(|a| a.control_type == "Hidden")
+            {
                 given.push((a.answer_id, a.value.clone()));
             }
             let shown: Vec<&RespondItem> = mine
                 .iter()
                 .copied()
-                .filter(|i| question.answers.iter().any(|a| a.answer_id == i.answer_id && a.control_type != "Hidden"))
+                .filter(|i| {
+                    question
+                        .answers
+                        .iter()
+                        .any(|a| a.answer_id == i.answer_id && a.control_type != "Hidden")
+                })
                 .collect();
             let needs_answer = question.answers.iter().any(|a| a.control_type != "Hidden");
             if shown.is_empty() {
@@ -332,16 +404,25 @@ impl Traversal {
                 fail(format!("Choose only one answer to: {label}"));
             }
             if radios == 1 && kinds.iter().any(|k| *k != "Radio") {
-                fail(format!("Choose one or more options, or the single option, not both: {label}"));
+                fail(format!(
+                    "Choose one or more options, or the single option, not both: {label}"
+                ));
             }
             for item in &shown {
-                let Some(answer) = question.answers.iter().find(|a| a.answer_id == item.answer_id) else { continue };
+                let Some(answer) = question
+                    .answers
+                    .iter()
+                    .find(|a| a.answer_id == item.answer_id)
+                else {
+                    continue;
+                };
                 let value = item.value.as_deref().map(str::trim).unwrap_or("");
                 match answer.control_type.as_str() {
                     "Number" | "Range" => match value.parse::<f64>() {
-                        Ok(x) if x.is_finite()
-                            && answer.min.is_none_or(|m| x >= m)
-                            && answer.max.is_none_or(|m| x <= m) => {}
+                        Ok(x)
+                            if x.is_finite()
+                                && answer.min.is_none_or(|m| x >= m)
+                                && answer.max.is_none_or(|m| x <= m) => {}
                         _ => fail(match (answer.min, answer.max) {
                             (Some(lo), Some(hi)) => format!(
                                 "Please enter a number between {} and {} for: {label}",
@@ -353,13 +434,17 @@ impl Traversal {
                     },
                     "Date" => match Date::parse(value) {
                         Some(d) if d <= Date::today() => {}
-                        _ => fail(format!("Please enter a date (YYYY-MM-DD) that is not in the future for: {label}")),
+                        _ => fail(format!(
+                            "Please enter a date (YYYY-MM-DD) that is not in the future for: {label}"
+                        )),
                     },
                     "Text" | "Textarea" => {
                         let len = value.chars().count();
                         if len == 0 && !question.optional {
                             fail(format!("Please enter some text for: {label}"));
-                        } else if answer.max_length.is_some_and(|m| len > m) || answer.min_length.is_some_and(|m| len < m) {
+                        } else if answer.max_length.is_some_and(|m| len > m)
+                            || answer.min_length.is_some_and(|m| len < m)
+                        {
                             fail(format!(
                                 "Please enter between {} and {} characters for: {label}",
                                 answer.min_length.unwrap_or(0),
@@ -369,8 +454,11 @@ impl Traversal {
                     }
                     _ => {}
                 }
-                let keep = matches!(answer.control_type.as_str(), "Number" | "Range" | "Date" | "Text" | "Textarea")
-                    .then(|| value.to_owned());
+                let keep = matches!(
+                    answer.control_type.as_str(),
+                    "Number" | "Range" | "Date" | "Text" | "Textarea"
+                )
+                .then(|| value.to_owned());
                 given.push((answer.answer_id, keep));
             }
             accepted.push((node.node_id, question.question_id, given));
@@ -379,7 +467,10 @@ impl Traversal {
             errors.extend(list.iter().cloned());
         }
         if !errors.is_empty() {
-            return Outcome::Invalid { errors, node_errors };
+            return Outcome::Invalid {
+                errors,
+                node_errors,
+            };
         }
 
         let index = self.history.len();
@@ -387,7 +478,10 @@ impl Traversal {
         let mut permanent = Vec::new();
         for (node_id, question_id, items) in accepted {
             self.counter += 1;
-            if content.question(question_id).is_some_and(|(_, q)| q.permanent) {
+            if content
+                .question(question_id)
+                .is_some_and(|(_, q)| q.permanent)
+            {
                 permanent.extend(items.iter().map(|(a, v)| PermanentAnswer {
                     question_id,
                     answer_id: *a,
@@ -425,7 +519,9 @@ impl Traversal {
     /// Applies the node's conclusions and picks the next page.
     fn leave(&mut self, content: &Content, anchor: i32, index: usize) -> Option<Page> {
         let node = content.node(anchor)?;
-        let facts = AnswerFacts { answers: &self.answers };
+        let facts = AnswerFacts {
+            answers: &self.answers,
+        };
         for rule in &node.conclude {
             if rule.when.as_ref().is_none_or(|c| c.holds(&facts)) {
                 self.reached.push((index, rule.conclusion, anchor));
@@ -447,7 +543,8 @@ impl Traversal {
     fn rewind(&mut self, index: usize) {
         self.history.truncate(index + 1);
         let page = self.history.pop();
-        self.answers.retain(|_, g| g.page < index);
+        // The page returned to shows its answers again; everything after it is forgotten.
+        self.answers.retain(|_, g| g.page <= index);
         self.reached.retain(|(i, _, _)| *i < index);
         if let Some(mut page) = page {
             page.auto = false;
@@ -467,10 +564,17 @@ impl Traversal {
 
     /// Back to the page showing `node_id` (and, for chat, `question_id`). `false` if it was
     /// never shown.
-    pub(crate) fn revisit(&mut self, content: &Content, node_id: i32, question_id: Option<i32>) -> bool {
+    pub(crate) fn revisit(
+        &mut self,
+        content: &Content,
+        node_id: i32,
+        question_id: Option<i32>,
+    ) -> bool {
         let found = self.history.iter().rposition(|p| {
             let visible = self.visible(content, p);
-            visible.iter().any(|(n, q)| n.node_id == node_id && question_id.is_none_or(|id| id == q.question_id))
+            visible.iter().any(|(n, q)| {
+                n.node_id == node_id && question_id.is_none_or(|id| id == q.question_id)
+            })
         });
         match found {
             Some(index) => {
@@ -498,7 +602,10 @@ impl Traversal {
     }
 
     pub(crate) fn checked(&self, answer_id: i32) -> bool {
-        AnswerFacts { answers: &self.answers }.checked(answer_id)
+        AnswerFacts {
+            answers: &self.answers,
+        }
+        .checked(answer_id)
     }
 
     /// The response the API returns for the traversal's current state.
@@ -511,10 +618,19 @@ impl Traversal {
     ) -> TraversalResponse {
         let anchor = self.current.as_ref().map_or(self.last_anchor, |p| p.anchor);
         let algo_id = content.node(anchor).map_or(0, |n| n.algo_id);
-        let algo_name = content.algo(algo_id).map(|a| a.algo_name.clone()).unwrap_or_default();
+        let algo_name = content
+            .algo(algo_id)
+            .map(|a| a.algo_name.clone())
+            .unwrap_or_default();
         let mut nodes: Vec<NodeOut> = Vec::new();
         if let Some(page) = &self.current {
-            for (node, question) in self.visible(content, page) {
+            let shown = self.visible(content, page).into_iter().filter(|(_, q)| {
+                !matches!(
+                    self.injected.get(&q.question_id),
+                    Some((InjectedType::PreAnswer, _))
+                )
+            });
+            for (node, question) in shown {
                 if nodes.last().is_none_or(|n| n.node_id != node.node_id) {
                     nodes.push(NodeOut {
                         asset_id: 0,
@@ -557,18 +673,36 @@ impl Traversal {
             .answers
             .iter()
             .map(|a| {
-                let from_given = given.and_then(|g| g.items.iter().find(|(id, _)| *id == a.answer_id));
-                let from_injected = injected.iter().find(|i| i.answer_id == a.answer_id && i.is_answered);
+                let from_given =
+                    given.and_then(|g| g.items.iter().find(|(id, _)| *id == a.answer_id));
+                let from_injected = injected
+                    .iter()
+                    .find(|i| i.answer_id == a.answer_id && i.is_answered);
                 let checked = from_given.is_some() || (given.is_none() && from_injected.is_some());
                 let value = from_given
                     .and_then(|(_, v)| v.clone())
-                    .or_else(|| if given.is_none() { from_injected.and_then(|i| i.value.clone()) } else { None })
-                    .or_else(|| (a.control_type == "Hidden").then(|| a.value.clone()).flatten());
+                    .or_else(|| {
+                        if given.is_none() {
+                            from_injected.and_then(|i| i.value.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .or_else(|| {
+                        (a.control_type == "Hidden")
+                            .then(|| a.value.clone())
+                            .flatten()
+                    });
                 // `Textarea` exists only from API v3; v2 clients see a plain text box.
-                let control_type = if a.control_type == "Textarea" && !v3 { "Text".to_owned() } else { a.control_type.clone() };
+                let control_type = if a.control_type == "Textarea" && !v3 {
+                    "Text".to_owned()
+                } else {
+                    a.control_type.clone()
+                };
                 AnswerOut {
                     answer_id: a.answer_id,
-                    control_checked: checked && matches!(a.control_type.as_str(), "Radio" | "Checkbox"),
+                    control_checked: checked
+                        && matches!(a.control_type.as_str(), "Radio" | "Checkbox"),
                     control_type,
                     control_value: value,
                     data: a.data.clone().unwrap_or_else(|| serde_json::json!({})),
@@ -607,7 +741,12 @@ fn reachable(content: &Content, start: i32) -> Vec<i32> {
     let mut i = 0;
     while i < seen.len() {
         if let Some(node) = content.node(seen[i]) {
-            for n in node.group.iter().copied().chain(node.next.iter().filter_map(|n| n.goto)) {
+            for n in node
+                .group
+                .iter()
+                .copied()
+                .chain(node.next.iter().filter_map(|n| n.goto))
+            {
                 if !seen.contains(&n) {
                     seen.push(n);
                 }
@@ -624,21 +763,57 @@ mod tests {
     use crate::content::BUILT_IN;
 
     fn item(node: i32, q: i32, a: i32, v: Option<&str>) -> RespondItem {
-        RespondItem { node_id: node, question_id: q, answer_id: a, value: v.map(str::to_owned) }
+        RespondItem {
+            node_id: node,
+            question_id: q,
+            answer_id: a,
+            value: v.map(str::to_owned),
+        }
     }
 
     #[test]
     fn chest_pain_red_flag_goes_to_a_and_e() {
         let c = Content::parse(BUILT_IN).unwrap();
-        let mut t = Traversal::create(&c, "t", false, "SYMPTOMS", None, (None, None), None, vec![]).ok().unwrap();
-        assert!(matches!(t.respond(&c, &[item(1, 13045, 7527, None)]), Outcome::Moved { .. }));
-        let bad = t.respond(&c, &[item(533, 19063, 16309, Some("130")), item(534, 19064, 16310, None)]);
-        assert!(matches!(bad, Outcome::Invalid { ref errors, .. } if errors[0].contains("between 0 and 120")));
-        assert!(matches!(t.respond(&c, &[item(533, 19063, 16309, Some("38")), item(534, 19064, 16310, None)]), Outcome::Moved { .. }));
-        assert!(matches!(t.respond(&c, &[item(2, 20000, 20001, None)]), Outcome::Moved { .. }));
-        assert!(matches!(t.respond(&c, &[item(10, 21000, 21001, None)]), Outcome::Moved { .. }));
+        let mut t = Traversal::create(&c, "t", false, "SYMPTOMS", None, (None, None), None, vec![])
+            .ok()
+            .unwrap();
+        assert!(matches!(
+            t.respond(&c, &[item(1, 13045, 7527, None)]),
+            Outcome::Moved { .. }
+        ));
+        let bad = t.respond(
+            &c,
+            &[
+                item(533, 19063, 16309, Some("130")),
+                item(534, 19064, 16310, None),
+            ],
+        );
+        assert!(
+            matches!(bad, Outcome::Invalid { ref errors, .. } if errors[0].contains("between 0 and 120"))
+        );
+        assert!(matches!(
+            t.respond(
+                &c,
+                &[
+                    item(533, 19063, 16309, Some("38")),
+                    item(534, 19064, 16310, None)
+                ]
+            ),
+            Outcome::Moved { .. }
+        ));
+        assert!(matches!(
+            t.respond(&c, &[item(2, 20000, 20001, None)]),
+            Outcome::Moved { .. }
+        ));
+        assert!(matches!(
+            t.respond(&c, &[item(10, 21000, 21001, None)]),
+            Outcome::Moved { .. }
+        ));
         assert!(t.is_complete());
-        assert_eq!(t.conclusions().iter().map(|c| c.0).collect::<Vec<_>>(), [50014, 60001]);
+        assert_eq!(
+            t.conclusions().iter().map(|c| c.0).collect::<Vec<_>>(),
+            [50014, 60001]
+        );
         // Back one page: the answers from there on are forgotten.
         assert!(t.previous());
         assert!(!t.is_complete());

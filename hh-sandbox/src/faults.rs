@@ -83,7 +83,11 @@ struct Rule {
 /// What to do with one request, decided by the faults in force.
 pub(crate) enum Decision {
     Delay(Duration),
-    Fail { status: u16, retry_after: Option<String>, body: Option<String> },
+    Fail {
+        status: u16,
+        retry_after: Option<String>,
+        body: Option<String>,
+    },
     Drop,
     Hang,
     Malformed(MalformedToken),
@@ -101,7 +105,9 @@ fn matches(pattern: &str, endpoint: &str) -> bool {
     pattern == "*"
         || pattern == endpoint
         || (pattern == "api" && !matches!(endpoint, "token" | "discovery" | "jwks"))
-        || endpoint.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('.'))
+        || endpoint
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 impl Faults {
@@ -110,13 +116,23 @@ impl Faults {
             Fault::FailTimes { times, .. } => *times,
             _ => u32::MAX,
         };
-        let mut rules = self.rules.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        rules.push(Rule { endpoint: endpoint.to_owned(), fault, remaining: AtomicU32::new(remaining) });
+        let mut rules = self
+            .rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rules.push(Rule {
+            endpoint: endpoint.to_owned(),
+            fault,
+            remaining: AtomicU32::new(remaining),
+        });
         self.any.store(true, Ordering::Release);
     }
 
     pub(crate) fn clear(&self) {
-        let mut rules = self.rules.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rules = self
+            .rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         rules.clear();
         self.any.store(false, Ordering::Release);
     }
@@ -126,17 +142,28 @@ impl Faults {
         if !self.any.load(Ordering::Acquire) {
             return Vec::new();
         }
-        let rules = self.rules.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rules = self
+            .rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = Vec::new();
         for rule in rules.iter().filter(|r| matches(&r.endpoint, endpoint)) {
             let decision = match &rule.fault {
                 Fault::Latency { ms } => Decision::Delay(Duration::from_millis(*ms)),
-                Fault::Status { status, retry_after, body } => Decision::Fail {
+                Fault::Status {
+                    status,
+                    retry_after,
+                    body,
+                } => Decision::Fail {
                     status: *status,
                     retry_after: retry_after.clone(),
                     body: body.clone(),
                 },
-                Fault::FailTimes { status, retry_after, .. } => {
+                Fault::FailTimes {
+                    status,
+                    retry_after,
+                    ..
+                } => {
                     let took = rule
                         .remaining
                         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
@@ -144,7 +171,11 @@ impl Faults {
                     if !took {
                         continue;
                     }
-                    Decision::Fail { status: *status, retry_after: retry_after.clone(), body: None }
+                    Decision::Fail {
+                        status: *status,
+                        retry_after: retry_after.clone(),
+                        body: None,
+                    }
                 }
                 Fault::DropConnection => Decision::Drop,
                 Fault::Hang => Decision::Hang,
@@ -203,7 +234,11 @@ pub(crate) struct Counters {
 
 impl Default for Counters {
     fn default() -> Self {
-        Self { per_endpoint: (0..ENDPOINTS.len() + EXTRA.len()).map(|_| AtomicU64::new(0)).collect() }
+        Self {
+            per_endpoint: (0..ENDPOINTS.len() + EXTRA.len())
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
     }
 }
 
@@ -260,8 +295,18 @@ mod tests {
     #[test]
     fn fail_times_then_pass() {
         let f = Faults::default();
-        f.add("token", Fault::FailTimes { times: 2, status: 503, retry_after: None });
-        assert!(matches!(f.decide("token")[..], [Decision::Fail { status: 503, .. }]));
+        f.add(
+            "token",
+            Fault::FailTimes {
+                times: 2,
+                status: 503,
+                retry_after: None,
+            },
+        );
+        assert!(matches!(
+            f.decide("token")[..],
+            [Decision::Fail { status: 503, .. }]
+        ));
         assert!(matches!(f.decide("token")[..], [Decision::Fail { .. }]));
         assert!(f.decide("token").is_empty());
         assert!(f.decide("members.get").is_empty());

@@ -27,7 +27,11 @@ pub(crate) struct Factors {
 
 impl Factors {
     pub(crate) fn read(map: &HraMap, t: &Traversal) -> Factors {
-        let num = |q: i32, default: f64| t.value(q).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(default);
+        let num = |q: i32, default: f64| {
+            t.value(q)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(default)
+        };
         let chosen = |a: Option<i32>| a.is_some_and(|a| t.checked(a));
         let height = num(map.height, 170.0).max(1.0);
         let weight = num(map.weight, 70.0);
@@ -39,8 +43,20 @@ impl Factors {
             former_smoker: chosen(map.smoking.former),
             active_days: num(map.active_days, 0.0),
             alcohol_units: num(map.alcohol_units, 0.0),
-            fruit_veg: if chosen(map.fruit_veg.low) { 0 } else if chosen(map.fruit_veg.medium) { 1 } else { 2 },
-            stress: if chosen(map.stress.high) { 2 } else if chosen(map.stress.medium) { 1 } else { 0 },
+            fruit_veg: if chosen(map.fruit_veg.low) {
+                0
+            } else if chosen(map.fruit_veg.medium) {
+                1
+            } else {
+                2
+            },
+            stress: if chosen(map.stress.high) {
+                2
+            } else if chosen(map.stress.medium) {
+                1
+            } else {
+                0
+            },
             bp_checked_recently: t
                 .value(map.blood_pressure_checked)
                 .and_then(Date::parse)
@@ -51,11 +67,9 @@ impl Factors {
     /// The same person having followed the advice of `lever`.
     fn apply(&mut self, lever: &str) {
         match lever {
-            "stopSmoking" => {
-                if self.smoker {
-                    self.smoker = false;
-                    self.former_smoker = true;
-                }
+            "stopSmoking" if self.smoker => {
+                self.smoker = false;
+                self.former_smoker = true;
             }
             "healthyWeight" => self.bmi = self.bmi.min(24.0),
             "beActive" => self.active_days = self.active_days.max(5.0),
@@ -69,7 +83,15 @@ impl Factors {
 
     fn best(&self) -> Factors {
         let mut best = self.clone();
-        for lever in ["stopSmoking", "healthyWeight", "beActive", "drinkLess", "eatWell", "lessStress", "checkBloodPressure"] {
+        for lever in [
+            "stopSmoking",
+            "healthyWeight",
+            "beActive",
+            "drinkLess",
+            "eatWell",
+            "lessStress",
+            "checkBloodPressure",
+        ] {
             best.apply(lever);
         }
         best
@@ -78,9 +100,27 @@ impl Factors {
     /// Years added to (or taken from) the real age.
     fn health_age_offset(&self) -> f64 {
         let mut years = 0.0;
-        years += if self.smoker { 6.0 } else if self.former_smoker { 2.0 } else { 0.0 };
-        years += if self.bmi >= 30.0 { 4.0 } else if self.bmi >= 25.0 { 2.0 } else { 0.0 };
-        years += if self.active_days < 3.0 { 3.0 } else if self.active_days >= 5.0 { -1.0 } else { 0.0 };
+        years += if self.smoker {
+            6.0
+        } else if self.former_smoker {
+            2.0
+        } else {
+            0.0
+        };
+        years += if self.bmi >= 30.0 {
+            4.0
+        } else if self.bmi >= 25.0 {
+            2.0
+        } else {
+            0.0
+        };
+        years += if self.active_days < 3.0 {
+            3.0
+        } else if self.active_days >= 5.0 {
+            -1.0
+        } else {
+            0.0
+        };
         years += if self.alcohol_units > 14.0 { 2.0 } else { 0.0 };
         years += [1.0, 0.0, -1.0][self.fruit_veg as usize];
         years += [0.0, 0.5, 1.5][self.stress as usize];
@@ -88,12 +128,20 @@ impl Factors {
     }
 
     fn multiplier(&self, risk: &str) -> f64 {
-        let smoke = if self.smoker { 1.0 } else if self.former_smoker { 0.3 } else { 0.0 };
+        let smoke = if self.smoker {
+            1.0
+        } else if self.former_smoker {
+            0.3
+        } else {
+            0.0
+        };
         let obese = ((self.bmi - 25.0) / 5.0).max(0.0);
         let inactive = ((3.0 - self.active_days) / 3.0).max(0.0);
         let drink = ((self.alcohol_units - 14.0) / 14.0).max(0.0);
         match risk {
-            "Heart disease" => 1.0 + 1.2 * smoke + 0.4 * obese + 0.5 * inactive + 0.2 * self.stress as f64,
+            "Heart disease" => {
+                1.0 + 1.2 * smoke + 0.4 * obese + 0.5 * inactive + 0.2 * self.stress as f64
+            }
             "Stroke" => 1.0 + 0.9 * smoke + 0.3 * obese + 0.3 * inactive + 0.3 * drink,
             "Diabetes" => 1.0 + 1.5 * obese + 0.6 * inactive + 0.2 * smoke,
             "Lung cancer" => 1.0 + 14.0 * smoke,
@@ -108,7 +156,15 @@ impl Factors {
     }
 }
 
-const RISKS: [&str; 7] = ["Breast cancer", "Bowel cancer", "Death", "Diabetes", "Heart disease", "Lung cancer", "Stroke"];
+const RISKS: [&str; 7] = [
+    "Breast cancer",
+    "Bowel cancer",
+    "Death",
+    "Diabetes",
+    "Heart disease",
+    "Lung cancer",
+    "Stroke",
+];
 
 /// Percent risk by `at_age` for someone aged `age`: an age-driven baseline times the factors.
 fn risk_percent(name: &str, f: &Factors, at_age: f64) -> f64 {
@@ -119,7 +175,13 @@ fn risk_percent(name: &str, f: &Factors, at_age: f64) -> f64 {
         "Bowel cancer" => 0.06,
         "Death" => 0.55,
         "Diabetes" => 0.12,
-        "Heart disease" => if f.female { 0.18 } else { 0.26 },
+        "Heart disease" => {
+            if f.female {
+                0.18
+            } else {
+                0.26
+            }
+        }
         "Lung cancer" => 0.03,
         _ => 0.14,
     };
@@ -188,12 +250,26 @@ pub(crate) fn wellness(content: &Content, t: &Traversal, conclusions: &[i32]) ->
         f.apply(lever);
     }
     let clamp = |x: f64| (x.clamp(0.0, 100.0) * 10.0).round() / 10.0;
-    let diet = clamp([25.0, 60.0, 90.0][f.fruit_veg as usize] - if f.alcohol_units > 14.0 { 15.0 } else { 0.0 });
+    let diet = clamp(
+        [25.0, 60.0, 90.0][f.fruit_veg as usize] - if f.alcohol_units > 14.0 { 15.0 } else { 0.0 },
+    );
     let stress = clamp([90.0, 60.0, 25.0][f.stress as usize]);
-    let habits = clamp(100.0 - if f.smoker { 60.0 } else if f.former_smoker { 10.0 } else { 0.0 } - (f.alcohol_units - 14.0).max(0.0) * 2.0);
+    let habits = clamp(
+        100.0
+            - if f.smoker {
+                60.0
+            } else if f.former_smoker {
+                10.0
+            } else {
+                0.0
+            }
+            - (f.alcohol_units - 14.0).max(0.0) * 2.0,
+    );
     let fitness = clamp(f.active_days / 5.0 * 80.0 + if f.bmi < 25.0 { 20.0 } else { 0.0 });
     let prevention = clamp(if f.bp_checked_recently { 90.0 } else { 40.0 });
-    let screening = clamp(if f.bp_checked_recently { 80.0 } else { 30.0 } + if f.age >= 50.0 { 0.0 } else { 10.0 });
+    let screening = clamp(
+        if f.bp_checked_recently { 80.0 } else { 30.0 } + if f.age >= 50.0 { 0.0 } else { 10.0 },
+    );
     let overall = clamp((diet + stress + habits + fitness + prevention + screening) / 6.0);
     json!({
         "scores": [
@@ -210,7 +286,13 @@ pub(crate) fn wellness(content: &Content, t: &Traversal, conclusions: &[i32]) ->
 }
 
 /// One HRA result as kept for a member, for `/previous` and `/compare`.
-pub(crate) fn snapshot(content: &Content, t: &Traversal, id: usize, risk_at_age: i32, conclusions: Vec<Value>) -> Value {
+pub(crate) fn snapshot(
+    content: &Content,
+    t: &Traversal,
+    id: usize,
+    risk_at_age: i32,
+    conclusions: Vec<Value>,
+) -> Value {
     let risk = risks(content, t, &[risk_at_age], &[]);
     let wellness = wellness(content, t, &[]);
     json!({
@@ -228,23 +310,47 @@ pub(crate) fn snapshot(content: &Content, t: &Traversal, id: usize, risk_at_age:
 /// `current` against `previous`: which way each figure moved.
 pub(crate) fn compare(current: Value, previous: Value) -> Value {
     let direction = |now: f64, before: f64, lower_is_better: bool| {
-        let better = if lower_is_better { now < before } else { now > before };
-        if (now - before).abs() < f64::EPSILON { "same" } else if better { "better" } else { "worse" }
+        let better = if lower_is_better {
+            now < before
+        } else {
+            now > before
+        };
+        if (now - before).abs() < f64::EPSILON {
+            "same"
+        } else if better {
+            "better"
+        } else {
+            "worse"
+        }
     };
     let mut risk = serde_json::Map::new();
-    if let (Some(now), Some(before)) = (current["riskOutput"]["risks"].as_array(), previous["riskOutput"]["risks"].as_array()) {
+    if let (Some(now), Some(before)) = (
+        current["riskOutput"]["risks"].as_array(),
+        previous["riskOutput"]["risks"].as_array(),
+    ) {
         for r in now {
             if let Some(b) = before.iter().find(|b| b["name"] == r["name"]) {
-                let d = direction(r["current"].as_f64().unwrap_or(0.0), b["current"].as_f64().unwrap_or(0.0), true);
+                let d = direction(
+                    r["current"].as_f64().unwrap_or(0.0),
+                    b["current"].as_f64().unwrap_or(0.0),
+                    true,
+                );
                 risk.insert(r["name"].as_str().unwrap_or_default().to_owned(), json!(d));
             }
         }
     }
     let mut wellness = serde_json::Map::new();
-    if let (Some(now), Some(before)) = (current["wellnessOutput"]["scores"].as_array(), previous["wellnessOutput"]["scores"].as_array()) {
+    if let (Some(now), Some(before)) = (
+        current["wellnessOutput"]["scores"].as_array(),
+        previous["wellnessOutput"]["scores"].as_array(),
+    ) {
         for s in now {
             if let Some(b) = before.iter().find(|b| b["name"] == s["name"]) {
-                let d = direction(s["score"].as_f64().unwrap_or(0.0), b["score"].as_f64().unwrap_or(0.0), false);
+                let d = direction(
+                    s["score"].as_f64().unwrap_or(0.0),
+                    b["score"].as_f64().unwrap_or(0.0),
+                    false,
+                );
                 wellness.insert(s["name"].as_str().unwrap_or_default().to_owned(), json!(d));
             }
         }

@@ -27,8 +27,10 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn load() -> Result<Self, String> {
-        let encoding = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(|e| format!("signing key: {e}"))?;
-        let jwk: serde_json::Value = serde_json::from_str(PUBLIC_JWK).map_err(|e| format!("jwk: {e}"))?;
+        let encoding = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes())
+            .map_err(|e| format!("signing key: {e}"))?;
+        let jwk: serde_json::Value =
+            serde_json::from_str(PUBLIC_JWK).map_err(|e| format!("jwk: {e}"))?;
         // Tokens are verified with the published JWK, so a JWKS that does not match the key fails
         // every call instead of passing unnoticed.
         let decoding = DecodingKey::from_rsa_components(
@@ -36,7 +38,11 @@ impl Keys {
             jwk["e"].as_str().unwrap_or_default(),
         )
         .map_err(|e| format!("jwk: {e}"))?;
-        Ok(Self { encoding, decoding, jwk })
+        Ok(Self {
+            encoding,
+            decoding,
+            jwk,
+        })
     }
 }
 
@@ -74,25 +80,35 @@ fn oauth_error(code: &str, description: &str, basic: bool) -> Response {
     let mut response = (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
     if code == "invalid_client" && basic {
         *response.status_mut() = StatusCode::UNAUTHORIZED;
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"hh-sandbox\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"hh-sandbox\""),
+        );
     }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
 /// Client credentials from `Authorization: Basic` (RFC 6749 2.3.1: each part form-encoded).
 fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
     let parse = || -> Option<(String, String)> {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (id, secret) = text.split_once(':')?;
-        let decode = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
         Some((decode(id)?, decode(secret)?))
     };
     Some(parse().ok_or(()))
@@ -100,16 +116,29 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
 
 pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return oauth_error("invalid_request", "the token request must be application/x-www-form-urlencoded", false);
+        return oauth_error(
+            "invalid_request",
+            "the token request must be application/x-www-form-urlencoded",
+            false,
+        );
     }
     let basic = basic_credentials(headers);
     let used_basic = basic.is_some();
     let (client_id, secret) = match (basic, form.get("client_id"), form.get("client_secret")) {
-        (Some(Err(())), _, _) => return oauth_error("invalid_client", "malformed Basic credentials", true),
+        (Some(Err(())), _, _) => {
+            return oauth_error("invalid_client", "malformed Basic credentials", true);
+        }
         (Some(Ok(_)), _, Some(_)) => {
-            return oauth_error("invalid_request", "client credentials in both the header and the body", true);
+            return oauth_error(
+                "invalid_request",
+                "client credentials in both the header and the body",
+                true,
+            );
         }
         (Some(Ok(pair)), _, None) => pair,
         (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
@@ -118,18 +147,32 @@ pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response
     match form.get("grant_type").map(String::as_str) {
         None => return oauth_error("invalid_request", "grant_type is missing", used_basic),
         Some("client_credentials") => {}
-        Some(_) => return oauth_error("unsupported_grant_type", "only client_credentials is supported", used_basic),
+        Some(_) => {
+            return oauth_error(
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+                used_basic,
+            );
+        }
     }
     let registration = state.client(&client_id);
     let Some(registration) = registration.filter(|r| r.secret == secret) else {
-        return oauth_error("invalid_client", "unknown client or wrong secret", used_basic);
+        return oauth_error(
+            "invalid_client",
+            "unknown client or wrong secret",
+            used_basic,
+        );
     };
     let scopes: Vec<String> = match form.get("scope") {
         Some(s) if !s.trim().is_empty() => s.split_ascii_whitespace().map(str::to_owned).collect(),
         _ => registration.scopes.clone(),
     };
     if let Some(bad) = scopes.iter().find(|s| !registration.scopes.contains(s)) {
-        return oauth_error("invalid_scope", &format!("scope `{bad}` is not allowed for this client"), used_basic);
+        return oauth_error(
+            "invalid_scope",
+            &format!("scope `{bad}` is not allowed for this client"),
+            used_basic,
+        );
     }
     let lifetime = state.token_lifetime.load(Ordering::Relaxed);
     let now = now_secs();
@@ -148,7 +191,13 @@ pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response
     header.typ = Some("at+jwt".to_owned());
     let token = match jsonwebtoken::encode(&header, &claims, &state.keys.encoding) {
         Ok(t) => t,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("signing failed: {e}")).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("signing failed: {e}"),
+            )
+                .into_response();
+        }
     };
     let body = serde_json::json!({
         "access_token": token,
@@ -157,9 +206,10 @@ pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response
         "scope": scopes.join(" "),
     });
     let mut response = axum::Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
@@ -189,7 +239,9 @@ impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
         // RFC 6750 section 3: no `error` when the request carried no token at all.
         let challenge = match self.0 {
-            Some(description) => format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+            Some(description) => {
+                format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+            }
             None => "Bearer".to_owned(),
         };
         let mut response = StatusCode::UNAUTHORIZED.into_response();
@@ -202,11 +254,21 @@ impl IntoResponse for Unauthorized {
 
 /// Checks the bearer token: signature, issuer, audience, lifetime (with the configured clock
 /// skew, 5 minutes by default as in ASP.NET), not revoked, and issued to `tenant`.
-pub(crate) fn authorize(state: &State, headers: &HeaderMap, tenant: &str) -> Result<Claims, Unauthorized> {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+pub(crate) fn authorize(
+    state: &State,
+    headers: &HeaderMap,
+    tenant: &str,
+) -> Result<Claims, Unauthorized> {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Err(Unauthorized(None));
     };
-    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
         return Err(Unauthorized(None));
     };
     let mut validation = Validation::new(Algorithm::RS256);
@@ -214,25 +276,34 @@ pub(crate) fn authorize(state: &State, headers: &HeaderMap, tenant: &str) -> Res
     validation.set_audience(&[AUDIENCE]);
     validation.leeway = state.clock_skew.load(Ordering::Relaxed);
     validation.validate_nbf = true;
-    let claims = match jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation) {
-        Ok(data) => data.claims,
-        Err(e) => {
-            return Err(Unauthorized(Some(match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "The token expired",
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => "The signature is invalid",
-                jsonwebtoken::errors::ErrorKind::ImmatureSignature => "The token is not valid yet",
-                jsonwebtoken::errors::ErrorKind::InvalidIssuer => "The issuer is invalid",
-                jsonwebtoken::errors::ErrorKind::InvalidAudience => "The audience is invalid",
-                _ => "The token is malformed",
-            })));
-        }
-    };
-    let serial = claims.jti.strip_prefix("sbx-").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    let claims =
+        match jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation) {
+            Ok(data) => data.claims,
+            Err(e) => {
+                return Err(Unauthorized(Some(match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => "The token expired",
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature => "The signature is invalid",
+                    jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                        "The token is not valid yet"
+                    }
+                    jsonwebtoken::errors::ErrorKind::InvalidIssuer => "The issuer is invalid",
+                    jsonwebtoken::errors::ErrorKind::InvalidAudience => "The audience is invalid",
+                    _ => "The token is malformed",
+                })));
+            }
+        };
+    let serial = claims
+        .jti
+        .strip_prefix("sbx-")
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
     if serial < state.min_valid_jti.load(Ordering::Acquire) {
         return Err(Unauthorized(Some("The token was revoked")));
     }
     if !claims.client_id.eq_ignore_ascii_case(tenant) {
-        return Err(Unauthorized(Some("The token was not issued to this tenant")));
+        return Err(Unauthorized(Some(
+            "The token was not issued to this tenant",
+        )));
     }
     Ok(claims)
 }

@@ -133,11 +133,19 @@ impl State {
     }
 
     fn member(&self, tenant: &str, reference: &str) -> Option<Member> {
-        self.members.get(&Self::member_key(tenant, reference)).map(|m| m.0.clone())
+        self.members
+            .get(&Self::member_key(tenant, reference))
+            .map(|m| m.0.clone())
     }
 
-    fn permanent_history(&self, tenant: &str, reference: &str) -> Option<Vec<PermanentHistoryItem>> {
-        self.members.get(&Self::member_key(tenant, reference)).map(|m| m.1.clone())
+    fn permanent_history(
+        &self,
+        tenant: &str,
+        reference: &str,
+    ) -> Option<Vec<PermanentHistoryItem>> {
+        self.members
+            .get(&Self::member_key(tenant, reference))
+            .map(|m| m.1.clone())
     }
 
     fn add_member_traversal(&self, tenant: &str, reference: &str, traversal: &str) {
@@ -146,7 +154,13 @@ impl State {
         }
     }
 
-    fn record_permanent(&self, tenant: &str, reference: &str, traversal: &str, answers: Vec<engine::PermanentAnswer>) {
+    fn record_permanent(
+        &self,
+        tenant: &str,
+        reference: &str,
+        traversal: &str,
+        answers: Vec<engine::PermanentAnswer>,
+    ) {
         if answers.is_empty() {
             return;
         }
@@ -167,15 +181,26 @@ impl State {
     }
 
     /// The member's other completed HRA traversals, oldest first.
-    fn member_hra_traversals(&self, t: &Traversal, except: Option<&str>) -> Vec<Arc<Mutex<Traversal>>> {
-        let Some(reference) = &t.member else { return Vec::new() };
-        let Some(member) = self.member(&t.tenant, reference) else { return Vec::new() };
+    fn member_hra_traversals(
+        &self,
+        t: &Traversal,
+        except: Option<&str>,
+    ) -> Vec<Arc<Mutex<Traversal>>> {
+        let Some(reference) = &t.member else {
+            return Vec::new();
+        };
+        let Some(member) = self.member(&t.tenant, reference) else {
+            return Vec::new();
+        };
         member
             .traversal_ids
             .iter()
             .filter(|id| Some(id.as_str()) != except)
             .filter_map(|id| self.traversal(id))
-            .filter(|o| o.lock().is_ok_and(|o| o.assessment_type == 2 && o.is_complete()))
+            .filter(|o| {
+                o.lock()
+                    .is_ok_and(|o| o.assessment_type == 2 && o.is_complete())
+            })
             .collect()
     }
 
@@ -188,7 +213,13 @@ impl State {
 /// `/_sandbox/...`: the controls over HTTP.
 fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Response {
     let json = |v: serde_json::Value| axum::Json(v).into_response();
-    match (method.as_str(), rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+    match (
+        method.as_str(),
+        rest.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
         ("GET", [] | ["counters"]) => json(state.counters.all()),
         ("POST", ["faults"]) => match api::parse_fault(body) {
             Ok((endpoint, fault)) => {
@@ -202,7 +233,9 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
             StatusCode::NO_CONTENT.into_response()
         }
         ("POST", ["revoke"]) => {
-            state.min_valid_jti.store(state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+            state
+                .min_valid_jti
+                .store(state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
             StatusCode::NO_CONTENT.into_response()
         }
         ("PUT", ["token-lifetime"]) => {
@@ -215,7 +248,12 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
                     state.token_lifetime.store(s, Ordering::Relaxed);
                     StatusCode::NO_CONTENT.into_response()
                 }
-                None => api::problem(StatusCode::BAD_REQUEST, "Invalid lifetime", Some("expected {\"seconds\": n} with n > 0".into()), None),
+                None => api::problem(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid lifetime",
+                    Some("expected {\"seconds\": n} with n > 0".into()),
+                    None,
+                ),
             }
         }
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -284,8 +322,16 @@ impl SandboxBuilder {
         let keys = Keys::load().map_err(std::io::Error::other)?;
         let scopes: Vec<String> = DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
         let mut clients = HashMap::new();
-        for (id, secret) in std::iter::once((self.client_id.clone(), self.client_secret.clone())).chain(self.extra_clients) {
-            clients.insert(id, Registration { secret, scopes: scopes.clone() });
+        for (id, secret) in std::iter::once((self.client_id.clone(), self.client_secret.clone()))
+            .chain(self.extra_clients)
+        {
+            clients.insert(
+                id,
+                Registration {
+                    secret,
+                    scopes: scopes.clone(),
+                },
+            );
         }
         let (shutdown, _) = watch::channel(false);
         let state = Arc::new(State {
@@ -303,7 +349,8 @@ impl SandboxBuilder {
             counters: faults::Counters::default(),
             shutdown,
         });
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
         let addr = listener.local_addr()?;
         let _ = state.issuer.set(format!("http://{addr}"));
         let app = axum::Router::new()
@@ -412,7 +459,9 @@ impl Sandbox {
 
     /// Sets the lifetime of tokens issued from now on.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.state.token_lifetime.store(lifetime.as_secs().max(1), Ordering::Relaxed);
+        self.state
+            .token_lifetime
+            .store(lifetime.as_secs().max(1), Ordering::Relaxed);
     }
 
     /// Requests to `POST /connect/token` so far.

@@ -16,7 +16,9 @@ async fn main() -> ExitCode {
                 }
             },
             "-h" | "--help" => {
-                println!("hh-sandbox [--port N]\n\nServes HealthHero's identity, Traversal, Members and HRA APIs on 127.0.0.1 until Ctrl-C.");
+                println!(
+                    "hh-sandbox [--port N]\n\nServes HealthHero's identity, Traversal, Members and HRA APIs on 127.0.0.1 until Ctrl-C."
+                );
                 return ExitCode::SUCCESS;
             }
             other => {
@@ -32,7 +34,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("hh-sandbox is serving HealthHero's APIs on {}", sandbox.url());
+    println!(
+        "hh-sandbox is serving HealthHero's APIs on {}",
+        sandbox.url()
+    );
     println!();
     println!("  HH_IDENTITY_URL={}", sandbox.identity_url());
     println!("  HH_API_URL={}", sandbox.api_url());
@@ -41,7 +46,12 @@ async fn main() -> ExitCode {
     println!("  HH_CLIENT_SECRET={}", sandbox.client_secret());
     println!();
     println!("Products: SYMPTOMS (symptom assessment), HRA (health risk assessment).");
-    println!("Controls: {}/_sandbox/counters, POST {}/_sandbox/faults, POST {}/_sandbox/revoke", sandbox.url(), sandbox.url(), sandbox.url());
+    println!(
+        "Controls: {}/_sandbox/counters, POST {}/_sandbox/faults, POST {}/_sandbox/revoke",
+        sandbox.url(),
+        sandbox.url(),
+        sandbox.url()
+    );
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
