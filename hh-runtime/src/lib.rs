@@ -38,10 +38,11 @@
 //! - makes one token request however many calls need a token at once; a cache hit is one
 //!   atomic load and never waits for a refresh;
 //! - hides a failed background refresh while the current token is valid and tries again with
-//!   jittered backoff (1 s to 30 s); once no valid token is left, callers get the latest
-//!   failure at once instead of each starting a request; never more than one token request
-//!   per second; permanent errors (`invalid_client`, `unauthorized_client`, `invalid_scope`,
-//!   `unsupported_grant_type`) wait the full 30 s before the next attempt;
+//!   jittered backoff (1 s to 30 s); once no valid token is left, callers within 2 s of a
+//!   failure get that failure at once instead of each starting a request; never more than one
+//!   token request per second; permanent errors (`invalid_client`, `unauthorized_client`,
+//!   `invalid_scope`, `unsupported_grant_type`) and `Retry-After` hold for the whole backoff
+//!   (30 s for permanent errors);
 //! - runs each fetch on its own task under its own timeout (10 s), so no caller's
 //!   cancellation can stall or cancel it, and never follows a redirect from the token endpoint;
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one

@@ -41,6 +41,8 @@ pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 pub(crate) const MIN_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
 /// The backoff after failed fetches grows from `MIN_REQUEST_INTERVAL` to this.
 pub(crate) const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+/// How long callers without a usable token share one transient failure.
+pub(crate) const SHARED_FAILURE_WINDOW: Duration = Duration::from_secs(2);
 
 /// How the client proves its identity to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,9 +116,26 @@ struct Flight {
     last_sent: Option<Instant>,
     /// Consecutive failed fetches.
     failures: u32,
-    /// The latest failure, shared with callers until `next_attempt`.
+    /// The latest failure, shared with callers that need a token until `hold_until` says.
     failure: Option<Error>,
+    failed_at: Option<Instant>,
+    /// The earliest a background refresh may try again (backoff after failures).
     next_attempt: Option<Instant>,
+}
+
+impl Flight {
+    /// Until when a caller that has no usable token gets the latest failure instead of a new
+    /// request. Transient failures are shared for a short window only, so callers recover
+    /// quickly once the identity server does; permanent errors and `Retry-After` hold for the
+    /// whole backoff.
+    fn hold_until(&self) -> Option<Instant> {
+        let (failure, next, at) = (self.failure.as_ref()?, self.next_attempt?, self.failed_at?);
+        if failure.is_retryable() && failure.retry_after().is_none() {
+            Some(next.min(at + SHARED_FAILURE_WINDOW))
+        } else {
+            Some(next)
+        }
+    }
 }
 
 struct Shared {
@@ -186,7 +205,8 @@ impl TokenSource {
             return;
         }
         tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
-        drop(self.start(&mut flight));
+        let not_before = flight.next_attempt;
+        drop(self.start(&mut flight, not_before));
     }
 
     async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
@@ -201,12 +221,13 @@ impl TokenSource {
             match &flight.waiting {
                 Some(rx) => rx.clone(),
                 None => {
-                    if let (Some(failure), Some(next)) = (&flight.failure, flight.next_attempt) {
-                        if now < next {
+                    let hold = flight.hold_until();
+                    if let (Some(failure), Some(hold)) = (&flight.failure, hold) {
+                        if now < hold {
                             return Err(failure.clone());
                         }
                     }
-                    self.start(&mut flight)
+                    self.start(&mut flight, hold)
                 }
             }
         };
@@ -224,8 +245,13 @@ impl TokenSource {
         }
     }
 
-    /// Starts the one fetch. The caller holds the flight lock and has checked that none runs.
-    fn start(&self, flight: &mut Flight) -> watch::Receiver<Option<Outcome>> {
+    /// Starts the one fetch, sent no earlier than `not_before` nor within a second of the
+    /// previous request. The caller holds the flight lock and has checked that none runs.
+    fn start(
+        &self,
+        flight: &mut Flight,
+        not_before: Option<Instant>,
+    ) -> watch::Receiver<Option<Outcome>> {
         let (tx, rx) = watch::channel(None);
         flight.waiting = Some(rx.clone());
         flight.generation += 1;
@@ -236,8 +262,8 @@ impl TokenSource {
         if let Some(last) = flight.last_sent {
             send_at = send_at.max(last + MIN_REQUEST_INTERVAL);
         }
-        if let Some(next) = flight.next_attempt {
-            send_at = send_at.max(next);
+        if let Some(not_before) = not_before {
+            send_at = send_at.max(not_before);
         }
         flight.last_sent = Some(send_at);
 
@@ -322,12 +348,15 @@ impl FlightGuard {
                     self.shared.current.store(Some(Arc::clone(token)));
                     flight.failures = 0;
                     flight.failure = None;
+                    flight.failed_at = None;
                     flight.next_attempt = None;
                 }
                 Err(error) => {
                     flight.failures = flight.failures.saturating_add(1);
                     let wait = failure_backoff(flight.failures, error);
-                    flight.next_attempt = Some(Instant::now() + wait);
+                    let now = Instant::now();
+                    flight.next_attempt = Some(now + wait);
+                    flight.failed_at = Some(now);
                     flight.failure = Some(error.clone());
                 }
             }
