@@ -75,6 +75,8 @@ enum Route {
     Token,
     Discovery,
     Jwks,
+    /// The online-triage service's algorithm list (no tenant in the path).
+    Algos,
     Traversals {
         chat: bool,
         tenant: String,
@@ -108,6 +110,7 @@ fn route(path: &str) -> Route {
         ["connect", "token"] => Route::Token,
         [".well-known", "openid-configuration"] => Route::Discovery,
         [".well-known", "openid-configuration", "jwks"] => Route::Jwks,
+        ["algos"] | ["api", "v1", "algos"] => Route::Algos,
         ["_sandbox", ..] => Route::Admin(lower[1..].iter().map(|s| (*s).to_owned()).collect()),
         ["api", "v1" | "v2", _, controller, ..] => {
             let tenant = segments[2].clone();
@@ -182,6 +185,7 @@ fn endpoint(route: &Route) -> Option<(String, &'static [Method])> {
             (4, Some("compare")) => ("reports.compare".into(), GET),
             _ => return None,
         },
+        Route::Algos => ("algos".into(), GET),
         Route::Admin(_) | Route::Unknown => return None,
     })
 }
@@ -253,6 +257,19 @@ pub(crate) async fn dispatch(
                 return e.into_response();
             }
             reports(&state, &tenant, &rest, query)
+        }
+        Route::Algos => {
+            // No tenant in the path: any valid token of any registered client will do.
+            if let Err(e) = identity::authorize_any(&state, &headers) {
+                return e.into_response();
+            }
+            let list: Vec<Value> = state
+                .content
+                .algos()
+                .into_iter()
+                .map(|a| json!({"algoName": a.algo_name, "assetId": a.algo_id, "keywords": a.keywords}))
+                .collect();
+            ok_json(&list)
         }
         Route::Admin(_) | Route::Unknown => StatusCode::NOT_FOUND.into_response(),
     }
@@ -456,7 +473,12 @@ fn traversals(
                     })
                 })
                 .collect();
-            ok_json(&lines.join("\n"))
+            // "A string": sent as text, not as a JSON string.
+            (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                lines.join("\n"),
+            )
+                .into_response()
         }
         Some(_) => StatusCode::NOT_FOUND.into_response(),
     }

@@ -25,6 +25,8 @@ pub(crate) struct Product {
 pub(crate) struct Algo {
     pub(crate) algo_id: i32,
     pub(crate) algo_name: String,
+    #[serde(default)]
+    pub(crate) keywords: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +308,13 @@ impl Content {
 
     pub(crate) fn algo(&self, id: i32) -> Option<&Algo> {
         self.algos.get(&id)
+    }
+
+    /// Every algorithm, by id.
+    pub(crate) fn algos(&self) -> Vec<&Algo> {
+        let mut list: Vec<&Algo> = self.algos.values().collect();
+        list.sort_by_key(|a| a.algo_id);
+        list
     }
 
     pub(crate) fn node(&self, id: i32) -> Option<&Node> {

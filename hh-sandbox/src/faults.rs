@@ -225,7 +225,7 @@ pub const ENDPOINTS: [&str; 29] = [
 ];
 
 /// Endpoints beyond the fixed list share the last counter slots.
-const EXTRA: [&str; 2] = ["reports.previous", "reports.compare"];
+const EXTRA: [&str; 3] = ["reports.previous", "reports.compare", "algos"];
 
 /// Lock-free request counters, one per endpoint.
 pub(crate) struct Counters {

@@ -252,12 +252,25 @@ impl IntoResponse for Unauthorized {
     }
 }
 
+/// Checks the bearer token for an endpoint without a tenant in its path.
+pub(crate) fn authorize_any(state: &State, headers: &HeaderMap) -> Result<Claims, Unauthorized> {
+    authorize_inner(state, headers, None)
+}
+
 /// Checks the bearer token: signature, issuer, audience, lifetime (with the configured clock
 /// skew, 5 minutes by default as in ASP.NET), not revoked, and issued to `tenant`.
 pub(crate) fn authorize(
     state: &State,
     headers: &HeaderMap,
     tenant: &str,
+) -> Result<Claims, Unauthorized> {
+    authorize_inner(state, headers, Some(tenant))
+}
+
+fn authorize_inner(
+    state: &State,
+    headers: &HeaderMap,
+    tenant: Option<&str>,
 ) -> Result<Claims, Unauthorized> {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
@@ -300,7 +313,7 @@ pub(crate) fn authorize(
     if serial < state.min_valid_jti.load(Ordering::Acquire) {
         return Err(Unauthorized(Some("The token was revoked")));
     }
-    if !claims.client_id.eq_ignore_ascii_case(tenant) {
+    if tenant.is_some_and(|t| !claims.client_id.eq_ignore_ascii_case(t)) {
         return Err(Unauthorized(Some(
             "The token was not issued to this tenant",
         )));

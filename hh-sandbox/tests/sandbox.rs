@@ -594,6 +594,21 @@ async fn a_symptom_assessment_from_start_to_report() {
     assert_eq!(lines[1], "How old are you? 38 years");
     let track = api.get(&at("/track-file")).await;
     assert!(track.as_str().unwrap().contains("19063,16309,38"));
+    let algos = api
+        .http
+        .get(format!("{}/Algos", api.url))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let algos: Value = algos.json().await.unwrap();
+    assert_eq!(algos[1]["algoName"], "Chest pain");
+    assert!(
+        algos[1]["keywords"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("chest pain"))
+    );
     assert_eq!(
         api.get(&format!("/Traversals/{id}")).await["nodes"],
         json!([])
