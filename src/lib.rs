@@ -1,19 +1,148 @@
-//! Typed, async clients for HealthHero's health APIs.
+//! Typed, async clients for HealthHero's health APIs: the symptom-assessment Traversal API
+//! (paged and chat), Members, Health Risk Assessment reports and the Algos search service.
 //!
-//! This crate will declare HealthHero's documented endpoints (Traversals, ChatTraversals,
-//! Members, Health Risk Assessment reports) with hh's `#[healthhero_api]` macro. Until then it
-//! re-exports the runtime those clients are built on, so the configuration a team writes today
-//! stays valid:
+//! Every endpoint is declared once with hh's `#[healthhero_api]` (see [`api`]); the models of
+//! [`models`] accept what the real service sends. [`HealthHero`] bundles one client per service,
+//! sharing one token cache:
 //!
+//! ```no_run
+//! use healthhero::{HealthHero, Traversals as _, models::TraversalCreate};
+//!
+//! # async fn run() -> healthhero::Result<()> {
+//! // HH_IDENTITY_URL, HH_API_URL, HH_CLIENT_ID, HH_CLIENT_SECRET
+//! // (optional: HH_HRA_URL, HH_ALGOS_URL, HH_API_VERSION, HH_TOKEN_URL, HH_SCOPE)
+//! let hh = HealthHero::from_env()?;
+//! let page = hh.traversals().create(&TraversalCreate::new("SYMPTOMS")).await?;
+//! for question in page.questions() {
+//!     println!("{}", question.display_text.as_deref().unwrap_or_default());
+//! }
+//! # Ok(()) }
 //! ```
-//! let client = healthhero::Client::builder()
-//!     .identity_url("https://identity.example")
-//!     .api_url("https://traversal.example")
-//!     .client_id("my-client")
-//!     .client_secret("s3cret")
-//!     .build()?;
-//! assert_eq!(client.client_id(), "my-client");
-//! # Ok::<(), healthhero::Error>(())
-//! ```
+//!
+//! `cargo run --example triage` runs a whole symptom assessment, against a local
+//! `hh-sandbox` or against HealthHero when the `HH_*` variables are set.
 
+pub mod api;
+pub mod models;
+
+pub use api::{
+    Algos, AlgosClient, ChatTraversals, ChatTraversalsClient, Members, MembersClient, Reports,
+    ReportsClient, Traversals, TraversalsClient,
+};
 pub use hh_runtime::{Client, ClientBuilder, Error, Result};
+
+/// One client per HealthHero service, all sharing one connection pool and token cache.
+///
+/// HRA reports and the Algos service live on hosts of their own; by default every service uses
+/// the client's API URL, which is right for hh-sandbox.
+#[derive(Debug, Clone)]
+pub struct HealthHero {
+    traversals: TraversalsClient,
+    chat: ChatTraversalsClient,
+    members: MembersClient,
+    reports: ReportsClient,
+    algos: AlgosClient,
+}
+
+impl HealthHero {
+    /// Every service on `client`'s API URL.
+    pub fn new(client: Client) -> Self {
+        Self {
+            traversals: TraversalsClient::new(client.clone()),
+            chat: ChatTraversalsClient::new(client.clone()),
+            members: MembersClient::new(client.clone()),
+            reports: ReportsClient::new(client.clone()),
+            algos: AlgosClient::new(client),
+        }
+    }
+
+    /// From the environment: the variables of [`Client::from_env`], and optionally
+    /// `HH_HRA_URL` and `HH_ALGOS_URL` (the services' own hosts) and `HH_API_VERSION`
+    /// (sent as `x-api-version`, e.g. `v3` for `Textarea` answers).
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = Client::builder();
+        let required = [
+            "HH_IDENTITY_URL",
+            "HH_API_URL",
+            "HH_CLIENT_ID",
+            "HH_CLIENT_SECRET",
+        ];
+        if required.iter().all(|n| var(n).is_some()) || var("HH_TOKEN_URL").is_some() {
+            if let Some(v) = var("HH_IDENTITY_URL") {
+                builder = builder.identity_url(v);
+            }
+            if let Some(v) = var("HH_TOKEN_URL") {
+                builder = builder.token_url(v);
+            }
+            if let Some(v) = var("HH_API_URL") {
+                builder = builder.api_url(v);
+            }
+            if let Some(v) = var("HH_CLIENT_ID") {
+                builder = builder.client_id(v);
+            }
+            if let Some(v) = var("HH_CLIENT_SECRET") {
+                builder = builder.client_secret(v);
+            }
+            if let Some(v) = var("HH_SCOPE") {
+                builder = builder.scope(&v);
+            }
+        } else {
+            // Let the runtime name every missing variable.
+            Client::from_env()?;
+        }
+        if let Some(version) = var("HH_API_VERSION") {
+            builder = builder.default_header("x-api-version", &version);
+        }
+        let mut hh = Self::new(builder.build()?);
+        if let Some(url) = var("HH_HRA_URL") {
+            hh = hh.with_hra_url(&url)?;
+        }
+        if let Some(url) = var("HH_ALGOS_URL") {
+            hh = hh.with_algos_url(&url)?;
+        }
+        Ok(hh)
+    }
+
+    /// HRA reports from their own host.
+    pub fn with_hra_url(mut self, url: &str) -> Result<Self> {
+        self.reports = ReportsClient::new(self.reports.client().with_api_url(url)?);
+        Ok(self)
+    }
+
+    /// The Algos service from its own host.
+    pub fn with_algos_url(mut self, url: &str) -> Result<Self> {
+        self.algos = AlgosClient::new(self.algos.client().with_api_url(url)?);
+        Ok(self)
+    }
+
+    /// Paged traversals.
+    pub fn traversals(&self) -> &TraversalsClient {
+        &self.traversals
+    }
+
+    /// Chat traversals.
+    pub fn chat(&self) -> &ChatTraversalsClient {
+        &self.chat
+    }
+
+    /// Members.
+    pub fn members(&self) -> &MembersClient {
+        &self.members
+    }
+
+    /// HRA reports.
+    pub fn reports(&self) -> &ReportsClient {
+        &self.reports
+    }
+
+    /// Algos search.
+    pub fn algos(&self) -> &AlgosClient {
+        &self.algos
+    }
+
+    /// The underlying runtime client (Traversal API host).
+    pub fn client(&self) -> &Client {
+        self.traversals.client()
+    }
+}
