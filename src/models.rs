@@ -103,6 +103,8 @@ string_enum! {
     }
 }
 
+// Written out: the enum comes from `string_enum!`, which derives no `Default`.
+#[allow(clippy::derivable_impls)]
 impl Default for InjectedHistoryType {
     fn default() -> Self {
         Self::PreAnswer
