@@ -410,18 +410,20 @@ impl Error {
             Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
             Repr::Transport { .. } => true,
             Repr::Status { http, .. } => retryable_status(http.status),
-            Repr::Token { failure, http, .. } => match failure {
+            Repr::Token { failure, .. } => match failure {
+                // `temporarily_unavailable`, `server_error` and unknown codes are worth another
+                // try whatever status carried them (some servers send errors with 200);
+                // `invalid_request` and the permanent codes are not.
                 TokenFailure::OAuth(e) => {
-                    !e.code.is_permanent()
-                        && http.as_ref().is_none_or(|h| retryable_status(h.status))
+                    !e.code.is_permanent() && e.code != OAuthErrorCode::InvalidRequest
                 }
                 TokenFailure::Transport(_) | TokenFailure::Timeout(_) | TokenFailure::Aborted => {
                     true
                 }
                 TokenFailure::Redirect(_) => false,
-                TokenFailure::Malformed(_) => http
-                    .as_ref()
-                    .is_some_and(|h| retryable_status(h.status) || h.status.is_server_error()),
+                // A garbled answer (a proxy's error page, a torn body) may well be gone on the
+                // next try; the backoff keeps a persistently broken endpoint from being hammered.
+                TokenFailure::Malformed(_) => true,
             },
         }
     }

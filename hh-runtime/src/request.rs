@@ -634,3 +634,56 @@ fn status_error(
         retry_after,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Property tests run by `cargo test` (256 cases each); for a longer run:
+    //! `PROPTEST_CASES=200000 cargo test -p hh-runtime --lib fuzz`.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_error_body_parser_never_panics(
+            status in 400u16..600,
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..400),
+                "\\PC{0,200}".prop_map(String::into_bytes),
+                Just(br#"{"type":"t","title":"x","status":"not a number","detail":null,"errors":{"a":["b"]}}"#.to_vec()),
+                Just(br#"{"title":5,"extra":[1,2,3]}"#.to_vec()),
+            ],
+            truncated in any::<bool>(),
+            retry in prop::option::of("\\PC{0,40}"),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Some(v) = retry.as_deref().and_then(|r| http::HeaderValue::from_str(r).ok()) {
+                headers.insert(http::header::RETRY_AFTER, v);
+            }
+            let wait = retry_after(&headers);
+            prop_assert!(wait.is_none_or(|w| w <= Duration::from_secs(86_400)));
+            let err = status_error(StatusCode::from_u16(status).unwrap(), headers, Bytes::from(body.clone()), truncated, wait);
+            prop_assert_eq!(err.body(), Some(&body[..]));
+            // Display and Debug never fail or panic.
+            let _ = format!("{err} {err:?}");
+            if truncated {
+                prop_assert!(err.json().is_none());
+            }
+        }
+
+        #[test]
+        fn fuzz_scrub_removes_every_secret(
+            prefix in proptest::collection::vec(any::<u8>(), 0..64),
+            secret in proptest::collection::vec(any::<u8>(), 4..24),
+            middle in proptest::collection::vec(any::<u8>(), 0..64),
+            suffix in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut body = prefix.clone();
+            body.extend_from_slice(&secret);
+            body.extend_from_slice(&middle);
+            body.extend_from_slice(&secret);
+            body.extend_from_slice(&suffix);
+            let out = scrub(Bytes::from(body), &[&secret]);
+            prop_assert!(!out.windows(secret.len()).any(|w| w == &secret[..]));
+        }
+    }
+}

@@ -812,6 +812,54 @@ mod tests {
         );
     }
 
+    mod fuzz {
+        //! Property tests run by `cargo test` (256 cases each); for a longer run:
+        //! `PROPTEST_CASES=200000 cargo test -p hh-runtime --lib fuzz`.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+                "\\PC{0,20}".prop_map(serde_json::Value::from),
+                Just(serde_json::json!("3600")),
+                Just(serde_json::json!(u64::MAX)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn token_parser_never_panics_on_bytes(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = parse_token_response(StatusCode::from_u16(status).unwrap(), &body);
+            }
+
+            #[test]
+            fn token_parser_on_token_like_json(
+                token in json_value(),
+                kind in prop_oneof![Just(serde_json::json!("Bearer")), Just(serde_json::json!("bearer")), json_value()],
+                expires in json_value(),
+                error in prop::option::of(json_value()),
+                status in prop_oneof![Just(200u16), Just(400u16), Just(401u16), Just(503u16)],
+            ) {
+                let mut object = serde_json::json!({"access_token": token, "token_type": kind, "expires_in": expires});
+                if let Some(e) = error {
+                    object["error"] = e;
+                }
+                let body = object.to_string();
+                if let Ok(parsed) = parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes()) {
+                    // Whatever was accepted is usable: a bounded lifetime and a sendable header.
+                    prop_assert!(parsed.lifetime <= MAX_LIFETIME);
+                    prop_assert!(parsed.lifetime >= Duration::from_secs(1));
+                    prop_assert!(parsed.header.to_str().is_ok() || parsed.header.as_bytes().starts_with(b"Bearer "));
+                    prop_assert!(parsed.header.is_sensitive());
+                }
+            }
+        }
+    }
+
     #[test]
     fn basic_auth_form_encodes_before_base64() {
         let header = basic_auth("my client:1", "p%s+w rd:ü");

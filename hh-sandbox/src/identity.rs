@@ -199,6 +199,11 @@ pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response
                 .into_response();
         }
     };
+    state
+        .issued
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(token.clone());
     let body = serde_json::json!({
         "access_token": token,
         "token_type": "Bearer",

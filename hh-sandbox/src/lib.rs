@@ -87,6 +87,8 @@ pub(crate) struct State {
     next_jti: AtomicU64,
     min_valid_jti: AtomicU64,
     traversals: DashMap<String, Arc<Mutex<Traversal>>>,
+    /// Every access token issued, for tests that check none of them leaks.
+    issued: Mutex<Vec<String>>,
     /// (tenant, member reference) -> member and permanent history.
     members: DashMap<(String, String), (Member, Vec<PermanentHistoryItem>)>,
     faults: faults::Faults,
@@ -344,6 +346,7 @@ impl SandboxBuilder {
             next_jti: AtomicU64::new(1),
             min_valid_jti: AtomicU64::new(0),
             traversals: DashMap::new(),
+            issued: Mutex::new(Vec::new()),
             members: DashMap::new(),
             faults: faults::Faults::default(),
             counters: faults::Counters::default(),
@@ -462,6 +465,15 @@ impl Sandbox {
         self.state
             .token_lifetime
             .store(lifetime.as_secs().max(1), Ordering::Relaxed);
+    }
+
+    /// Every access token issued so far, oldest first (for checking that none leaks into logs).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state
+            .issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Requests to `POST /connect/token` so far.
