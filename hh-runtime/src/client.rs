@@ -478,6 +478,9 @@ impl ClientBuilder {
             return Err(Error::config(problems.join("; ")));
         }
 
+        // reqwest sends the user agent of a client we build; a client you bring keeps its own
+        // unless you set one here.
+        let own_user_agent = self.http_client.is_some() && self.user_agent.is_some();
         let http = match self.http_client {
             Some(c) => c,
             None => reqwest::Client::builder()
@@ -499,7 +502,9 @@ impl ClientBuilder {
 
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        default_headers.insert(USER_AGENT, user_agent);
+        if own_user_agent {
+            default_headers.insert(USER_AGENT, user_agent);
+        }
         for (name, value) in &self.headers {
             default_headers.insert(name, value.clone());
         }

@@ -177,7 +177,8 @@ pub(crate) enum Repr {
         retry_after: Option<Duration>,
     },
     Transport {
-        source: reqwest::Error,
+        /// What reqwest reported (`None` when our own attempt timer fired).
+        source: Option<reqwest::Error>,
         /// The per-request timeout that fired, when that was the cause.
         timeout: Option<Duration>,
     },
@@ -366,7 +367,9 @@ impl Error {
     /// A timeout fired: connecting, waiting for the API, or fetching a token.
     pub fn is_timeout(&self) -> bool {
         match &self.inner.repr {
-            Repr::Transport { source, timeout } => timeout.is_some() || source.is_timeout(),
+            Repr::Transport { source, timeout } => {
+                timeout.is_some() || source.as_ref().is_some_and(reqwest::Error::is_timeout)
+            }
             Repr::Token {
                 failure: TokenFailure::Timeout(_),
                 ..
@@ -382,7 +385,9 @@ impl Error {
     /// The connection could not be established (nothing reached the server).
     pub fn is_connect(&self) -> bool {
         match &self.inner.repr {
-            Repr::Transport { source, .. } => source.is_connect(),
+            Repr::Transport { source, .. } => {
+                source.as_ref().is_some_and(reqwest::Error::is_connect)
+            }
             Repr::Token {
                 failure: TokenFailure::Transport(e),
                 ..
@@ -483,9 +488,10 @@ impl fmt::Display for Error {
                     }
                 }
             }
-            Repr::Transport { source, timeout } => match timeout {
-                Some(d) => write!(f, "no response within {d:?}"),
-                None => write!(f, "request failed: {}", Chain(source)),
+            Repr::Transport { source, timeout } => match (timeout, source) {
+                (Some(d), _) => write!(f, "no response within {d:?}"),
+                (None, Some(source)) => write!(f, "request failed: {}", Chain(source)),
+                (None, None) => f.write_str("request failed"),
             },
             Repr::Status { http, problem, .. } => {
                 write!(f, "the server answered HTTP {}", http.status)?;
@@ -549,7 +555,10 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.repr {
-            Repr::Transport { source, .. } => Some(source),
+            Repr::Transport {
+                source: Some(source),
+                ..
+            } => Some(source),
             Repr::Token {
                 failure: TokenFailure::Transport(e),
                 ..

@@ -114,20 +114,25 @@ pub struct Json<T>(PhantomData<fn() -> T>);
 impl<T: DeserializeOwned> Decode for Json<T> {
     type Output = T;
     fn decode(answer: Answer) -> Result<T> {
-        let mut de = serde_json::Deserializer::from_slice(&answer.body);
-        let value = match serde_path_to_error::deserialize(&mut de) {
-            Ok(value) => value,
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let message = inner.to_string();
-                return Err(answer.decode_error(message, Some(path), Some(Box::new(inner))));
+        // The fast path is plain serde_json (which also rejects trailing garbage). Only when it
+        // fails is the body decoded again, tracking the path, to say where it went wrong: a
+        // successful call never pays for the path tracking.
+        match serde_json::from_slice(&answer.body) {
+            Ok(value) => Ok(value),
+            Err(plain) => {
+                let mut de = serde_json::Deserializer::from_slice(&answer.body);
+                let (message, path, source) =
+                    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                        Err(e) => {
+                            let path = e.path().to_string();
+                            let inner = e.into_inner();
+                            (inner.to_string(), Some(path), inner)
+                        }
+                        // Only trailing characters were wrong.
+                        Ok(_) => (plain.to_string(), None, plain),
+                    };
+                Err(answer.decode_error(message, path, Some(Box::new(source))))
             }
-        };
-        // Trailing garbage after the value means this is not the JSON we think it is.
-        match de.end() {
-            Ok(()) => Ok(value),
-            Err(e) => Err(answer.decode_error(e.to_string(), None, Some(Box::new(e)))),
         }
     }
 }
@@ -195,6 +200,17 @@ enum Body {
         bytes: Bytes,
         content_type: HeaderValue,
     },
+}
+
+/// Percent-encodes everything written to it into the string it wraps.
+struct SegmentWriter<'a>(&'a mut String);
+
+impl fmt::Write for SegmentWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0
+            .extend(percent_encoding::utf8_percent_encode(s, SEGMENT));
+        Ok(())
+    }
 }
 
 /// One API call being put together. Each step records its first error instead of returning
@@ -295,20 +311,22 @@ impl<'c> Request<'c> {
     /// `.` and `..` (which would move up the path) and the empty string (which would change the
     /// route) are refused.
     pub fn segment<T: Display + ?Sized>(mut self, name: &str, value: &T) -> Self {
-        let text = value.to_string();
-        if text.is_empty() || text == "." || text == ".." {
-            let shown = if text.is_empty() {
-                "an empty string"
+        // Encoded while it is written, straight into the path: no intermediate string.
+        let start = self.path.len();
+        let _ = write!(SegmentWriter(&mut self.path), "{value}");
+        // `.` and `..` are unreserved, so they come out of the encoder unchanged.
+        let written = &self.path[start..];
+        if written.is_empty() || written == "." || written == ".." {
+            let shown = if written.is_empty() {
+                "an empty string".to_owned()
             } else {
-                &text
+                written.to_owned()
             };
+            self.path.truncate(start);
             self.fail(Error::invalid_input(format!(
                 "path parameter `{name}` is {shown}, which cannot be sent as a path segment"
             )));
-            return self;
         }
-        self.path
-            .extend(percent_encoding::utf8_percent_encode(&text, SEGMENT));
         self
     }
 
@@ -434,13 +452,21 @@ impl<'c> Request<'c> {
             return Err(error);
         }
         let inner = &*self.client.inner;
-        let mut url = format!("{}{}", inner.api_base, self.path);
+        let mut url_text =
+            String::with_capacity(inner.api_base.len() + self.path.len() + self.query.len() + 1);
+        url_text.push_str(&inner.api_base);
+        url_text.push_str(&self.path);
         if !self.query.is_empty() {
-            url.push('?');
-            url.push_str(&self.query);
+            url_text.push('?');
+            url_text.push_str(&self.query);
         }
-        let url = reqwest::Url::parse(&url)
-            .map_err(|e| Error::invalid_input(format!("the request URL is invalid: {e}")))?;
+        let parse = || {
+            reqwest::Url::parse(&url_text)
+                .map_err(|e| Error::invalid_input(format!("the request URL is invalid: {e}")))
+        };
+        // Parsed for each attempt rather than cloned: the first attempt, nearly always the
+        // only one, takes it by value.
+        let mut url = Some(parse()?);
         let policy = &inner.retry;
         let started = Instant::now();
         let span = tracing::Span::current();
@@ -453,9 +479,15 @@ impl<'c> Request<'c> {
             span.record("attempt", attempt);
             let token = inner.tokens.get().await?;
 
-            let mut request = reqwest::Request::new(self.method.clone(), url.clone());
+            let target = match url.take() {
+                Some(u) => u,
+                None => parse()?,
+            };
+            let mut request = reqwest::Request::new(self.method.clone(), target);
             let headers = request.headers_mut();
-            headers.extend(inner.default_headers.clone());
+            for (name, value) in &inner.default_headers {
+                headers.insert(name, value.clone());
+            }
             for (name, value) in &self.headers {
                 headers.append(name, value.clone());
             }
@@ -468,28 +500,33 @@ impl<'c> Request<'c> {
                 headers.insert(CONTENT_TYPE, content_type.clone());
                 *request.body_mut() = Some(bytes.clone().into());
             }
-            *request.timeout_mut() = inner.request_timeout;
 
             let sent = Instant::now();
-            let outcome = match inner.http.execute(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let cap = if status.is_success() {
-                        inner.max_response_bytes.saturating_add(1)
-                    } else {
-                        MAX_ERROR_BODY_BYTES
-                    };
-                    if status == StatusCode::UNAUTHORIZED && inner.replay_on_401 && !replayed {
-                        // Before reading a body we won't use: the token is the problem.
-                        Ok((status, headers, Bytes::new(), false))
-                    } else {
-                        read_capped(response, cap)
-                            .await
-                            .map(|(body, truncated)| (status, headers, body, truncated))
-                    }
+            let exchange = async {
+                let mut response = inner.http.execute(request).await?;
+                let status = response.status();
+                // Moved out, not copied: the body is read without them.
+                let headers = std::mem::take(response.headers_mut());
+                let cap = if status.is_success() {
+                    inner.max_response_bytes.saturating_add(1)
+                } else {
+                    MAX_ERROR_BODY_BYTES
+                };
+                if status == StatusCode::UNAUTHORIZED && inner.replay_on_401 && !replayed {
+                    // Before reading a body we won't use: the token is the problem.
+                    return Ok((status, headers, Bytes::new(), false));
                 }
-                Err(e) => Err(e),
+                let (body, truncated) = read_capped(response, cap).await?;
+                Ok::<_, reqwest::Error>((status, headers, body, truncated))
+            };
+            // One timer for the whole attempt, headers and body (reqwest's own per-request
+            // timeout would arm one for each).
+            let outcome = match inner.request_timeout {
+                Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                    Ok(result) => result.map_err(Some),
+                    Err(_) => Err(None),
+                },
+                None => exchange.await.map_err(Some),
             };
             span.record("latency_ms", sent.elapsed().as_millis() as u64);
 
@@ -497,19 +534,28 @@ impl<'c> Request<'c> {
                 Ok(parts) => parts,
                 Err(e) => {
                     // A request that never connected never reached the server: safe to resend
-                    // whatever the method. Otherwise only when the method allows it.
-                    let resend = e.is_connect() || policy.may_resend(&self.method);
-                    if resend {
+                    // whatever the method. Otherwise (a timeout, a reset) only when the method
+                    // allows it.
+                    let connect = e.as_ref().is_some_and(reqwest::Error::is_connect);
+                    if connect || policy.may_resend(&self.method) {
                         if let Some(wait) = next_retry(policy, retries, started, None) {
                             retries += 1;
-                            tracing::debug!(error = %e, wait_ms = wait.as_millis() as u64, "retrying after a transport error");
+                            tracing::debug!(
+                                timeout = e.is_none(),
+                                wait_ms = wait.as_millis() as u64,
+                                "retrying after a transport error"
+                            );
                             tokio::time::sleep(wait).await;
                             continue;
                         }
                     }
-                    let timeout = e.is_timeout().then_some(inner.request_timeout).flatten();
+                    let timeout = match &e {
+                        None => inner.request_timeout,
+                        Some(e) if e.is_timeout() => inner.request_timeout,
+                        Some(_) => None,
+                    };
                     return Err(Error::new(Repr::Transport {
-                        source: e.without_url(),
+                        source: e.map(reqwest::Error::without_url),
                         timeout,
                     }));
                 }

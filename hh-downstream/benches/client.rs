@@ -1,0 +1,444 @@
+//! Benchmarks, side by side in one run:
+//!
+//! 1. one call through a `#[healthhero_api]` client against the same call hand-written with
+//!    reqwest (bearer header from a fixed token), on the same loopback server: sequential
+//!    latency, and throughput with 1, 16 and 256 concurrent tasks;
+//! 2. the token hot path (a cached token's `Authorization` value), uncontended and from many
+//!    tasks on every core, against a `RwLock` and a `Mutex` holding the same value;
+//! 3. cold-start herds of 1,000 and 10,000 first calls: token requests, and p50/p99 latency
+//!    against one token round trip.
+//!
+//! `cargo bench -p hh-downstream --bench client` (results in BENCHMARKS.md).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+const CLIENT_ID: &str = "bench-client";
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJjbGllbnRfaWQiOiJiZW5jaC1jbGllbnQifQ.c2lnbmF0dXJl";
+/// What the API answers: a small traversal page, decoded by both clients.
+const PAGE: &str = r#"{"traversalId":"4b40e91d-be60-44c1-99c5-43a3befdaa93","algoId":100,"algoName":"Age & Gender","assessmentType":1,"nodes":[{"nodeId":1,"questions":[{"questionId":13045,"displayText":"Who are you answering for?","answers":[{"answerId":7527,"controlType":"Radio","displayText":"Myself"},{"answerId":7528,"controlType":"Radio","displayText":"Someone else"}]}]}],"errors":[],"previousDisabled":true,"nextDisabled":false,"language":"DEFAULT"}"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct Page {
+    traversal_id: String,
+    algo_id: i32,
+    nodes: Vec<serde_json::Value>,
+}
+
+#[hh_runtime::healthhero_api(prefix = "/api/v1/<client_id>")]
+pub trait Bench {
+    /// The call both clients make.
+    #[get("/Traversals/<id>")]
+    async fn get(&self, id: &str) -> hh_runtime::Result<Page>;
+}
+
+async fn hand_written(http: &reqwest::Client, base: &str, id: &str) -> reqwest::Result<Page> {
+    http.get(format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}"))
+        .bearer_auth(TOKEN)
+        .header("accept", "application/json")
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
+struct Server {
+    token_requests: AtomicUsize,
+    token_delay: Duration,
+}
+
+async fn token_endpoint(State(s): State<Arc<Server>>) -> impl IntoResponse {
+    s.token_requests.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(s.token_delay).await;
+    (
+        [("content-type", "application/json")],
+        format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":3600}}"#),
+    )
+}
+
+async fn api(
+    Path((_tenant, _id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let ok = headers
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes() == format!("Bearer {TOKEN}").as_bytes());
+    if !ok {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [("content-type", "text/plain")],
+            "",
+        )
+            .into_response();
+    }
+    ([("content-type", "application/json")], PAGE).into_response()
+}
+
+/// The server runs on its own single-threaded runtime and thread, as a separate process would.
+fn start_server(token_delay: Duration) -> (String, Arc<Server>) {
+    let state = Arc::new(Server {
+        token_requests: AtomicUsize::new(0),
+        token_delay,
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_state = Arc::clone(&state);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new()
+                .route("/connect/token", axum::routing::post(token_endpoint))
+                .route("/api/v1/{tenant}/Traversals/{id}", axum::routing::get(api))
+                .with_state(server_state);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}", listener.local_addr().unwrap()))
+                .unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), state)
+}
+
+fn runtime_client(base: &str, http: Option<reqwest::Client>) -> hh_runtime::Client {
+    let mut b = hh_runtime::Client::builder()
+        .identity_url(base)
+        .api_url(base)
+        .client_id(CLIENT_ID)
+        .client_secret("bench-secret");
+    if let Some(h) = http {
+        b = b.http_client(h).token_http_client(
+            reqwest::Client::builder()
+                .http2_prior_knowledge()
+                .build()
+                .unwrap(),
+        );
+    }
+    b.build().unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Calls per second with `tasks` concurrent tasks making `total` calls between them.
+async fn throughput<F, Fut>(tasks: usize, total: usize, call: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks {
+        let call = call.clone();
+        let n = total / tasks;
+        set.spawn(async move {
+            for _ in 0..n {
+                call().await;
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    (total / tasks * tasks) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench_calls(base: &str) {
+    println!("## 1. generated client vs hand-written reqwest (same loopback server)\n");
+    let generated = BenchClient::new(runtime_client(base, None));
+    // The same, without the default 30 s per-attempt timeout (one timer per request).
+    let untimed = BenchClient::new(
+        hh_runtime::Client::builder()
+            .identity_url(base)
+            .api_url(base)
+            .client_id(CLIENT_ID)
+            .client_secret("bench-secret")
+            .no_request_timeout()
+            .build()
+            .unwrap(),
+    );
+    untimed.get("warm-up").await.unwrap();
+    let http = reqwest::Client::new();
+    generated.get("warm-up").await.unwrap();
+    hand_written(&http, base, "warm-up").await.unwrap();
+
+    // Sequential latency: many short rounds, the three clients back to back in each, so drift
+    // and noise hit all alike; the ratio is the median of the per-round ratios.
+    let rounds = 40;
+    let per_round = 500;
+    let (mut g_lat, mut h_lat, mut n_lat) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut g_ratio, mut n_ratio) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            generated.get("4b40e91d").await.unwrap();
+        }
+        let g = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
+        let t = Instant::now();
+        for _ in 0..per_round {
+            hand_written(&http, base, "4b40e91d").await.unwrap();
+        }
+        let h = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
+        let t = Instant::now();
+        for _ in 0..per_round {
+            untimed.get("4b40e91d").await.unwrap();
+        }
+        let n = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
+        g_ratio.push(g / h);
+        n_ratio.push(n / h);
+        g_lat.push(g);
+        h_lat.push(h);
+        n_lat.push(n);
+    }
+    let (g, h, n) = (median(g_lat), median(h_lat), median(n_lat));
+    println!(
+        "| measure | generated (defaults) | hand-written | ratio | generated, no request timeout (ratio) |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| sequential latency ({rounds} rounds × {per_round}, median) | {g:.1} µs | {h:.1} µs | {:.3} | {n:.1} µs ({:.3}) |",
+        median(g_ratio),
+        median(n_ratio)
+    );
+
+    for tasks in [1usize, 16, 256] {
+        let total = 20_000;
+        let reps = 5;
+        let mut results: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        let (mut g_ratio, mut n_ratio) = (Vec::new(), Vec::new());
+        for rep in 0..reps {
+            // Rotate the order each repetition so no variant always runs first or last.
+            for k in 0..3 {
+                let which = (rep + k) % 3;
+                let rate = match which {
+                    0 => {
+                        let c = generated.clone();
+                        throughput(tasks, total, move || {
+                            let c = c.clone();
+                            async move {
+                                c.get("4b40e91d").await.unwrap();
+                            }
+                        })
+                        .await
+                    }
+                    1 => {
+                        let (hc, b) = (http.clone(), base.to_owned());
+                        throughput(tasks, total, move || {
+                            let (hc, b) = (hc.clone(), b.clone());
+                            async move {
+                                hand_written(&hc, &b, "4b40e91d").await.unwrap();
+                            }
+                        })
+                        .await
+                    }
+                    _ => {
+                        let c = untimed.clone();
+                        throughput(tasks, total, move || {
+                            let c = c.clone();
+                            async move {
+                                c.get("4b40e91d").await.unwrap();
+                            }
+                        })
+                        .await
+                    }
+                };
+                results[which].push(rate);
+            }
+            let last = |v: &Vec<f64>| v[v.len() - 1];
+            g_ratio.push(last(&results[0]) / last(&results[1]));
+            n_ratio.push(last(&results[2]) / last(&results[1]));
+        }
+        let [g, h, n] = results.map(median);
+        println!(
+            "| throughput, {tasks} tasks ({reps} × {total} calls, median) | {g:.0}/s | {h:.0}/s | {:.3} | {n:.0}/s ({:.3}) |",
+            median(g_ratio),
+            median(n_ratio)
+        );
+    }
+    println!();
+}
+
+async fn bench_token_hot_path(base: &str) {
+    println!("## 2. token hot path: the cached token's Authorization value\n");
+    let client = runtime_client(base, None);
+    hh_runtime::__private::bearer(&client).await.unwrap();
+    let value = hh_runtime::__private::bearer(&client).await.unwrap();
+    let rwlock = Arc::new(std::sync::RwLock::new(Some(Arc::new(value.clone()))));
+    let mutex = Arc::new(std::sync::Mutex::new(Some(Arc::new(value))));
+    let n = 2_000_000u32;
+
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(hh_runtime::__private::bearer(&client).await.unwrap());
+    }
+    let ours = t.elapsed().as_nanos() as f64 / f64::from(n);
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(rwlock.read().unwrap().as_ref().map(|v| (**v).clone()));
+    }
+    let rw = t.elapsed().as_nanos() as f64 / f64::from(n);
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(mutex.lock().unwrap().as_ref().map(|v| (**v).clone()));
+    }
+    let mx = t.elapsed().as_nanos() as f64 / f64::from(n);
+    println!("| measure | hh-runtime (ArcSwap) | RwLock | Mutex |");
+    println!("|---|---|---|---|");
+    println!("| uncontended, ns per call | {ours:.1} | {rw:.1} | {mx:.1} |");
+
+    // Contended: as many tasks as two per core, all reading at once.
+    let tasks = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_task = 1_000_000u32;
+    let contended = |which: u8| {
+        let (client, rwlock, mutex) = (client.clone(), Arc::clone(&rwlock), Arc::clone(&mutex));
+        async move {
+            let t = Instant::now();
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..tasks {
+                let (client, rwlock, mutex) =
+                    (client.clone(), Arc::clone(&rwlock), Arc::clone(&mutex));
+                set.spawn(async move {
+                    for _ in 0..per_task {
+                        match which {
+                            0 => drop(std::hint::black_box(
+                                hh_runtime::__private::bearer(&client).await.unwrap(),
+                            )),
+                            1 => drop(std::hint::black_box(
+                                rwlock.read().unwrap().as_ref().map(|v| (**v).clone()),
+                            )),
+                            _ => drop(std::hint::black_box(
+                                mutex.lock().unwrap().as_ref().map(|v| (**v).clone()),
+                            )),
+                        }
+                    }
+                });
+            }
+            while set.join_next().await.is_some() {}
+            t.elapsed().as_nanos() as f64 / (f64::from(per_task) * tasks as f64)
+        }
+    };
+    let (a, b, c) = (contended(0).await, contended(1).await, contended(2).await);
+    println!(
+        "| {tasks} tasks on every core, ns per call (wall time / calls) | {a:.1} | {b:.1} | {c:.1} |\n"
+    );
+}
+
+async fn bench_herds() {
+    println!("## 3. cold-start herds (token endpoint answering after 20 ms)\n");
+    println!(
+        "| herd | token requests | one token round trip | p50 | p99 | p50 / round trip | p99 / round trip |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for herd in [1_000usize, 10_000] {
+        let (base, server) = start_server(Duration::from_millis(20));
+        // One token round trip on its own, for scale.
+        let probe = runtime_client(&base, None);
+        let t = Instant::now();
+        hh_runtime::__private::bearer(&probe).await.unwrap();
+        let round_trip = t.elapsed();
+        let before = server.token_requests.load(Ordering::SeqCst);
+
+        let h2 = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        let client = BenchClient::new(runtime_client(&base, Some(h2)));
+        let started = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..herd {
+            let c = client.clone();
+            set.spawn(async move {
+                c.get("4b40e91d").await.unwrap();
+                started.elapsed()
+            });
+        }
+        let mut latencies = Vec::with_capacity(herd);
+        while let Some(l) = set.join_next().await {
+            latencies.push(l.unwrap());
+        }
+        latencies.sort();
+        let requests = server.token_requests.load(Ordering::SeqCst) - before;
+        assert_eq!(requests, 1, "a herd must cause exactly one token request");
+        let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "| {herd} | {requests} | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} | {:.2} |",
+            ms(round_trip),
+            ms(p50),
+            ms(p99),
+            ms(p50) / ms(round_trip),
+            ms(p99) / ms(round_trip)
+        );
+    }
+    println!();
+}
+
+/// `HH_BENCH_PROFILE=generated|hand[:tasks]`: only that client, for `perf record`.
+async fn profile(base: &str, spec: &str) {
+    let (which, tasks) = spec.split_once(':').unwrap_or((spec, "1"));
+    let tasks: usize = tasks.parse().unwrap_or(1);
+    let generated = BenchClient::new(runtime_client(base, None));
+    let http = reqwest::Client::new();
+    let total = 100_000;
+    let rate = if which == "hand" {
+        let b = base.to_owned();
+        throughput(tasks, total, move || {
+            let (hc, b) = (http.clone(), b.clone());
+            async move {
+                hand_written(&hc, &b, "4b40e91d").await.unwrap();
+            }
+        })
+        .await
+    } else {
+        throughput(tasks, total, move || {
+            let c = generated.clone();
+            async move {
+                c.get("4b40e91d").await.unwrap();
+            }
+        })
+        .await
+    };
+    println!("{which} with {tasks} tasks: {rate:.0} calls/s");
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (base, _server) = start_server(Duration::ZERO);
+    if let Ok(which) = std::env::var("HH_BENCH_PROFILE") {
+        rt.block_on(profile(&base, &which));
+        return;
+    }
+    println!(
+        "# hh benchmarks — {} cores, {}\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if cfg!(debug_assertions) {
+            "debug build"
+        } else {
+            "release build"
+        }
+    );
+    rt.block_on(async {
+        bench_calls(&base).await;
+        bench_token_hot_path(&base).await;
+        bench_herds().await;
+    });
+}
