@@ -14,7 +14,7 @@ pub(crate) const QUERY: &str = "query";
 pub(crate) const BODY: &str = "body";
 pub(crate) const FORM: &str = "form";
 /// Attributes of other tools that may sit on a method or an argument and are kept as they are.
-const PASS_THROUGH: [&str; 10] = [
+pub(crate) const PASS_THROUGH: [&str; 10] = [
     "doc",
     "allow",
     "warn",

@@ -8,22 +8,11 @@ use syn::{Attribute, FnArg, ItemTrait, TraitItem};
 
 use crate::ast::Api;
 
-/// Attributes that are not ours and stay where the user put them.
-const KEPT: [&str; 10] = [
-    "doc",
-    "allow",
-    "warn",
-    "deny",
-    "forbid",
-    "expect",
-    "cfg",
-    "cfg_attr",
-    "deprecated",
-    "must_use",
-];
-
+/// Attributes that are not ours stay where the user put them.
 fn kept(attr: &Attribute) -> bool {
-    KEPT.iter().any(|k| attr.path().is_ident(k))
+    crate::attr::PASS_THROUGH
+        .iter()
+        .any(|k| attr.path().is_ident(k))
 }
 
 /// The trait with our attributes removed from it, its methods and their arguments.
