@@ -488,8 +488,12 @@ impl<'c> Request<'c> {
             for (name, value) in &inner.default_headers {
                 headers.insert(name, value.clone());
             }
-            for (name, value) in &self.headers {
-                headers.append(name, value.clone());
+            // A header declared on the method or trait replaces a client default of that name.
+            for name in self.headers.keys() {
+                headers.remove(name);
+                for value in self.headers.get_all(name) {
+                    headers.append(name, value.clone());
+                }
             }
             headers.insert(http::header::AUTHORIZATION, token.header.clone());
             if let Body::Bytes {
@@ -551,7 +555,7 @@ impl<'c> Request<'c> {
                     }
                     let timeout = match &e {
                         None => inner.request_timeout,
-                        Some(e) if e.is_timeout() => inner.request_timeout,
+                        Some(e) if e.is_timeout() && !e.is_connect() => inner.request_timeout,
                         Some(_) => None,
                     };
                     return Err(Error::new(Repr::Transport {

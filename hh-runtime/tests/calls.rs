@@ -162,6 +162,30 @@ async fn headers_static_dynamic_and_default() {
     assert_eq!(seen.header("authorization"), Some("Bearer tok-1"));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_declared_header_replaces_a_client_default_of_the_same_name() {
+    let server = answering(Reply::json(200, serde_json::json!({}))).await;
+    let client = server
+        .builder()
+        .default_header("x-api-version", "v2")
+        .build()
+        .unwrap();
+    Request::new(&client, Method::GET, "/h")
+        .literal("/h")
+        .static_header("x-api-version", "v3")
+        .send::<Unit>()
+        .await
+        .unwrap();
+    let seen = &server.api_log()[0];
+    let values: Vec<&str> = seen
+        .headers
+        .get_all("x-api-version")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(values, ["v3"]);
+}
+
 fn uuid_like() -> String {
     "5f0c1a2b-0000-4000-8000-000000000001".to_owned()
 }
