@@ -40,6 +40,7 @@ pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct ClientInner {
     /// The API base URL, without a trailing slash.
     pub(crate) api_base: String,
@@ -82,17 +83,10 @@ impl Client {
     /// another API base URL: HealthHero serves some APIs, such as HRA reports, from other hosts.
     pub fn with_api_url(&self, api_url: &str) -> Result<Self> {
         let url = check_url("api_url", api_url).map_err(Error::config)?;
-        let inner = &self.inner;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 api_base: base_without_slash(&url),
-                http: inner.http.clone(),
-                tokens: inner.tokens.clone(),
-                retry: inner.retry.clone(),
-                request_timeout: inner.request_timeout,
-                default_headers: inner.default_headers.clone(),
-                replay_on_401: inner.replay_on_401,
-                max_response_bytes: inner.max_response_bytes,
+                ..(*self.inner).clone()
             }),
         })
     }

@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
-use hh_runtime::__private::{Json, Request};
-use hh_runtime::{Client, Method};
+use hh_runtime::Client;
 use hh_sandbox::{Fault, MalformedToken, Sandbox};
-use serde_json::{Value, json};
+
+mod support;
+
+use support::{create_traversal as create, get_traversal as get};
 
 fn client(sandbox: &Sandbox) -> Client {
     Client::builder()
@@ -17,26 +19,6 @@ fn client(sandbox: &Sandbox) -> Client {
         .client_secret(sandbox.client_secret())
         .build()
         .unwrap()
-}
-
-async fn create(client: &Client) -> hh_runtime::Result<Value> {
-    Request::new(client, Method::POST, "/api/v1/<client_id>/Traversals")
-        .literal("/api/v1/")
-        .client_id()
-        .literal("/Traversals")
-        .json(&json!({"shortCode": "SYMPTOMS"}))
-        .send::<Json<Value>>()
-        .await
-}
-
-async fn get(client: &Client, id: &str) -> hh_runtime::Result<Value> {
-    Request::new(client, Method::GET, "/api/v1/<client_id>/Traversals/<id>")
-        .literal("/api/v1/")
-        .client_id()
-        .literal("/Traversals/")
-        .segment("id", id)
-        .send::<Json<Value>>()
-        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,8 @@ use hh_runtime::{Client, ClientAuth, ErrorKind, Method, RetryPolicy};
 use hh_sandbox::{Fault, MalformedToken, Sandbox};
 use serde_json::{Value, json};
 
+mod support;
+
 // ---------------------------------------------------------------------------------------------
 // Capture and secrets
 
@@ -110,25 +112,11 @@ impl Env {
 }
 
 async fn create(client: &Client) -> hh_runtime::Result<Value> {
-    Request::new(client, Method::POST, "/api/v1/<client_id>/Traversals")
-        .literal("/api/v1/")
-        .client_id()
-        .literal("/Traversals")
-        .json(&json!({"shortCode": "SYMPTOMS"}))
-        .send::<Json<Value>>()
-        .await
-        .inspect_err(keep)
+    support::create_traversal(client).await.inspect_err(keep)
 }
 
 async fn get(client: &Client, id: &str) -> hh_runtime::Result<Value> {
-    Request::new(client, Method::GET, "/api/v1/<client_id>/Traversals/<id>")
-        .literal("/api/v1/")
-        .client_id()
-        .literal("/Traversals/")
-        .segment("id", id)
-        .send::<Json<Value>>()
-        .await
-        .inspect_err(keep)
+    support::get_traversal(client, id).await.inspect_err(keep)
 }
 
 async fn token(client: &Client) -> hh_runtime::Result<()> {

@@ -262,6 +262,14 @@ impl Traversal {
         }
     }
 
+    /// The injected `PreAnswer` history of a question: answered silently, never shown.
+    fn pre_answer(&self, question_id: i32) -> Option<&[InjectedHistory]> {
+        match self.injected.get(&question_id) {
+            Some((InjectedType::PreAnswer, items)) => Some(items),
+            _ => None,
+        }
+    }
+
     /// Answers the pages that injected `PreAnswer` history covers entirely, without showing them.
     fn skip_pre_answered(&mut self, content: &Content) {
         for _ in 0..1_000 {
@@ -271,38 +279,17 @@ impl Traversal {
             let visible = self.visible(content, &page);
             let covered = !visible.is_empty()
                 && visible.iter().all(|(_, q)| {
-                    matches!(
-                        self.injected.get(&q.question_id),
-                        Some((InjectedType::PreAnswer, _))
-                    ) || q.answers.iter().all(|a| a.control_type == "Hidden")
+                    self.pre_answer(q.question_id).is_some()
+                        || q.answers.iter().all(|a| a.control_type == "Hidden")
                 });
             if !covered {
                 return;
             }
-            let items: Vec<RespondItem> = visible
-                .iter()
-                .flat_map(|(n, q)| {
-                    let injected = self
-                        .injected
-                        .get(&q.question_id)
-                        .map(|(_, i)| i.as_slice())
-                        .unwrap_or_default();
-                    injected
-                        .iter()
-                        .filter(|i| i.is_answered)
-                        .map(|i| RespondItem {
-                            node_id: n.node_id,
-                            question_id: q.question_id,
-                            answer_id: i.answer_id,
-                            value: i.value.clone(),
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
             if let Some(p) = self.current.as_mut() {
                 p.auto = true;
             }
-            if let Outcome::Invalid { .. } = self.respond(content, &items) {
+            // `respond` fills pre-answered questions from the injected history itself.
+            if let Outcome::Invalid { .. } = self.respond(content, &[]) {
                 // Injected history that fails validation is shown to the user instead.
                 if let Some(p) = self.current.as_mut() {
                     p.auto = false;
@@ -346,9 +333,7 @@ impl Traversal {
             // in for the client's.
             let pre: Vec<RespondItem>;
             if mine.is_empty() {
-                if let Some((InjectedType::PreAnswer, injected)) =
-                    self.injected.get(&question.question_id)
-                {
+                if let Some(injected) = self.pre_answer(question.question_id) {
                     pre = injected
                         .iter()
                         .filter(|i| i.is_answered)
@@ -624,12 +609,10 @@ impl Traversal {
             .unwrap_or_default();
         let mut nodes: Vec<NodeOut> = Vec::new();
         if let Some(page) = &self.current {
-            let shown = self.visible(content, page).into_iter().filter(|(_, q)| {
-                !matches!(
-                    self.injected.get(&q.question_id),
-                    Some((InjectedType::PreAnswer, _))
-                )
-            });
+            let shown = self
+                .visible(content, page)
+                .into_iter()
+                .filter(|(_, q)| self.pre_answer(q.question_id).is_none());
             for (node, question) in shown {
                 if nodes.last().is_none_or(|n| n.node_id != node.node_id) {
                     nodes.push(NodeOut {

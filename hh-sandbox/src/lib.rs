@@ -206,6 +206,17 @@ impl State {
             .collect()
     }
 
+    /// Every token issued so far stops being accepted.
+    fn revoke_all(&self) {
+        self.min_valid_jti
+            .store(self.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Tokens issued from now on live this long (at least a second).
+    fn set_token_lifetime(&self, seconds: u64) {
+        self.token_lifetime.store(seconds.max(1), Ordering::Relaxed);
+    }
+
     async fn wait_for_shutdown(&self) {
         let mut rx = self.shutdown.subscribe();
         let _ = rx.wait_for(|stop| *stop).await;
@@ -235,9 +246,7 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
             StatusCode::NO_CONTENT.into_response()
         }
         ("POST", ["revoke"]) => {
-            state
-                .min_valid_jti
-                .store(state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+            state.revoke_all();
             StatusCode::NO_CONTENT.into_response()
         }
         ("PUT", ["token-lifetime"]) => {
@@ -247,7 +256,7 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
                 .filter(|s| *s > 0);
             match seconds {
                 Some(s) => {
-                    state.token_lifetime.store(s, Ordering::Relaxed);
+                    state.set_token_lifetime(s);
                     StatusCode::NO_CONTENT.into_response()
                 }
                 None => api::problem(
@@ -455,16 +464,12 @@ impl Sandbox {
 
     /// Revokes every token issued so far: the next call with one of them gets 401.
     pub fn revoke_all_tokens(&self) {
-        self.state
-            .min_valid_jti
-            .store(self.state.next_jti.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.state.revoke_all();
     }
 
     /// Sets the lifetime of tokens issued from now on.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.state
-            .token_lifetime
-            .store(lifetime.as_secs().max(1), Ordering::Relaxed);
+        self.state.set_token_lifetime(lifetime.as_secs());
     }
 
     /// Every access token issued so far, oldest first (for checking that none leaks into logs).

@@ -278,3 +278,25 @@ pub async fn post_json(
         .send::<Json<serde_json::Value>>()
         .await
 }
+
+/// `POST /api/v1/<client_id>/Traversals` for a `SYMPTOMS` traversal, as hh-sandbox serves it.
+pub async fn create_traversal(client: &Client) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::POST, "/api/v1/<client_id>/Traversals")
+        .literal("/api/v1/")
+        .client_id()
+        .literal("/Traversals")
+        .json(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+/// `GET /api/v1/<client_id>/Traversals/<id>`.
+pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::GET, "/api/v1/<client_id>/Traversals/<id>")
+        .literal("/api/v1/")
+        .client_id()
+        .literal("/Traversals/")
+        .segment("id", id)
+        .send::<Json<serde_json::Value>>()
+        .await
+}
