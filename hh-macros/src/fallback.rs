@@ -23,6 +23,8 @@ pub(crate) fn strip(item: &ItemTrait) -> ItemTrait {
     for trait_item in &mut item.items {
         if let TraitItem::Fn(method) = trait_item {
             method.attrs.retain(kept);
+            // Reported already; `const fn` in a trait would only add rustc's own errors.
+            method.sig.constness = None;
             for input in &mut method.sig.inputs {
                 if let FnArg::Typed(t) = input {
                     t.attrs.retain(kept);
