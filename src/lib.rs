@@ -61,36 +61,7 @@ impl HealthHero {
     /// (sent as `x-api-version`, e.g. `v3` for `Textarea` answers).
     pub fn from_env() -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let mut builder = Client::builder();
-        let required = [
-            "HH_IDENTITY_URL",
-            "HH_API_URL",
-            "HH_CLIENT_ID",
-            "HH_CLIENT_SECRET",
-        ];
-        if required.iter().all(|n| var(n).is_some()) || var("HH_TOKEN_URL").is_some() {
-            if let Some(v) = var("HH_IDENTITY_URL") {
-                builder = builder.identity_url(v);
-            }
-            if let Some(v) = var("HH_TOKEN_URL") {
-                builder = builder.token_url(v);
-            }
-            if let Some(v) = var("HH_API_URL") {
-                builder = builder.api_url(v);
-            }
-            if let Some(v) = var("HH_CLIENT_ID") {
-                builder = builder.client_id(v);
-            }
-            if let Some(v) = var("HH_CLIENT_SECRET") {
-                builder = builder.client_secret(v);
-            }
-            if let Some(v) = var("HH_SCOPE") {
-                builder = builder.scope(&v);
-            }
-        } else {
-            // Let the runtime name every missing variable.
-            Client::from_env()?;
-        }
+        let mut builder = ClientBuilder::from_env()?;
         if let Some(version) = var("HH_API_VERSION") {
             builder = builder.default_header("x-api-version", &version);
         }

@@ -122,15 +122,13 @@ impl<'a> Endpoint<'a> {
                 Ok(own) => {
                     template_ok = true;
                     for piece in &own {
-                        if let Piece::Param { name: p, .. } = piece {
-                            if template::params(&pieces).any(|q| q == p) {
-                                cx.error_spanned_by(
-                                    lit,
-                                    format!(
-                                        "placeholder `<{p}>` is already in the trait's `prefix`"
-                                    ),
-                                );
-                            }
+                        if let Piece::Param { name: p, .. } = piece
+                            && template::params(&pieces).any(|q| q == p)
+                        {
+                            cx.error_spanned_by(
+                                lit,
+                                format!("placeholder `<{p}>` is already in the trait's `prefix`"),
+                            );
                         }
                     }
                     pieces = join(pieces, own);

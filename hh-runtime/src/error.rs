@@ -203,6 +203,10 @@ pub(crate) struct Inner {
 }
 
 impl Error {
+    /// How much of an error body is kept (64 KiB); the rest is not read. See
+    /// [`is_body_truncated`](Error::is_body_truncated).
+    pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
     pub(crate) fn new(repr: Repr) -> Self {
         Self {
             inner: Arc::new(Inner { repr, call: None }),
@@ -407,14 +411,19 @@ impl Error {
     }
 
     /// Whether the same call might succeed later without any change: transport failures,
-    /// timeouts, 408, 429 and 5xx answers, and token failures that are not permanent
-    /// (such as the identity server being down). Configuration errors, bad input, `4xx`
-    /// answers and permanent OAuth errors such as `invalid_client` are not retryable.
+    /// timeouts, the transient statuses the default [`RetryPolicy`](crate::RetryPolicy)
+    /// retries (408, 429, 502, 503, 504), and token failures that are not permanent (such as
+    /// the identity server being down). Configuration errors, bad input, other `4xx` and `5xx`
+    /// answers (a 500 usually reports a fault the same request hits again) and permanent
+    /// OAuth errors such as `invalid_client` are not retryable.
+    ///
+    /// This judges the error alone: whether hh resends a call also depends on its method (a
+    /// POST that may have reached the server is not resent by default).
     pub fn is_retryable(&self) -> bool {
         match &self.inner.repr {
             Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
             Repr::Transport { .. } => true,
-            Repr::Status { http, .. } => retryable_status(http.status),
+            Repr::Status { http, .. } => crate::retry::is_transient_status(http.status),
             Repr::Token { failure, .. } => match failure {
                 // `temporarily_unavailable`, `server_error` and unknown codes are worth another
                 // try whatever status carried them (some servers send errors with 200);
@@ -432,10 +441,6 @@ impl Error {
             },
         }
     }
-}
-
-pub(crate) fn retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 impl fmt::Display for Error {
@@ -586,12 +591,36 @@ mod tests {
     }
 
     #[test]
+    fn only_transient_statuses_are_retryable() {
+        let answered = |code: u16| {
+            Error::new(Repr::Status {
+                http: HttpParts {
+                    status: StatusCode::from_u16(code).unwrap(),
+                    headers: HeaderMap::new(),
+                    body: Bytes::new(),
+                    truncated: false,
+                },
+                json: None,
+                problem: None,
+                retry_after: None,
+            })
+        };
+        for code in [408, 429, 502, 503, 504] {
+            assert!(answered(code).is_retryable(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 409, 422, 500, 501, 505] {
+            assert!(!answered(code).is_retryable(), "{code}");
+        }
+    }
+
+    #[test]
     fn permanent_oauth_codes() {
         for code in [
             "invalid_client",
             "unauthorized_client",
             "invalid_scope",
             "unsupported_grant_type",
+            "invalid_grant",
         ] {
             let parsed = OAuthErrorCode::parse(code);
             assert!(parsed.is_permanent(), "{code}");

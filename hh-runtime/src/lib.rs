@@ -38,11 +38,13 @@
 //! - makes one token request however many calls need a token at once; a cache hit is one
 //!   atomic load and never waits for a refresh;
 //! - hides a failed background refresh while the current token is valid and tries again with
-//!   jittered backoff (1 s to 30 s); once no valid token is left, callers within 2 s of a
-//!   failure get that failure at once instead of each starting a request; never more than one
-//!   token request per second; permanent errors (`invalid_client`, `unauthorized_client`,
-//!   `invalid_scope`, `unsupported_grant_type`) and `Retry-After` hold for the whole backoff
-//!   (30 s for permanent errors);
+//!   jittered backoff (from 1 s, doubling, up to 30 s, each wait between half its step and the
+//!   step); once no valid token is left, callers within 2 s of a failure get that failure at
+//!   once instead of each starting a request; never more than one token request per second;
+//!   permanent errors (`invalid_client`, `unauthorized_client`, `invalid_scope`,
+//!   `unsupported_grant_type`, `invalid_grant`) hold for the whole backoff (15 to 30 s,
+//!   jittered so that a fleet does not retry in step), and so does a `Retry-After` from the
+//!   token endpoint, believed up to 30 s;
 //! - runs each fetch on its own task under its own timeout (10 s), so no caller's
 //!   cancellation can stall or cancel it, and never follows a redirect from the token endpoint;
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
@@ -63,22 +65,24 @@
 //! echo a token or the secret are scrubbed. Tracing spans (`hh.call`, `hh.token_fetch`) carry
 //! the method, the path template, the status, the attempt and the latency, never a secret.
 
+// docs.rs builds with `--cfg docsrs` on nightly, to label feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod body;
+mod builder;
 mod client;
+mod decode;
 mod error;
+mod execute;
 mod request;
 mod retry;
 mod token;
 
 pub use bytes::Bytes;
-pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MIN_REMAINING, DEFAULT_REFRESH_AHEAD, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOKEN_TIMEOUT,
-    MAX_ERROR_BODY_BYTES,
-};
+pub use client::{Client, ClientBuilder, defaults};
+pub use decode::Response;
 pub use error::{Error, ErrorKind, OAuthError, OAuthErrorCode, ProblemDetails, Result};
 pub use http::{HeaderMap, Method, StatusCode};
-pub use request::Response;
 pub use retry::RetryPolicy;
 pub use token::ClientAuth;
 
@@ -149,7 +153,8 @@ pub mod __private {
     pub async fn bearer(client: &crate::Client) -> crate::Result<http::HeaderValue> {
         Ok(client.inner.tokens.get().await?.header.clone())
     }
-    pub use crate::request::{Answer, Decode, Json, Raw, Request, Text, Unit, WithResponse};
+    pub use crate::decode::{Answer, Decode, Json, Raw, Text, Unit, WithResponse};
+    pub use crate::request::Request;
     pub use bytes::Bytes;
     pub use http::Method;
     pub use serde::{Serialize, de::DeserializeOwned};

@@ -6,8 +6,9 @@ use http::{HeaderMap, Method, StatusCode};
 
 /// Which failed API calls are tried again, how often and how far apart.
 ///
-/// The default retries only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), on connect
-/// errors, timeouts, 408, 429, 502, 503 and 504, up to 3 attempts in all and within 30 s in
+/// The default retries only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE), on
+/// connect errors, timeouts and the [transient statuses](RetryPolicy::statuses) 408, 429, 502,
+/// 503 and 504, up to 3 attempts in all and within 30 s in
 /// total, with full-jitter exponential backoff from 200 ms up to 5 s. A `Retry-After` header
 /// (seconds or HTTP date) is always honoured: the next attempt never starts before it, and if it
 /// falls beyond the time budget the call fails at once with the server's answer.
@@ -41,10 +42,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             max_elapsed: Duration::from_secs(30),
-            statuses: [408, 429, 502, 503, 504]
-                .into_iter()
-                .filter_map(|s| StatusCode::from_u16(s).ok())
-                .collect(),
+            statuses: TRANSIENT_STATUSES.to_vec(),
             non_idempotent: false,
         }
     }
@@ -83,7 +81,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The statuses that are retried (default 408, 429, 502, 503, 504).
+    /// The statuses that are retried (default 408, 429, 502, 503, 504: the answers that say
+    /// "not now" rather than "no"). A 500 is not among them: it usually reports a fault in the
+    /// handler that the same request hits again.
     pub fn statuses(mut self, statuses: impl IntoIterator<Item = StatusCode>) -> Self {
         self.statuses = statuses.into_iter().collect();
         self
@@ -111,6 +111,24 @@ impl RetryPolicy {
     }
 }
 
+/// The answers that mean "try again later": request timeout, too many requests, and the
+/// gateway and availability failures of a server that did not handle the request. The one
+/// list behind both the default [`RetryPolicy`] and [`Error::is_retryable`](crate::Error::is_retryable).
+const TRANSIENT_STATUSES: [StatusCode; 5] = [
+    StatusCode::REQUEST_TIMEOUT,
+    StatusCode::TOO_MANY_REQUESTS,
+    StatusCode::BAD_GATEWAY,
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::GATEWAY_TIMEOUT,
+];
+
+/// Whether `status` is one of the transient statuses.
+pub(crate) fn is_transient_status(status: StatusCode) -> bool {
+    TRANSIENT_STATUSES.contains(&status)
+}
+
+/// The methods RFC 9110 section 9.2.2 calls idempotent: sending one twice has the effect of
+/// sending it once.
 pub(crate) fn is_idempotent(method: &Method) -> bool {
     matches!(
         *method,
@@ -185,5 +203,19 @@ mod tests {
         assert!(!p.may_resend(&Method::POST));
         assert!(!p.may_resend(&Method::PATCH));
         assert!(p.retry_non_idempotent(true).may_resend(&Method::POST));
+    }
+
+    #[test]
+    fn the_default_policy_and_the_error_agree_on_statuses() {
+        let p = RetryPolicy::default();
+        for code in 100..600 {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(
+                p.statuses.contains(&status),
+                is_transient_status(status),
+                "{status}"
+            );
+        }
+        assert!(!is_transient_status(StatusCode::INTERNAL_SERVER_ERROR));
     }
 }

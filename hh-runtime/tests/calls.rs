@@ -375,7 +375,7 @@ async fn errors_keep_status_headers_body_and_problem_details() {
 async fn a_huge_error_body_is_cut_and_memory_stays_bounded() {
     let server = answering(Reply::new(500, vec![b'x'; 10 * 1024 * 1024])).await;
     let err = get_json(&server.client(), "/x").await.unwrap_err();
-    assert_eq!(err.body().unwrap().len(), hh_runtime::MAX_ERROR_BODY_BYTES);
+    assert_eq!(err.body().unwrap().len(), hh_runtime::Error::MAX_BODY_BYTES);
     assert!(err.is_body_truncated());
 }
 

@@ -848,7 +848,7 @@ async fn api_ten_mib_error_body() -> String {
     for _ in 0..20 {
         let e = get(&env.client, &id).await.unwrap_err();
         ensure!(
-            e.is_body_truncated() && e.body().unwrap().len() == hh_runtime::MAX_ERROR_BODY_BYTES,
+            e.is_body_truncated() && e.body().unwrap().len() == hh_runtime::Error::MAX_BODY_BYTES,
             "{e}"
         );
         kept.push(e);
@@ -1074,7 +1074,7 @@ async fn g37_soak() -> String {
     let mut errors = 0u64;
     let rss_start = rss_kib();
     while started.elapsed() < Duration::from_secs(minutes * 60) {
-        if calls % 500 == 0 {
+        if calls.is_multiple_of(500) {
             env.sandbox.clear_faults();
             if fastrand::u8(..10) == 0 {
                 env.sandbox.inject(

@@ -503,17 +503,17 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
             // A member's permanent answers are injected silently, unless the caller sent them.
             Some(items) => {
                 for item in items {
-                    if !injected.iter().any(|i| i.asset_id == item.asset_id) {
-                        if let Some(answer) = item.answer_id {
-                            injected.push(crate::wire::InjectedHistory {
-                                traversal_id: Some(item.traversal_id.clone()),
-                                asset_id: item.asset_id,
-                                answer_id: answer,
-                                value: item.value.clone(),
-                                injected_history_type: crate::wire::InjectedType::PreAnswer,
-                                is_answered: true,
-                            });
-                        }
+                    if !injected.iter().any(|i| i.asset_id == item.asset_id)
+                        && let Some(answer) = item.answer_id
+                    {
+                        injected.push(crate::wire::InjectedHistory {
+                            traversal_id: Some(item.traversal_id.clone()),
+                            asset_id: item.asset_id,
+                            answer_id: answer,
+                            value: item.value.clone(),
+                            injected_history_type: crate::wire::InjectedType::PreAnswer,
+                            is_answered: true,
+                        });
                     }
                 }
             }

@@ -332,20 +332,20 @@ impl Traversal {
             // A question answered by `PreAnswer` history is not shown; its injected answers stand
             // in for the client's.
             let pre: Vec<RespondItem>;
-            if mine.is_empty() {
-                if let Some(injected) = self.pre_answer(question.question_id) {
-                    pre = injected
-                        .iter()
-                        .filter(|i| i.is_answered)
-                        .map(|i| RespondItem {
-                            node_id: node.node_id,
-                            question_id: question.question_id,
-                            answer_id: i.answer_id,
-                            value: i.value.clone(),
-                        })
-                        .collect();
-                    mine = pre.iter().collect();
-                }
+            if mine.is_empty()
+                && let Some(injected) = self.pre_answer(question.question_id)
+            {
+                pre = injected
+                    .iter()
+                    .filter(|i| i.is_answered)
+                    .map(|i| RespondItem {
+                        node_id: node.node_id,
+                        question_id: question.question_id,
+                        answer_id: i.answer_id,
+                        value: i.value.clone(),
+                    })
+                    .collect();
+                mine = pre.iter().collect();
             }
             let mut fail = |text: String| node_errors.entry(node.node_id).or_default().push(text);
             let label = question

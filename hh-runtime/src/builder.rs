@@ -1,0 +1,612 @@
+//! [`ClientBuilder`] and the checks a configuration must pass.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{ACCEPT, USER_AGENT};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::SecretString;
+use url::{Host, Url};
+
+use crate::client::{Client, ClientInner, defaults};
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::token::{ClientAuth, TokenConfig, TokenSource};
+
+/// Configures a [`Client`].
+///
+/// Required: the identity URL (or the token URL), the API URL, the client id and the secret.
+/// `build` checks everything at once and reports every problem in one error.
+///
+/// ```
+/// use std::time::Duration;
+/// let client = hh_runtime::Client::builder()
+///     .identity_url("https://identity.example")
+///     .api_url("https://traversal.example")
+///     .client_id("my-client")
+///     .client_secret("s3cret")
+///     .scope("traversal.api")
+///     .client_auth(hh_runtime::ClientAuth::Basic)
+///     .request_timeout(Duration::from_secs(20))
+///     .retry(hh_runtime::RetryPolicy::default().max_attempts(4))
+///     .default_header("x-api-version", "v3")
+///     .build()?;
+/// assert_eq!(client.client_id(), "my-client");
+/// # Ok::<(), hh_runtime::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    identity_url: Option<String>,
+    token_url: Option<String>,
+    api_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    scopes: Vec<String>,
+    auth: ClientAuth,
+    connect_timeout: Duration,
+    request_timeout: Option<Duration>,
+    token_timeout: Duration,
+    retry: RetryPolicy,
+    headers: HeaderMap,
+    problems: Vec<String>,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+    token_http_client: Option<reqwest::Client>,
+    refresh_ahead: Duration,
+    min_remaining: Duration,
+    replay_on_401: bool,
+    max_response_bytes: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            identity_url: None,
+            token_url: None,
+            api_url: None,
+            client_id: None,
+            client_secret: None,
+            scopes: Vec::new(),
+            auth: ClientAuth::default(),
+            connect_timeout: defaults::CONNECT_TIMEOUT,
+            request_timeout: Some(defaults::REQUEST_TIMEOUT),
+            token_timeout: defaults::TOKEN_TIMEOUT,
+            retry: RetryPolicy::default(),
+            headers: HeaderMap::new(),
+            problems: Vec::new(),
+            user_agent: None,
+            http_client: None,
+            token_http_client: None,
+            refresh_ahead: defaults::REFRESH_AHEAD,
+            min_remaining: defaults::MIN_TOKEN_REMAINING,
+            replay_on_401: true,
+            max_response_bytes: defaults::MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("identity_url", &self.identity_url)
+            .field("token_url", &self.token_url)
+            .field("api_url", &self.api_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("scopes", &self.scopes)
+            .field("client_auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder filled from the environment (the variables [`Client::from_env`] reads), to
+    /// adjust before [`build`](Self::build). Every missing variable is named in the one error
+    /// returned.
+    ///
+    /// ```no_run
+    /// let client = hh_runtime::ClientBuilder::from_env()?
+    ///     .default_header("x-api-version", "v3")
+    ///     .build()?;
+    /// # Ok::<(), hh_runtime::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self> {
+        Self::default().env_with(|name| std::env::var(name).ok())
+    }
+
+    /// The identity server's base URL; tokens come from `{identity_url}/connect/token`
+    /// unless [`token_url`](Self::token_url) says otherwise.
+    pub fn identity_url(mut self, url: impl Into<String>) -> Self {
+        self.identity_url = Some(url.into());
+        self
+    }
+
+    /// The token endpoint's full URL, when it is not `{identity_url}/connect/token`.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The API's base URL; paths of generated methods are appended to it.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The OAuth client id HealthHero issued.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// The OAuth client secret. It is kept as a `secrecy` secret, zeroed on drop and never
+    /// printed.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(SecretString::from(secret.into()));
+        self
+    }
+
+    /// Adds scopes to request; a string with spaces adds each word.
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scopes
+            .extend(scope.split_ascii_whitespace().map(str::to_owned));
+        self
+    }
+
+    /// Adds every scope of `scopes`.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for s in scopes {
+            self = self.scope(s.as_ref());
+        }
+        self
+    }
+
+    /// How the client authenticates to the token endpoint (default [`ClientAuth::Post`]).
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Time to establish a connection (default 5 s). Ignored with [`http_client`](Self::http_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time one API attempt may take, sending to last byte (default 30 s); retries get their own.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets API attempts run without a per-request timeout.
+    pub fn no_request_timeout(mut self) -> Self {
+        self.request_timeout = None;
+        self
+    }
+
+    /// Time one token fetch may take, end to end (default 10 s). The fetch is shared by
+    /// every caller waiting for a token and is never cut short by any one of them.
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
+    /// Which API calls are retried (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A header sent with every API call, such as `x-api-version: v3`. An invalid name or value
+    /// is reported by `build`.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            (Err(_), _) => self
+                .problems
+                .push(format!("`{name}` is not a valid HTTP header name")),
+            (_, Err(_)) => self.problems.push(format!(
+                "the value of default header `{name}` contains characters not allowed in HTTP headers"
+            )),
+        }
+        self
+    }
+
+    /// The `User-Agent` of API and token calls (default `hh-runtime/<version>`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Uses your own `reqwest::Client` for API calls (proxies, TLS roots, connection limits).
+    /// Its own timeouts and redirect policy then apply; `request_timeout` still does.
+    ///
+    /// Token calls keep using a client built here, which never follows redirects, unless you
+    /// also call [`token_http_client`](Self::token_http_client).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Uses your own `reqwest::Client` for token calls. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())`: a redirect followed with the client secret
+    /// in the body sends the secret to wherever the redirect points.
+    pub fn token_http_client(mut self, client: reqwest::Client) -> Self {
+        self.token_http_client = Some(client);
+        self
+    }
+
+    /// How early, at most, a token is refreshed in the background before it expires (default
+    /// 5 min; never more than half the token's lifetime). Callers keep using the current token
+    /// meanwhile.
+    pub fn refresh_ahead(mut self, ahead: Duration) -> Self {
+        self.refresh_ahead = ahead;
+        self
+    }
+
+    /// The least remaining life a token is used with (default 30 s; never more than a quarter
+    /// of the token's lifetime). A token closer to expiry is replaced before the call is sent.
+    pub fn min_token_remaining(mut self, remaining: Duration) -> Self {
+        self.min_remaining = remaining;
+        self
+    }
+
+    /// Whether a call answered with 401 gets a fresh token and is replayed once (default true).
+    /// Turn it off for APIs whose handlers change state before checking authorization.
+    pub fn replay_on_401(mut self, replay: bool) -> Self {
+        self.replay_on_401 = replay;
+        self
+    }
+
+    /// The largest successful response body accepted (default 64 MiB).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Fills the builder from environment-like variables (see [`Client::from_env`]).
+    pub(crate) fn env_with(self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut b = self;
+        let mut missing = Vec::new();
+        let mut required = |name: &'static str| {
+            let value = var(name).filter(|v| !v.trim().is_empty());
+            if value.is_none() {
+                missing.push(name);
+            }
+            value
+        };
+        let identity = required("HH_IDENTITY_URL");
+        let api = required("HH_API_URL");
+        let id = required("HH_CLIENT_ID");
+        let secret = required("HH_CLIENT_SECRET");
+        let token_url = var("HH_TOKEN_URL").filter(|v| !v.trim().is_empty());
+        if token_url.is_some() {
+            missing.retain(|m| *m != "HH_IDENTITY_URL");
+        }
+        if !missing.is_empty() {
+            return Err(Error::config(format!(
+                "environment variable{} {} not set",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", ")
+            )));
+        }
+        if let Some(v) = identity {
+            b = b.identity_url(v);
+        }
+        if let Some(v) = token_url {
+            b = b.token_url(v);
+        }
+        if let Some(v) = api {
+            b = b.api_url(v);
+        }
+        if let Some(v) = id {
+            b = b.client_id(v);
+        }
+        if let Some(v) = secret {
+            b = b.client_secret(v);
+        }
+        if let Some(scope) = var("HH_SCOPE") {
+            b = b.scope(&scope);
+        }
+        Ok(b)
+    }
+
+    /// Checks the configuration and builds the client. Every problem found is listed in the one
+    /// error returned.
+    pub fn build(self) -> Result<Client> {
+        let mut problems = self.problems.clone();
+        let mut url = |what: &str, value: Option<&String>| match value {
+            Some(v) => check_url(what, v).map_err(|e| problems.push(e)).ok(),
+            None => None,
+        };
+        let api_url = url("api_url", self.api_url.as_ref());
+        let token_url = match (&self.token_url, &self.identity_url) {
+            (Some(t), _) => url("token_url", Some(t)),
+            (None, Some(i)) => url("identity_url", Some(i)).and_then(|base| {
+                Url::parse(&format!("{}/connect/token", base_without_slash(&base))).ok()
+            }),
+            (None, None) => {
+                problems.push("identity_url (or token_url) is required".into());
+                None
+            }
+        };
+        if self.api_url.is_none() {
+            problems.push("api_url is required".into());
+        }
+        match &self.client_id {
+            None => problems.push("client_id is required".into()),
+            Some(id) if id.trim().is_empty() => problems.push("client_id is empty".into()),
+            Some(_) => {}
+        }
+        match &self.client_secret {
+            None => problems.push("client_secret is required".into()),
+            Some(s) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
+                problems.push("client_secret is empty".into())
+            }
+            Some(_) => {}
+        }
+        if self.token_timeout.is_zero() {
+            problems.push("token_timeout must be more than zero".into());
+        }
+        let user_agent = self
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| concat!("hh-runtime/", env!("CARGO_PKG_VERSION")).to_owned());
+        let user_agent = match HeaderValue::from_str(&user_agent) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                problems.push("user_agent contains characters not allowed in HTTP headers".into());
+                None
+            }
+        };
+        let (Some(api_url), Some(token_url), Some(client_id), Some(secret), Some(user_agent)) = (
+            api_url,
+            token_url,
+            self.client_id.clone(),
+            self.client_secret.clone(),
+            user_agent,
+        ) else {
+            return Err(Error::config(problems.join("; ")));
+        };
+        if !problems.is_empty() {
+            return Err(Error::config(problems.join("; ")));
+        }
+
+        // reqwest sends the user agent of a client we build; a client you bring keeps its own
+        // unless you set one here.
+        let own_user_agent = self.http_client.is_some() && self.user_agent.is_some();
+        let http = match self.http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(user_agent.clone())
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let token_http = match self.token_http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.min(self.token_timeout))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(user_agent.clone())
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
+
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if own_user_agent {
+            default_headers.insert(USER_AGENT, user_agent);
+        }
+        for (name, value) in &self.headers {
+            default_headers.insert(name, value.clone());
+        }
+
+        let scope = (!self.scopes.is_empty()).then(|| self.scopes.join(" "));
+        let tokens = TokenSource::new(
+            TokenConfig {
+                token_url,
+                client_id,
+                client_secret: secret,
+                scope,
+                auth: self.auth,
+                timeout: self.token_timeout,
+                refresh_ahead: self.refresh_ahead,
+                min_remaining: self.min_remaining,
+            },
+            token_http,
+        );
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                api_base: base_without_slash(&api_url),
+                http,
+                tokens,
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+                default_headers,
+                replay_on_401: self.replay_on_401,
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+}
+
+pub(crate) fn base_without_slash(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
+/// A base URL must be absolute, carry no credentials, query or fragment, and use https unless
+/// it points at this machine.
+pub(crate) fn check_url(what: &str, value: &str) -> std::result::Result<Url, String> {
+    let url =
+        Url::parse(value.trim()).map_err(|e| format!("{what} `{value}` is not a URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{what} must not carry credentials; use client_id and client_secret"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{what} `{url}` must not have a query or fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(format!(
+            "{what} `{url}` uses plain http; only https is allowed, except for loopback hosts \
+             (127.0.0.0/8, ::1, localhost)"
+        )),
+        other => Err(format!("{what} `{url}` has scheme `{other}`; use https")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ClientBuilder {
+        Client::builder()
+            .identity_url("https://identity.example")
+            .api_url("https://api.example/")
+            .client_id("c")
+            .client_secret("s3cret-value")
+    }
+
+    #[test]
+    fn builds_with_defaults() {
+        let c = base().build().unwrap();
+        assert_eq!(c.client_id(), "c");
+        assert_eq!(c.api_url(), "https://api.example");
+        assert_eq!(
+            c.inner.tokens.config().token_url.as_str(),
+            "https://identity.example/connect/token"
+        );
+        let t = base()
+            .token_url("https://other.example/oauth2/token")
+            .build()
+            .unwrap();
+        assert_eq!(
+            t.inner.tokens.config().token_url.as_str(),
+            "https://other.example/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5",
+            "http://[::1]:9000/x",
+            "http://localhost:1",
+            "http://LOCALHOST",
+        ] {
+            assert!(check_url("api_url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://localhost.evil.com",
+            "http://[::2]",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?a=1",
+            "not a url",
+        ] {
+            assert!(check_url("api_url", bad).is_err(), "{bad}");
+        }
+        let err = base().api_url("http://api.example").build().unwrap_err();
+        assert!(err.is_config());
+        assert!(err.to_string().contains("only https"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Client::builder()
+            .api_url("http://remote.example")
+            .default_header("bad header", "v")
+            .default_header("x-ok", "line\nbreak")
+            .build()
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "identity_url (or token_url) is required",
+            "client_id is required",
+            "client_secret is required",
+            "only https",
+            "`bad header` is not a valid HTTP header name",
+            "default header `x-ok`",
+        ] {
+            assert!(err.contains(part), "missing {part:?} in {err}");
+        }
+    }
+
+    #[test]
+    fn env_names_every_missing_variable() {
+        let err = Client::builder()
+            .env_with(|name| (name == "HH_API_URL").then(|| "https://a".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("HH_IDENTITY_URL, HH_CLIENT_ID, HH_CLIENT_SECRET"),
+            "{err}"
+        );
+        let vars = |name: &str| {
+            Some(
+                match name {
+                    "HH_TOKEN_URL" => "https://id.example/token",
+                    "HH_API_URL" => "https://api.example",
+                    "HH_CLIENT_ID" => "env-client",
+                    "HH_CLIENT_SECRET" => "env-secret",
+                    "HH_SCOPE" => "a b",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        };
+        let client = Client::builder().env_with(vars).unwrap().build().unwrap();
+        assert_eq!(client.client_id(), "env-client");
+        let cfg = client.inner.tokens.config();
+        assert_eq!(cfg.token_url.as_str(), "https://id.example/token");
+        assert_eq!(cfg.scope.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let b = base();
+        let c = b.clone().build().unwrap();
+        for text in [format!("{b:?}"), format!("{c:?}"), format!("{c:#?}")] {
+            assert!(!text.contains("s3cret-value"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn assert_bounds<T: Send + Sync + Clone + 'static>() {}
+        assert_bounds::<Client>();
+    }
+}

@@ -1,0 +1,178 @@
+//! How a 2xx answer becomes the value a method declares: the [`Decode`] strategies the macro
+//! picks from the return type, and [`Response`] for methods that want the status and headers.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::body::scrub_secrets;
+use crate::error::{Error, HttpParts, Repr, Result};
+use crate::token::{AccessToken, TokenSource};
+
+/// A successful answer with its status and headers, for methods declared to return
+/// `Response<T>`.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    status: StatusCode,
+    headers: HeaderMap,
+    value: T,
+}
+
+impl<T> Response<T> {
+    /// The 2xx status the server answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The decoded body.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The decoded body, by value.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// Status, headers and body, by value.
+    pub fn into_parts(self) -> (StatusCode, HeaderMap, T) {
+        (self.status, self.headers, self.value)
+    }
+}
+
+/// A 2xx answer, read in full, waiting to be decoded.
+#[doc(hidden)]
+pub struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    /// What a decode error must scrub from the body it keeps; only used on that path.
+    pub(crate) token: Arc<AccessToken>,
+    pub(crate) tokens: TokenSource,
+}
+
+impl Answer {
+    fn decode_error(
+        self,
+        message: String,
+        path: Option<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::new(Repr::Decode {
+            http: HttpParts {
+                status: self.status,
+                headers: self.headers,
+                body: scrub_secrets(self.body, &self.token, &self.tokens),
+                truncated: false,
+            },
+            message,
+            path,
+            source,
+        })
+    }
+}
+
+/// How a successful answer becomes the declared return value. Implemented by the marker types
+/// below; the macro picks one from the method's return type.
+#[doc(hidden)]
+pub trait Decode {
+    /// The value the method returns.
+    type Output;
+    /// Turns the answer into the value.
+    fn decode(answer: Answer) -> Result<Self::Output>;
+}
+
+/// Decodes the body as JSON into `T`.
+#[doc(hidden)]
+pub struct Json<T>(PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned> Decode for Json<T> {
+    type Output = T;
+    fn decode(answer: Answer) -> Result<T> {
+        // The fast path is plain serde_json (which also rejects trailing garbage). Only when it
+        // fails is the body decoded again, tracking the path, to say where it went wrong: a
+        // successful call never pays for the path tracking.
+        match serde_json::from_slice(&answer.body) {
+            Ok(value) => Ok(value),
+            Err(plain) => {
+                let mut de = serde_json::Deserializer::from_slice(&answer.body);
+                let (message, path, source) =
+                    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                        Err(e) => {
+                            let path = e.path().to_string();
+                            let inner = e.into_inner();
+                            (inner.to_string(), Some(path), inner)
+                        }
+                        // Only trailing characters were wrong.
+                        Ok(_) => (plain.to_string(), None, plain),
+                    };
+                Err(answer.decode_error(message, path, Some(Box::new(source))))
+            }
+        }
+    }
+}
+
+/// Ignores the body.
+#[doc(hidden)]
+pub struct Unit;
+
+impl Decode for Unit {
+    type Output = ();
+    fn decode(_: Answer) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The body as UTF-8 text.
+#[doc(hidden)]
+pub struct Text;
+
+impl Decode for Text {
+    type Output = String;
+    fn decode(answer: Answer) -> Result<String> {
+        match String::from_utf8(answer.body.to_vec()) {
+            Ok(text) => Ok(text),
+            Err(e) => Err(answer.decode_error(
+                format!("the body is not valid UTF-8 ({})", e.utf8_error()),
+                None,
+                None,
+            )),
+        }
+    }
+}
+
+/// The body as raw bytes.
+#[doc(hidden)]
+pub struct Raw;
+
+impl Decode for Raw {
+    type Output = Bytes;
+    fn decode(answer: Answer) -> Result<Bytes> {
+        Ok(answer.body)
+    }
+}
+
+/// Status and headers around the value another decoder makes.
+#[doc(hidden)]
+pub struct WithResponse<D>(PhantomData<fn() -> D>);
+
+impl<D: Decode> Decode for WithResponse<D> {
+    type Output = Response<D::Output>;
+    fn decode(answer: Answer) -> Result<Self::Output> {
+        let status = answer.status;
+        let headers = answer.headers.clone();
+        Ok(Response {
+            status,
+            headers,
+            value: D::decode(answer)?,
+        })
+    }
+}

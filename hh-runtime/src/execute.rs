@@ -1,0 +1,391 @@
+//! Sending one API call: attempts, the 401 replay, retries, and the error a failed call
+//! returns. `run` is the loop; one attempt, the reading of its outcome, and the retry decision
+//! are each a function of their own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, StatusCode};
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::body::{read_capped, scrub_secrets};
+use crate::client::ClientInner;
+use crate::decode::{Answer, Decode};
+use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
+use crate::request::{Body, Request};
+use crate::retry::{RetryPolicy, retry_after};
+use crate::token::AccessToken;
+
+/// What one attempt came back with.
+enum Exchange {
+    /// The server answered; the body is read (up to its cap) unless the answer is a 401 that
+    /// will be replayed.
+    Answered {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        truncated: bool,
+    },
+    /// No answer: what reqwest reported, or `None` when our attempt timer fired.
+    Failed(Option<reqwest::Error>),
+}
+
+/// Where the call stands across attempts.
+struct Tries {
+    started: Instant,
+    retries: u32,
+    replayed: bool,
+}
+
+/// What to do after an attempt.
+enum Step {
+    /// The API rejected the token: drop it and send again with a fresh one.
+    Replay,
+    /// Send again after this wait.
+    Retry(Duration),
+    /// The call is over.
+    Done(Result<Answer>),
+}
+
+impl Request<'_> {
+    /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
+    pub async fn send<D: Decode>(self) -> Result<D::Output> {
+        let span = tracing::debug_span!(
+            target: "hh_runtime::call",
+            "hh.call",
+            method = %self.method,
+            path = self.template,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let method = self.method.clone();
+        let template = self.template;
+        self.run()
+            .instrument(span)
+            .await
+            .and_then(D::decode)
+            .map_err(|e| e.with_call(&method, template))
+    }
+
+    async fn run(mut self) -> Result<Answer> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let inner = &*self.client.inner;
+        let url_text = self.url_text(inner);
+        let parse = || {
+            reqwest::Url::parse(&url_text)
+                .map_err(|e| Error::invalid_input(format!("the request URL is invalid: {e}")))
+        };
+        // Parsed for each attempt rather than cloned: the first attempt, nearly always the
+        // only one, takes it by value.
+        let mut url = Some(parse()?);
+        let span = tracing::Span::current();
+        let mut tries = Tries {
+            started: Instant::now(),
+            retries: 0,
+            replayed: false,
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let token = inner.tokens.get().await?;
+            let target = match url.take() {
+                Some(u) => u,
+                None => parse()?,
+            };
+            let sent = Instant::now();
+            let exchange = self.attempt(inner, target, &token, tries.replayed).await;
+            span.record("latency_ms", sent.elapsed().as_millis() as u64);
+            match self.next_step(inner, exchange, &token, &tries) {
+                Step::Done(result) => return result,
+                Step::Replay => {
+                    tries.replayed = true;
+                    tracing::debug!("401 Unauthorized: replaying once with a fresh token");
+                    inner.tokens.invalidate(&token);
+                }
+                Step::Retry(wait) => {
+                    tries.retries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// The full URL: the API base, the encoded path and the query.
+    fn url_text(&self, inner: &ClientInner) -> String {
+        let mut text =
+            String::with_capacity(inner.api_base.len() + self.path.len() + self.query.len() + 1);
+        text.push_str(&inner.api_base);
+        text.push_str(&self.path);
+        if !self.query.is_empty() {
+            text.push('?');
+            text.push_str(&self.query);
+        }
+        text
+    }
+
+    /// One attempt: the request with its headers and body, sent under the attempt timer, and
+    /// the answer read within its cap.
+    async fn attempt(
+        &self,
+        inner: &ClientInner,
+        url: reqwest::Url,
+        token: &AccessToken,
+        replayed: bool,
+    ) -> Exchange {
+        let mut request = reqwest::Request::new(self.method.clone(), url);
+        let headers = request.headers_mut();
+        for (name, value) in &inner.default_headers {
+            headers.insert(name, value.clone());
+        }
+        // A header declared on the method or trait replaces a client default of that name.
+        for name in self.headers.keys() {
+            headers.remove(name);
+            for value in self.headers.get_all(name) {
+                headers.append(name, value.clone());
+            }
+        }
+        headers.insert(http::header::AUTHORIZATION, token.header.clone());
+        if let Body::Bytes {
+            bytes,
+            content_type,
+        } = &self.body
+        {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+            *request.body_mut() = Some(bytes.clone().into());
+        }
+
+        let will_replay_401 = inner.replay_on_401 && !replayed;
+        let exchange = async {
+            let mut response = inner.http.execute(request).await?;
+            let status = response.status();
+            // Moved out, not copied: the body is read without them.
+            let headers = std::mem::take(response.headers_mut());
+            if status == StatusCode::UNAUTHORIZED && will_replay_401 {
+                // Not read: the token is the problem and the call is sent again.
+                return Ok((status, headers, Bytes::new(), false));
+            }
+            let cap = if status.is_success() {
+                inner.max_response_bytes.saturating_add(1)
+            } else {
+                Error::MAX_BODY_BYTES
+            };
+            let (body, truncated) = read_capped(response, cap).await?;
+            Ok::<_, reqwest::Error>((status, headers, body, truncated))
+        };
+        // One timer for the whole attempt, headers and body (reqwest's own per-request
+        // timeout would arm one for each).
+        let result = match inner.request_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result.map_err(Some),
+                Err(_) => Err(None),
+            },
+            None => exchange.await.map_err(Some),
+        };
+        match result {
+            Ok((status, headers, body, truncated)) => {
+                tracing::Span::current().record("status", status.as_u16());
+                Exchange::Answered {
+                    status,
+                    headers,
+                    body,
+                    truncated,
+                }
+            }
+            Err(e) => Exchange::Failed(e),
+        }
+    }
+
+    /// Reads an attempt's outcome: a success to decode, a 401 to replay, a failure to retry
+    /// (as the policy allows), or the error the call returns.
+    fn next_step(
+        &self,
+        inner: &ClientInner,
+        exchange: Exchange,
+        token: &Arc<AccessToken>,
+        tries: &Tries,
+    ) -> Step {
+        let policy = &inner.retry;
+        let (status, headers, body, truncated) = match exchange {
+            Exchange::Failed(e) => {
+                // A request that never connected never reached the server: safe to resend
+                // whatever the method. Otherwise (a timeout, a reset) only when the method
+                // allows it.
+                let connect = e.as_ref().is_some_and(reqwest::Error::is_connect);
+                if (connect || policy.may_resend(&self.method))
+                    && let Some(wait) = next_retry(policy, tries, None)
+                {
+                    tracing::debug!(
+                        timeout = e.is_none(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying after a transport error"
+                    );
+                    return Step::Retry(wait);
+                }
+                let timeout = match &e {
+                    None => inner.request_timeout,
+                    Some(e) if e.is_timeout() && !e.is_connect() => inner.request_timeout,
+                    Some(_) => None,
+                };
+                return Step::Done(Err(Error::new(Repr::Transport {
+                    source: e.map(reqwest::Error::without_url),
+                    timeout,
+                })));
+            }
+            Exchange::Answered {
+                status,
+                headers,
+                body,
+                truncated,
+            } => (status, headers, body, truncated),
+        };
+
+        if status == StatusCode::UNAUTHORIZED && inner.replay_on_401 && !tries.replayed {
+            return Step::Replay;
+        }
+        if status.is_success() {
+            if truncated {
+                return Step::Done(Err(too_large(status, headers, inner.max_response_bytes)));
+            }
+            return Step::Done(Ok(Answer {
+                status,
+                headers,
+                body,
+                token: Arc::clone(token),
+                tokens: inner.tokens.clone(),
+            }));
+        }
+        let wait_at_least = retry_after(&headers);
+        if policy.statuses.contains(&status)
+            && policy.may_resend(&self.method)
+            && let Some(wait) = next_retry(policy, tries, wait_at_least)
+        {
+            tracing::debug!(
+                status = status.as_u16(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            return Step::Retry(wait);
+        }
+        Step::Done(Err(status_error(
+            status,
+            headers,
+            scrub_secrets(body, token, &inner.tokens),
+            truncated,
+            wait_at_least,
+        )))
+    }
+}
+
+/// The wait before the next retry, or `None` when attempts or time are used up. A
+/// `Retry-After` longer than what remains of the budget means no retry at all: retrying
+/// earlier than the server asked is never right.
+fn next_retry(
+    policy: &RetryPolicy,
+    tries: &Tries,
+    retry_after: Option<Duration>,
+) -> Option<Duration> {
+    if tries.retries + 1 >= policy.max_attempts {
+        return None;
+    }
+    let wait = policy
+        .backoff(tries.retries + 1)
+        .max(retry_after.unwrap_or_default());
+    (tries.started.elapsed() + wait <= policy.max_elapsed).then_some(wait)
+}
+
+/// A 2xx body past the configured cap.
+fn too_large(status: StatusCode, headers: HeaderMap, cap: usize) -> Error {
+    Error::new(Repr::Decode {
+        http: HttpParts {
+            status,
+            headers,
+            body: Bytes::new(),
+            truncated: true,
+        },
+        message: format!(
+            "the body is larger than the {cap} byte limit (see ClientBuilder::max_response_bytes)"
+        ),
+        path: None,
+        source: None,
+    })
+}
+
+fn status_error(
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    truncated: bool,
+    retry_after: Option<Duration>,
+) -> Error {
+    let json: Option<serde_json::Value> = if truncated {
+        None
+    } else {
+        serde_json::from_slice(&body).ok()
+    };
+    let problem = json
+        .as_ref()
+        .and_then(|v| v.as_object())
+        .filter(|o| {
+            ["type", "title", "status", "detail"]
+                .iter()
+                .any(|k| o.contains_key(*k))
+        })
+        .and_then(|o| {
+            serde_json::from_value::<ProblemDetails>(serde_json::Value::Object(o.clone())).ok()
+        });
+    Error::new(Repr::Status {
+        http: HttpParts {
+            status,
+            headers,
+            body,
+            truncated,
+        },
+        json,
+        problem,
+        retry_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Property tests run by `cargo test` (256 cases each); for a longer run:
+    //! `PROPTEST_CASES=200000 cargo test -p hh-runtime --lib fuzz`.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_error_body_parser_never_panics(
+            status in 400u16..600,
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..400),
+                "\\PC{0,200}".prop_map(String::into_bytes),
+                Just(br#"{"type":"t","title":"x","status":"not a number","detail":null,"errors":{"a":["b"]}}"#.to_vec()),
+                Just(br#"{"title":5,"extra":[1,2,3]}"#.to_vec()),
+            ],
+            truncated in any::<bool>(),
+            retry in prop::option::of("\\PC{0,40}"),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Some(v) = retry.as_deref().and_then(|r| http::HeaderValue::from_str(r).ok()) {
+                headers.insert(http::header::RETRY_AFTER, v);
+            }
+            let wait = retry_after(&headers);
+            prop_assert!(wait.is_none_or(|w| w <= Duration::from_secs(86_400)));
+            let err = status_error(StatusCode::from_u16(status).unwrap(), headers, Bytes::from(body.clone()), truncated, wait);
+            prop_assert_eq!(err.body(), Some(&body[..]));
+            // Display and Debug never fail or panic.
+            let _ = format!("{err} {err:?}");
+            if truncated {
+                prop_assert!(err.json().is_none());
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The token cache's state and every decision it makes, as pure functions of the time, the
+//! cached token and the state: when a token is fresh, when to refresh it, whether a caller
+//! joins a fetch, gets a recent failure or starts a fetch, when that fetch may be sent, and how
+//! long a failure holds. No I/O and no clock of its own: the caller passes `now` (tokio's
+//! clock, so tests can pause it) and the jitter, so each rule is tested at any instant.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::oauth::ParsedToken;
+use crate::error::Error;
+
+/// Never more than one token request per this interval.
+pub(crate) const MIN_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+/// The backoff after failed fetches grows from `MIN_REQUEST_INTERVAL` to this, and no failure
+/// (a `Retry-After` from the token endpoint included) holds longer.
+pub(crate) const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+/// How long callers without a usable token share one transient failure.
+pub(crate) const SHARED_FAILURE_WINDOW: Duration = Duration::from_secs(2);
+
+/// A cached access token with its schedule, on the monotonic clock.
+pub(crate) struct AccessToken {
+    token: SecretString,
+    /// `Bearer <token>`, built once and marked sensitive so that `Debug` of a request hides it.
+    pub(crate) header: HeaderValue,
+    pub(crate) expires_at: Instant,
+    pub(crate) refresh_at: Instant,
+    pub(crate) usable_until: Instant,
+}
+
+impl AccessToken {
+    /// Places a parsed token on the clock. Its life counts from `sent_at`, when the request
+    /// went out, so the time the answer took is never counted as life left.
+    pub(crate) fn new(
+        parsed: ParsedToken,
+        sent_at: Instant,
+        refresh_ahead: Duration,
+        min_remaining: Duration,
+    ) -> Self {
+        let (refresh_ahead, min_remaining) =
+            thresholds(parsed.lifetime, refresh_ahead, min_remaining);
+        let expires_at = sent_at + parsed.lifetime;
+        AccessToken {
+            token: parsed.token,
+            header: parsed.header,
+            expires_at,
+            refresh_at: expires_at - refresh_ahead,
+            usable_until: expires_at - min_remaining,
+        }
+    }
+
+    pub(crate) fn secret_bytes(&self) -> &[u8] {
+        self.token.expose_secret().as_bytes()
+    }
+
+    /// Whether a caller may use this token at `now`.
+    pub(crate) fn is_usable(&self, now: Instant) -> bool {
+        now < self.usable_until
+    }
+
+    /// Whether a background refresh should start at `now` (the token is still usable).
+    pub(crate) fn wants_refresh(&self, now: Instant) -> bool {
+        now >= self.refresh_at
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// How long before expiry to start refreshing, and the least remaining life a token may be
+/// handed out with: the configured values, capped at 50% and 25% of the lifetime so that
+/// short-lived tokens are still used (and not re-fetched on every call).
+pub(crate) fn thresholds(
+    lifetime: Duration,
+    refresh_ahead: Duration,
+    min_remaining: Duration,
+) -> (Duration, Duration) {
+    (
+        refresh_ahead.min(lifetime / 2),
+        min_remaining.min(lifetime / 4),
+    )
+}
+
+/// What a fetch ends with, as its waiters see it.
+pub(crate) type Outcome = Result<Arc<AccessToken>, Error>;
+/// Where the waiters of a fetch watch for its outcome.
+pub(crate) type Waiters = watch::Receiver<Option<Outcome>>;
+
+/// Everything about fetching that is not the token itself.
+#[derive(Default)]
+pub(crate) struct Flight {
+    /// The fetch in progress, if any.
+    waiting: Option<Waiters>,
+    /// When the latest token request was (or is scheduled to be) sent.
+    last_sent: Option<Instant>,
+    /// Consecutive failed fetches.
+    failures: u32,
+    /// The latest failure, shared with callers that need a token until `hold_until` says.
+    failure: Option<Error>,
+    failed_at: Option<Instant>,
+    /// The earliest a new request may go out after a failure (the backoff).
+    next_attempt: Option<Instant>,
+}
+
+/// What a caller without a usable cached token does, decided under the flight lock.
+pub(crate) enum Decision {
+    /// A usable token appeared meanwhile.
+    Use(Arc<AccessToken>),
+    /// A fetch is running: wait for its outcome.
+    Join(Waiters),
+    /// A recent failure still holds: return it without a request.
+    Fail(Error),
+    /// Start the one fetch, to be sent no earlier than this.
+    Fetch { not_before: Option<Instant> },
+}
+
+impl Flight {
+    /// The slow path: the caller found no usable token without the lock.
+    pub(crate) fn decide(&self, now: Instant, current: Option<Arc<AccessToken>>) -> Decision {
+        if let Some(token) = current.filter(|t| t.is_usable(now)) {
+            return Decision::Use(token);
+        }
+        if let Some(rx) = &self.waiting {
+            return Decision::Join(rx.clone());
+        }
+        let hold = self.hold_until();
+        match (&self.failure, hold) {
+            (Some(failure), Some(hold)) if now < hold => Decision::Fail(failure.clone()),
+            _ => Decision::Fetch { not_before: hold },
+        }
+    }
+
+    /// For a token in its refresh window: `Some(not_before)` if a background refresh should
+    /// start now, `None` if one runs already or the backoff after a failure says to wait.
+    pub(crate) fn background_refresh(&self, now: Instant) -> Option<Option<Instant>> {
+        if self.waiting.is_some() || self.next_attempt.is_some_and(|t| now < t) {
+            return None;
+        }
+        Some(self.next_attempt)
+    }
+
+    /// Until when a caller that has no usable token gets the latest failure instead of a new
+    /// request. Transient failures are shared for a short window only, so callers recover
+    /// quickly once the identity server does; permanent errors and `Retry-After` hold for the
+    /// whole backoff.
+    fn hold_until(&self) -> Option<Instant> {
+        let (failure, next, at) = (self.failure.as_ref()?, self.next_attempt?, self.failed_at?);
+        if failure.is_retryable() && failure.retry_after().is_none() {
+            Some(next.min(at + SHARED_FAILURE_WINDOW))
+        } else {
+            Some(next)
+        }
+    }
+
+    /// Records a fetch starting now and returns when its request may be sent: not before
+    /// `not_before`, nor within `MIN_REQUEST_INTERVAL` of the previous request.
+    pub(crate) fn start(
+        &mut self,
+        now: Instant,
+        not_before: Option<Instant>,
+        waiters: Waiters,
+    ) -> Instant {
+        let mut send_at = now;
+        if let Some(last) = self.last_sent {
+            send_at = send_at.max(last + MIN_REQUEST_INTERVAL);
+        }
+        if let Some(not_before) = not_before {
+            send_at = send_at.max(not_before);
+        }
+        self.last_sent = Some(send_at);
+        self.waiting = Some(waiters);
+        send_at
+    }
+
+    /// The fetch ended with a token: failures are forgotten.
+    pub(crate) fn succeeded(&mut self) {
+        self.waiting = None;
+        self.failures = 0;
+        self.failure = None;
+        self.failed_at = None;
+        self.next_attempt = None;
+    }
+
+    /// The fetch failed at `now`; `jitter` is uniform in `[0, 1)`.
+    pub(crate) fn failed(&mut self, now: Instant, error: Error, jitter: f64) {
+        self.waiting = None;
+        self.failures = self.failures.saturating_add(1);
+        self.next_attempt = Some(now + failure_backoff(self.failures, &error, jitter));
+        self.failed_at = Some(now);
+        self.failure = Some(error);
+    }
+}
+
+/// How long after the `failures`-th failure in a row the next request may start: from 1 s
+/// doubling to 30 s with equal jitter (so between half the step and the step), straight to
+/// the 30 s step for permanent errors (15 to 30 s), and never sooner than `Retry-After`, which
+/// is believed up to 30 s: a token endpoint asking for an hour must not stop every caller for
+/// an hour with nothing to reset it.
+pub(crate) fn failure_backoff(failures: u32, error: &Error, jitter: f64) -> Duration {
+    let step = if error.is_retryable() {
+        MIN_REQUEST_INTERVAL
+            .saturating_mul(1u32 << failures.saturating_sub(1).min(10))
+            .min(MAX_FAILURE_BACKOFF)
+    } else {
+        MAX_FAILURE_BACKOFF
+    };
+    let jittered = step / 2 + (step / 2).mul_f64(jitter.clamp(0.0, 1.0));
+    let asked = error
+        .retry_after()
+        .unwrap_or_default()
+        .min(MAX_FAILURE_BACKOFF);
+    jittered.max(MIN_REQUEST_INTERVAL).max(asked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{HttpParts, OAuthError, OAuthErrorCode, Repr, TokenFailure};
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn token(now: Instant, lifetime: u64) -> Arc<AccessToken> {
+        let parsed = ParsedToken {
+            token: SecretString::from("t0ken"),
+            header: HeaderValue::from_static("Bearer t0ken"),
+            lifetime: secs(lifetime),
+        };
+        Arc::new(AccessToken::new(parsed, now, secs(300), secs(30)))
+    }
+
+    fn transient() -> Error {
+        Error::token(TokenFailure::Timeout(secs(10)))
+    }
+
+    fn answered(failure: TokenFailure, retry_after: Option<Duration>) -> Error {
+        Error::new(Repr::Token {
+            failure,
+            http: Some(HttpParts {
+                status: http::StatusCode::SERVICE_UNAVAILABLE,
+                headers: http::HeaderMap::new(),
+                body: bytes::Bytes::new(),
+                truncated: false,
+            }),
+            retry_after,
+        })
+    }
+
+    fn permanent() -> Error {
+        answered(
+            TokenFailure::OAuth(OAuthError {
+                code: OAuthErrorCode::InvalidClient,
+                description: None,
+                uri: None,
+            }),
+            None,
+        )
+    }
+
+    fn waiters() -> Waiters {
+        watch::channel(None).1
+    }
+
+    #[test]
+    fn thresholds_are_capped_by_lifetime() {
+        let d = Duration::from_secs;
+        assert_eq!(thresholds(d(3600), d(300), d(30)), (d(300), d(30)));
+        assert_eq!(thresholds(d(60), d(300), d(30)), (d(30), d(15)));
+        assert_eq!(
+            thresholds(d(1), d(300), d(30)),
+            (Duration::from_millis(500), Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn a_token_is_fresh_then_refreshing_then_unusable() {
+        let t0 = Instant::now();
+        let t = token(t0, 3600);
+        assert!(t.is_usable(t0) && !t.wants_refresh(t0));
+        let in_window = t0 + secs(3600 - 299);
+        assert!(t.is_usable(in_window) && t.wants_refresh(in_window));
+        assert!(!t.is_usable(t0 + secs(3600 - 30)));
+    }
+
+    #[test]
+    fn the_slow_path_uses_joins_fails_or_fetches() {
+        let t0 = Instant::now();
+        let mut flight = Flight::default();
+        assert!(matches!(
+            flight.decide(t0, Some(token(t0, 60))),
+            Decision::Use(_)
+        ));
+        assert!(matches!(
+            flight.decide(t0, None),
+            Decision::Fetch { not_before: None }
+        ));
+        let send_at = flight.start(t0, None, waiters());
+        assert_eq!(send_at, t0);
+        assert!(matches!(flight.decide(t0, None), Decision::Join(_)));
+
+        // A transient failure is shared until the backoff ends (1 s after the first)...
+        flight.failed(t0, transient(), 0.0);
+        let ms = Duration::from_millis;
+        assert!(matches!(
+            flight.decide(t0 + ms(999), None),
+            Decision::Fail(_)
+        ));
+        assert!(matches!(
+            flight.decide(t0 + secs(1), None),
+            Decision::Fetch {
+                not_before: Some(_)
+            }
+        ));
+        // ... and for 2 s at most, however long the backoff has grown.
+        flight.failed(t0, transient(), 1.0);
+        flight.failed(t0, transient(), 1.0);
+        assert!(matches!(
+            flight.decide(t0 + ms(1999), None),
+            Decision::Fail(_)
+        ));
+        assert!(matches!(
+            flight.decide(t0 + secs(2), None),
+            Decision::Fetch { not_before: Some(t) } if t == t0 + secs(2)
+        ));
+        // A second request waits out the 1 s interval after the first.
+        let again = flight.start(t0 + Duration::from_millis(100), None, waiters());
+        assert_eq!(again, t0 + secs(1));
+        flight.succeeded();
+        assert!(matches!(
+            flight.decide(t0 + secs(3), None),
+            Decision::Fetch { not_before: None }
+        ));
+    }
+
+    #[test]
+    fn permanent_failures_hold_for_the_whole_backoff() {
+        let t0 = Instant::now();
+        let mut flight = Flight::default();
+        flight.start(t0, None, waiters());
+        flight.failed(t0, permanent(), 0.0);
+        assert!(matches!(
+            flight.decide(t0 + secs(14), None),
+            Decision::Fail(_)
+        ));
+        assert!(matches!(
+            flight.decide(t0 + secs(15), None),
+            Decision::Fetch { .. }
+        ));
+        // No background refresh inside the backoff either.
+        assert!(flight.background_refresh(t0 + secs(14)).is_none());
+        assert_eq!(
+            flight.background_refresh(t0 + secs(15)),
+            Some(Some(t0 + secs(15)))
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_with_equal_jitter_up_to_the_cap() {
+        let e = transient();
+        assert_eq!(failure_backoff(1, &e, 0.0), secs(1));
+        // Never sooner than the 1 s request interval.
+        assert_eq!(failure_backoff(1, &e, 0.999), secs(1));
+        assert_eq!(failure_backoff(2, &e, 0.999).as_millis(), 1999);
+        assert_eq!(failure_backoff(3, &e, 0.0), secs(2));
+        assert_eq!(failure_backoff(3, &e, 1.0), secs(4));
+        assert_eq!(failure_backoff(40, &e, 1.0), MAX_FAILURE_BACKOFF);
+        assert_eq!(failure_backoff(40, &e, 0.0), MAX_FAILURE_BACKOFF / 2);
+        // Permanent errors: 15 to 30 s from the first failure.
+        assert_eq!(failure_backoff(1, &permanent(), 0.0), secs(15));
+        assert_eq!(failure_backoff(1, &permanent(), 1.0), secs(30));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let malformed = |after| answered(TokenFailure::Malformed("x".into()), Some(secs(after)));
+        assert_eq!(failure_backoff(1, &malformed(7), 0.0), secs(7));
+        assert_eq!(
+            failure_backoff(1, &malformed(86_400), 0.0),
+            MAX_FAILURE_BACKOFF
+        );
+        let t0 = Instant::now();
+        let mut flight = Flight::default();
+        flight.start(t0, None, waiters());
+        flight.failed(t0, malformed(86_400), 0.0);
+        assert!(matches!(
+            flight.decide(t0 + secs(29), None),
+            Decision::Fail(_)
+        ));
+        assert!(matches!(
+            flight.decide(t0 + secs(30), None),
+            Decision::Fetch { .. }
+        ));
+    }
+}

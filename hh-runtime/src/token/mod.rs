@@ -1,0 +1,284 @@
+//! The OAuth 2.0 client-credentials token lifecycle: fetch, cache, refresh ahead, coalesce,
+//! back off, invalidate.
+//!
+//! - `cache`: the state and every decision, as pure functions of the time and the state;
+//! - `oauth`: the token endpoint on the wire (request, client authentication, parsing);
+//! - `jwt`: reading `exp` from a JWT when the response has no `expires_in`;
+//! - this module: the handle that ties them together with a clock, a lock and a task.
+//!
+//! How it fits together:
+//! - The current token lives in an `ArcSwapOption`, so a cache hit is one atomic load and never
+//!   waits on anything a refresh holds.
+//! - At most one fetch runs at a time. It runs on its own task, so it belongs to no caller:
+//!   dropping any caller's future never cancels or stalls it. Callers that need a token wait on
+//!   a `watch` channel for its outcome.
+//! - `Flight` (behind a short-lived `std` mutex, never held across an await) records the fetch
+//!   in progress, when the last request went out, and the most recent failure with the time
+//!   before which no new request may start.
+
+mod cache;
+mod jwt;
+mod oauth;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+use url::Url;
+
+pub(crate) use cache::AccessToken;
+use cache::{Decision, Flight, Outcome};
+
+use crate::error::{Error, TokenFailure};
+
+/// How the client proves its identity to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` as form fields in the request body
+    /// (`client_secret_post`). HealthHero documents this method, so it is the default.
+    #[default]
+    Post,
+    /// HTTP Basic authentication (`client_secret_basic`), with the id and the secret each
+    /// form-encoded before joining, as RFC 6749 section 2.3.1 requires.
+    Basic,
+}
+
+/// Everything the token source needs, fixed when the client is built.
+pub(crate) struct TokenConfig {
+    pub(crate) token_url: Url,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) scope: Option<String>,
+    pub(crate) auth: ClientAuth,
+    pub(crate) timeout: Duration,
+    pub(crate) refresh_ahead: Duration,
+    pub(crate) min_remaining: Duration,
+}
+
+impl TokenConfig {
+    /// The forms in which a server may echo the secret back: as sent in a form body, and raw.
+    /// Bodies we keep are scrubbed of both.
+    pub(crate) fn secret_forms(&self) -> [Vec<u8>; 2] {
+        let raw = self.client_secret.expose_secret();
+        let encoded = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+        [encoded.into_bytes(), raw.as_bytes().to_vec()]
+    }
+}
+
+struct Shared {
+    cfg: TokenConfig,
+    http: reqwest::Client,
+    current: arc_swap::ArcSwapOption<AccessToken>,
+    /// Mirrors `Flight::waiting.is_some()` so the hit path can skip the mutex.
+    fetching: AtomicBool,
+    flight: Mutex<Flight>,
+}
+
+impl Shared {
+    /// The flight lock. Nothing that holds it can panic half way, but a poisoned lock is
+    /// recovered, never turned into a panic on every later call.
+    fn flight(&self) -> MutexGuard<'_, Flight> {
+        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flight lock if it is free (recovered from poisoning the same way), `None` if
+    /// someone holds it.
+    fn try_flight(&self) -> Option<MutexGuard<'_, Flight>> {
+        match self.flight.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+/// The shared, cloneable handle to one client's token cache.
+#[derive(Clone)]
+pub(crate) struct TokenSource {
+    shared: Arc<Shared>,
+}
+
+impl TokenSource {
+    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                cfg,
+                http,
+                current: arc_swap::ArcSwapOption::empty(),
+                fetching: AtomicBool::new(false),
+                flight: Mutex::new(Flight::default()),
+            }),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &TokenConfig {
+        &self.shared.cfg
+    }
+
+    /// A token with at least the minimum remaining life, fetching one if needed.
+    pub(crate) async fn get(&self) -> Result<Arc<AccessToken>, Error> {
+        let now = Instant::now();
+        if let Some(token) = &*self.shared.current.load()
+            && token.is_usable(now)
+        {
+            if token.wants_refresh(now) {
+                self.refresh_in_background(now);
+            }
+            return Ok(Arc::clone(token));
+        }
+        self.get_slow().await
+    }
+
+    /// Starts a refresh that nobody waits for, unless one is running or a recent failure says
+    /// to wait. Never blocks: if the lock is busy, someone else is deciding already.
+    fn refresh_in_background(&self, now: Instant) {
+        if self.shared.fetching.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(mut flight) = self.shared.try_flight() else {
+            return;
+        };
+        if let Some(not_before) = flight.background_refresh(now) {
+            tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
+            drop(self.start(&mut flight, not_before));
+        }
+    }
+
+    async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
+        let mut rx = {
+            let mut flight = self.shared.flight();
+            match flight.decide(Instant::now(), self.shared.current.load_full()) {
+                Decision::Use(token) => return Ok(token),
+                Decision::Fail(error) => return Err(error),
+                Decision::Join(rx) => rx,
+                Decision::Fetch { not_before } => self.start(&mut flight, not_before),
+            }
+        };
+        loop {
+            if let Some(outcome) = rx.borrow_and_update().clone() {
+                return outcome;
+            }
+            if rx.changed().await.is_err() {
+                // The sender is gone; it always sends before it goes, but check once more.
+                return match rx.borrow().clone() {
+                    Some(outcome) => outcome,
+                    None => Err(Error::token(TokenFailure::Aborted)),
+                };
+            }
+        }
+    }
+
+    /// Starts the one fetch on its own task. The caller holds the flight lock and has decided
+    /// that none runs.
+    fn start(&self, flight: &mut Flight, not_before: Option<Instant>) -> cache::Waiters {
+        let (tx, rx) = watch::channel(None);
+        let send_at = flight.start(Instant::now(), not_before, rx.clone());
+        self.shared.fetching.store(true, Ordering::Release);
+
+        let guard = FlightGuard {
+            shared: Arc::clone(&self.shared),
+            tx: Some(tx),
+        };
+        let span = tracing::debug_span!(
+            target: "hh_runtime::token",
+            // A root span: the fetch belongs to no caller, whichever one started it.
+            parent: None,
+            "hh.token_fetch",
+            token_url = %self.shared.cfg.token_url,
+            client_id = %self.shared.cfg.client_id,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        tokio::spawn(
+            async move {
+                tokio::time::sleep_until(send_at).await;
+                let outcome = fetch(&guard.shared).await;
+                guard.finish(outcome);
+            }
+            .instrument(span),
+        );
+        rx
+    }
+
+    /// Drops the cached token if it is still the one the API rejected. A token fetched since
+    /// (by another caller that saw the same 401) is kept.
+    pub(crate) fn invalidate(&self, rejected: &Arc<AccessToken>) {
+        let _flight = self.shared.flight();
+        let current = self.shared.current.load();
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
+            tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
+            self.shared.current.store(None);
+        }
+    }
+}
+
+/// One fetch under the token timeout, with its outcome logged (never the token).
+async fn fetch(shared: &Shared) -> Outcome {
+    let cfg = &shared.cfg;
+    let sent_at = Instant::now();
+    let outcome =
+        match tokio::time::timeout(cfg.timeout, oauth::request_token(&shared.http, cfg)).await {
+            Ok(Ok(parsed)) => Ok(Arc::new(AccessToken::new(
+                parsed,
+                sent_at,
+                cfg.refresh_ahead,
+                cfg.min_remaining,
+            ))),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(Error::token(TokenFailure::Timeout(cfg.timeout))),
+        };
+    tracing::Span::current().record("latency_ms", sent_at.elapsed().as_millis() as u64);
+    match &outcome {
+        Ok(token) => tracing::debug!(
+            lifetime_s = token
+                .expires_at
+                .saturating_duration_since(sent_at)
+                .as_secs(),
+            "access token issued"
+        ),
+        Err(e) => tracing::warn!(error = %e, "token request failed"),
+    }
+    outcome
+}
+
+/// Owned by the fetch task. Whatever way the task ends (result, panic, runtime shutdown) the
+/// flight is cleared and the waiters are answered.
+struct FlightGuard {
+    shared: Arc<Shared>,
+    tx: Option<watch::Sender<Option<Outcome>>>,
+}
+
+impl FlightGuard {
+    fn finish(mut self, outcome: Outcome) {
+        self.complete(outcome);
+    }
+
+    fn complete(&mut self, outcome: Outcome) {
+        let Some(tx) = self.tx.take() else { return };
+        {
+            let mut flight = self.shared.flight();
+            match &outcome {
+                Ok(token) => {
+                    self.shared.current.store(Some(Arc::clone(token)));
+                    flight.succeeded();
+                }
+                Err(error) => flight.failed(Instant::now(), error.clone(), fastrand::f64()),
+            }
+            self.shared.fetching.store(false, Ordering::Release);
+        }
+        tx.send_replace(Some(outcome));
+    }
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            self.complete(Err(Error::token(TokenFailure::Aborted)));
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The token endpoint on the wire: the RFC 6749 client-credentials request (section 4.4), with
+//! the client authenticated as section 2.3.1 says, and the answer read into a token or a typed
+//! failure (sections 5.1 and 5.2). Nothing here knows about caching or time beyond the one
+//! request.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use http::{HeaderValue, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ClientAuth, TokenConfig, jwt};
+use crate::body::{read_capped, scrub};
+use crate::error::{Error, HttpParts, OAuthError, OAuthErrorCode, Repr, TokenFailure};
+
+/// The largest token response we read (1 MiB); anything bigger is refused.
+pub(crate) const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
+/// Lifetime assumed when neither `expires_in` nor the JWT `exp` claim says otherwise.
+pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
+/// The longest lifetime we believe, so that absurd `expires_in` values still refresh daily.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// A successful token response, before it is placed on the clock.
+#[derive(Debug)]
+pub(crate) struct ParsedToken {
+    pub(crate) token: SecretString,
+    /// `Bearer <token>`, marked sensitive.
+    pub(crate) header: HeaderValue,
+    pub(crate) lifetime: Duration,
+}
+
+/// One token request, start to finish: send, refuse redirects, read within the cap, scrub
+/// the secret from what is kept, parse.
+pub(crate) async fn request_token(
+    http: &reqwest::Client,
+    cfg: &TokenConfig,
+) -> Result<ParsedToken, Error> {
+    let mut request = http
+        .post(cfg.token_url.clone())
+        .header(ACCEPT, "application/json")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if cfg.auth == ClientAuth::Basic {
+        request = request.header(
+            AUTHORIZATION,
+            basic_auth(&cfg.client_id, cfg.client_secret.expose_secret()),
+        );
+    }
+    let body = token_request_body(cfg);
+    let response = request
+        .body(body.expose_secret().to_owned())
+        .send()
+        .await
+        .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
+
+    let status = response.status();
+    let headers = response.headers().clone();
+    tracing::Span::current().record("status", status.as_u16());
+    if status.is_redirection() {
+        let location = headers
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        return Err(token_error(
+            TokenFailure::Redirect(location),
+            status,
+            headers,
+            Bytes::new(),
+            false,
+        ));
+    }
+    let (body, truncated) = read_capped(response, MAX_TOKEN_RESPONSE)
+        .await
+        .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
+    let [encoded, raw] = cfg.secret_forms();
+    let body = scrub(body, &[&encoded, &raw]);
+    if truncated {
+        return Err(token_error(
+            TokenFailure::Malformed(format!(
+                "the body is larger than {} KiB",
+                MAX_TOKEN_RESPONSE / 1024
+            )),
+            status,
+            headers,
+            body,
+            true,
+        ));
+    }
+    parse_token_response(status, &body).map_err(|f| token_error(f, status, headers, body, false))
+}
+
+fn token_error(
+    failure: TokenFailure,
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Bytes,
+    truncated: bool,
+) -> Error {
+    let retry_after = crate::retry::retry_after(&headers);
+    Error::new(Repr::Token {
+        failure,
+        http: Some(HttpParts {
+            status,
+            headers,
+            body,
+            truncated,
+        }),
+        retry_after,
+    })
+}
+
+/// The form body of a client-credentials token request.
+fn token_request_body(cfg: &TokenConfig) -> SecretString {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "client_credentials");
+    if let Some(scope) = &cfg.scope {
+        form.append_pair("scope", scope);
+    }
+    if cfg.auth == ClientAuth::Post {
+        form.append_pair("client_id", &cfg.client_id);
+        form.append_pair("client_secret", cfg.client_secret.expose_secret());
+    }
+    SecretString::from(form.finish())
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, marked sensitive.
+pub(crate) fn basic_auth(client_id: &str, secret: &str) -> HeaderValue {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let credentials = SecretString::from(format!("{}:{}", encode(client_id), encode(secret)));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials.expose_secret());
+    // Base64 is always a valid header value; the fallback only keeps this free of panics.
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+/// Turns a token endpoint answer into a token or a typed failure. Pure, so that every odd
+/// answer a server can give is unit-tested without a network.
+pub(crate) fn parse_token_response(
+    status: StatusCode,
+    body: &[u8],
+) -> Result<ParsedToken, TokenFailure> {
+    let malformed = |m: &str| TokenFailure::Malformed(m.to_owned());
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(malformed("the body is empty"));
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Err(malformed("the body is not valid UTF-8"));
+    };
+    let json: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) if text.trim_start().starts_with('<') => {
+            return Err(malformed("the body is HTML, not a JSON token response"));
+        }
+        Err(e) => {
+            return Err(TokenFailure::Malformed(format!(
+                "the body is not JSON ({e})"
+            )));
+        }
+    };
+    let Some(object) = json.as_object() else {
+        return Err(malformed("the body is JSON but not an object"));
+    };
+    // RFC 6749 section 5.2, on any status: some servers send `error` with 200.
+    if let Some(code) = object.get("error") {
+        let Some(code) = code.as_str() else {
+            return Err(malformed("`error` is not a string"));
+        };
+        let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        return Err(TokenFailure::OAuth(OAuthError {
+            code: OAuthErrorCode::parse(code),
+            description: text("error_description"),
+            uri: text("error_uri"),
+        }));
+    }
+    if !status.is_success() {
+        return Err(TokenFailure::Malformed(format!(
+            "HTTP {status} without an RFC 6749 `error` member"
+        )));
+    }
+    let token = match object.get("access_token") {
+        Some(serde_json::Value::String(t)) if !t.is_empty() => t,
+        Some(serde_json::Value::String(_)) => return Err(malformed("`access_token` is empty")),
+        Some(_) => return Err(malformed("`access_token` is not a string")),
+        None => return Err(malformed("there is no `access_token`")),
+    };
+    match object.get("token_type").and_then(|t| t.as_str()) {
+        // RFC 6749 section 5.1: the type is case-insensitive.
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err(malformed("`token_type` is not `Bearer`")),
+        None => return Err(malformed("there is no `token_type`")),
+    }
+    let lifetime = match parse_expires_in(object.get("expires_in"))? {
+        Some(lifetime) => lifetime,
+        None => jwt::lifetime(token, SystemTime::now()).unwrap_or(DEFAULT_LIFETIME),
+    };
+    let mut header = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+        malformed("`access_token` contains characters that cannot be sent in an HTTP header")
+    })?;
+    header.set_sensitive(true);
+    Ok(ParsedToken {
+        token: SecretString::from(token.as_str()),
+        header,
+        lifetime,
+    })
+}
+
+/// `expires_in` as the spec says (a number of seconds) or as servers send it (a string, a
+/// float). Missing, `null`, zero and negative mean "not stated"; values beyond a day are
+/// capped at a day.
+pub(crate) fn parse_expires_in(
+    value: Option<&serde_json::Value>,
+) -> Result<Option<Duration>, TokenFailure> {
+    let seconds = match value {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    let Some(seconds) = seconds.filter(|s| s.is_finite()) else {
+        return Err(TokenFailure::Malformed(
+            "`expires_in` is not a number of seconds".to_owned(),
+        ));
+    };
+    if seconds < 1.0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        Duration::try_from_secs_f64(seconds)
+            .unwrap_or(MAX_LIFETIME)
+            .min(MAX_LIFETIME),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::jwt::tests::jwt;
+    use serde_json::json;
+    use std::time::UNIX_EPOCH;
+
+    fn parse(status: u16, body: &str) -> Result<ParsedToken, TokenFailure> {
+        parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+    }
+
+    fn malformed(r: Result<ParsedToken, TokenFailure>) -> String {
+        match r {
+            Err(TokenFailure::Malformed(m)) => m,
+            other => panic!("expected a malformed-response error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_with_every_field() {
+        let t = parse(
+            200,
+            r#"{"access_token":"abc","token_type":"Bearer","expires_in":3600,"scope":"api"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.lifetime, Duration::from_secs(3600));
+        assert_eq!(t.header, "Bearer abc");
+        assert!(t.header.is_sensitive());
+    }
+
+    #[test]
+    fn token_type_is_case_insensitive() {
+        assert!(
+            parse(
+                200,
+                r#"{"access_token":"a","token_type":"bearer","expires_in":60}"#
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                200,
+                r#"{"access_token":"a","token_type":"BEARER","expires_in":60}"#
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn expires_in_variants() {
+        let e = |v: serde_json::Value| parse_expires_in(Some(&v));
+        assert_eq!(e(json!(3600)).unwrap(), Some(Duration::from_secs(3600)));
+        assert_eq!(e(json!("3600")).unwrap(), Some(Duration::from_secs(3600)));
+        assert_eq!(e(json!(3600.0)).unwrap(), Some(Duration::from_secs(3600)));
+        assert_eq!(e(json!(90.5)).unwrap(), Some(Duration::from_millis(90_500)));
+        assert_eq!(e(json!(null)).unwrap(), None);
+        assert_eq!(parse_expires_in(None).unwrap(), None);
+        assert_eq!(e(json!(0)).unwrap(), None);
+        assert_eq!(e(json!(-5)).unwrap(), None);
+        assert_eq!(
+            e(json!(9_223_372_036_854_775_808u64)).unwrap(),
+            Some(MAX_LIFETIME)
+        );
+        assert_eq!(e(json!(u64::MAX)).unwrap(), Some(MAX_LIFETIME));
+        assert_eq!(e(json!(1e300)).unwrap(), Some(MAX_LIFETIME));
+        assert!(e(json!("soon")).is_err());
+        assert!(e(json!(true)).is_err());
+        assert!(e(json!([1])).is_err());
+    }
+
+    #[test]
+    fn missing_expires_in_uses_jwt_exp_then_default() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let token = jwt(json!({"exp": now + 1200, "client_id": "c"}));
+        let t = parse(
+            200,
+            &format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#),
+        )
+        .unwrap();
+        assert!(
+            t.lifetime > Duration::from_secs(1190) && t.lifetime <= Duration::from_secs(1200),
+            "{:?}",
+            t.lifetime
+        );
+        let opaque = parse(200, r#"{"access_token":"opaque","token_type":"Bearer"}"#).unwrap();
+        assert_eq!(opaque.lifetime, DEFAULT_LIFETIME);
+        let expired = jwt(json!({"exp": now - 10}));
+        assert_eq!(super::jwt::lifetime(&expired, SystemTime::now()), None);
+        assert_eq!(
+            super::jwt::lifetime("not.a-jwt!.x", SystemTime::now()),
+            None
+        );
+        assert_eq!(
+            super::jwt::lifetime(&jwt(json!({"exp": "x"})), SystemTime::now()),
+            None
+        );
+        assert_eq!(
+            super::jwt::lifetime(&jwt(json!({"exp": 1e300})), SystemTime::now()),
+            None
+        );
+    }
+
+    #[test]
+    fn oauth_errors_on_any_status() {
+        for status in [400, 401, 200] {
+            match parse(
+                status,
+                r#"{"error":"invalid_client","error_description":"bad secret","error_uri":"https://e/x"}"#,
+            ) {
+                Err(TokenFailure::OAuth(e)) => {
+                    assert_eq!(e.code, OAuthErrorCode::InvalidClient);
+                    assert_eq!(e.description.as_deref(), Some("bad secret"));
+                    assert_eq!(e.uri.as_deref(), Some("https://e/x"));
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_responses() {
+        assert!(malformed(parse(200, "")).contains("empty"));
+        assert!(malformed(parse(200, "  \n")).contains("empty"));
+        assert!(malformed(parse(502, "<html><body>Bad gateway</body></html>")).contains("HTML"));
+        assert!(malformed(parse(200, "{not json")).contains("not JSON"));
+        assert!(malformed(parse(200, "[1,2]")).contains("not an object"));
+        assert!(malformed(parse(200, r#"{"token_type":"Bearer"}"#)).contains("no `access_token`"));
+        assert!(
+            malformed(parse(200, r#"{"access_token":"","token_type":"Bearer"}"#)).contains("empty")
+        );
+        assert!(
+            malformed(parse(200, r#"{"access_token":7,"token_type":"Bearer"}"#))
+                .contains("not a string")
+        );
+        assert!(malformed(parse(200, r#"{"access_token":"a"}"#)).contains("no `token_type`"));
+        assert!(
+            malformed(parse(200, r#"{"access_token":"a","token_type":"mac"}"#))
+                .contains("not `Bearer`")
+        );
+        assert!(
+            malformed(parse(
+                200,
+                r#"{"access_token":"a\r\nX-Evil: 1","token_type":"Bearer"}"#
+            ))
+            .contains("header")
+        );
+        assert!(malformed(parse(500, r#"{"message":"oops"}"#)).contains("HTTP 500"));
+        assert!(malformed(parse(200, r#"{"error":5}"#)).contains("`error`"));
+        let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}");
+        assert!(malformed(invalid_utf8).contains("UTF-8"));
+    }
+
+    mod fuzz {
+        //! Property tests run by `cargo test` (256 cases each); for a longer run:
+        //! `PROPTEST_CASES=200000 cargo test -p hh-runtime --lib fuzz`.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+                "\\PC{0,20}".prop_map(serde_json::Value::from),
+                Just(serde_json::json!("3600")),
+                Just(serde_json::json!(u64::MAX)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn token_parser_never_panics_on_bytes(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = parse_token_response(StatusCode::from_u16(status).unwrap(), &body);
+            }
+
+            #[test]
+            fn token_parser_on_token_like_json(
+                token in json_value(),
+                kind in prop_oneof![Just(serde_json::json!("Bearer")), Just(serde_json::json!("bearer")), json_value()],
+                expires in json_value(),
+                error in prop::option::of(json_value()),
+                status in prop_oneof![Just(200u16), Just(400u16), Just(401u16), Just(503u16)],
+            ) {
+                let mut object = serde_json::json!({"access_token": token, "token_type": kind, "expires_in": expires});
+                if let Some(e) = error {
+                    object["error"] = e;
+                }
+                let body = object.to_string();
+                if let Ok(parsed) = parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes()) {
+                    // Whatever was accepted is usable: a bounded lifetime and a sendable header.
+                    prop_assert!(parsed.lifetime <= MAX_LIFETIME);
+                    prop_assert!(parsed.lifetime >= Duration::from_secs(1));
+                    prop_assert!(parsed.header.to_str().is_ok() || parsed.header.as_bytes().starts_with(b"Bearer "));
+                    prop_assert!(parsed.header.is_sensitive());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn basic_auth_form_encodes_before_base64() {
+        let header = basic_auth("my client:1", "p%s+w rd:ü");
+        assert!(header.is_sensitive());
+        let encoded = header.to_str().unwrap().strip_prefix("Basic ").unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            "my+client%3A1:p%25s%2Bw+rd%3A%C3%BC"
+        );
+    }
+}
