@@ -1,5 +1,6 @@
-//! HealthHero's documented endpoints (healthhero-api.md sections 2.2 to 2.6), declared once
-//! with `#[healthhero_api]`.
+//! HealthHero's documented endpoints (Traversals, ChatTraversals, Members, HRA reports and the
+//! Algos search of <https://traversal-documentation.healthherotechnologies.co.uk/docs/>), declared once with
+//! `#[healthhero_api]`.
 
 use hh_runtime::{Error, healthhero_api};
 

@@ -1,4 +1,7 @@
-//! Request and response models of HealthHero's APIs (healthhero-api.md section 3).
+//! Request and response models of HealthHero's APIs, as HealthHero documents them at
+//! <https://traversal-documentation.healthherotechnologies.co.uk/docs/> (each model names its page there) and, where those pages are
+//! silent, as the vendor's own JavaScript client (`@doctorlink/traversal-core`) sends and reads
+//! them.
 //!
 //! They accept what the real service sends: unknown fields are ignored, `null` is accepted
 //! wherever the docs show it (strings become `None`, lists become empty), enums have an
@@ -189,7 +192,7 @@ impl TraversalCreate {
     }
 }
 
-/// A pre-set answer (section 3.2).
+/// A pre-set answer (page `injected-history`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InjectedHistory {
@@ -211,7 +214,7 @@ pub struct InjectedHistory {
     pub is_answered: bool,
 }
 
-/// What a traversal shows now (section 3.3).
+/// What a traversal shows now (page `traversal-response`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TraversalResponse {
@@ -298,7 +301,7 @@ impl fmt::Display for NodeError {
     }
 }
 
-/// One node of a page (section 3.4).
+/// One node of a page (page `node`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Node {
@@ -325,7 +328,7 @@ pub struct Node {
     pub questions: Vec<Question>,
 }
 
-/// A question (section 3.5).
+/// A question (page `question`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Question {
@@ -348,7 +351,7 @@ pub struct Question {
     pub answers: Vec<Answer>,
 }
 
-/// A possible answer (section 3.6).
+/// A possible answer (page `answer`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Answer {
@@ -407,7 +410,7 @@ impl Answer {
     }
 }
 
-/// One answer sent to `.../respond` (section 3.7); the body is a list of them.
+/// One answer sent to `.../respond` (page `quickstart`); the body is a list of them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RespondItem {
@@ -422,7 +425,7 @@ pub struct RespondItem {
     pub value: Option<String>,
 }
 
-/// Body of `Traversals/{id}/revisit` (section 3.8).
+/// Body of `Traversals/{id}/revisit` (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Revisit {
@@ -432,7 +435,7 @@ pub struct Revisit {
     pub algo_id: i32,
 }
 
-/// Body of `ChatTraversals/{id}/revisit` (section 3.8).
+/// Body of `ChatTraversals/{id}/revisit` (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatRevisit {
@@ -444,7 +447,7 @@ pub struct ChatRevisit {
     pub asset_id: i32,
 }
 
-/// A conclusion (section 3.9).
+/// A conclusion (page `conclusion`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Conclusion {
@@ -526,7 +529,7 @@ pub struct Bullet {
     pub data: Option<serde_json::Value>,
 }
 
-/// The chat response of the vendor's v2 client (section 3.10).
+/// The chat response of the vendor's v2 client (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ChatResponse {
@@ -551,7 +554,7 @@ pub struct ChatResponse {
     pub errors: Vec<NodeError>,
 }
 
-/// The symptom report of an online-triage traversal (section 3.11).
+/// The symptom report of an online-triage traversal (page `conclusion-report`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ConclusionReport {
@@ -609,7 +612,7 @@ pub struct ConclusionReport {
     pub reason_time_in_minutes: Option<i32>,
 }
 
-/// A question asked and its answers (section 3.12).
+/// A question asked and its answers (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SummaryQuestion {
@@ -636,7 +639,7 @@ pub struct SummaryQuestion {
     pub answers: Vec<SummaryAnswer>,
 }
 
-/// An answer given (section 3.12).
+/// An answer given (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SummaryAnswer {
@@ -687,7 +690,7 @@ pub struct MemberCreate {
     pub member_reference: String,
 }
 
-/// A member (section 3.13).
+/// A member (page `traversal-members`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Member {
@@ -702,7 +705,7 @@ pub struct Member {
     pub traversal_ids: Vec<String>,
 }
 
-/// A permanent answer kept for a member (section 3.13).
+/// A permanent answer kept for a member (page `traversal-members`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PermanentHistoryItem {
@@ -732,7 +735,7 @@ impl PermanentHistoryItem {
     }
 }
 
-/// `/reports/{id}/risks` (section 3.14).
+/// `/reports/{id}/risks` (pages `hra-risk-output` and `hra-wellness-output`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RiskOutput {
@@ -774,7 +777,7 @@ pub struct Risk {
     pub minimum: f64,
 }
 
-/// `/reports/{id}/wellness` (section 3.14).
+/// `/reports/{id}/wellness` (pages `hra-risk-output` and `hra-wellness-output`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct WellnessOutput {
@@ -846,7 +849,7 @@ pub struct ComparisonSummary {
     pub my_numbers: std::collections::BTreeMap<String, String>,
 }
 
-/// An algorithm for symptom search (section 2.6).
+/// An algorithm for symptom search (the vendor's JavaScript client).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AlgoSearch {

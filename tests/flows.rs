@@ -1,5 +1,6 @@
-//! Each documented flow (healthhero-api.md section 4) through the declared clients, against
-//! hh-sandbox.
+//! Each documented flow (token, optional member, create, answer page by page, go back,
+//! conclusions and reports, as HealthHero's quickstart pages describe it) through the declared
+//! clients, against hh-sandbox.
 
 #![allow(clippy::unwrap_used)]
 

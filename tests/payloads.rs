@@ -1,4 +1,5 @@
-//! Every example payload quoted in healthhero-api.md deserialises into the models, one test
+//! Every example payload quoted in HealthHero's documentation
+//! (<https://traversal-documentation.healthherotechnologies.co.uk/docs/>) deserialises into the models, one test
 //! each. Where the documentation writes a type name instead of a value (`[ Node ]`, `int`),
 //! the test says what stands in for it; everything else is verbatim.
 
@@ -12,7 +13,7 @@ fn parse<T: DeserializeOwned>(json: &str) -> T {
 }
 
 #[test]
-fn token_response_section_1_1() {
+fn token_response() {
     // Not a model of this crate (hh-runtime parses tokens), but the payload is valid JSON with
     // the documented fields and an extra one, which the models' rules would ignore.
     let v: serde_json::Value = parse(
@@ -22,7 +23,7 @@ fn token_response_section_1_1() {
 }
 
 #[test]
-fn traversal_create_section_3_1() {
+fn traversal_create() {
     // `[ InjectedHistory ]` replaced by one injected history entry.
     let t: TraversalCreate = parse(
         r#"{
@@ -40,14 +41,14 @@ fn traversal_create_section_3_1() {
 }
 
 #[test]
-fn traversal_create_minimal_section_3_1() {
+fn traversal_create_minimal() {
     let t: TraversalCreate = parse(r#"{ "shortCode": "XYZ" }"#);
     assert_eq!(t, TraversalCreate::new("XYZ"));
     assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"shortCode":"XYZ"}"#);
 }
 
 #[test]
-fn injected_history_section_3_2() {
+fn injected_history() {
     let h: InjectedHistory = parse(
         r#"{ "traversalId": "Guid", "assetId": 0, "answerId": 0, "value": "string",
   "injectedHistoryType": "PreAnswer", "isAnswered": true }"#,
@@ -64,7 +65,7 @@ fn injected_history_section_3_2() {
 }
 
 #[test]
-fn traversal_response_section_3_3() {
+fn traversal_response() {
     // `[ Node ]` replaced by `[]`.
     let r: TraversalResponse = parse(
         r#"{
@@ -85,7 +86,7 @@ fn traversal_response_section_3_3() {
 }
 
 #[test]
-fn node_section_3_4() {
+fn node() {
     // `[ Question ]` replaced by `[]`.
     let n: Node = parse(
         r#"{ "assetId": 0, "data": "JSONString", "displayText": "string", "errors": [],
@@ -100,7 +101,7 @@ fn node_section_3_4() {
 }
 
 #[test]
-fn question_section_3_5() {
+fn question() {
     // `[ Answer ]` replaced by `[]`.
     let q: Question = parse(
         r#"{ "answers": [], "data": {}, "displayText": "string", "explanation": "string",
@@ -111,7 +112,7 @@ fn question_section_3_5() {
 }
 
 #[test]
-fn answer_section_3_6() {
+fn answer() {
     let a: Answer = parse(
         r#"{ "answerId": 0, "controlChecked": false, "controlType": "string", "controlValue": "string",
   "data": {}, "displayText": "string", "explanation": "string", "nodeId": 0, "questionId": 0 }"#,
@@ -125,14 +126,14 @@ fn answer_section_3_6() {
 }
 
 #[test]
-fn respond_items_section_3_7() {
+fn respond_items() {
     let items: Vec<RespondItem> =
         parse(r#"[ { "nodeId": 533, "questionId": 19063, "answerId": 16309, "value": "38" } ]"#);
     assert_eq!(items[0].value.as_deref(), Some("38"));
 }
 
 #[test]
-fn revisit_bodies_section_3_8() {
+fn revisit_bodies() {
     // `int` replaced by numbers.
     let r: Revisit = parse(r#"{ "nodeId": 533, "algoId": 100 }"#);
     assert_eq!(r.node_id, 533);
@@ -141,7 +142,7 @@ fn revisit_bodies_section_3_8() {
 }
 
 #[test]
-fn conclusion_section_3_9() {
+fn conclusion() {
     let c: Conclusion = parse(
         r#"{
   "category1": "string", "subCategory": "string", "category2": "string",
@@ -163,7 +164,7 @@ fn conclusion_section_3_9() {
 }
 
 #[test]
-fn chat_response_section_3_10() {
+fn chat_response() {
     // `[ Answer ]` replaced by `[]`.
     let c: ChatResponse = parse(
         r#"{
@@ -180,7 +181,7 @@ fn chat_response_section_3_10() {
 }
 
 #[test]
-fn conclusion_report_section_3_11() {
+fn conclusion_report() {
     // The documented sample is cut off after these two fields.
     let r: ConclusionReport = parse(
         r#"{ "highestPriority": 50014, "symptomConclusions": [ { "assetId": 1, "priority": 50014 } ] }"#,
@@ -190,7 +191,7 @@ fn conclusion_report_section_3_11() {
 }
 
 #[test]
-fn member_section_3_13() {
+fn member() {
     let m: Member = parse(
         r#"{ "clientId": "string", "memberReference": "string", "memberId": "Guid", "traversalIds": ["Guid"] }"#,
     );
@@ -200,7 +201,7 @@ fn member_section_3_13() {
 }
 
 #[test]
-fn risk_output_section_3_14() {
+fn risk_output() {
     let r: RiskOutput = parse(
         r#"{ "age": 38, "ageAtDeath": 85, "minimumAgeAtDeath": 91, "healthAge": 35,
   "minimumHealthAge": 29, "averageLifeExpectancy": 82, "maximumLifeExpectancy": 91,
@@ -213,7 +214,7 @@ fn risk_output_section_3_14() {
 }
 
 #[test]
-fn wellness_output_section_3_14() {
+fn wellness_output() {
     let w: WellnessOutput = parse(
         r#"{ "scores": [ { "name": "Diet", "score": 25.0 } ], "checkableConclusions": [3566, 3579] }"#,
     );
@@ -221,7 +222,7 @@ fn wellness_output_section_3_14() {
 }
 
 #[test]
-fn algo_search_section_2_6() {
+fn algo_search() {
     // `string`/`int` replaced by values.
     let a: Vec<AlgoSearch> =
         parse(r#"[ { "algoName": "Chest pain", "assetId": 110, "keywords": ["chest pain"] } ]"#);

@@ -151,7 +151,7 @@ fn long() -> bool {
 }
 
 type CaseFuture = Pin<Box<dyn Future<Output = String> + Send>>;
-/// Id (section 4 of token-lifecycle.md, or the API/IN/LOAD groups), name, runner.
+/// Id (A1–G37: the token-lifecycle properties RELIABILITY.md lists; API/IN/LOAD: the API calls), name, runner.
 type Case = (&'static str, &'static str, fn() -> CaseFuture);
 
 macro_rules! ensure {
