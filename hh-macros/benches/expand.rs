@@ -18,6 +18,8 @@ mod ctxt;
 mod expand;
 #[path = "../src/fallback.rs"]
 mod fallback;
+#[path = "../src/skeleton.rs"]
+mod skeleton;
 #[path = "../src/template.rs"]
 mod template;
 

@@ -1,13 +1,15 @@
-//! The model of an annotated trait: its endpoints, their arguments and roles, their return
-//! types. Built by `from_syn`, which reports what it cannot understand and keeps going.
+//! The model of an annotated trait: its endpoints, their verbs, templates, arguments and roles,
+//! their return types. Building it reports only what cannot be read at all (a malformed
+//! attribute, a template that does not parse); every rule about what was read lives in
+//! `check`.
 
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, ItemTrait, LitStr, Pat, PathArguments, ReturnType,
-    TraitItem, TraitItemFn, Type,
+    Attribute, FnArg, GenericArgument, Ident, ItemTrait, LitStr, Pat, PatType, PathArguments,
+    ReturnType, TraitItem, TraitItemFn, Type,
 };
 
-use crate::attr::{self, ItemAttr, Options, Role, StaticHeader};
+use crate::attr::{self, ItemAttr, Options, Role, Site, StaticHeader};
 use crate::ctxt::Ctxt;
 use crate::template::{self, Piece};
 
@@ -16,23 +18,25 @@ pub(crate) struct Api<'a> {
     pub(crate) options: Options,
     pub(crate) headers: Vec<StaticHeader>,
     pub(crate) endpoints: Vec<Endpoint<'a>>,
+    /// Trait items that are not methods (reported by `check`).
+    pub(crate) others: Vec<&'a TraitItem>,
 }
 
 pub(crate) struct Endpoint<'a> {
     pub(crate) method: &'a TraitItemFn,
-    pub(crate) verb: Option<Ident>,
-    /// The method's own template literal, for error spans.
-    pub(crate) path: Option<LitStr>,
+    /// Every verb attribute, in order (`check` wants exactly one).
+    pub(crate) verbs: Vec<(Ident, LitStr, &'a Attribute)>,
+    /// Some attribute of the method was malformed or unknown, and reported: "no verb" would
+    /// only repeat it (it is often a misspelt verb).
+    pub(crate) broken_attr: bool,
+    /// The first verb's template, parsed, when it parsed.
+    pub(crate) own_pieces: Option<Vec<Piece>>,
     /// Prefix and method template together, parsed.
     pub(crate) pieces: Vec<Piece>,
-    /// Whether `pieces` is the whole, valid template (there is a verb and its path parsed).
-    /// Rules that compare placeholders with arguments only run then, so that one bad template
-    /// does not also make every path argument look unused.
-    pub(crate) template_ok: bool,
     pub(crate) headers: Vec<StaticHeader>,
     pub(crate) args: Vec<Arg<'a>>,
-    /// `T` in `Result<T, Error>`.
-    pub(crate) ok_type: Option<&'a Type>,
+    /// Arguments written as patterns rather than plain names (reported by `check`).
+    pub(crate) patterns: Vec<&'a PatType>,
 }
 
 pub(crate) struct Arg<'a> {
@@ -50,21 +54,16 @@ impl<'a> Api<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, options: Options, item: &'a ItemTrait) -> Self {
         let mut headers = Vec::new();
         for a in &item.attrs {
-            if let ItemAttr::Header(h) = attr::item_attr(cx, a, true) {
+            if let ItemAttr::Header(h) = attr::item_attr(cx, a, Site::Trait) {
                 headers.push(h);
             }
         }
-        if !item.generics.params.is_empty() {
-            cx.error_spanned_by(&item.generics, "an API trait cannot be generic");
-        }
         let mut endpoints = Vec::new();
+        let mut others = Vec::new();
         for trait_item in &item.items {
             match trait_item {
                 TraitItem::Fn(method) => endpoints.push(Endpoint::from_syn(cx, &options, method)),
-                other => cx.error_spanned_by(
-                    other,
-                    "an API trait holds only endpoint methods (`async fn name(&self, ..) -> Result<T, Error>;`)",
-                ),
+                other => others.push(other),
             }
         }
         Api {
@@ -72,127 +71,55 @@ impl<'a> Api<'a> {
             options,
             headers,
             endpoints,
+            others,
         }
     }
 }
 
 impl<'a> Endpoint<'a> {
     fn from_syn(cx: &Ctxt, options: &Options, method: &'a TraitItemFn) -> Self {
-        let sig = &method.sig;
-        let name = &sig.ident;
-        let mut verb: Option<Ident> = None;
-        let mut path: Option<LitStr> = None;
+        let mut verbs = Vec::new();
         let mut headers = Vec::new();
-        // A malformed or unknown attribute (often a misspelt verb) was reported already; don't
-        // add "no verb" on top of it.
-        let mut reported = false;
+        let mut broken_attr = false;
         for a in &method.attrs {
-            match attr::item_attr(cx, a, false) {
-                ItemAttr::Verb { verb: v, path: p } => {
-                    if let Some(first) = &verb {
-                        cx.error_spanned_by(
-                            a,
-                            format!("`{name}` already has `#[{first}]`; an endpoint has exactly one verb"),
-                        );
-                    } else {
-                        verb = Some(v);
-                        path = Some(p);
-                    }
-                }
+            match attr::item_attr(cx, a, Site::Method) {
+                ItemAttr::Verb { verb, path } => verbs.push((verb, path, a)),
                 ItemAttr::Header(h) => headers.push(h),
-                ItemAttr::Invalid => reported = true,
+                ItemAttr::Invalid => broken_attr = true,
                 ItemAttr::Other => {}
             }
         }
-        if verb.is_none() && !reported {
-            cx.error_spanned_by(
-                name,
-                format!("`{name}` has no HTTP verb; add one of `#[get(\"/path\")]`, `#[post(..)]`, `#[put(..)]`, `#[patch(..)]`, `#[delete(..)]`"),
-            );
-        }
 
-        let mut pieces = options
-            .prefix
-            .as_ref()
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default();
-        let mut template_ok = false;
-        if let Some(lit) = &path {
-            match template::parse(&lit.value()) {
-                Ok(own) => {
-                    template_ok = true;
-                    for piece in &own {
-                        if let Piece::Param { name: p, .. } = piece
-                            && template::params(&pieces).any(|q| q == p)
-                        {
-                            cx.error_spanned_by(
-                                lit,
-                                format!("placeholder `<{p}>` is already in the trait's `prefix`"),
-                            );
-                        }
-                    }
-                    pieces = join(pieces, own);
-                }
-                Err(errors) => {
+        let own_pieces = verbs.first().and_then(|(_, lit, _)| {
+            template::parse(&lit.value())
+                .map_err(|errors| {
                     for e in errors {
                         cx.error_spanned_by(lit, e);
                     }
-                }
-            }
-        }
-
-        if sig.asyncness.is_none() {
-            cx.error_spanned_by(
-                sig.fn_token,
-                format!("`{name}` must be an `async fn`: endpoints are awaited"),
-            );
-        }
-        if let Some(c) = &sig.constness {
-            cx.error_spanned_by(c, "an endpoint cannot be `const`");
-        }
-        if let Some(u) = &sig.unsafety {
-            cx.error_spanned_by(u, "an endpoint cannot be `unsafe`");
-        }
-        if let Some(abi) = &sig.abi {
-            cx.error_spanned_by(abi, "an endpoint cannot have an `extern` ABI");
-        }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            cx.error_spanned_by(
-                &sig.generics,
-                format!("`{name}` cannot be generic: each endpoint has concrete argument and return types"),
-            );
-        }
-        if let Some(v) = &sig.variadic {
-            cx.error_spanned_by(v, "an endpoint cannot be variadic");
-        }
-        if let Some(body) = &method.default {
-            cx.error_spanned_by(
-                body,
-                format!("`{name}` has a body; declare it as `async fn {name}(..) -> ..;` and the macro writes it"),
-            );
-        }
-        check_receiver(cx, method);
+                })
+                .ok()
+        });
+        let prefix = options
+            .prefix
+            .as_ref()
+            .map(|p| p.pieces.clone())
+            .unwrap_or_default();
+        let pieces = match &own_pieces {
+            Some(own) => join(prefix, own.clone()),
+            None => prefix,
+        };
 
         let mut args = Vec::new();
-        for input in &sig.inputs {
+        let mut patterns = Vec::new();
+        for input in &method.sig.inputs {
             let FnArg::Typed(pat_type) = input else {
                 continue;
             };
-            let Pat::Ident(pat) = &*pat_type.pat else {
-                cx.error_spanned_by(
-                    &pat_type.pat,
-                    "endpoint arguments must be plain names, like `id: &str`",
-                );
+            let Some(ident) = plain_name(&pat_type.pat) else {
+                patterns.push(pat_type);
                 continue;
             };
-            if pat.by_ref.is_some() || pat.mutability.is_some() || pat.subpat.is_some() {
-                cx.error_spanned_by(
-                    &pat_type.pat,
-                    "endpoint arguments must be plain names, like `id: &str`",
-                );
-                continue;
-            }
-            let arg_name = pat.ident.to_string();
+            let arg_name = ident.to_string();
             let arg_name = arg_name.strip_prefix("r#").unwrap_or(&arg_name).to_owned();
             let (role, broken) = attr::arg_role(cx, &arg_name, &pat_type.attrs);
             let (role, role_attr) = match role {
@@ -201,7 +128,7 @@ impl<'a> Endpoint<'a> {
                 None => (Role::Path, None),
             };
             args.push(Arg {
-                ident: &pat.ident,
+                ident,
                 name: arg_name,
                 ty: &pat_type.ty,
                 role,
@@ -210,46 +137,59 @@ impl<'a> Endpoint<'a> {
             });
         }
 
-        let ok_type = match &sig.output {
-            ReturnType::Default => {
-                cx.syn_error(syn::Error::new(
-                    sig.paren_token.span.close(),
-                    format!("`{name}` has no return type; endpoints return `Result<T, hh_runtime::Error>`"),
-                ));
-                None
-            }
-            ReturnType::Type(_, ty) => {
-                let ok = result_ok_type(ty);
-                if ok.is_none() {
-                    cx.error_spanned_by(
-                        ty,
-                        format!("`{name}` must return `Result<T, hh_runtime::Error>` (or `hh_runtime::Result<T>`), where T is what the response decodes into"),
-                    );
-                }
-                ok
-            }
-        };
-
         Endpoint {
             method,
-            verb,
-            path,
+            verbs,
+            broken_attr,
+            own_pieces,
             pieces,
-            template_ok,
             headers,
             args,
-            ok_type,
+            patterns,
         }
     }
 
+    /// The method's verb, when it has one.
+    pub(crate) fn verb(&self) -> Option<&Ident> {
+        self.verbs.first().map(|(verb, _, _)| verb)
+    }
+
+    /// The method's own template literal, for error spans.
+    pub(crate) fn path(&self) -> Option<&LitStr> {
+        self.verbs.first().map(|(_, lit, _)| lit)
+    }
+
+    /// Whether `pieces` is the whole, valid template (there is a verb and its path parsed).
+    /// Rules that compare placeholders with arguments only run then, so that one bad template
+    /// does not also make every path argument look unused.
+    pub(crate) fn template_ok(&self) -> bool {
+        self.own_pieces.is_some()
+    }
+
+    /// `T` in `Result<T, Error>`, when the method returns a `Result`.
+    pub(crate) fn ok_type(&self) -> Option<&'a Type> {
+        match &self.method.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => result_ok_type(ty),
+        }
+    }
+
+    /// The declared path with the prefix, as documented and traced:
+    /// `/api/v1/<client_id>/Traversals`.
     pub(crate) fn template_text(&self, options: &Options) -> String {
-        let prefix = options
-            .prefix
-            .as_ref()
-            .map(|(lit, _)| lit.value().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
-        let own = self.path.as_ref().map(LitStr::value).unwrap_or_default();
+        let prefix = options.prefix.as_ref().map_or("", |p| p.text.as_str());
+        let own = self.path().map(LitStr::value).unwrap_or_default();
         format!("{prefix}{own}")
+    }
+}
+
+/// The name of an argument written as a plain name (`id: &str`), not a pattern.
+fn plain_name(pat: &Pat) -> Option<&Ident> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
+            Some(&p.ident)
+        }
+        _ => None,
     }
 }
 
@@ -262,32 +202,6 @@ fn join(mut a: Vec<Piece>, b: Vec<Piece>) -> Vec<Piece> {
         }
     }
     a
-}
-
-/// The receiver must be `&self`: calls share the client, and nothing about a call mutates it.
-fn check_receiver(cx: &Ctxt, method: &TraitItemFn) {
-    let sig = &method.sig;
-    let name = &sig.ident;
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(r)) => {
-            if r.colon_token.is_some() && r.reference.is_none() {
-                cx.error_spanned_by(r, format!("`{name}` must take `&self`"));
-            } else if r.reference.is_none() {
-                cx.error_spanned_by(
-                    r,
-                    format!("`{name}` takes `self` by value; endpoints take `&self`"),
-                );
-            } else if let Some(m) = &r.mutability {
-                cx.error_spanned_by(m, format!("`{name}` takes `&mut self`; endpoints take `&self` so one client serves concurrent calls"));
-            } else if r.colon_token.is_some() {
-                cx.error_spanned_by(r, format!("`{name}` must take plain `&self`"));
-            }
-        }
-        _ => cx.syn_error(syn::Error::new(
-            sig.paren_token.span.join(),
-            format!("`{name}` has no receiver; endpoints take `&self` as their first argument"),
-        )),
-    }
 }
 
 /// `T` from `Result<T, E>` or `Result<T>` (any path ending in `Result`).

@@ -1,7 +1,6 @@
 //! Our attributes, one parser each: the macro's options, the verbs, `#[header]`, and the
 //! argument roles.
 
-use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, LitStr, Path, Token};
 
@@ -13,19 +12,112 @@ pub(crate) const HEADER: &str = "header";
 pub(crate) const QUERY: &str = "query";
 pub(crate) const BODY: &str = "body";
 pub(crate) const FORM: &str = "form";
-/// Attributes of other tools that may sit on a method or an argument and are kept as they are.
-pub(crate) const PASS_THROUGH: [&str; 10] = [
-    "doc",
-    "allow",
-    "warn",
-    "deny",
-    "forbid",
-    "expect",
-    "cfg",
-    "cfg_attr",
-    "deprecated",
-    "must_use",
+
+/// Where an attribute the user wrote is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// On the trait.
+    Trait,
+    /// On an endpoint method.
+    Method,
+    /// On an argument of an endpoint method.
+    Argument,
+}
+
+/// Where an attribute ends up in the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// One of ours, read by the macro and removed.
+    Consumed,
+    /// Kept where the user wrote it, on the emitted trait, and nowhere else.
+    Declaration,
+    /// Kept on the trait and copied to the generated counterpart: for a trait attribute the
+    /// client struct and its impls (so `#[cfg]` removes them together), for a method or an
+    /// argument the generated method or argument.
+    Both,
+    /// Moved to the generated method, which has a body: attributes of other tools written
+    /// as paths, such as `#[tracing::instrument]` (a trait declaration has no body for them).
+    Implementation,
+    /// One of ours in the wrong place, or an unknown name: reported.
+    Misplaced,
+}
+
+/// The one table of where each attribute goes, for every site. Parsing, the generated code
+/// and the fallback all ask it, so they cannot disagree.
+pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
+    let Some(name) = attr.path().get_ident().map(Ident::to_string) else {
+        // Written as a path (`rustfmt::skip`, `tracing::instrument`): another tool's.
+        return match site {
+            Site::Method => Place::Implementation,
+            Site::Trait | Site::Argument => Place::Declaration,
+        };
+    };
+    let name = name.as_str();
+    let ours_on_arguments = [QUERY, BODY, FORM];
+    match (site, name) {
+        (_, HEADER) => Place::Consumed,
+        (Site::Method, verb) if VERBS.contains(&verb) => Place::Consumed,
+        (Site::Argument, role) if ours_on_arguments.contains(&role) => Place::Consumed,
+        (Site::Trait | Site::Argument, verb) if VERBS.contains(&verb) => Place::Misplaced,
+        (Site::Trait | Site::Method, role) if ours_on_arguments.contains(&role) => Place::Misplaced,
+        (Site::Trait, "cfg") => Place::Both,
+        // Anything else on the trait may be another attribute macro the user imported.
+        (Site::Trait, _) => Place::Declaration,
+        (Site::Method, "cfg" | "doc") => Place::Both,
+        (Site::Method, "allow" | "warn" | "deny" | "forbid" | "expect") => Place::Declaration,
+        (Site::Method, "cfg_attr" | "deprecated" | "must_use") => Place::Declaration,
+        (Site::Argument, "cfg" | "allow" | "warn" | "deny" | "forbid" | "expect") => Place::Both,
+        (Site::Argument, "cfg_attr" | "doc") => Place::Declaration,
+        (Site::Method | Site::Argument, _) => Place::Misplaced,
+    }
+}
+
+/// Our attributes, with where each belongs, for "did you mean" and misplacement messages.
+const OURS: [(&str, &str); 9] = [
+    ("get", "a method"),
+    ("post", "a method"),
+    ("put", "a method"),
+    ("patch", "a method"),
+    ("delete", "a method"),
+    ("header", "the trait, a method or an argument"),
+    ("query", "an argument"),
+    ("body", "an argument"),
+    ("form", "an argument"),
 ];
+
+/// Reports an attribute that `place` calls misplaced: one of ours where it does not belong,
+/// or an unknown name (with the closest of ours that fits there).
+pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &str) {
+    let name = attr
+        .path()
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
+    if let Some((_, belongs)) = OURS.iter().find(|(n, _)| *n == name) {
+        cx.error_spanned_by(
+            attr.path(),
+            format!("`#[{name}]` goes on {belongs}, not on {owner}"),
+        );
+        return;
+    }
+    let fitting: Vec<&str> = match site {
+        Site::Method => VERBS.iter().copied().chain([HEADER]).collect(),
+        Site::Argument | Site::Trait => vec![QUERY, BODY, FORM, HEADER],
+    };
+    let hint = did_you_mean(&name, fitting.iter().copied())
+        .map(|s| format!("; did you mean `#[{s}]`?"))
+        .unwrap_or_default();
+    let expected = match site {
+        Site::Method => {
+            "one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`; write other tools' attributes with their path, like `#[tracing::instrument]`"
+        }
+        Site::Argument | Site::Trait => "`#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`",
+    };
+    cx.error_spanned_by(
+        attr.path(),
+        format!("unknown attribute `#[{name}]` on {owner}{hint} (expected {expected})"),
+    );
+}
 
 mod kw {
     syn::custom_keyword!(prefix);
@@ -35,7 +127,16 @@ mod kw {
 /// `#[healthhero_api(prefix = "/api/v1", crate = "my_reexport::hh")]`.
 pub(crate) struct Options {
     pub(crate) krate: Path,
-    pub(crate) prefix: Option<(LitStr, Vec<Piece>)>,
+    pub(crate) prefix: Option<Prefix>,
+}
+
+/// A parsed `prefix = ".."`.
+pub(crate) struct Prefix {
+    /// As written, for error spans.
+    pub(crate) lit: LitStr,
+    /// As joined in front of each path (see `template::parse_prefix`).
+    pub(crate) text: String,
+    pub(crate) pieces: Vec<Piece>,
 }
 
 impl Options {
@@ -65,16 +166,8 @@ impl Options {
                     input.parse::<kw::prefix>()?;
                     input.parse::<Token![=]>()?;
                     let lit: LitStr = input.parse()?;
-                    let value = lit.value();
-                    let trimmed = value.strip_suffix('/').unwrap_or(&value);
-                    // `prefix = "/"` (or `""`) means no prefix.
-                    let parsed = if trimmed.is_empty() {
-                        Ok(Vec::new())
-                    } else {
-                        template::parse(trimmed)
-                    };
-                    match parsed {
-                        Ok(pieces) => options.prefix = Some((lit, pieces)),
+                    match template::parse_prefix(&lit.value()) {
+                        Ok((text, pieces)) => options.prefix = Some(Prefix { lit, text, pieces }),
                         Err(errors) => {
                             for e in errors {
                                 cx.error_spanned_by(&lit, format!("in `prefix`: {e}"));
@@ -152,67 +245,56 @@ pub(crate) enum ItemAttr {
     Invalid,
 }
 
-fn name_of(attr: &Attribute) -> Option<String> {
-    attr.path().get_ident().map(Ident::to_string)
-}
-
-/// Parses an attribute found on a method (`on_trait` false) or the trait (`on_trait` true).
-pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, on_trait: bool) -> ItemAttr {
-    let Some(name) = name_of(attr) else {
+/// Parses an attribute found on the trait or a method.
+pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
+    let owner = match site {
+        Site::Trait => "the trait",
+        Site::Method | Site::Argument => "an endpoint method",
+    };
+    match place(site, attr) {
+        Place::Consumed => {}
+        Place::Misplaced => {
+            report_misplaced(cx, site, attr, owner);
+            return ItemAttr::Invalid;
+        }
+        Place::Declaration | Place::Both | Place::Implementation => return ItemAttr::Other,
+    }
+    let Some(verb) = attr.path().get_ident().cloned() else {
         return ItemAttr::Other;
     };
-    if VERBS.contains(&name.as_str()) && !on_trait {
-        let verb = attr
-            .path()
-            .get_ident()
-            .cloned()
-            .unwrap_or_else(|| Ident::new(&name, Span::call_site()));
+    if verb != HEADER {
         return match attr.parse_args::<LitStr>() {
             Ok(path) => ItemAttr::Verb { verb, path },
             Err(_) => {
                 cx.error_spanned_by(
                     attr,
-                    format!("expected `#[{name}(\"/path\")]` with one path template string"),
+                    format!("expected `#[{verb}(\"/path\")]` with one path template string"),
                 );
                 ItemAttr::Invalid
             }
         };
     }
-    if name == HEADER {
-        return match attr.parse_args::<TwoStrings>() {
-            Ok(TwoStrings(name, Some(value))) => {
-                let ok = check_header_name(cx, &name) & check_header_value(cx, &value);
-                if ok {
-                    ItemAttr::Header(StaticHeader { name, value })
-                } else {
-                    ItemAttr::Invalid
-                }
-            }
-            _ => {
-                let place = if on_trait { "a trait" } else { "a method" };
-                cx.error_spanned_by(
-                    attr,
-                    format!("on {place}, `#[header]` takes a name and a value: `#[header(\"x-api-version\", \"v3\")]`"),
-                );
+    match attr.parse_args::<TwoStrings>() {
+        Ok(TwoStrings(name, Some(value))) => {
+            let ok = check_header_name(cx, &name) & check_header_value(cx, &value);
+            if ok {
+                ItemAttr::Header(StaticHeader { name, value })
+            } else {
                 ItemAttr::Invalid
             }
-        };
+        }
+        _ => {
+            let on = match site {
+                Site::Trait => "a trait",
+                Site::Method | Site::Argument => "a method",
+            };
+            cx.error_spanned_by(
+                attr,
+                format!("on {on}, `#[header]` takes a name and a value: `#[header(\"x-api-version\", \"v3\")]`"),
+            );
+            ItemAttr::Invalid
+        }
     }
-    if on_trait || PASS_THROUGH.contains(&name.as_str()) {
-        return ItemAttr::Other;
-    }
-    let mut ours: Vec<&str> = VERBS.to_vec();
-    ours.push(HEADER);
-    let hint = did_you_mean(&name, ours.iter().copied())
-        .map(|s| format!("; did you mean `#[{s}]`?"))
-        .unwrap_or_default();
-    cx.error_spanned_by(
-        attr.path(),
-        format!(
-            "unknown attribute `#[{name}]` on an endpoint method{hint} (expected one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`)"
-        ),
-    );
-    ItemAttr::Invalid
 }
 
 /// The role an argument plays in the request.
@@ -277,35 +359,37 @@ pub(crate) fn arg_role<'a>(
     let mut role: Option<(Role, &Attribute)> = None;
     let mut broken = false;
     for attr in attrs {
-        let Some(name) = name_of(attr) else {
+        match place(Site::Argument, attr) {
+            Place::Consumed => {}
+            Place::Misplaced => {
+                report_misplaced(cx, Site::Argument, attr, &format!("argument `{arg_name}`"));
+                broken = true;
+                continue;
+            }
+            Place::Declaration | Place::Both | Place::Implementation => continue,
+        }
+        let Some(name) = attr.path().get_ident().map(Ident::to_string) else {
             continue;
         };
         let parsed = match name.as_str() {
-            QUERY => {
-                match &attr.meta {
-                    syn::Meta::Path(_) => Some(Role::Query {
-                        key: arg_name.to_owned(),
-                    }),
-                    _ => match attr.parse_args::<QueryArgs>() {
-                        Ok(QueryArgs::Name(lit)) if !lit.value().is_empty() => {
-                            Some(Role::Query { key: lit.value() })
-                        }
-                        Ok(QueryArgs::Flatten) => Some(Role::QueryFlatten),
-                        _ => {
-                            cx.error_spanned_by(attr, "expected `#[query]`, `#[query(\"wire_name\")]` or `#[query(flatten)]`");
-                            None
-                        }
-                    },
-                }
-            }
-            BODY | FORM => {
-                if let syn::Meta::Path(_) = attr.meta {
-                    Some(if name == BODY { Role::Body } else { Role::Form })
-                } else {
-                    cx.error_spanned_by(attr, format!("`#[{name}]` takes no arguments"));
-                    None
-                }
-            }
+            QUERY => match &attr.meta {
+                syn::Meta::Path(_) => Some(Role::Query {
+                    key: arg_name.to_owned(),
+                }),
+                _ => match attr.parse_args::<QueryArgs>() {
+                    Ok(QueryArgs::Name(lit)) if !lit.value().is_empty() => {
+                        Some(Role::Query { key: lit.value() })
+                    }
+                    Ok(QueryArgs::Flatten) => Some(Role::QueryFlatten),
+                    _ => {
+                        cx.error_spanned_by(
+                            attr,
+                            "expected `#[query]`, `#[query(\"wire_name\")]` or `#[query(flatten)]`",
+                        );
+                        None
+                    }
+                },
+            },
             HEADER => match attr.parse_args::<TwoStrings>() {
                 Ok(TwoStrings(header, None)) => {
                     check_header_name(cx, &header).then_some(Role::Header { name: header })
@@ -318,17 +402,14 @@ pub(crate) fn arg_role<'a>(
                     None
                 }
             },
-            other if PASS_THROUGH.contains(&other) => continue,
-            other => {
-                let hint = did_you_mean(other, [QUERY, BODY, FORM, HEADER])
-                    .map(|s| format!("; did you mean `#[{s}]`?"))
-                    .unwrap_or_default();
-                cx.error_spanned_by(
-                    attr.path(),
-                    format!("unknown attribute `#[{other}]` on argument `{arg_name}`{hint} (expected `#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`)"),
-                );
-                broken = true;
-                continue;
+            // `#[body]` or `#[form]`.
+            _ => {
+                if let syn::Meta::Path(_) = attr.meta {
+                    Some(if name == BODY { Role::Body } else { Role::Form })
+                } else {
+                    cx.error_spanned_by(attr, format!("`#[{name}]` takes no arguments"));
+                    None
+                }
             }
         };
         if let Some((first, _)) = &role {

@@ -1,5 +1,8 @@
-//! Rules that relate parts of an endpoint to each other: placeholders against arguments,
-//! bodies against verbs. Each rule is one function.
+//! Every rule about a declaration, one function each: the trait's shape, each method's
+//! signature and verb, placeholders against arguments, bodies against verbs. The model they
+//! read (`ast`) reports only what could not be read at all.
+
+use syn::{FnArg, ReturnType, TraitItemFn};
 
 use crate::ast::{Api, Arg, Endpoint, arg_span};
 use crate::attr::Role;
@@ -11,13 +14,159 @@ use crate::template;
 const CLIENT_ID: &str = "client_id";
 
 pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
+    trait_shape(cx, api);
     for endpoint in &api.endpoints {
-        if endpoint.template_ok {
+        one_verb(cx, endpoint);
+        no_placeholder_twice(cx, api, endpoint);
+        signature(cx, endpoint.method);
+        receiver(cx, endpoint.method);
+        plain_arguments(cx, endpoint);
+        returns_result(cx, endpoint);
+        if endpoint.template_ok() {
             placeholders_have_arguments(cx, api, endpoint);
             arguments_have_roles(cx, endpoint);
         }
         one_body(cx, endpoint);
         no_body_on_get_or_delete(cx, endpoint);
+    }
+}
+
+/// The trait is not generic and holds only endpoint methods.
+fn trait_shape(cx: &Ctxt, api: &Api<'_>) {
+    if !api.item.generics.params.is_empty() {
+        cx.error_spanned_by(&api.item.generics, "an API trait cannot be generic");
+    }
+    for other in &api.others {
+        cx.error_spanned_by(
+            other,
+            "an API trait holds only endpoint methods (`async fn name(&self, ..) -> Result<T, Error>;`)",
+        );
+    }
+}
+
+/// Exactly one verb per method.
+fn one_verb(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    let name = &endpoint.method.sig.ident;
+    if let Some((first, _, _)) = endpoint.verbs.first() {
+        for (_, _, attr) in &endpoint.verbs[1..] {
+            cx.error_spanned_by(
+                attr,
+                format!("`{name}` already has `#[{first}]`; an endpoint has exactly one verb"),
+            );
+        }
+    } else if !endpoint.broken_attr {
+        cx.error_spanned_by(
+            name,
+            format!("`{name}` has no HTTP verb; add one of `#[get(\"/path\")]`, `#[post(..)]`, `#[put(..)]`, `#[patch(..)]`, `#[delete(..)]`"),
+        );
+    }
+}
+
+/// A placeholder of the trait's prefix is not repeated in a method's own path.
+fn no_placeholder_twice(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
+    let (Some(prefix), Some(own), Some(lit)) =
+        (&api.options.prefix, &endpoint.own_pieces, endpoint.path())
+    else {
+        return;
+    };
+    for name in template::params(own) {
+        if template::params(&prefix.pieces).any(|p| p == name) {
+            cx.error_spanned_by(
+                lit,
+                format!("placeholder `<{name}>` is already in the trait's `prefix`"),
+            );
+        }
+    }
+}
+
+/// An endpoint is a plain `async fn` without a body: the macro writes the body.
+fn signature(cx: &Ctxt, method: &TraitItemFn) {
+    let sig = &method.sig;
+    let name = &sig.ident;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(
+            sig.fn_token,
+            format!("`{name}` must be an `async fn`: endpoints are awaited"),
+        );
+    }
+    if let Some(c) = &sig.constness {
+        cx.error_spanned_by(c, "an endpoint cannot be `const`");
+    }
+    if let Some(u) = &sig.unsafety {
+        cx.error_spanned_by(u, "an endpoint cannot be `unsafe`");
+    }
+    if let Some(abi) = &sig.abi {
+        cx.error_spanned_by(abi, "an endpoint cannot have an `extern` ABI");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &sig.generics,
+            format!(
+                "`{name}` cannot be generic: each endpoint has concrete argument and return types"
+            ),
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        cx.error_spanned_by(v, "an endpoint cannot be variadic");
+    }
+    if let Some(body) = &method.default {
+        cx.error_spanned_by(
+            body,
+            format!("`{name}` has a body; declare it as `async fn {name}(..) -> ..;` and the macro writes it"),
+        );
+    }
+}
+
+/// The receiver is `&self`: calls share the client, and nothing about a call mutates it.
+fn receiver(cx: &Ctxt, method: &TraitItemFn) {
+    let sig = &method.sig;
+    let name = &sig.ident;
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(r)) => {
+            if r.colon_token.is_some() && r.reference.is_none() {
+                cx.error_spanned_by(r, format!("`{name}` must take `&self`"));
+            } else if r.reference.is_none() {
+                cx.error_spanned_by(
+                    r,
+                    format!("`{name}` takes `self` by value; endpoints take `&self`"),
+                );
+            } else if let Some(m) = &r.mutability {
+                cx.error_spanned_by(m, format!("`{name}` takes `&mut self`; endpoints take `&self` so one client serves concurrent calls"));
+            } else if r.colon_token.is_some() {
+                cx.error_spanned_by(r, format!("`{name}` must take plain `&self`"));
+            }
+        }
+        _ => cx.syn_error(syn::Error::new(
+            sig.paren_token.span.join(),
+            format!("`{name}` has no receiver; endpoints take `&self` as their first argument"),
+        )),
+    }
+}
+
+/// Arguments are plain names: placeholders and query keys are named after them.
+fn plain_arguments(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    for pattern in &endpoint.patterns {
+        cx.error_spanned_by(
+            &pattern.pat,
+            "endpoint arguments must be plain names, like `id: &str`",
+        );
+    }
+}
+
+/// The return type is `Result<T, Error>`, `T` being what the answer decodes into.
+fn returns_result(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    let sig = &endpoint.method.sig;
+    let name = &sig.ident;
+    match &sig.output {
+        ReturnType::Default => cx.syn_error(syn::Error::new(
+            sig.paren_token.span.close(),
+            format!("`{name}` has no return type; endpoints return `Result<T, hh_runtime::Error>`"),
+        )),
+        ReturnType::Type(_, ty) if endpoint.ok_type().is_none() => cx.error_spanned_by(
+            ty,
+            format!("`{name}` must return `Result<T, hh_runtime::Error>` (or `hh_runtime::Result<T>`), where T is what the response decodes into"),
+        ),
+        ReturnType::Type(..) => {}
     }
 }
 
@@ -31,6 +180,11 @@ fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>
     let method = &endpoint.method.sig.ident;
     for name in placeholder_names(endpoint) {
         match endpoint.args.iter().find(|a| a.name == name) {
+            // Its role attribute was malformed and is reported already.
+            Some(Arg {
+                role: Role::Unknown,
+                ..
+            }) => {}
             Some(arg) => {
                 if !matches!(arg.role, Role::Path) {
                     let span_tokens = arg.role_attr.map(|a| a.to_owned());
@@ -54,13 +208,14 @@ fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>
                 let hint = did_you_mean(name, unbound.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                let lit = endpoint.path.as_ref().filter(|lit| {
-                    template::parse(&lit.value())
-                        .is_ok_and(|p| template::params(&p).any(|n| n == name))
-                });
+                let own = endpoint
+                    .own_pieces
+                    .as_ref()
+                    .is_some_and(|p| template::params(p).any(|n| n == name));
+                let lit = endpoint.path().filter(|_| own);
                 let place = match (lit, &api.options.prefix) {
                     (Some(lit), _) => quote::ToTokens::to_token_stream(lit),
-                    (None, Some((prefix, _))) => quote::ToTokens::to_token_stream(prefix),
+                    (None, Some(prefix)) => quote::ToTokens::to_token_stream(&prefix.lit),
                     (None, None) => quote::ToTokens::to_token_stream(&endpoint.method.sig.ident),
                 };
                 cx.error_spanned_by(
@@ -143,7 +298,7 @@ fn one_body(cx: &Ctxt, endpoint: &Endpoint<'_>) {
 
 /// GET and DELETE carry no body (servers and proxies may drop or refuse one).
 fn no_body_on_get_or_delete(cx: &Ctxt, endpoint: &Endpoint<'_>) {
-    let Some(verb) = &endpoint.verb else { return };
+    let Some(verb) = endpoint.verb() else { return };
     if verb != "get" && verb != "delete" {
         return;
     }

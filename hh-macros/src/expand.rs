@@ -1,4 +1,5 @@
-//! Code generation. Never reports user errors: by the time we get here, the model is valid.
+//! The attribute from start to end (parse, check, then generate or fall back), and the code
+//! generation itself, which never reports user errors: by then the model is valid.
 //!
 //! ```text
 //! #[healthhero_api] pub trait Reports {            pub trait Reports {
@@ -17,12 +18,12 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, FnArg, ItemTrait, ReturnType, TraitItem};
+use syn::{ItemTrait, ReturnType, Signature, TraitItem};
 
 use crate::ast::{Api, Decoder, Endpoint};
 use crate::attr::{Options, Role};
 use crate::template::Piece;
-use crate::{check, ctxt::Ctxt, fallback};
+use crate::{check, ctxt::Ctxt, fallback, skeleton};
 
 /// The whole attribute: parse, check, then generate or fall back.
 pub(crate) fn healthhero_api(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -65,15 +66,11 @@ fn not_a_trait(input: TokenStream) -> TokenStream {
 }
 
 fn generate(api: &Api<'_>) -> TokenStream {
-    let item = api.item;
-    let krate = &api.options.krate;
-    let vis = &item.vis;
-    let trait_ident = &item.ident;
-    let client_ident = format_ident!("{}Client", trait_ident);
-
-    let mut declared = fallback::strip(item);
+    let mut declared = skeleton::declaration(api.item);
+    let mut methods = Vec::new();
     for (trait_item, endpoint) in declared.items.iter_mut().zip(&api.endpoints) {
         if let TraitItem::Fn(method) = trait_item {
+            methods.push(self::method(api, endpoint, &method.sig));
             method.sig.asyncness = None;
             let output = match &method.sig.output {
                 ReturnType::Type(_, ty) => ty.clone(),
@@ -90,78 +87,27 @@ fn generate(api: &Api<'_>) -> TokenStream {
             method.attrs.push(syn::parse_quote!(#[doc = #line]));
         }
     }
-
-    let methods = api.endpoints.iter().map(|e| method(api, e));
-    let struct_doc = format!(
-        " Calls [`{trait_ident}`] over HTTP with a `{}::Client`, as declared by `#[healthhero_api]`.",
-        path_text(krate)
-    );
-    let new_doc = " Wraps a configured client; clones of it share its connections and token cache.";
-    quote! {
-        #declared
-
-        #[doc = #struct_doc]
-        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
-        #vis struct #client_ident {
-            client: #krate::Client,
-        }
-
-        impl #client_ident {
-            #[doc = #new_doc]
-            #vis fn new(client: #krate::Client) -> Self {
-                Self { client }
-            }
-
-            /// The runtime client calls go through.
-            #vis fn client(&self) -> &#krate::Client {
-                &self.client
-            }
-        }
-
-        impl #trait_ident for #client_ident {
-            #(#methods)*
-        }
-    }
-}
-
-fn path_text(path: &syn::Path) -> String {
-    quote!(#path).to_string().replace(' ', "")
+    skeleton::emit(api, &declared, Some(quote!(#(#methods)*)))
 }
 
 /// `GET /api/v1/<client_id>/Traversals`, for docs.
 fn endpoint_line(endpoint: &Endpoint<'_>, options: &Options) -> String {
     let verb = endpoint
-        .verb
-        .as_ref()
+        .verb()
         .map(|v| v.to_string().to_uppercase())
         .unwrap_or_default();
     format!("{verb} {}", endpoint.template_text(options))
 }
 
-fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+/// One generated method. `declared` is its signature on the emitted trait, before it became
+/// `-> impl Future`.
+fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> TokenStream {
     let krate = &api.options.krate;
-    let sig = &endpoint.method.sig;
-    let ident = &sig.ident;
-    let output = &sig.output;
-    // The user's docs go on the client's method too; `cfg` must match the trait's.
-    let kept_attrs = endpoint
-        .method
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("doc"));
-    let inputs = sig.inputs.iter().map(|input| match input {
-        FnArg::Receiver(_) => quote!(&self),
-        FnArg::Typed(t) => {
-            let pat = &t.pat;
-            let ty = &t.ty;
-            let keep = t.attrs.iter().filter(|a| is_cfg_or_lint(a));
-            quote!(#(#keep)* #pat: #ty)
-        }
-    });
+    let sig = skeleton::impl_signature(declared);
+    let attrs = skeleton::impl_attrs(&endpoint.method.attrs);
 
     let verb = endpoint
-        .verb
-        .as_ref()
+        .verb()
         .map(|v| format_ident!("{}", v.to_string().to_uppercase(), span = v.span()));
     let template = endpoint.template_text(&api.options);
     let path = endpoint.pieces.iter().map(|piece| match piece {
@@ -190,7 +136,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
             Role::Header { name } => quote_spanned!(span=> .header(#name, &#value)),
         })
     });
-    let decoder = endpoint.ok_type.map(Decoder::for_type);
+    let decoder = endpoint.ok_type().map(Decoder::for_type);
     // The `send` call carries the decoder's bound (`T: DeserializeOwned`), so the whole call
     // expression is spanned at the user's `T`: a type that cannot be decoded is underlined
     // where it is written, not at the macro.
@@ -202,8 +148,8 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let send = quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
 
     quote! {
-        #(#kept_attrs)*
-        async fn #ident(#(#inputs),*) #output {
+        #(#attrs)*
+        #sig {
             let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
                 #(#path)*
                 #(#headers)*
@@ -248,10 +194,4 @@ fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
             tree
         })
         .collect()
-}
-
-fn is_cfg_or_lint(attr: &Attribute) -> bool {
-    ["cfg", "allow", "warn", "deny", "expect", "forbid"]
-        .iter()
-        .any(|n| attr.path().is_ident(n))
 }

@@ -8,6 +8,7 @@ mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod skeleton;
 mod template;
 
 use proc_macro::TokenStream;

@@ -184,6 +184,25 @@ pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
     }
 }
 
+/// Parses a trait's `prefix`, which is joined in front of every method's path: one trailing
+/// `/` is dropped (the method's path brings its own), and `/` or the empty string mean no
+/// prefix. Returns the prefix as it is joined, and its pieces.
+pub(crate) fn parse_prefix(prefix: &str) -> Result<(String, Vec<Piece>), Vec<TemplateError>> {
+    let text = prefix.strip_suffix('/').unwrap_or(prefix);
+    if text.is_empty() {
+        return Ok((String::new(), Vec::new()));
+    }
+    if text.ends_with('/') {
+        // `/api//`: joined to `/x` it would send `/api//x`.
+        let end = text.len();
+        return Err(vec![TemplateError {
+            kind: ErrorKind::EmptySegment,
+            range: end - 1..end + 1,
+        }]);
+    }
+    parse(text).map(|pieces| (text.to_owned(), pieces))
+}
+
 /// A literal segment may hold RFC 3986 `pchar`s only: what it says is what is sent.
 fn check_literal(segment: &str, start: usize, errors: &mut Vec<TemplateError>) {
     if segment == "." || segment == ".." {
@@ -305,6 +324,25 @@ mod tests {
         assert_eq!(kinds("/é"), [ErrorKind::InvalidChar('é')]);
         assert_eq!(kinds("/a%2"), [ErrorKind::BadPercent]);
         assert_eq!(kinds("/<id>/x/<id>"), [ErrorKind::Duplicate("id".into())]);
+    }
+
+    #[test]
+    fn prefixes_lose_one_trailing_slash_and_keep_no_empty_segment() {
+        let text = |p: &str| parse_prefix(p).unwrap().0;
+        assert_eq!(text("/api/v1"), "/api/v1");
+        assert_eq!(text("/api/v1/"), "/api/v1");
+        assert_eq!(text("/"), "");
+        assert_eq!(text(""), "");
+        let (_, pieces) = parse_prefix("/api/v1/<client_id>/").unwrap();
+        assert_eq!(params(&pieces).collect::<Vec<_>>(), ["client_id"]);
+        for bad in ["/api//", "//", "/api///"] {
+            let errors = parse_prefix(bad).unwrap_err();
+            assert_eq!(errors[0].kind, ErrorKind::EmptySegment, "{bad}");
+        }
+        assert_eq!(
+            parse_prefix("api/").unwrap_err()[0].kind,
+            ErrorKind::NotAbsolute
+        );
     }
 
     #[test]

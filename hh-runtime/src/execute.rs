@@ -50,9 +50,13 @@ enum Step {
     Done(Result<Answer>),
 }
 
+/// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
+pub(crate) async fn send<D: Decode>(request: Request<'_>) -> Result<D::Output> {
+    request.send_and_decode::<D>().await
+}
+
 impl Request<'_> {
-    /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
-    pub async fn send<D: Decode>(self) -> Result<D::Output> {
+    async fn send_and_decode<D: Decode>(self) -> Result<D::Output> {
         let span = tracing::debug_span!(
             target: "hh_runtime::call",
             "hh.call",

@@ -138,9 +138,17 @@ pub use token::ClientAuth;
 ///   every method's path; `#[healthhero_api(crate = "my::hh")]` names the runtime when you
 ///   re-export it under another path.
 ///
-/// Mistakes are reported all at once, each at the narrowest token; type problems (a body that
-/// is not `Serialize`, a return type that is not `DeserializeOwned`, a path value that is not
-/// `Display`) are rustc errors on your type. `HH_MACROS_DEBUG=1` prints the expansion.
+/// - **Other attributes**: on the trait, they stay on the trait (`#[cfg]` also removes the
+///   generated client). On a method, `doc` and `cfg` go on the trait and the generated method,
+///   lints, `deprecated` and `must_use` on the trait only, and attributes of other tools written
+///   as paths (`#[tracing::instrument]`, `#[rustfmt::skip]`) on the generated method, which has
+///   the body they need. On an argument, `cfg` and lints go on both.
+///
+/// Mistakes are reported all at once, each on the narrowest tokens with a message that names
+/// the piece at fault; after a mistake the trait and its client are still emitted, so the code
+/// that uses them adds no errors of its own. Type problems (a body that is not `Serialize`, a
+/// return type that is not `DeserializeOwned`, a path value that is not `Display`) are rustc
+/// errors on your type. `HH_MACROS_DEBUG=1` prints the expansion.
 pub use hh_macros::healthhero_api;
 
 /// The items generated code refers to. Not a public API: it changes without notice.

@@ -10,6 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::ser::Serialize;
 
 use crate::client::Client;
+use crate::decode::Decode;
 use crate::error::{Error, Result};
 
 /// Everything outside RFC 3986 `unreserved` (`ALPHA / DIGIT / "-" / "." / "_" / "~"`) is
@@ -254,5 +255,10 @@ impl<'c> Request<'c> {
             ))),
         }
         self
+    }
+
+    /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
+    pub async fn send<D: Decode>(self) -> Result<D::Output> {
+        crate::execute::send::<D>(self).await
     }
 }
