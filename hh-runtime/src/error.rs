@@ -7,6 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::token::{OAuthError, OAuthErrorCode};
+
 /// Everything that can go wrong while building a client or making a call.
 ///
 /// `Error` is cheap to clone (it shares its contents), `Send + Sync + 'static`, and keeps what
@@ -40,82 +42,6 @@ pub enum ErrorKind {
     Status,
     /// The API answered 2xx, but the body was not what the declared return type expects.
     Decode,
-}
-
-/// An RFC 6749 section 5.2 error code returned by the token endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OAuthErrorCode {
-    /// `invalid_request`
-    InvalidRequest,
-    /// `invalid_client`: wrong client id or secret, or an authentication method the server refuses.
-    InvalidClient,
-    /// `invalid_grant`
-    InvalidGrant,
-    /// `unauthorized_client`: this client may not use the client-credentials grant.
-    UnauthorizedClient,
-    /// `unsupported_grant_type`
-    UnsupportedGrantType,
-    /// `invalid_scope`: a requested scope is unknown or not allowed for this client.
-    InvalidScope,
-    /// Any other code the server chose, kept verbatim.
-    Other(String),
-}
-
-impl OAuthErrorCode {
-    pub(crate) fn parse(code: &str) -> Self {
-        match code {
-            "invalid_request" => Self::InvalidRequest,
-            "invalid_client" => Self::InvalidClient,
-            "invalid_grant" => Self::InvalidGrant,
-            "unauthorized_client" => Self::UnauthorizedClient,
-            "unsupported_grant_type" => Self::UnsupportedGrantType,
-            "invalid_scope" => Self::InvalidScope,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The code as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::InvalidClient => "invalid_client",
-            Self::InvalidGrant => "invalid_grant",
-            Self::UnauthorizedClient => "unauthorized_client",
-            Self::UnsupportedGrantType => "unsupported_grant_type",
-            Self::InvalidScope => "invalid_scope",
-            Self::Other(code) => code,
-        }
-    }
-
-    /// Whether asking again with the same configuration cannot succeed.
-    pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            Self::InvalidClient
-                | Self::UnauthorizedClient
-                | Self::InvalidScope
-                | Self::UnsupportedGrantType
-                | Self::InvalidGrant
-        )
-    }
-}
-
-impl fmt::Display for OAuthErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An RFC 6749 section 5.2 error response from the token endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    /// The `error` code.
-    pub code: OAuthErrorCode,
-    /// The optional human-readable `error_description`.
-    pub description: Option<String>,
-    /// The optional `error_uri`.
-    pub uri: Option<String>,
 }
 
 /// An RFC 9457 (formerly 7807) problem details body, as ASP.NET services send on errors.
@@ -611,25 +537,5 @@ mod tests {
         for code in [400, 401, 403, 404, 409, 422, 500, 501, 505] {
             assert!(!answered(code).is_retryable(), "{code}");
         }
-    }
-
-    #[test]
-    fn permanent_oauth_codes() {
-        for code in [
-            "invalid_client",
-            "unauthorized_client",
-            "invalid_scope",
-            "unsupported_grant_type",
-            "invalid_grant",
-        ] {
-            let parsed = OAuthErrorCode::parse(code);
-            assert!(parsed.is_permanent(), "{code}");
-            assert_eq!(parsed.as_str(), code);
-        }
-        assert!(!OAuthErrorCode::parse("temporarily_unavailable").is_permanent());
-        assert_eq!(
-            OAuthErrorCode::parse("slow_down"),
-            OAuthErrorCode::Other("slow_down".into())
-        );
     }
 }

@@ -81,10 +81,10 @@ mod token;
 pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, defaults};
 pub use decode::Response;
-pub use error::{Error, ErrorKind, OAuthError, OAuthErrorCode, ProblemDetails, Result};
+pub use error::{Error, ErrorKind, ProblemDetails, Result};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use retry::RetryPolicy;
-pub use token::ClientAuth;
+pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 
 /// Declares HealthHero endpoints as an annotated trait and generates a client for them.
 ///

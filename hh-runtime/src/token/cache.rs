@@ -227,7 +227,8 @@ pub(crate) fn failure_backoff(failures: u32, error: &Error, jitter: f64) -> Dura
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{HttpParts, OAuthError, OAuthErrorCode, Repr, TokenFailure};
+    use crate::error::{HttpParts, Repr, TokenFailure};
+    use crate::token::{OAuthError, OAuthErrorCode};
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)

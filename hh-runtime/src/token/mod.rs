@@ -32,6 +32,7 @@ use url::Url;
 
 pub(crate) use cache::AccessToken;
 use cache::{Decision, Flight, Outcome};
+pub use oauth::{OAuthError, OAuthErrorCode};
 
 use crate::error::{Error, TokenFailure};
 
