@@ -95,7 +95,12 @@ impl Client {
     }
 
     /// An access token for a request the generated code cannot express (say, a file upload made
-    /// with your own HTTP client). The value is a `secrecy` secret: expose it only to send it.
+    /// with your own HTTP client). The value is a [`SecretString`](crate::SecretString):
+    /// `Debug` hides it, and [`ExposeSecret`](crate::ExposeSecret) (both re-exported here, so
+    /// no `secrecy` dependency is needed) reads it, only to send it.
+    ///
+    /// Unlike an API call, this does not wait out a failed token request: it returns the
+    /// failure.
     pub async fn access_token(&self) -> Result<SecretString> {
         let token = self.inner.tokens.get().await?;
         let text = std::str::from_utf8(token.secret_bytes()).unwrap_or_default();

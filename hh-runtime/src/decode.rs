@@ -103,6 +103,9 @@ impl<T: DeserializeOwned> Decode for Json<T> {
         match serde_json::from_slice(&answer.body) {
             Ok(value) => Ok(value),
             Err(plain) => {
+                if let Some(not_json) = not_json(&answer) {
+                    return Err(answer.decode_error(not_json, None, Some(Box::new(plain))));
+                }
                 let mut de = serde_json::Deserializer::from_slice(&answer.body);
                 let (message, path, source) =
                     match serde_path_to_error::deserialize::<_, T>(&mut de) {
@@ -118,6 +121,37 @@ impl<T: DeserializeOwned> Decode for Json<T> {
             }
         }
     }
+}
+
+/// When a body that failed to decode is not JSON at all (a proxy's or a login page's HTML,
+/// plain text): a message that says so, with the status, the content type and the first
+/// bytes, since "expected value at line 1 column 1" alone hides the real problem.
+fn not_json(answer: &Answer) -> Option<String> {
+    let content_type = answer
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    // Scrubbed whole before it is cut, so no token or secret can straddle the cut.
+    let scrubbed = scrub_secrets(answer.body.clone(), &answer.token, &answer.tokens);
+    let text = String::from_utf8_lossy(&scrubbed[..scrubbed.len().min(120)]);
+    let start = text.trim_start();
+    let html = start.starts_with('<') || content_type.contains("html");
+    let json_like = start.starts_with([
+        '{', '[', '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+    ]) || ["true", "false", "null"]
+        .iter()
+        .any(|w| start.starts_with(w))
+        || content_type.contains("json");
+    if !html && json_like {
+        return None;
+    }
+    let what = if html { "HTML" } else { "not JSON" };
+    let first: String = start.chars().take(80).collect();
+    Some(format!(
+        "the body is {what} (HTTP {}, content-type {content_type}), starting {first:?}",
+        answer.status
+    ))
 }
 
 /// Ignores the body.

@@ -77,6 +77,9 @@ pub(crate) enum TokenFailure {
     Transport(reqwest::Error),
     /// The fetch as a whole exceeded the token timeout.
     Timeout(Duration),
+    /// A non-2xx answer without an RFC 6749 `error` member: an outage (5xx, 429), a wrong
+    /// URL (404), or a server that is not a token endpoint.
+    Status,
     /// A redirect, which is never followed on the token call.
     Redirect(Option<String>),
     /// An answer that is not a usable token response.
@@ -101,12 +104,18 @@ pub(crate) enum Repr {
         failure: TokenFailure,
         http: Option<HttpParts>,
         retry_after: Option<Duration>,
+        /// The token endpoint asked (never carries a secret: URLs with credentials or a query
+        /// are refused when the client is built).
+        endpoint: Option<url::Url>,
     },
     Transport {
         /// What reqwest reported (`None` when our own attempt timer fired).
         source: Option<reqwest::Error>,
         /// The per-request timeout that fired, when that was the cause.
         timeout: Option<Duration>,
+        /// How many attempts the call made, and how long they took in all.
+        attempts: u32,
+        elapsed: Duration,
     },
     Status {
         http: HttpParts,
@@ -152,7 +161,29 @@ impl Error {
             failure,
             http: None,
             retry_after: None,
+            endpoint: None,
         })
+    }
+
+    /// Names the token endpoint a token error came from (errors are made where the URL is not
+    /// at hand; this is called once, where the fetch ends).
+    pub(crate) fn at_token_endpoint(mut self, url: &url::Url) -> Self {
+        if let Some(Inner {
+            repr: Repr::Token { endpoint, .. },
+            ..
+        }) = Arc::get_mut(&mut self.inner)
+        {
+            *endpoint = Some(url.clone());
+        }
+        self
+    }
+
+    /// The token endpoint URL a token error came from.
+    pub fn token_endpoint(&self) -> Option<&str> {
+        match &self.inner.repr {
+            Repr::Token { endpoint, .. } => endpoint.as_ref().map(url::Url::as_str),
+            _ => None,
+        }
     }
 
     /// Ties the error to the call it came from, for messages and tracing.
@@ -297,9 +328,9 @@ impl Error {
     /// A timeout fired: connecting, waiting for the API, or fetching a token.
     pub fn is_timeout(&self) -> bool {
         match &self.inner.repr {
-            Repr::Transport { source, timeout } => {
-                timeout.is_some() || source.as_ref().is_some_and(reqwest::Error::is_timeout)
-            }
+            Repr::Transport {
+                source, timeout, ..
+            } => timeout.is_some() || source.as_ref().is_some_and(reqwest::Error::is_timeout),
             Repr::Token {
                 failure: TokenFailure::Timeout(_),
                 ..
@@ -350,7 +381,7 @@ impl Error {
             Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
             Repr::Transport { .. } => true,
             Repr::Status { http, .. } => crate::retry::is_transient_status(http.status),
-            Repr::Token { failure, .. } => match failure {
+            Repr::Token { failure, http, .. } => match failure {
                 // `temporarily_unavailable`, `server_error` and unknown codes are worth another
                 // try whatever status carried them (some servers send errors with 200);
                 // `invalid_request` and the permanent codes are not.
@@ -361,6 +392,11 @@ impl Error {
                     true
                 }
                 TokenFailure::Redirect(_) => false,
+                // An outage passes; a wrong URL (404) or a server that is not a token endpoint
+                // does not.
+                TokenFailure::Status => http.as_ref().is_some_and(|h| {
+                    h.status.is_server_error() || crate::retry::is_transient_status(h.status)
+                }),
                 // A garbled answer (a proxy's error page, a torn body) may well be gone on the
                 // next try; the backoff keeps a persistently broken endpoint from being hammered.
                 TokenFailure::Malformed(_) => true,
@@ -377,53 +413,33 @@ impl fmt::Display for Error {
         match &self.inner.repr {
             Repr::Config(m) => write!(f, "invalid client configuration: {m}"),
             Repr::InvalidInput(m) => write!(f, "invalid request input: {m}"),
-            Repr::Token { failure, http, .. } => {
-                f.write_str("could not obtain an access token: ")?;
-                match failure {
-                    TokenFailure::OAuth(e) => {
-                        write!(f, "the identity server answered `{}`", e.code)?;
-                        if let Some(h) = http {
-                            write!(f, " (HTTP {})", h.status)?;
-                        }
-                        if let Some(d) = &e.description {
-                            write!(f, ": {d}")?;
-                        }
-                        Ok(())
-                    }
-                    TokenFailure::Transport(e) => {
-                        write!(f, "the token endpoint could not be reached: {}", Chain(e))
-                    }
-                    TokenFailure::Timeout(d) => {
-                        write!(f, "the token request did not complete within {d:?}")
-                    }
-                    TokenFailure::Redirect(to) => {
-                        write!(
-                            f,
-                            "the token endpoint answered HTTP {} with a redirect",
-                            http.as_ref().map_or(StatusCode::FOUND, |h| h.status)
-                        )?;
-                        if let Some(to) = to {
-                            write!(f, " to {to}")?;
-                        }
-                        f.write_str("; redirects are never followed with client credentials, so configure the final token URL")
-                    }
-                    TokenFailure::Malformed(m) => {
-                        write!(f, "the token endpoint sent an unusable response")?;
-                        if let Some(h) = http {
-                            write!(f, " (HTTP {})", h.status)?;
-                        }
-                        write!(f, ": {m}")
-                    }
-                    TokenFailure::Aborted => {
-                        f.write_str("the token request ended without a result")
-                    }
+            Repr::Token {
+                failure,
+                http,
+                endpoint,
+                ..
+            } => fmt_token(f, failure, http.as_ref(), endpoint.as_ref()),
+            Repr::Transport {
+                source,
+                timeout,
+                attempts,
+                elapsed,
+            } => {
+                match (timeout, source) {
+                    (Some(d), _) => write!(f, "no response within {d:?}")?,
+                    (None, Some(source)) => write!(f, "request failed: {}", Chain(source))?,
+                    (None, None) => f.write_str("request failed")?,
                 }
+                if *attempts > 1 {
+                    let each = if timeout.is_some() { " each" } else { "" };
+                    write!(
+                        f,
+                        " ({attempts} attempts{each}, {:.1} s in all)",
+                        elapsed.as_secs_f64()
+                    )?;
+                }
+                Ok(())
             }
-            Repr::Transport { source, timeout } => match (timeout, source) {
-                (Some(d), _) => write!(f, "no response within {d:?}"),
-                (None, Some(source)) => write!(f, "request failed: {}", Chain(source)),
-                (None, None) => f.write_str("request failed"),
-            },
             Repr::Status { http, problem, .. } => {
                 write!(f, "the server answered HTTP {}", http.status)?;
                 if let Some(p) = problem {
@@ -447,16 +463,86 @@ impl fmt::Display for Error {
     }
 }
 
-/// Writes an error and its sources, "a: b: c", so reqwest's terse top level is not all we say.
+/// The token part of `Display`: what went wrong, at which URL, and what to check.
+fn fmt_token(
+    f: &mut fmt::Formatter<'_>,
+    failure: &TokenFailure,
+    http: Option<&HttpParts>,
+    endpoint: Option<&url::Url>,
+) -> fmt::Result {
+    f.write_str("could not obtain an access token")?;
+    if let Some(url) = endpoint {
+        write!(f, " from {url}")?;
+    }
+    f.write_str(": ")?;
+    let status = http.map(|h| h.status);
+    match failure {
+        TokenFailure::OAuth(e) => {
+            write!(f, "the identity server answered `{}`", e.code)?;
+            if let Some(status) = status {
+                write!(f, " (HTTP {status})")?;
+            }
+            if let Some(d) = &e.description {
+                write!(f, ": {d}")?;
+            }
+            Ok(())
+        }
+        TokenFailure::Transport(e) => {
+            write!(f, "the token endpoint could not be reached: {}", Chain(e))
+        }
+        TokenFailure::Timeout(d) => write!(f, "the token request did not complete within {d:?}"),
+        TokenFailure::Status => match status {
+            Some(StatusCode::NOT_FOUND) => {
+                f.write_str("not found (HTTP 404 Not Found): check identity_url / token_url")
+            }
+            Some(s) if s.is_server_error() || crate::retry::is_transient_status(s) => {
+                write!(f, "the identity server is unavailable (HTTP {s})")
+            }
+            Some(s) => write!(
+                f,
+                "the token endpoint answered HTTP {s} without an RFC 6749 error; is this URL a token endpoint?"
+            ),
+            None => f.write_str("the token endpoint answered without a status"),
+        },
+        TokenFailure::Redirect(to) => {
+            write!(
+                f,
+                "the token endpoint answered HTTP {} with a redirect",
+                status.unwrap_or(StatusCode::FOUND)
+            )?;
+            if let Some(to) = to {
+                write!(f, " to {to}")?;
+            }
+            f.write_str("; redirects are never followed with client credentials, so configure the final token URL")
+        }
+        TokenFailure::Malformed(m) => {
+            f.write_str("the token endpoint sent an unusable response")?;
+            if let Some(status) = status {
+                write!(f, " (HTTP {status})")?;
+            }
+            write!(f, ": {m}")
+        }
+        TokenFailure::Aborted => f.write_str("the token request ended without a result"),
+    }
+}
+
+/// Writes an error and its sources, "a: b: c", so reqwest's terse top level is not all we say,
+/// and what a cryptic cause means when we can tell.
 struct Chain<'a>(&'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
         let mut source = self.0.source();
+        let mut plain_http = false;
         while let Some(s) = source {
             write!(f, ": {s}")?;
+            // rustls, reading an HTTP answer where a TLS record should be.
+            plain_http |= s.to_string().contains("InvalidContentType");
             source = s.source();
+        }
+        if plain_http {
+            f.write_str(" (the server answered plain HTTP, not TLS: is this https:// URL pointing at a plain-HTTP port?)")?;
         }
         Ok(())
     }

@@ -98,7 +98,17 @@ impl Request<'_> {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let token = inner.tokens.get().await?;
+            let token = match inner.tokens.get().await {
+                Ok(token) => token,
+                Err(error) => match token_retry(inner, &error, &tries) {
+                    Some(wait) => {
+                        tries.retries += 1;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    None => return Err(error),
+                },
+            };
             let target = match url.take() {
                 Some(u) => u,
                 None => parse()?,
@@ -240,6 +250,8 @@ impl Request<'_> {
                 return Step::Done(Err(Error::new(Repr::Transport {
                     source: e.map(reqwest::Error::without_url),
                     timeout,
+                    attempts: tries.retries + 1,
+                    elapsed: tries.started.elapsed(),
                 })));
             }
             Exchange::Answered {
@@ -285,6 +297,29 @@ impl Request<'_> {
             wait_at_least,
         )))
     }
+}
+
+/// After a failure to get a token: the wait until the token lifecycle's next request, when
+/// the failure is transient and the call's retry budget (attempts and time) allows it, or
+/// `None` to fail now (a permanent error such as `invalid_client`, or the budget spent).
+/// Nothing reached the API, so a call of any method may wait.
+fn token_retry(inner: &ClientInner, error: &Error, tries: &Tries) -> Option<Duration> {
+    let policy = &inner.retry;
+    if !error.is_retryable() || tries.retries + 1 >= policy.max_attempts {
+        return None;
+    }
+    let wait = inner.tokens.next_attempt().map_or(Duration::ZERO, |at| {
+        at.saturating_duration_since(Instant::now())
+    });
+    if tries.started.elapsed() + wait > policy.max_elapsed {
+        return None;
+    }
+    tracing::debug!(
+        wait_ms = wait.as_millis() as u64,
+        error = %error,
+        "no access token yet; waiting for the next token request"
+    );
+    Some(wait)
 }
 
 /// The wait before the next retry, or `None` when attempts or time are used up. A

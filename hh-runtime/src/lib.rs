@@ -47,6 +47,10 @@
 //!   token endpoint, believed up to 30 s;
 //! - runs each fetch on its own task under its own timeout (10 s), so no caller's
 //!   cancellation can stall or cancel it, and never follows a redirect from the token endpoint;
+//! - makes an API call that finds no token after a transient failure wait, within its
+//!   [`RetryPolicy`] budget, for the lifecycle's next token request (so all waiting calls
+//!   still share one request), whatever its method, since nothing reached the API; permanent
+//!   errors and a spent budget fail the call at once ([`Client::access_token`] never waits);
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
 //!   new token however many calls saw the 401, and replays each call once. A 403 is final.
 //!
@@ -84,6 +88,8 @@ pub use decode::Response;
 pub use error::{Error, ErrorKind, ProblemDetails, Result};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use retry::RetryPolicy;
+/// The secret type [`Client::access_token`] returns, and the trait that reads it.
+pub use secrecy::{ExposeSecret, SecretString};
 pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 
 /// Declares HealthHero endpoints as an annotated trait and generates a client for them.

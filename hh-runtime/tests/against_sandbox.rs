@@ -137,3 +137,183 @@ async fn short_lived_tokens_are_renewed_without_errors() {
     let requests = sandbox.token_requests();
     assert!((3..=6).contains(&requests), "{requests}");
 }
+
+/// README's own example: one 503 (with `Retry-After: 1`) from the identity server is waited
+/// out inside the call, which then succeeds with the second token request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waits_out_a_transient_token_failure() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client(&sandbox);
+    sandbox.inject(
+        "token",
+        Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: Some("1".into()),
+        },
+    );
+    let started = std::time::Instant::now();
+    // A POST: nothing reached the API while there was no token, so it may wait too.
+    create(&client).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.token_requests(), 2);
+    assert_eq!(sandbox.requests("traversals.create"), 1);
+}
+
+/// Many calls waiting out the same failure still cause one token request at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_calls_share_one_token_request() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client(&sandbox);
+    sandbox.inject(
+        "token",
+        Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: None,
+        },
+    );
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let client = client.clone();
+        calls.spawn(async move { create(&client).await.map(|_| ()) });
+    }
+    while let Some(outcome) = calls.join_next().await {
+        outcome.unwrap().unwrap();
+    }
+    assert_eq!(sandbox.token_requests(), 2);
+}
+
+/// An identity server that refuses connections is waited out for the call's time budget, then
+/// the call fails with the token error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_identity_server_fails_the_call_when_its_budget_is_spent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let identity = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = Client::builder()
+        .identity_url(identity)
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+        .retry(hh_runtime::RetryPolicy::default().max_elapsed(Duration::from_millis(2500)))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = get(&client, "any").await.unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_token() && err.is_connect(), "{err}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(3500),
+        "waited {took:?}"
+    );
+    assert_eq!(sandbox.api_requests(), 0);
+}
+
+/// A permanent error is not waited out: the call fails at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_token_error_fails_the_call_at_once() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = Client::builder()
+        .identity_url(sandbox.identity_url())
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret("wrong")
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = get(&client, "any").await.unwrap_err();
+    assert!(err.oauth_error().is_some(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.token_requests(), 1);
+}
+
+/// A typo in `identity_url`: the error names the URL it tried and what to check, and is not
+/// waited out (the URL will not start working).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_identity_url_is_named_in_the_error() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = Client::builder()
+        .identity_url(format!("{}/typo", sandbox.identity_url()))
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = get(&client, "any").await.unwrap_err();
+    let text = err.to_string();
+    let url = format!("{}/typo/connect/token", sandbox.identity_url());
+    assert!(text.contains(&url), "{text}");
+    assert!(text.contains("check identity_url / token_url"), "{text}");
+    assert!(!text.contains("unusable"), "{text}");
+    assert!(!text.contains(sandbox.client_secret()), "{text}");
+    assert_eq!(err.token_endpoint(), Some(url.as_str()));
+    assert!(!err.is_retryable());
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+/// An outage is called one, with its status named once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identity_outage_is_named_once() {
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.inject(
+        "token",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            body: None,
+        },
+    );
+    let err = client(&sandbox).access_token().await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("the identity server is unavailable (HTTP 503 Service Unavailable)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("503").count(), 1, "{text}");
+    assert!(err.is_retryable());
+}
+
+/// `https://` pointed at a plain-HTTP server says so, for tokens and for API calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_server_says_so() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let https = sandbox.identity_url().replacen("http://", "https://", 1);
+    let client = Client::builder()
+        .identity_url(&https)
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+        .build()
+        .unwrap();
+    let err = client.access_token().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the server answered plain HTTP, not TLS"),
+        "{err}"
+    );
+    let api = Client::builder()
+        .identity_url(sandbox.identity_url())
+        .api_url(sandbox.api_url().replacen("http://", "https://", 1))
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+        .retry(hh_runtime::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = get(&api, "any").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the server answered plain HTTP, not TLS"),
+        "{err}"
+    );
+}

@@ -548,3 +548,52 @@ async fn the_call_future_is_send_and_spawnable() {
     assert_eq!(handle.await.unwrap().unwrap()["ok"], true);
     sleep(SECS(0)).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_html_page_with_200_says_so() {
+    let server = answering(
+        Reply::new(
+            200,
+            "<!DOCTYPE html><html><body>Please sign in</body></html>",
+        )
+        .header("content-type", "text/html; charset=utf-8"),
+    )
+    .await;
+    let err = get_json(&server.client(), "/x").await.unwrap_err();
+    assert!(err.is_decode(), "{err}");
+    let text = err.to_string();
+    for part in ["HTML", "200 OK", "text/html", "<!DOCTYPE html><html>"] {
+        assert!(text.contains(part), "missing {part:?} in {text}");
+    }
+    assert!(!text.contains("line 1 column 1"), "{text}");
+    assert_eq!(err.status().unwrap().as_u16(), 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_after_retries_says_how_many_attempts() {
+    let server = answering(Reply::json(200, serde_json::json!({})).after(SECS(3600))).await;
+    let client = server
+        .builder()
+        .request_timeout(SECS(1))
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(400)))
+        .build()
+        .unwrap();
+    let err = get_json(&client, "/x").await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("no response within 1s (3 attempts each, "),
+        "{text}"
+    );
+    assert_eq!(server.api_requests(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_access_token_needs_no_secrecy_dependency() {
+    use hh_runtime::ExposeSecret as _;
+    let server = Server::start().await;
+    server.issue_tokens(3600);
+    let token: hh_runtime::SecretString = server.client().access_token().await.unwrap();
+    assert_eq!(server.issued(), [token.expose_secret().to_owned()]);
+    assert!(!format!("{token:?}").contains(token.expose_secret()));
+}

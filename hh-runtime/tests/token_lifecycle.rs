@@ -488,7 +488,8 @@ async fn malformed_token_responses_give_typed_errors_and_cache_nothing() {
             "HTML 502",
             Reply::new(502, "<html><body>Bad Gateway</body></html>")
                 .header("content-type", "text/html"),
-            "HTML",
+            // An outage, named once, not an "unusable response".
+            "the identity server is unavailable (HTTP 502 Bad Gateway)",
         ),
         ("empty 200", Reply::new(200, ""), "empty"),
         ("not JSON", Reply::new(200, "access_token=abc"), "not JSON"),

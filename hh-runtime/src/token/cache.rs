@@ -184,6 +184,11 @@ impl Flight {
         send_at
     }
 
+    /// When the next token request may go out after a failure, if one holds.
+    pub(crate) fn next_attempt(&self) -> Option<Instant> {
+        self.next_attempt
+    }
+
     /// The fetch ended with a token: failures are forgotten.
     pub(crate) fn succeeded(&mut self) {
         self.waiting = None;
@@ -257,6 +262,7 @@ mod tests {
                 truncated: false,
             }),
             retry_after,
+            endpoint: None,
         })
     }
 

@@ -168,7 +168,8 @@ impl TokenSource {
                 // The sender is gone; it always sends before it goes, but check once more.
                 return match rx.borrow().clone() {
                     Some(outcome) => outcome,
-                    None => Err(Error::token(TokenFailure::Aborted)),
+                    None => Err(Error::token(TokenFailure::Aborted)
+                        .at_token_endpoint(&self.shared.cfg.token_url)),
                 };
             }
         }
@@ -206,6 +207,13 @@ impl TokenSource {
         rx
     }
 
+    /// When the lifecycle will next send a token request after a failure (`None` when no
+    /// failure holds). A call that failed to get a token waits for this, not for a timer of
+    /// its own, so that all of them together still cause one request.
+    pub(crate) fn next_attempt(&self) -> Option<Instant> {
+        self.shared.flight().next_attempt()
+    }
+
     /// Drops the cached token if it is still the one the API rejected. A token fetched since
     /// (by another caller that saw the same 401) is kept.
     pub(crate) fn invalidate(&self, rejected: &Arc<AccessToken>) {
@@ -232,7 +240,8 @@ async fn fetch(shared: &Shared) -> Outcome {
             ))),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(Error::token(TokenFailure::Timeout(cfg.timeout))),
-        };
+        }
+        .map_err(|error| error.at_token_endpoint(&cfg.token_url));
     tracing::Span::current().record("latency_ms", sent_at.elapsed().as_millis() as u64);
     match &outcome {
         Ok(token) => tracing::debug!(
@@ -279,7 +288,9 @@ impl FlightGuard {
 impl Drop for FlightGuard {
     fn drop(&mut self) {
         if self.tx.is_some() {
-            self.complete(Err(Error::token(TokenFailure::Aborted)));
+            let aborted =
+                Error::token(TokenFailure::Aborted).at_token_endpoint(&self.shared.cfg.token_url);
+            self.complete(Err(aborted));
         }
     }
 }

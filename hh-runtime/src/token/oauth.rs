@@ -183,6 +183,7 @@ fn token_error(
             truncated,
         }),
         retry_after,
+        endpoint: None,
     })
 }
 
@@ -219,6 +220,10 @@ pub(crate) fn parse_token_response(
     body: &[u8],
 ) -> Result<ParsedToken, TokenFailure> {
     let malformed = |m: &str| TokenFailure::Malformed(m.to_owned());
+    if !status.is_success() {
+        // RFC 6749 section 5.2 if the body says so; otherwise the status says it all.
+        return Err(oauth_error(body).unwrap_or(TokenFailure::Status));
+    }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(malformed("the body is empty"));
     }
@@ -251,11 +256,6 @@ pub(crate) fn parse_token_response(
             uri: text("error_uri"),
         }));
     }
-    if !status.is_success() {
-        return Err(TokenFailure::Malformed(format!(
-            "HTTP {status} without an RFC 6749 `error` member"
-        )));
-    }
     let token = match object.get("access_token") {
         Some(serde_json::Value::String(t)) if !t.is_empty() => t,
         Some(serde_json::Value::String(_)) => return Err(malformed("`access_token` is empty")),
@@ -281,6 +281,19 @@ pub(crate) fn parse_token_response(
         header,
         lifetime,
     })
+}
+
+/// The RFC 6749 section 5.2 error in a non-2xx body, if it holds one.
+fn oauth_error(body: &[u8]) -> Option<TokenFailure> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let object = json.as_object()?;
+    let code = object.get("error")?.as_str()?;
+    let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    Some(TokenFailure::OAuth(OAuthError {
+        code: OAuthErrorCode::parse(code),
+        description: text("error_description"),
+        uri: text("error_uri"),
+    }))
 }
 
 /// `expires_in` as the spec says (a number of seconds) or as servers send it (a string, a
@@ -433,10 +446,26 @@ mod tests {
     }
 
     #[test]
+    fn non_2xx_without_an_oauth_error_is_a_status_failure() {
+        for (status, body) in [
+            (404, ""),
+            (502, "<html><body>Bad gateway</body></html>"),
+            (500, r#"{"message":"oops"}"#),
+            (503, "not json"),
+            (400, r#"{"error":5}"#),
+        ] {
+            assert!(
+                matches!(parse(status, body), Err(TokenFailure::Status)),
+                "{status} {body}"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_responses() {
         assert!(malformed(parse(200, "")).contains("empty"));
         assert!(malformed(parse(200, "  \n")).contains("empty"));
-        assert!(malformed(parse(502, "<html><body>Bad gateway</body></html>")).contains("HTML"));
+        assert!(malformed(parse(200, "<html><body>Sign in</body></html>")).contains("HTML"));
         assert!(malformed(parse(200, "{not json")).contains("not JSON"));
         assert!(malformed(parse(200, "[1,2]")).contains("not an object"));
         assert!(malformed(parse(200, r#"{"token_type":"Bearer"}"#)).contains("no `access_token`"));
@@ -459,7 +488,7 @@ mod tests {
             ))
             .contains("header")
         );
-        assert!(malformed(parse(500, r#"{"message":"oops"}"#)).contains("HTTP 500"));
+
         assert!(malformed(parse(200, r#"{"error":5}"#)).contains("`error`"));
         let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}");
         assert!(malformed(invalid_utf8).contains("UTF-8"));

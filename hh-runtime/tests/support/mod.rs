@@ -69,10 +69,14 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut response = (StatusCode::from_u16(self.status).unwrap(), self.body).into_response();
         for (name, value) in self.headers {
-            response.headers_mut().append(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(&value).unwrap(),
-            );
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            let value = HeaderValue::from_str(&value).unwrap();
+            // A scripted content type replaces axum's `application/octet-stream` for bytes.
+            if name == http::header::CONTENT_TYPE {
+                response.headers_mut().insert(name, value);
+            } else {
+                response.headers_mut().append(name, value);
+            }
         }
         response
     }
