@@ -110,6 +110,26 @@ fn matches(pattern: &str, endpoint: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('.'))
 }
 
+/// Checks that a fault's endpoint pattern names something the sandbox serves, so a typo is an
+/// error instead of a rule that never fires. The error lists every valid name.
+pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
+    let names = || ENDPOINTS.iter().chain(EXTRA.iter()).copied();
+    let is_group =
+        |g: &str| names().any(|e| e.split_once('.').is_some_and(|(group, _)| group == g));
+    if pattern == "*" || pattern == "api" || names().any(|e| e == pattern) || is_group(pattern) {
+        return Ok(());
+    }
+    let mut groups: Vec<&str> = names()
+        .filter_map(|e| e.split_once('.').map(|(g, _)| g))
+        .collect();
+    groups.dedup();
+    Err(format!(
+        "unknown endpoint `{pattern}`; use `*`, `api`, a group ({}) or an endpoint ({})",
+        groups.join(", "),
+        names().collect::<Vec<_>>().join(", ")
+    ))
+}
+
 impl Faults {
     pub(crate) fn add(&self, endpoint: &str, fault: Fault) {
         let remaining = match &fault {

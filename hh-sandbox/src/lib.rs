@@ -234,7 +234,9 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
             .as_slice(),
     ) {
         ("GET", [] | ["counters"]) => json(state.counters.all()),
-        ("POST", ["faults"]) => match api::parse_fault(body) {
+        ("POST", ["faults"]) => match api::parse_fault(body).and_then(|(endpoint, fault)| {
+            faults::check_pattern(&endpoint).map(|()| (endpoint, fault))
+        }) {
             Ok((endpoint, fault)) => {
                 state.faults.add(&endpoint, fault);
                 StatusCode::NO_CONTENT.into_response()
@@ -453,7 +455,15 @@ impl Sandbox {
 
     /// Adds a fault to an endpoint: a name from [`ENDPOINTS`], a group (`traversals`,
     /// `chattraversals`, `members`, `reports`), `api` for every API endpoint, or `*`.
+    ///
+    /// # Panics
+    ///
+    /// On a name the sandbox does not serve (a typo such as `tokn`), with the list of valid
+    /// names: a fault that can never fire would make the test using it pass for nothing.
     pub fn inject(&self, endpoint: &str, fault: Fault) {
+        if let Err(e) = faults::check_pattern(endpoint) {
+            panic!("Sandbox::inject: {e}");
+        }
         self.state.faults.add(endpoint, fault);
     }
 

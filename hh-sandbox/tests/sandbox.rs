@@ -1471,3 +1471,51 @@ async fn thousands_of_concurrent_requests_are_served_in_parallel() {
     assert_eq!(sandbox.requests("traversals.get"), 1_000);
     assert_eq!(sandbox.requests("traversals.create"), 1_001);
 }
+
+#[tokio::test]
+#[should_panic(expected = "unknown endpoint `tokn`; use `*`, `api`, a group (traversals")]
+async fn injecting_a_fault_on_an_unknown_endpoint_panics_with_the_valid_names() {
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.inject(
+        "tokn",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            body: None,
+        },
+    );
+}
+
+#[tokio::test]
+async fn a_fault_on_an_unknown_endpoint_is_refused_over_http() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/_sandbox/faults", sandbox.url()))
+        .json(&json!({"endpoint": "tokn", "fault": {"kind": "status", "status": 503}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let problem: Value = r.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("unknown endpoint `tokn`"), "{detail}");
+    assert!(detail.contains("traversals.respond"), "{detail}");
+    // Every documented form is still accepted.
+    for endpoint in [
+        "*",
+        "api",
+        "token",
+        "traversals",
+        "traversals.respond",
+        "algos",
+    ] {
+        let r = http
+            .post(format!("{}/_sandbox/faults", sandbox.url()))
+            .json(&json!({"endpoint": endpoint, "fault": {"kind": "latency", "ms": 1}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "{endpoint}");
+    }
+}
