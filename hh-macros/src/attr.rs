@@ -66,7 +66,10 @@ pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
         (Site::Method, "cfg" | "doc") => Place::Both,
         (Site::Method, "allow" | "warn" | "deny" | "forbid" | "expect") => Place::Declaration,
         (Site::Method, "cfg_attr" | "deprecated" | "must_use") => Place::Declaration,
-        (Site::Argument, "cfg" | "allow" | "warn" | "deny" | "forbid" | "expect") => Place::Both,
+        // The generated request uses every argument, so one that `cfg` may remove cannot be
+        // supported; reported.
+        (Site::Argument, "cfg") => Place::Misplaced,
+        (Site::Argument, "allow" | "warn" | "deny" | "forbid" | "expect") => Place::Both,
         (Site::Argument, "cfg_attr" | "doc") => Place::Declaration,
         (Site::Method | Site::Argument, _) => Place::Misplaced,
     }
@@ -93,6 +96,13 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
         .get_ident()
         .map(Ident::to_string)
         .unwrap_or_default();
+    if site == Site::Argument && name == "cfg" {
+        cx.error_spanned_by(
+            attr,
+            format!("`#[cfg]` on {owner} is not supported: the generated request uses every argument, and this one may not exist; put `#[cfg]` on the method (or declare one method per configuration)"),
+        );
+        return;
+    }
     if let Some((_, belongs)) = OURS.iter().find(|(n, _)| *n == name) {
         cx.error_spanned_by(
             attr.path(),

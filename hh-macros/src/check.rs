@@ -36,6 +36,12 @@ fn trait_shape(cx: &Ctxt, api: &Api<'_>) {
     if !api.item.generics.params.is_empty() {
         cx.error_spanned_by(&api.item.generics, "an API trait cannot be generic");
     }
+    if let Some(unsafety) = &api.item.unsafety {
+        cx.error_spanned_by(
+            unsafety,
+            "an API trait cannot be `unsafe`: its generated client implements it, and nothing about calling an endpoint is unsafe",
+        );
+    }
     for other in &api.others {
         cx.error_spanned_by(
             other,
@@ -83,7 +89,12 @@ fn no_placeholder_twice(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
 fn signature(cx: &Ctxt, method: &TraitItemFn) {
     let sig = &method.sig;
     let name = &sig.ident;
-    if sig.asyncness.is_none() {
+    if desugared(sig) {
+        cx.error_spanned_by(
+            &sig.output,
+            format!("`{name}` is written desugared (`fn .. -> impl Future<..>`); declare `async fn {name}(..) -> Result<T, Error>` and the macro makes the future `Send`"),
+        );
+    } else if sig.asyncness.is_none() {
         cx.error_spanned_by(
             sig.fn_token,
             format!("`{name}` must be an `async fn`: endpoints are awaited"),
@@ -153,10 +164,19 @@ fn plain_arguments(cx: &Ctxt, endpoint: &Endpoint<'_>) {
     }
 }
 
+/// `fn name(..) -> impl Future<..>`: what the macro itself writes, declared by hand.
+pub(crate) fn desugared(sig: &syn::Signature) -> bool {
+    sig.asyncness.is_none()
+        && matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, syn::Type::ImplTrait(_)))
+}
+
 /// The return type is `Result<T, Error>`, `T` being what the answer decodes into.
 fn returns_result(cx: &Ctxt, endpoint: &Endpoint<'_>) {
     let sig = &endpoint.method.sig;
     let name = &sig.ident;
+    if desugared(sig) {
+        return; // reported as such
+    }
     match &sig.output {
         ReturnType::Default => cx.syn_error(syn::Error::new(
             sig.paren_token.span.close(),

@@ -23,10 +23,16 @@ pub(crate) fn expand(api: &Api<'_>) -> TokenStream {
             TraitItem::Fn(m) => {
                 let sig = skeleton::impl_signature(&m.sig);
                 let attrs = skeleton::impl_attrs(&m.attrs);
+                // A desugared `-> impl Future` needs a future for a body, not `!`.
+                let body = if crate::check::desugared(&m.sig) {
+                    quote!(async move { ::core::unimplemented!() })
+                } else {
+                    quote!(::core::unimplemented!())
+                };
                 Some(quote! {
                     #(#attrs)*
                     #[allow(unused_variables, clippy::unimplemented)]
-                    #sig { ::core::unimplemented!() }
+                    #sig { #body }
                 })
             }
             _ => None,

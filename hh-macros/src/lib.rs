@@ -6,6 +6,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod debug;
 mod expand;
 mod fallback;
 mod skeleton;
@@ -18,10 +19,22 @@ use proc_macro::TokenStream;
 /// The full documentation, with examples, is on `hh_runtime::healthhero_api`.
 #[proc_macro_attribute]
 pub fn healthhero_api(args: TokenStream, input: TokenStream) -> TokenStream {
-    let output = expand::healthhero_api(args.into(), input.into());
+    let input: proc_macro2::TokenStream = input.into();
+    let name = trait_name(&input);
+    let mut output = expand::healthhero_api(args.into(), input);
     // `HH_MACROS_DEBUG=1 cargo build` prints what the macro wrote.
-    if std::env::var_os("HH_MACROS_DEBUG").is_some() {
-        eprintln!("{output}");
-    }
+    debug::maybe_print(&name, &output);
+    output.extend(debug::track());
     output.into()
+}
+
+/// The name after `trait`, for the debug header.
+fn trait_name(input: &proc_macro2::TokenStream) -> String {
+    let mut tokens = input.clone().into_iter();
+    while let Some(token) = tokens.next() {
+        if matches!(&token, proc_macro2::TokenTree::Ident(i) if i == "trait") {
+            return tokens.next().map(|t| t.to_string()).unwrap_or_default();
+        }
+    }
+    String::new()
 }

@@ -25,6 +25,8 @@ pub(crate) fn on_implementation(site: Site, attr: &Attribute) -> bool {
 pub(crate) fn declaration(item: &ItemTrait) -> ItemTrait {
     let mut item = item.clone();
     item.attrs.retain(|a| on_declaration(Site::Trait, a));
+    // Reported if written; kept, it would ask for an `unsafe impl` rustc then asks about.
+    item.unsafety = None;
     for trait_item in &mut item.items {
         if let TraitItem::Fn(method) = trait_item {
             method.attrs.retain(|a| on_declaration(Site::Method, a));

@@ -52,6 +52,9 @@ pub(crate) enum ErrorKind {
     BadPercent,
     /// The same placeholder twice.
     Duplicate(String),
+    /// `{id}`, the OpenAPI way of writing a placeholder; carries the template rewritten with
+    /// `<id>`.
+    Braces { name: String, corrected: String },
 }
 
 impl fmt::Display for TemplateError {
@@ -91,6 +94,10 @@ impl fmt::Display for TemplateError {
             ErrorKind::Duplicate(name) => {
                 write!(f, "placeholder `<{name}>` appears more than once")
             }
+            ErrorKind::Braces { name, corrected } => write!(
+                f,
+                "placeholders are written `<{name}>`, not `{{{name}}}`: `{corrected}`"
+            ),
         }
     }
 }
@@ -132,6 +139,16 @@ pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
             if i + 1 != segments.len() && i != 0 {
                 errors.push(err(ErrorKind::EmptySegment, start - 1..start + 1));
             }
+            continue;
+        }
+        if let Some(name) = braced(segment) {
+            errors.push(err(
+                ErrorKind::Braces {
+                    name: name.to_owned(),
+                    corrected: with_angle_brackets(template),
+                },
+                range,
+            ));
             continue;
         }
         let opens = segment.matches('<').count();
@@ -201,6 +218,24 @@ pub(crate) fn parse_prefix(prefix: &str) -> Result<(String, Vec<Piece>), Vec<Tem
         }]);
     }
     parse(text).map(|pieces| (text.to_owned(), pieces))
+}
+
+/// The name in a segment written `{name}`, OpenAPI's placeholder syntax.
+fn braced(segment: &str) -> Option<&str> {
+    let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    is_ident(name).then_some(name)
+}
+
+/// The template with every `{name}` segment written `<name>`.
+fn with_angle_brackets(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| match braced(segment) {
+            Some(name) => format!("<{name}>"),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A literal segment may hold RFC 3986 `pchar`s only: what it says is what is sent.
@@ -342,6 +377,21 @@ mod tests {
         assert_eq!(
             parse_prefix("api/").unwrap_err()[0].kind,
             ErrorKind::NotAbsolute
+        );
+    }
+
+    #[test]
+    fn openapi_braces_get_the_corrected_template() {
+        let errors = parse("/api/{client_id}/Traversals/{id}").unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            errors[1].to_string(),
+            "placeholders are written `<id>`, not `{id}`: `/api/<client_id>/Traversals/<id>`"
+        );
+        // Not a whole segment, or not a name: the usual character error.
+        assert_eq!(
+            kinds("/a{b}"),
+            [ErrorKind::InvalidChar('{'), ErrorKind::InvalidChar('}')]
         );
     }
 

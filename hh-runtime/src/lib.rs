@@ -154,7 +154,11 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 /// the piece at fault; after a mistake the trait and its client are still emitted, so the code
 /// that uses them adds no errors of its own. Type problems (a body that is not `Serialize`, a
 /// return type that is not `DeserializeOwned`, a path value that is not `Display`) are rustc
-/// errors on your type. `HH_MACROS_DEBUG=1` prints the expansion.
+/// errors on your type.
+///
+/// `HH_MACROS_DEBUG=1 cargo build` prints each expansion, formatted (`0`, `false`, `off` or
+/// empty mean off); the expansion tracks the variable with `option_env!`, so changing it
+/// recompiles the crate and the output is never stale. `cargo expand` works too.
 pub use hh_macros::healthhero_api;
 
 /// The items generated code refers to. Not a public API: it changes without notice.

@@ -1,0 +1,9 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+pub trait Api {
+    #[get("/things")]
+    async fn things(&self, #[cfg(feature = "paging")] #[query] page: u32) -> Result<(), Error>;
+}
+
+fn main() {}

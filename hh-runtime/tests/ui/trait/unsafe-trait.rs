@@ -1,0 +1,9 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+pub unsafe trait Api {
+    #[get("/things")]
+    async fn things(&self) -> Result<(), Error>;
+}
+
+fn main() {}
