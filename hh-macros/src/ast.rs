@@ -62,6 +62,8 @@ impl<'a> Api<'a> {
         let mut others = Vec::new();
         for trait_item in &item.items {
             match trait_item {
+                // A default method without a verb is the user's own helper, kept as written.
+                TraitItem::Fn(method) if is_helper(method) => {}
                 TraitItem::Fn(method) => endpoints.push(Endpoint::from_syn(cx, &options, method)),
                 other => others.push(other),
             }
@@ -183,6 +185,17 @@ impl<'a> Endpoint<'a> {
     }
 }
 
+/// A method with a body and no verb attribute: a helper built on the endpoints, which the
+/// macro leaves alone.
+pub(crate) fn is_helper(method: &TraitItemFn) -> bool {
+    method.default.is_some()
+        && !method.attrs.iter().any(|a| {
+            a.path()
+                .get_ident()
+                .is_some_and(|i| attr::VERBS.iter().any(|v| i == v))
+        })
+}
+
 /// The name of an argument written as a plain name (`id: &str`), not a pattern.
 fn plain_name(pat: &Pat) -> Option<&Ident> {
     match pat {
@@ -225,6 +238,49 @@ fn result_ok_type(ty: &Type) -> Option<&Type> {
     (types.count() <= 1).then_some(first)
 }
 
+/// `T` from a type written `Option<T>` (any path ending in `Option`).
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    single_type_argument(ty, "Option")
+}
+
+/// The one type argument of a type written `Name<T>`.
+fn single_type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if p.qself.is_some() || last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match (args.args.len(), args.args.first()) {
+        (1, Some(GenericArgument::Type(inner))) => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether the type is written as (a path ending in) `HeaderValue`.
+pub(crate) fn is_header_value(ty: &Type) -> bool {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    };
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "HeaderValue"))
+}
+
+/// The element type of a type written as a sequence: `Vec<T>`, `[T]`, `[T; N]`, `&[T]`,
+/// `Option<..>` of one, or a reference to one.
+pub(crate) fn sequence_element(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Reference(r) => sequence_element(&r.elem),
+        Type::Slice(s) => Some(&s.elem),
+        Type::Array(a) => Some(&a.elem),
+        Type::Paren(p) => sequence_element(&p.elem),
+        other => single_type_argument(other, "Vec")
+            .or_else(|| option_inner(other).and_then(sequence_element)),
+    }
+}
+
 /// How the response becomes `T`, chosen from how `T` is written.
 pub(crate) enum Decoder<'a> {
     Unit,
@@ -232,6 +288,8 @@ pub(crate) enum Decoder<'a> {
     Raw,
     Json(&'a Type),
     WithResponse(Box<Decoder<'a>>),
+    /// `Option<T>`: 404, 204 and an empty body are `None`.
+    Optional(Box<Decoder<'a>>),
 }
 
 impl<'a> Decoder<'a> {
@@ -239,12 +297,15 @@ impl<'a> Decoder<'a> {
     pub(crate) fn json_type(&self) -> Option<&'a Type> {
         match self {
             Decoder::Json(ty) => Some(ty),
-            Decoder::WithResponse(inner) => inner.json_type(),
+            Decoder::WithResponse(inner) | Decoder::Optional(inner) => inner.json_type(),
             Decoder::Unit | Decoder::Text | Decoder::Raw => None,
         }
     }
 
     pub(crate) fn for_type(ty: &'a Type) -> Self {
+        if let Some(inner) = option_inner(ty) {
+            return Decoder::Optional(Box::new(Decoder::for_type(inner)));
+        }
         match ty {
             Type::Tuple(t) if t.elems.is_empty() => Decoder::Unit,
             Type::Paren(p) => Decoder::for_type(&p.elem),

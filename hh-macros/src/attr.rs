@@ -132,12 +132,15 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
 mod kw {
     syn::custom_keyword!(prefix);
     syn::custom_keyword!(flatten);
+    syn::custom_keyword!(client);
 }
 
 /// `#[healthhero_api(prefix = "/api/v1", crate = "my_reexport::hh")]`.
 pub(crate) struct Options {
     pub(crate) krate: Path,
     pub(crate) prefix: Option<Prefix>,
+    /// `client = "Name"`: the generated struct's name instead of `<Trait>Client`.
+    pub(crate) client: Option<Ident>,
 }
 
 /// A parsed `prefix = ".."`.
@@ -154,6 +157,7 @@ impl Options {
         let mut options = Options {
             krate: syn::parse_quote!(::hh_runtime),
             prefix: None,
+            client: None,
         };
         let parser = |input: ParseStream<'_>| -> syn::Result<()> {
             while !input.is_empty() {
@@ -168,6 +172,20 @@ impl Options {
                             &lit,
                             format!(
                                 "`crate = {:?}` is not a path such as `my_crate::hh`",
+                                lit.value()
+                            ),
+                        ),
+                    }
+                } else if lookahead.peek(kw::client) {
+                    input.parse::<kw::client>()?;
+                    input.parse::<Token![=]>()?;
+                    let lit: LitStr = input.parse()?;
+                    match lit.parse::<Ident>() {
+                        Ok(ident) => options.client = Some(ident),
+                        Err(_) => cx.error_spanned_by(
+                            &lit,
+                            format!(
+                                "`client = {:?}` is not a type name such as `TraversalApi`",
                                 lit.value()
                             ),
                         ),
@@ -187,12 +205,12 @@ impl Options {
                 } else if input.peek(Ident) {
                     let ident: Ident = input.parse()?;
                     let name = ident.to_string();
-                    let hint = did_you_mean(&name, ["prefix", "crate"])
+                    let hint = did_you_mean(&name, ["prefix", "crate", "client"])
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     cx.error_spanned_by(
                         &ident,
-                        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"` or `crate = \"path\"`)"),
+                        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"` or `crate = \"path\"`)"),
                     );
                     if input.peek(Token![=]) {
                         input.parse::<Token![=]>()?;
@@ -307,6 +325,17 @@ pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
     }
 }
 
+/// How a `#[body]` argument is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// `#[body]`: serialised as JSON.
+    Json,
+    /// `#[body(bytes)]`: the bytes as they are.
+    Bytes,
+    /// `#[body(text)]`: the value's text.
+    Text,
+}
+
 /// The role an argument plays in the request.
 #[derive(Clone)]
 pub(crate) enum Role {
@@ -316,7 +345,7 @@ pub(crate) enum Role {
         key: String,
     },
     QueryFlatten,
-    Body,
+    Body(BodyKind),
     Form,
     Header {
         name: LitStr,
@@ -330,7 +359,7 @@ impl Role {
         match self {
             Role::Path => "a path placeholder",
             Role::Query { .. } | Role::QueryFlatten => "`#[query]`",
-            Role::Body => "`#[body]`",
+            Role::Body(_) => "`#[body]`",
             Role::Form => "`#[form]`",
             Role::Header { .. } => "`#[header]`",
             Role::Unknown => "an unknown role",
@@ -412,10 +441,24 @@ pub(crate) fn arg_role<'a>(
                     None
                 }
             },
-            // `#[body]` or `#[form]`.
+            BODY => match &attr.meta {
+                syn::Meta::Path(_) => Some(Role::Body(BodyKind::Json)),
+                _ => match attr.parse_args::<Ident>().map(|i| i.to_string()).as_deref() {
+                    Ok("bytes") => Some(Role::Body(BodyKind::Bytes)),
+                    Ok("text") => Some(Role::Body(BodyKind::Text)),
+                    _ => {
+                        cx.error_spanned_by(
+                            attr,
+                            "expected `#[body]` (JSON), `#[body(bytes)]` (the bytes as they are) or `#[body(text)]` (the value's text)",
+                        );
+                        None
+                    }
+                },
+            },
+            // `#[form]`.
             _ => {
                 if let syn::Meta::Path(_) = attr.meta {
-                    Some(if name == BODY { Role::Body } else { Role::Form })
+                    Some(Role::Form)
                 } else {
                     cx.error_spanned_by(attr, format!("`#[{name}]` takes no arguments"));
                     None

@@ -28,6 +28,55 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
         }
         one_body(cx, endpoint);
         no_body_on_get_or_delete(cx, endpoint);
+        no_authorization_header(cx, api, endpoint);
+        flat_query_values(cx, endpoint);
+        no_generated_name(cx, endpoint);
+    }
+}
+
+/// `Authorization` carries the bearer token; a declared one would be silently replaced.
+fn no_authorization_header(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
+    let message = "the runtime sends `Authorization: Bearer <token>` on every call and would replace this header; to send other credentials, call the API with your own client and `Client::access_token`";
+    let declared = endpoint.args.iter().filter_map(|a| match &a.role {
+        Role::Header { name } => Some(name),
+        _ => None,
+    });
+    let fixed = api.headers.iter().chain(&endpoint.headers).map(|h| &h.name);
+    for name in declared.chain(fixed) {
+        if name.value().eq_ignore_ascii_case("authorization") {
+            cx.error_spanned_by(name, message);
+        }
+    }
+}
+
+/// A query value is a scalar or a list of scalars: a list of lists cannot be written as
+/// `key=value` pairs. (A struct is caught at run time: its type does not show it.)
+fn flat_query_values(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    for arg in &endpoint.args {
+        if !matches!(arg.role, Role::Query { .. }) {
+            continue;
+        }
+        let nested = crate::ast::sequence_element(arg.ty)
+            .and_then(crate::ast::sequence_element)
+            .is_some();
+        if nested {
+            cx.error_spanned_by(
+                arg.ty,
+                format!("`#[query]` argument `{}` is a list of lists, which a query string cannot express; send one list (`key=1&key=2`), or a struct with `#[query(flatten)]`", arg.name),
+            );
+        }
+    }
+}
+
+/// An endpoint may not take the name of the generated `client()` accessor, which would shadow
+/// it in method calls.
+fn no_generated_name(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    let name = &endpoint.method.sig.ident;
+    if name == "client" {
+        cx.error_spanned_by(
+            name,
+            "an endpoint cannot be named `client`: the generated client's `client()` accessor (the runtime `Client`) would shadow it; rename the method",
+        );
     }
 }
 
@@ -286,7 +335,7 @@ fn body_args<'e, 'a>(endpoint: &'e Endpoint<'a>) -> Vec<&'e Arg<'a>> {
     endpoint
         .args
         .iter()
-        .filter(|a| matches!(a.role, Role::Body | Role::Form))
+        .filter(|a| matches!(a.role, Role::Body(_) | Role::Form))
         .collect()
 }
 
@@ -297,7 +346,7 @@ fn one_body(cx: &Ctxt, endpoint: &Endpoint<'_>) {
         return;
     }
     let all: Vec<String> = bodies.iter().map(|a| format!("`{}`", a.name)).collect();
-    let mixed = bodies.iter().any(|a| matches!(a.role, Role::Body))
+    let mixed = bodies.iter().any(|a| matches!(a.role, Role::Body(_)))
         && bodies.iter().any(|a| matches!(a.role, Role::Form));
     for arg in &bodies {
         let message = if mixed {

@@ -20,8 +20,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemTrait, ReturnType, Signature, TraitItem};
 
-use crate::ast::{Api, Decoder, Endpoint};
-use crate::attr::{Options, Role};
+use crate::ast::{Api, Decoder, Endpoint, is_header_value, option_inner};
+use crate::attr::{BodyKind, Options, Role};
 use crate::template::Piece;
 use crate::{check, ctxt::Ctxt, fallback, skeleton};
 
@@ -68,8 +68,16 @@ fn not_a_trait(input: TokenStream) -> TokenStream {
 fn generate(api: &Api<'_>) -> TokenStream {
     let mut declared = skeleton::declaration(api.item);
     let mut methods = Vec::new();
-    for (trait_item, endpoint) in declared.items.iter_mut().zip(&api.endpoints) {
+    for trait_item in &mut declared.items {
         if let TraitItem::Fn(method) = trait_item {
+            // Helpers (default methods without a verb) stay as written.
+            let Some(endpoint) = api
+                .endpoints
+                .iter()
+                .find(|e| e.method.sig.ident == method.sig.ident)
+            else {
+                continue;
+            };
             methods.push(self::method(api, endpoint, &method.sig));
             method.sig.asyncness = None;
             let output = match &method.sig.output {
@@ -131,8 +139,19 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             Role::Path | Role::Unknown => return None,
             Role::Query { key } => quote_spanned!(span=> .query(#key, &#value)),
             Role::QueryFlatten => quote_spanned!(span=> .query_flatten(&#value)),
-            Role::Body => quote_spanned!(span=> .json(&#value)),
+            Role::Body(BodyKind::Json) if option_inner(arg.ty).is_some() => {
+                quote_spanned!(span=> .json_opt(&#value))
+            }
+            Role::Body(BodyKind::Json) => quote_spanned!(span=> .json(&#value)),
+            Role::Body(BodyKind::Bytes) => quote_spanned!(span=> .bytes(&#value)),
+            Role::Body(BodyKind::Text) => quote_spanned!(span=> .text(&#value)),
             Role::Form => quote_spanned!(span=> .form(&#value)),
+            Role::Header { name } if option_inner(arg.ty).is_some() => {
+                quote_spanned!(span=> .header_opt(#name, &#value))
+            }
+            Role::Header { name } if is_header_value(arg.ty) => {
+                quote_spanned!(span=> .header_value(#name, &#value))
+            }
             Role::Header { name } => quote_spanned!(span=> .header(#name, &#value)),
         })
     });
@@ -174,6 +193,10 @@ fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {
         Decoder::WithResponse(inner) => {
             let inner = decoder_tokens(krate, inner);
             quote!(#krate::__private::WithResponse<#inner>)
+        }
+        Decoder::Optional(inner) => {
+            let inner = decoder_tokens(krate, inner);
+            quote!(#krate::__private::Optional<#inner>)
         }
     }
 }

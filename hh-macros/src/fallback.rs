@@ -20,7 +20,9 @@ pub(crate) fn expand(api: &Api<'_>) -> TokenStream {
         && declared.items.iter().all(|i| matches!(i, TraitItem::Fn(_)));
     let methods = implementable.then(|| {
         let methods = declared.items.iter().filter_map(|i| match i {
-            TraitItem::Fn(m) => {
+            // Methods with a body (helpers, or endpoints written with one) keep it as the
+            // default.
+            TraitItem::Fn(m) if m.default.is_none() => {
                 let sig = skeleton::impl_signature(&m.sig);
                 let attrs = skeleton::impl_attrs(&m.attrs);
                 // A desugared `-> impl Future` needs a future for a body, not `!`.

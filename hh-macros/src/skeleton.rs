@@ -29,6 +29,9 @@ pub(crate) fn declaration(item: &ItemTrait) -> ItemTrait {
     item.unsafety = None;
     for trait_item in &mut item.items {
         if let TraitItem::Fn(method) = trait_item {
+            if crate::ast::is_helper(method) {
+                continue;
+            }
             method.attrs.retain(|a| on_declaration(Site::Method, a));
             // Reported already if written; `const fn` in a trait would only add rustc's errors.
             method.sig.constness = None;
@@ -78,7 +81,11 @@ pub(crate) fn emit(
     let krate = &api.options.krate;
     let vis = &declared.vis;
     let trait_ident = &declared.ident;
-    let client_ident = format_ident!("{}Client", trait_ident);
+    let client_ident = api
+        .options
+        .client
+        .clone()
+        .unwrap_or_else(|| format_ident!("{}Client", trait_ident));
     // `#[cfg]` on the trait removes the client with it.
     let cfgs: Vec<&Attribute> = api
         .item

@@ -88,6 +88,29 @@ pub trait Decode {
     type Output;
     /// Turns the answer into the value.
     fn decode(answer: Answer) -> Result<Self::Output>;
+    /// The value for a 404 Not Found, when that is not an error (see [`Optional`]).
+    fn not_found() -> Option<Self::Output> {
+        None
+    }
+}
+
+/// `Option<T>`: absent is not an error. A 404, a 204 and an empty or `null` body give `None`;
+/// anything else decodes as `T` does.
+#[doc(hidden)]
+pub struct Optional<D>(PhantomData<fn() -> D>);
+
+impl<D: Decode> Decode for Optional<D> {
+    type Output = Option<D::Output>;
+    fn decode(answer: Answer) -> Result<Self::Output> {
+        let body = answer.body.trim_ascii();
+        if answer.status == StatusCode::NO_CONTENT || body.is_empty() || body == b"null" {
+            return Ok(None);
+        }
+        D::decode(answer).map(Some)
+    }
+    fn not_found() -> Option<Self::Output> {
+        Some(None)
+    }
 }
 
 /// Decodes the body as JSON into `T`.

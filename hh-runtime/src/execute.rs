@@ -68,11 +68,13 @@ impl Request<'_> {
         );
         let method = self.method.clone();
         let template = self.template;
-        self.run()
-            .instrument(span)
-            .await
-            .and_then(D::decode)
-            .map_err(|e| e.with_call(&method, template))
+        match self.run().instrument(span).await {
+            Ok(answer) => D::decode(answer),
+            // `Option<T>` methods: absent is an answer, not an error.
+            Err(e) if e.is_not_found() => D::not_found().ok_or(e),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| e.with_call(&method, template))
     }
 
     async fn run(mut self) -> Result<Answer> {
@@ -171,7 +173,10 @@ impl Request<'_> {
             content_type,
         } = &self.body
         {
-            headers.insert(CONTENT_TYPE, content_type.clone());
+            // A `content-type` declared with `#[header]` wins over the body's default.
+            if !self.headers.contains_key(CONTENT_TYPE) {
+                headers.insert(CONTENT_TYPE, content_type.clone());
+            }
             *request.body_mut() = Some(bytes.clone().into());
         }
 

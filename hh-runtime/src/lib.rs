@@ -86,7 +86,7 @@ pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, defaults};
 pub use decode::Response;
 pub use error::{Error, ErrorKind, ProblemDetails, Result};
-pub use http::{HeaderMap, Method, StatusCode};
+pub use http::{HeaderMap, HeaderValue, Method, StatusCode};
 pub use retry::RetryPolicy;
 /// The secret type [`Client::access_token`] returns, and the trait that reads it.
 pub use secrecy::{ExposeSecret, SecretString};
@@ -121,10 +121,19 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 /// # Ok(()) }
 /// ```
 ///
-/// Next to the trait it generates `<Trait>Client` (with the trait's visibility): `new(Client)`,
-/// `Clone`, `Debug`, and an implementation of the trait. The trait stays implementable by hand,
-/// so tests can fake it. Each method becomes `fn ..(&self, ..) -> impl Future<Output = ..> + Send`,
-/// so calls can be spawned on a multi-threaded runtime.
+/// Everything it generates, next to the trait (which it re-emits without our attributes):
+///
+/// - the struct `<Trait>Client` (or the name given with `client = "Name"`), with the trait's
+///   visibility, deriving `Clone` and `Debug`;
+/// - `<Trait>Client::new(hh_runtime::Client)` and `<Trait>Client::client(&self) ->
+///   &hh_runtime::Client` (so no endpoint may be named `client`);
+/// - `impl <Trait> for <Trait>Client`, one method per endpoint;
+/// - an unnamed `const _` that reads `HH_MACROS_DEBUG` (see below).
+///
+/// The trait stays implementable by hand, so tests can fake it. Each endpoint becomes
+/// `fn ..(&self, ..) -> impl Future<Output = ..> + Send`, so calls can be spawned on a
+/// multi-threaded runtime. A default method without a verb is a helper of yours (say, one
+/// built on two endpoints) and is kept as written.
 ///
 /// # The language
 ///
@@ -134,15 +143,24 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 /// - **Arguments**: with no attribute, an argument fills the placeholder of its name.
 ///   `#[query]` / `#[query("wire_name")]` adds a query parameter (`None` is omitted; slices,
 ///   `Vec` and arrays repeat the key); `#[query(flatten)]` adds every field of a `Serialize`
-///   struct; `#[body]` sends JSON; `#[form]` sends `application/x-www-form-urlencoded`;
-///   `#[header("Name")]` sends the argument as a header.
+///   struct (a list of lists is a compile error); `#[body]` sends JSON (an `Option` body sends
+///   nothing for `None`), `#[body(bytes)]` sends bytes as they are (`AsRef<[u8]>`, as
+///   `application/octet-stream`), `#[body(text)]` sends a value's text (`Display`, as
+///   `text/plain; charset=utf-8`); a declared `content-type` header replaces either type;
+///   `#[form]` sends `application/x-www-form-urlencoded`; `#[header("Name")]` sends the
+///   argument as a header: anything `Display`, an [`HeaderValue`] as it is, or an `Option` of
+///   either (`None` sends no header). `Authorization` cannot be declared: the runtime sends the
+///   bearer token in it.
 /// - **Static headers**: `#[header("Name", "value")]` on a method or on the trait.
 /// - **Return types**: `Result<T, hh_runtime::Error>` or `hh_runtime::Result<T>`, where `T` is
 ///   any `DeserializeOwned` (decoded from JSON), `()` (body ignored), `String` (the body as
-///   text), `bytes::Bytes` (raw) or `hh_runtime::Response<T>` (with status and headers).
+///   text), `bytes::Bytes` (raw), `hh_runtime::Response<T>` (with status and headers), or
+///   `Option<T>` of any of these: absent is not an error, so a 404, a 204 and an empty or
+///   `null` body give `None`, and everything else is as for `T`.
 /// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
-///   every method's path; `#[healthhero_api(crate = "my::hh")]` names the runtime when you
-///   re-export it under another path.
+///   every method's path; `client = "Name"` names the generated struct;
+///   `#[healthhero_api(crate = "my::hh")]` names the runtime when you re-export it under
+///   another path.
 ///
 /// - **Other attributes**: on the trait, they stay on the trait (`#[cfg]` also removes the
 ///   generated client). On a method, `doc` and `cfg` go on the trait and the generated method,
@@ -171,7 +189,7 @@ pub mod __private {
     pub async fn bearer(client: &crate::Client) -> crate::Result<http::HeaderValue> {
         Ok(client.inner.tokens.get().await?.header.clone())
     }
-    pub use crate::decode::{Answer, Decode, Json, Raw, Text, Unit, WithResponse};
+    pub use crate::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
     pub use crate::request::Request;
     pub use bytes::Bytes;
     pub use http::Method;

@@ -220,6 +220,27 @@ impl<'c> Request<'c> {
         self
     }
 
+    /// Adds a header from an optional argument: `None` sends no header.
+    pub fn header_opt<T: Display>(self, name: &str, value: &Option<T>) -> Self {
+        match value {
+            Some(value) => self.header(name, value),
+            None => self,
+        }
+    }
+
+    /// Adds a header from an argument that is already a [`HeaderValue`], sent as it is.
+    pub fn header_value(mut self, name: &str, value: &HeaderValue) -> Self {
+        match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => {
+                self.headers.append(name, value.clone());
+            }
+            Err(_) => self.fail(Error::invalid_input(format!(
+                "`{name}` is not a valid HTTP header name"
+            ))),
+        }
+        self
+    }
+
     /// Adds a header whose value is fixed in the declaration.
     pub fn static_header(self, name: &'static str, value: &'static str) -> Self {
         self.header(name, value)
@@ -238,6 +259,34 @@ impl<'c> Request<'c> {
                 "the request body cannot be serialised to JSON: {e}"
             ))),
         }
+        self
+    }
+
+    /// Sends `Some(value)` as the JSON body, and no body at all for `None`.
+    pub fn json_opt<T: Serialize>(self, value: &Option<T>) -> Self {
+        match value {
+            Some(value) => self.json(value),
+            None => self,
+        }
+    }
+
+    /// Sends the bytes as they are, as `application/octet-stream` unless a `content-type`
+    /// header is declared.
+    pub fn bytes<T: AsRef<[u8]> + ?Sized>(mut self, value: &T) -> Self {
+        self.body = Body::Bytes {
+            bytes: Bytes::copy_from_slice(value.as_ref()),
+            content_type: HeaderValue::from_static("application/octet-stream"),
+        };
+        self
+    }
+
+    /// Sends the value's text, as `text/plain; charset=utf-8` unless a `content-type` header
+    /// is declared.
+    pub fn text<T: Display + ?Sized>(mut self, value: &T) -> Self {
+        self.body = Body::Bytes {
+            bytes: value.to_string().into(),
+            content_type: HeaderValue::from_static("text/plain; charset=utf-8"),
+        };
         self
     }
 

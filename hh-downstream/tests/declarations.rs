@@ -1,0 +1,185 @@
+//! Declarations a new user writes on day one, each doing what it says: `Option<T>` returns,
+//! optional and typed headers, optional, raw and text bodies, helper methods, a chosen client
+//! name. Called against a loopback server that records the exact request.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use hh_runtime::{Error, healthhero_api};
+use serde::{Deserialize, Serialize};
+
+/// A thing the API stores.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thing {
+    /// Its name.
+    pub name: String,
+}
+
+/// Things, declared with every day-one form.
+#[healthhero_api(prefix = "/api/v1", client = "ThingsApi")]
+pub trait Things {
+    /// `None` when there is no such thing.
+    #[get("/things/<id>")]
+    async fn find(&self, id: &str) -> Result<Option<Thing>, Error>;
+
+    /// `None` for a 204.
+    #[get("/things/<id>/latest")]
+    async fn latest(&self, id: &str) -> Result<Option<Thing>, Error>;
+
+    /// Stores a thing (or nothing), with optional and typed headers.
+    #[post("/things")]
+    async fn create(
+        &self,
+        #[body] thing: Option<&Thing>,
+        #[header("x-correlation-id")] correlation: Option<&str>,
+        #[header("x-trace")] trace: &hh_runtime::HeaderValue,
+    ) -> Result<(), Error>;
+
+    /// A photo, as raw bytes.
+    #[put("/things/<id>/photo")]
+    #[header("content-type", "image/png")]
+    async fn photo(&self, id: &str, #[body(bytes)] png: &[u8]) -> Result<(), Error>;
+
+    /// A note, as text.
+    #[put("/things/<id>/note")]
+    async fn note(&self, id: &str, #[body(text)] note: &str) -> Result<(), Error>;
+
+    /// A helper built on the endpoints: kept as an ordinary default method.
+    #[allow(async_fn_in_trait)]
+    async fn find_or_default(&self, id: &str) -> Result<Thing, Error> {
+        Ok(self.find(id).await?.unwrap_or_default())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Seen {
+    line: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+async fn record(State(log): State<Log>, request: Request) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let path = parts.uri.path().to_owned();
+    if path == "/connect/token" {
+        return (
+            [("content-type", "application/json")],
+            r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#,
+        )
+            .into_response();
+    }
+    log.lock().unwrap().push(Seen {
+        line: format!("{} {}", parts.method, path),
+        headers: parts.headers,
+        body,
+    });
+    match path.as_str() {
+        "/api/v1/things/known" => {
+            ([("content-type", "application/json")], r#"{"name":"lamp"}"#).into_response()
+        }
+        "/api/v1/things/known/latest" => StatusCode::NO_CONTENT.into_response(),
+        "/api/v1/things/broken" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        p if p.starts_with("/api/v1/things/") && parts.method == "GET" => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn api() -> (ThingsApi, Log) {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().fallback(record).with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = hh_runtime::Client::builder()
+        .identity_url(&url)
+        .api_url(&url)
+        .client_id("c")
+        .client_secret("s")
+        .build()
+        .unwrap();
+    (ThingsApi::new(client), log)
+}
+
+fn last(log: &Log) -> Seen {
+    log.lock().unwrap().last().cloned().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn option_returns_mean_absent_is_not_an_error() {
+    let (api, _) = api().await;
+    assert_eq!(
+        api.find("known").await.unwrap(),
+        Some(Thing {
+            name: "lamp".into()
+        })
+    );
+    assert_eq!(api.find("missing").await.unwrap(), None, "404");
+    assert_eq!(api.latest("known").await.unwrap(), None, "204");
+    // Everything else is an error as for `T`.
+    let err = api.find("broken").await.unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+    // And the helper on top of them works as a default method.
+    assert_eq!(
+        api.find_or_default("missing").await.unwrap(),
+        Thing::default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_and_typed_headers_and_an_optional_body() {
+    let (api, log) = api().await;
+    let trace = hh_runtime::HeaderValue::from_static("abc; sampled=1");
+    api.create(
+        Some(&Thing {
+            name: "lamp".into(),
+        }),
+        Some("c-1"),
+        &trace,
+    )
+    .await
+    .unwrap();
+    let seen = last(&log);
+    assert_eq!(seen.line, "POST /api/v1/things");
+    assert_eq!(seen.headers["x-correlation-id"], "c-1");
+    assert_eq!(seen.headers["x-trace"], "abc; sampled=1");
+    assert_eq!(&seen.body[..], br#"{"name":"lamp"}"#);
+    assert_eq!(seen.headers["content-type"], "application/json");
+
+    api.create(None, None, &trace).await.unwrap();
+    let seen = last(&log);
+    assert!(
+        seen.headers.get("x-correlation-id").is_none(),
+        "None sends no header"
+    );
+    assert!(seen.body.is_empty(), "None sends no body, not `null`");
+    assert!(seen.headers.get("content-type").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_and_text_bodies() {
+    let (api, log) = api().await;
+    api.photo("known", &[0x89, b'P', b'N', b'G', 0, 255])
+        .await
+        .unwrap();
+    let seen = last(&log);
+    assert_eq!(&seen.body[..], &[0x89, b'P', b'N', b'G', 0, 255]);
+    assert_eq!(
+        seen.headers["content-type"], "image/png",
+        "the declared type wins"
+    );
+
+    api.note("known", "first line\nsecond, ü").await.unwrap();
+    let seen = last(&log);
+    assert_eq!(&seen.body[..], "first line\nsecond, ü".as_bytes());
+    assert_eq!(seen.headers["content-type"], "text/plain; charset=utf-8");
+}

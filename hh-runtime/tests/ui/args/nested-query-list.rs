@@ -1,0 +1,9 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+pub trait Api {
+    #[get("/things")]
+    async fn things(&self, #[query] grid: Vec<Vec<u32>>) -> Result<(), Error>;
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api(client = "my client")]
+pub trait Api {
+    #[get("/things")]
+    async fn things(&self) -> Result<(), Error>;
+}
+
+fn main() {}
