@@ -56,17 +56,45 @@ fn not_found(what: &str) -> Response {
     )
 }
 
-/// A body that is not the JSON the endpoint expects: 400 with the serializer's complaint in
-/// `errors`, as ASP.NET model binding reports it.
+/// A route the sandbox does not serve: 404 problem details naming it and where the routes are,
+/// rather than an empty body that leaves a caller guessing.
+pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        Some(format!(
+            "`{method} {path}` is not a route of the sandbox: the token endpoint is \
+             `POST /connect/token`, the APIs are under `/api/v1/{{clientId}}/` and \
+             `/api/v2/{{clientId}}/` (Traversals, ChatTraversals, Members, reports), and the \
+             controls under `/_sandbox/`"
+        )),
+        None,
+    )
+}
+
+/// A body that is not the JSON the endpoint expects: 400 with the complaint in `errors`,
+/// keyed by the JSON path of the field at fault (`$.age`, `$[0].questionId`), as ASP.NET
+/// model binding reports it, and named in `detail`.
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        problem(
-            StatusCode::BAD_REQUEST,
-            "One or more validation errors occurred.",
-            None,
-            Some(json!({"$": [e.to_string()]})),
-        )
-    })
+    let plain = match serde_json::from_slice(body) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    // Again, tracking the path, to name the field at fault.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let (key, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) if e.path().to_string() != "." => (
+            format!("$.{}", e.path()).replace(".[", "["),
+            e.into_inner().to_string(),
+        ),
+        _ => ("$".to_owned(), plain.to_string()),
+    };
+    Err(problem(
+        StatusCode::BAD_REQUEST,
+        "One or more validation errors occurred.",
+        Some(format!("`{key}`: {message}")),
+        Some(json!({ key: [message] })),
+    ))
 }
 
 /// The routes the sandbox knows, parsed from a path.
@@ -203,7 +231,7 @@ pub(crate) async fn dispatch(
         return crate::admin(&state, &method, rest, &body);
     }
     let Some((name, methods)) = endpoint(&route) else {
-        return StatusCode::NOT_FOUND.into_response();
+        return unknown_route(&method, uri.path());
     };
     if !methods.contains(&method) {
         let allow = methods

@@ -269,7 +269,7 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
                 ),
             }
         }
-        _ => StatusCode::NOT_FOUND.into_response(),
+        _ => api::unknown_route(method, &format!("/_sandbox/{}", rest.join("/"))),
     }
 }
 

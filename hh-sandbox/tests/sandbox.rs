@@ -1519,3 +1519,46 @@ async fn a_fault_on_an_unknown_endpoint_is_refused_over_http() {
         assert_eq!(r.status(), 204, "{endpoint}");
     }
 }
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_fields_are_named() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/v3/x/Traversals"),
+        (reqwest::Method::POST, "/conect/token"),
+        (reqwest::Method::GET, "/_sandbox/nothing"),
+    ] {
+        let r = http
+            .request(method.clone(), format!("{}{path}", sandbox.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let problem: Value = r.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("`{method} {path}`")), "{detail}");
+        assert!(detail.contains("/api/v1/{clientId}/"), "{detail}");
+    }
+
+    let api = Api::new(&sandbox).await;
+    let (status, problem) = api
+        .send(
+            reqwest::Method::POST,
+            "/Traversals",
+            Some(json!({"shortCode": 5})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(problem["errors"]["$.shortCode"][0].is_string(), "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("`$.shortCode`: invalid type"),
+        "{detail}"
+    );
+}
