@@ -10,6 +10,8 @@
 mod ast;
 #[path = "../src/attr.rs"]
 mod attr;
+#[path = "../src/boxed.rs"]
+mod boxed;
 #[path = "../src/check.rs"]
 mod check;
 #[path = "../src/ctxt.rs"]

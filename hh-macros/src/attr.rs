@@ -141,6 +141,8 @@ pub(crate) struct Options {
     pub(crate) prefix: Option<Prefix>,
     /// `client = "Name"`: the generated struct's name instead of `<Trait>Client`.
     pub(crate) client: Option<Ident>,
+    /// `dyn`: endpoints return boxed futures, so the trait is dyn-compatible.
+    pub(crate) dyn_compatible: bool,
 }
 
 /// A parsed `prefix = ".."`.
@@ -158,6 +160,7 @@ impl Options {
             krate: syn::parse_quote!(::hh_runtime),
             prefix: None,
             client: None,
+            dyn_compatible: false,
         };
         let parser = |input: ParseStream<'_>| -> syn::Result<()> {
             while !input.is_empty() {
@@ -176,6 +179,9 @@ impl Options {
                             ),
                         ),
                     }
+                } else if lookahead.peek(Token![dyn]) {
+                    input.parse::<Token![dyn]>()?;
+                    options.dyn_compatible = true;
                 } else if lookahead.peek(kw::client) {
                     input.parse::<kw::client>()?;
                     input.parse::<Token![=]>()?;
@@ -205,12 +211,12 @@ impl Options {
                 } else if input.peek(Ident) {
                     let ident: Ident = input.parse()?;
                     let name = ident.to_string();
-                    let hint = did_you_mean(&name, ["prefix", "crate", "client"])
+                    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn"])
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     cx.error_spanned_by(
                         &ident,
-                        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"` or `crate = \"path\"`)"),
+                        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn` or `crate = \"path\"`)"),
                     );
                     if input.peek(Token![=]) {
                         input.parse::<Token![=]>()?;

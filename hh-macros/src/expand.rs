@@ -23,7 +23,7 @@ use syn::{ItemTrait, ReturnType, Signature, TraitItem};
 use crate::ast::{Api, Decoder, Endpoint, is_header_value, option_inner};
 use crate::attr::{BodyKind, Options, Role};
 use crate::template::Piece;
-use crate::{check, ctxt::Ctxt, fallback, skeleton};
+use crate::{boxed, check, ctxt::Ctxt, fallback, skeleton};
 
 /// The whole attribute: parse, check, then generate or fall back.
 pub(crate) fn healthhero_api(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -79,14 +79,18 @@ fn generate(api: &Api<'_>) -> TokenStream {
                 continue;
             };
             methods.push(self::method(api, endpoint, &method.sig));
-            method.sig.asyncness = None;
-            let output = match &method.sig.output {
-                ReturnType::Type(_, ty) => ty.clone(),
-                ReturnType::Default => continue,
-            };
-            method.sig.output = syn::parse_quote! {
-                -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
-            };
+            if api.options.dyn_compatible {
+                method.sig = boxed::signature(&method.sig);
+            } else {
+                method.sig.asyncness = None;
+                let output = match &method.sig.output {
+                    ReturnType::Type(_, ty) => ty.clone(),
+                    ReturnType::Default => continue,
+                };
+                method.sig.output = syn::parse_quote! {
+                    -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+                };
+            }
             let line = format!(" `{}`", endpoint_line(endpoint, &api.options));
             let has_docs = method.attrs.iter().any(|a| a.path().is_ident("doc"));
             if has_docs {
@@ -166,14 +170,26 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
     let decoder = decoder.map(|d| decoder_tokens(krate, &d));
     let send = quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
 
+    let body = quote! {
+        let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
+            #(#path)*
+            #(#headers)*
+            #(#args)*;
+        #send
+    };
+    if api.options.dyn_compatible {
+        let sig = boxed::signature(&sig);
+        return quote! {
+            #(#attrs)*
+            #sig {
+                ::std::boxed::Box::pin(async move { #body })
+            }
+        };
+    }
     quote! {
         #(#attrs)*
         #sig {
-            let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
-                #(#path)*
-                #(#headers)*
-                #(#args)*;
-            #send
+            #body
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod ast;
 mod attr;
+mod boxed;
 mod check;
 mod ctxt;
 mod debug;

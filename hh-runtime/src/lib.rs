@@ -158,10 +158,20 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 ///   `Option<T>` of any of these: absent is not an error, so a 404, a 204 and an empty or
 ///   `null` body give `None`, and everything else is as for `T`.
 /// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
-///   every method's path; `client = "Name"` names the generated struct;
+///   every method's path; `client = "Name"` names the generated struct; `dyn` selects the
+///   dyn-compatible form (below);
 ///   `#[healthhero_api(crate = "my::hh")]` names the runtime when you re-export it under
 ///   another path.
 ///
+/// - **Two forms**: by default an endpoint is `fn ..(&self, ..) -> impl Future<Output = R> +
+///   Send`: no allocation and static dispatch, but the trait cannot be a `dyn` object (use it
+///   as a generic, `fn run(api: &impl Traversals)`). With `#[healthhero_api(dyn)]` it is
+///   `fn ..<'hh_call>(&'hh_call self, ..) -> Pin<Box<dyn Future<Output = R> + Send +
+///   'hh_call>>`, as async-trait writes it (every elided lifetime in the arguments becomes
+///   `'hh_call`): one heap allocation and one indirect call per request, and
+///   `Arc<dyn Traversals + Send + Sync>` works, so a service can hold either the generated
+///   client or a fake. A hand-written implementation of the `dyn` form returns
+///   `Box::pin(async move { .. })`. Helpers in a `dyn` trait must be dyn-compatible too.
 /// - **Other attributes**: on the trait, they stay on the trait (`#[cfg]` also removes the
 ///   generated client). On a method, `doc` and `cfg` go on the trait and the generated method,
 ///   lints, `deprecated` and `must_use` on the trait only, and attributes of other tools written
