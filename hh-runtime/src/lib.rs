@@ -200,7 +200,7 @@ pub mod __private {
         Ok(client.inner.tokens.get().await?.header.clone())
     }
     pub use crate::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
-    pub use crate::request::Request;
+    pub use crate::request::{HeaderText, Request};
     pub use bytes::Bytes;
     pub use http::Method;
     pub use serde::{Serialize, de::DeserializeOwned};

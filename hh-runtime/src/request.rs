@@ -41,6 +41,18 @@ impl fmt::Write for SegmentWriter<'_> {
     }
 }
 
+/// What a `#[header("Name")]` argument may be: anything `Display` (an `Option` of it, or an
+/// `HeaderValue`, is recognised by the macro from the type as written). The trait exists so
+/// that a rejected type gets this message rather than one about our internals.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a `#[header]` value",
+    label = "a header argument must be `Display`, an `Option` of a `Display` type, or an `HeaderValue`",
+    note = "implement `Display` for `{Self}`, or convert it to a string before the call"
+)]
+pub trait HeaderText: Display {}
+
+impl<T: Display + ?Sized> HeaderText for T {}
+
 /// One API call being put together. Each step records its first error instead of returning
 /// it, so generated code is a single chain that ends in `send`.
 #[doc(hidden)]
@@ -199,7 +211,7 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header whose value is computed from a method argument.
-    pub fn header<T: Display + ?Sized>(mut self, name: &str, value: &T) -> Self {
+    pub fn header<T: HeaderText + ?Sized>(mut self, name: &str, value: &T) -> Self {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             self.fail(Error::invalid_input(format!(
                 "`{name}` is not a valid HTTP header name"
@@ -221,7 +233,7 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header from an optional argument: `None` sends no header.
-    pub fn header_opt<T: Display>(self, name: &str, value: &Option<T>) -> Self {
+    pub fn header_opt<T: HeaderText>(self, name: &str, value: &Option<T>) -> Self {
         match value {
             Some(value) => self.header(name, value),
             None => self,
