@@ -1,12 +1,18 @@
 //! The traversal engine: where a traversal is, what it shows, how answers are checked and
-//! where they lead. One `Traversal` per traversal id, each behind its own lock.
+//! where they lead. One `Traversal` per traversal id, each behind its own lock. How answers are
+//! checked is in `validate`; what the API shows of a traversal is in `render`.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::content::{Content, Facts, Node, Question, chrono_free::Date};
+use crate::content::{Answer, Content, Facts, Node, Question, chrono_free::Date};
+
+mod render;
+mod validate;
+
 use crate::wire::{
     AnswerOut, InjectedHistory, InjectedType, NodeOut, QuestionOut, RespondItem, TraversalResponse,
 };
+use validate::{unknown_items, value_error};
 
 /// A page: the node it starts at, and for chat traversals which of its questions is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,14 +131,6 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn trim_number(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
 }
 
 /// Node and grouped nodes, in page order.
@@ -308,143 +306,16 @@ impl Traversal {
             };
         };
         let visible = self.visible(content, &page);
-        let mut errors = Vec::new();
+        let mut errors = unknown_items(&visible, items);
         let mut node_errors: HashMap<i32, Vec<String>> = HashMap::new();
-        for item in items {
-            let known = visible.iter().any(|(n, q)| {
-                q.question_id == item.question_id
-                    && n.node_id == item.node_id
-                    && q.answers.iter().any(|a| a.answer_id == item.answer_id)
-            });
-            if !known {
-                errors.push(format!(
-                    "Answer {} to question {} on node {} is not part of the current page",
-                    item.answer_id, item.question_id, item.node_id
-                ));
-            }
-        }
         let mut accepted: Vec<(i32, i32, AnswerItems)> = Vec::new();
         for (node, question) in &visible {
-            let mut mine: Vec<&RespondItem> = items
-                .iter()
-                .filter(|i| i.question_id == question.question_id)
-                .collect();
-            // A question answered by `PreAnswer` history is not shown; its injected answers stand
-            // in for the client's.
-            let pre: Vec<RespondItem>;
-            if mine.is_empty()
-                && let Some(injected) = self.pre_answer(question.question_id)
-            {
-                pre = injected
-                    .iter()
-                    .filter(|i| i.is_answered)
-                    .map(|i| RespondItem {
-                        node_id: node.node_id,
-                        question_id: question.question_id,
-                        answer_id: i.answer_id,
-                        value: i.value.clone(),
-                    })
-                    .collect();
-                mine = pre.iter().collect();
-            }
-            let mut fail = |text: String| node_errors.entry(node.node_id).or_default().push(text);
-            let label = question
-                .display_text
-                .clone()
-                .unwrap_or_else(|| format!("question {}", question.question_id));
-            let mut given: Vec<(i32, Option<String>)> = Vec::new();
-            // Hidden answers carry their fixed value whether or not the client sends them.
-            for a in question
-                .answers
-                .iter()
-                .filter(|a| a.control_type == "Hidden")
-            {
-                given.push((a.answer_id, a.value.clone()));
-            }
-            let shown: Vec<&RespondItem> = mine
-                .iter()
-                .copied()
-                .filter(|i| {
-                    question
-                        .answers
-                        .iter()
-                        .any(|a| a.answer_id == i.answer_id && a.control_type != "Hidden")
-                })
-                .collect();
-            let needs_answer = question.answers.iter().any(|a| a.control_type != "Hidden");
-            if shown.is_empty() {
-                if needs_answer && !question.optional {
-                    fail(format!("Please answer: {label}"));
-                }
-                accepted.push((node.node_id, question.question_id, given));
-                continue;
-            }
-            let kinds: Vec<&str> = shown
-                .iter()
-                .filter_map(|i| question.answers.iter().find(|a| a.answer_id == i.answer_id))
-                .map(|a| a.control_type.as_str())
-                .collect();
-            let radios = kinds.iter().filter(|k| **k == "Radio").count();
-            if radios > 1 {
-                fail(format!("Choose only one answer to: {label}"));
-            }
-            if radios == 1 && kinds.iter().any(|k| *k != "Radio") {
-                fail(format!(
-                    "Choose one or more options, or the single option, not both: {label}"
-                ));
-            }
-            for item in &shown {
-                let Some(answer) = question
-                    .answers
-                    .iter()
-                    .find(|a| a.answer_id == item.answer_id)
-                else {
-                    continue;
-                };
-                let value = item.value.as_deref().map(str::trim).unwrap_or("");
-                match answer.control_type.as_str() {
-                    "Number" | "Range" => match value.parse::<f64>() {
-                        Ok(x)
-                            if x.is_finite()
-                                && answer.min.is_none_or(|m| x >= m)
-                                && answer.max.is_none_or(|m| x <= m) => {}
-                        _ => fail(match (answer.min, answer.max) {
-                            (Some(lo), Some(hi)) => format!(
-                                "Please enter a number between {} and {} for: {label}",
-                                trim_number(lo),
-                                trim_number(hi)
-                            ),
-                            _ => format!("Please enter a number for: {label}"),
-                        }),
-                    },
-                    "Date" => match Date::parse(value) {
-                        Some(d) if d <= Date::today() => {}
-                        _ => fail(format!(
-                            "Please enter a date (YYYY-MM-DD) that is not in the future for: {label}"
-                        )),
-                    },
-                    "Text" | "Textarea" => {
-                        let len = value.chars().count();
-                        if len == 0 && !question.optional {
-                            fail(format!("Please enter some text for: {label}"));
-                        } else if answer.max_length.is_some_and(|m| len > m)
-                            || answer.min_length.is_some_and(|m| len < m)
-                        {
-                            fail(format!(
-                                "Please enter between {} and {} characters for: {label}",
-                                answer.min_length.unwrap_or(0),
-                                answer.max_length.unwrap_or(usize::MAX)
-                            ));
-                        }
-                    }
-                    _ => {}
-                }
-                let keep = matches!(
-                    answer.control_type.as_str(),
-                    "Number" | "Range" | "Date" | "Text" | "Textarea"
-                )
-                .then(|| value.to_owned());
-                given.push((answer.answer_id, keep));
+            let (given, problems) = self.check_question(node, question, items);
+            if !problems.is_empty() {
+                node_errors
+                    .entry(node.node_id)
+                    .or_default()
+                    .extend(problems);
             }
             accepted.push((node.node_id, question.question_id, given));
         }
@@ -457,7 +328,102 @@ impl Traversal {
                 node_errors,
             };
         }
+        self.record(content, &page, accepted)
+    }
 
+    /// The answers to one visible question (the client's, or its `PreAnswer` history's) as
+    /// they will be kept, and what is wrong with them.
+    fn check_question(
+        &self,
+        node: &Node,
+        question: &Question,
+        items: &[RespondItem],
+    ) -> (AnswerItems, Vec<String>) {
+        let mut mine: Vec<&RespondItem> = items
+            .iter()
+            .filter(|i| i.question_id == question.question_id)
+            .collect();
+        // A question answered by `PreAnswer` history is not shown; its injected answers stand
+        // in for the client's.
+        let pre: Vec<RespondItem>;
+        if mine.is_empty()
+            && let Some(injected) = self.pre_answer(question.question_id)
+        {
+            pre = injected
+                .iter()
+                .filter(|i| i.is_answered)
+                .map(|i| RespondItem {
+                    node_id: node.node_id,
+                    question_id: question.question_id,
+                    answer_id: i.answer_id,
+                    value: i.value.clone(),
+                })
+                .collect();
+            mine = pre.iter().collect();
+        }
+        let mut problems = Vec::new();
+        let label = question
+            .display_text
+            .clone()
+            .unwrap_or_else(|| format!("question {}", question.question_id));
+        let mut given: AnswerItems = Vec::new();
+        // Hidden answers carry their fixed value whether or not the client sends them.
+        for a in question
+            .answers
+            .iter()
+            .filter(|a| a.control_type == "Hidden")
+        {
+            given.push((a.answer_id, a.value.clone()));
+        }
+        let shown: Vec<(&RespondItem, &Answer)> = mine
+            .iter()
+            .filter_map(|i| {
+                question
+                    .answers
+                    .iter()
+                    .find(|a| a.answer_id == i.answer_id && a.control_type != "Hidden")
+                    .map(|a| (*i, a))
+            })
+            .collect();
+        let needs_answer = question.answers.iter().any(|a| a.control_type != "Hidden");
+        if shown.is_empty() {
+            if needs_answer && !question.optional {
+                problems.push(format!("Please answer: {label}"));
+            }
+            return (given, problems);
+        }
+        let radios = shown
+            .iter()
+            .filter(|(_, a)| a.control_type == "Radio")
+            .count();
+        if radios > 1 {
+            problems.push(format!("Choose only one answer to: {label}"));
+        }
+        if radios == 1 && shown.iter().any(|(_, a)| a.control_type != "Radio") {
+            problems.push(format!(
+                "Choose one or more options, or the single option, not both: {label}"
+            ));
+        }
+        for (item, answer) in &shown {
+            let value = item.value.as_deref().map(str::trim).unwrap_or("");
+            problems.extend(value_error(answer, value, &label, question.optional));
+            let keep = matches!(
+                answer.control_type.as_str(),
+                "Number" | "Range" | "Date" | "Text" | "Textarea"
+            )
+            .then(|| value.to_owned());
+            given.push((answer.answer_id, keep));
+        }
+        (given, problems)
+    }
+
+    /// Keeps a valid page's answers and moves on to the next page.
+    fn record(
+        &mut self,
+        content: &Content,
+        page: &Page,
+        accepted: Vec<(i32, i32, AnswerItems)>,
+    ) -> Outcome {
         let index = self.history.len();
         let at = now_rfc3339();
         let mut permanent = Vec::new();
@@ -591,122 +557,6 @@ impl Traversal {
             answers: &self.answers,
         }
         .checked(answer_id)
-    }
-
-    /// The response the API returns for the traversal's current state.
-    pub(crate) fn response(
-        &self,
-        content: &Content,
-        v3: bool,
-        errors: Vec<String>,
-        node_errors: &HashMap<i32, Vec<String>>,
-    ) -> TraversalResponse {
-        let anchor = self.current.as_ref().map_or(self.last_anchor, |p| p.anchor);
-        let algo_id = content.node(anchor).map_or(0, |n| n.algo_id);
-        let algo_name = content
-            .algo(algo_id)
-            .map(|a| a.algo_name.clone())
-            .unwrap_or_default();
-        let mut nodes: Vec<NodeOut> = Vec::new();
-        if let Some(page) = &self.current {
-            let shown = self
-                .visible(content, page)
-                .into_iter()
-                .filter(|(_, q)| self.pre_answer(q.question_id).is_none());
-            for (node, question) in shown {
-                if nodes.last().is_none_or(|n| n.node_id != node.node_id) {
-                    nodes.push(NodeOut {
-                        asset_id: 0,
-                        data: None,
-                        display_text: node.display_text.clone(),
-                        errors: node_errors.get(&node.node_id).cloned().unwrap_or_default(),
-                        explanation: node.explanation.clone(),
-                        is_table: node.is_table && !self.chat,
-                        node_id: node.node_id,
-                        questions: Vec::new(),
-                        title: node.title.clone(),
-                    });
-                }
-                let question_out = self.question_out(node, question, v3);
-                if let Some(n) = nodes.last_mut() {
-                    n.questions.push(question_out);
-                }
-            }
-        }
-        TraversalResponse {
-            traversal_id: self.id.clone(),
-            algo_id,
-            nodes,
-            assessment_type: self.assessment_type,
-            algo_name,
-            errors,
-            previous_disabled: !self.history.iter().any(|p| !p.auto),
-            next_disabled: self.current.is_none(),
-            language: self.language.clone(),
-        }
-    }
-
-    fn question_out(&self, node: &Node, question: &Question, v3: bool) -> QuestionOut {
-        let given = self.answers.get(&question.question_id);
-        let injected = match self.injected.get(&question.question_id) {
-            Some((InjectedType::PrePopulate, items)) => items.as_slice(),
-            _ => &[],
-        };
-        let answers = question
-            .answers
-            .iter()
-            .map(|a| {
-                let from_given =
-                    given.and_then(|g| g.items.iter().find(|(id, _)| *id == a.answer_id));
-                let from_injected = injected
-                    .iter()
-                    .find(|i| i.answer_id == a.answer_id && i.is_answered);
-                let checked = from_given.is_some() || (given.is_none() && from_injected.is_some());
-                let value = from_given
-                    .and_then(|(_, v)| v.clone())
-                    .or_else(|| {
-                        if given.is_none() {
-                            from_injected.and_then(|i| i.value.clone())
-                        } else {
-                            None
-                        }
-                    })
-                    .or_else(|| {
-                        (a.control_type == "Hidden")
-                            .then(|| a.value.clone())
-                            .flatten()
-                    });
-                // `Textarea` exists only from API v3; v2 clients see a plain text box.
-                let control_type = if a.control_type == "Textarea" && !v3 {
-                    "Text".to_owned()
-                } else {
-                    a.control_type.clone()
-                };
-                AnswerOut {
-                    answer_id: a.answer_id,
-                    control_checked: checked
-                        && matches!(a.control_type.as_str(), "Radio" | "Checkbox"),
-                    control_type,
-                    control_value: value,
-                    data: a.data.clone().unwrap_or_else(|| serde_json::json!({})),
-                    display_text: a.display_text.clone(),
-                    explanation: a.explanation.clone(),
-                    node_id: node.node_id,
-                    question_id: question.question_id,
-                    min: a.min,
-                    max: a.max,
-                }
-            })
-            .collect();
-        QuestionOut {
-            answers,
-            data: serde_json::json!({}),
-            display_text: question.display_text.clone(),
-            explanation: question.explanation.clone(),
-            node_id: node.node_id,
-            question_id: question.question_id,
-            title: question.title.clone(),
-        }
     }
 
     /// Answered questions in the order they were answered, for `/questions`, `/summary`,
