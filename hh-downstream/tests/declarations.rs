@@ -13,6 +13,8 @@ use axum::response::IntoResponse;
 use hh_runtime::{Error, healthhero_api};
 use serde::{Deserialize, Serialize};
 
+mod support;
+
 /// A thing the API stores.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thing {
@@ -70,11 +72,7 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     let path = parts.uri.path().to_owned();
     if path == "/connect/token" {
-        return (
-            [("content-type", "application/json")],
-            r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#,
-        )
-            .into_response();
+        return support::token_reply();
     }
     log.lock().unwrap().push(Seen {
         line: format!("{} {}", parts.method, path),
@@ -97,17 +95,8 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
 async fn api() -> (ThingsApi, Log) {
     let log: Log = Arc::default();
     let app = axum::Router::new().fallback(record).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = hh_runtime::Client::builder()
-        .identity_url(&url)
-        .api_url(&url)
-        .client_id("c")
-        .client_secret("s")
-        .build()
-        .unwrap();
-    (ThingsApi::new(client), log)
+    let url = support::serve(app).await;
+    (ThingsApi::new(support::client(&url, "c")), log)
 }
 
 fn last(log: &Log) -> Seen {

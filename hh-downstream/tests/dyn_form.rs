@@ -10,6 +10,8 @@ use std::sync::Arc;
 use axum::response::IntoResponse;
 use hh_runtime::{Error, healthhero_api};
 
+mod support;
+
 /// Looks things up; dyn-compatible.
 #[healthhero_api(dyn)]
 pub trait Lookup {
@@ -40,12 +42,7 @@ async fn server() -> String {
     let app = axum::Router::new()
         .route(
             "/connect/token",
-            axum::routing::post(|| async {
-                (
-                    [("content-type", "application/json")],
-                    r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#,
-                )
-            }),
+            axum::routing::post(|| async { support::token_reply() }),
         )
         .route(
             "/things/{id}",
@@ -60,22 +57,13 @@ async fn server() -> String {
                 },
             ),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    support::serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fake_and_the_generated_client_behind_one_arc_dyn() {
     let url = server().await;
-    let client = hh_runtime::Client::builder()
-        .identity_url(&url)
-        .api_url(&url)
-        .client_id("c")
-        .client_secret("s")
-        .build()
-        .unwrap();
+    let client = support::client(&url, "c");
     let real: Arc<dyn Lookup + Send + Sync> = Arc::new(LookupClient::new(client));
     let fake: Arc<dyn Lookup + Send + Sync> = Arc::new(Fake);
     assert_eq!(describe(fake).await.as_deref(), Some("fake known a,b"));

@@ -11,6 +11,8 @@ use axum::response::IntoResponse;
 use hh_downstream::hygiene::{Shadowed, ShadowedClient};
 use hh_downstream::*;
 
+mod support;
+
 #[derive(Clone, Debug)]
 struct Seen {
     line: String,
@@ -35,11 +37,7 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
     let target = parts.uri.path_and_query().unwrap().as_str().to_owned();
     let path = parts.uri.path().to_owned();
     if path == "/connect/token" {
-        return (
-            [("content-type", "application/json")],
-            r#"{"access_token":"downstream-token","token_type":"Bearer","expires_in":3600}"#,
-        )
-            .into_response();
+        return support::token_reply();
     }
     log.lock().unwrap().push(Seen {
         line: format!("{} {}", parts.method, target),
@@ -70,17 +68,8 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
 async fn server() -> (hh_runtime::Client, Log) {
     let log: Log = Arc::default();
     let app = axum::Router::new().fallback(record).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = hh_runtime::Client::builder()
-        .identity_url(&url)
-        .api_url(&url)
-        .client_id("tenant-1")
-        .client_secret("downstream-secret")
-        .build()
-        .unwrap();
-    (client, log)
+    let url = support::serve(app).await;
+    (support::client(&url, "tenant-1"), log)
 }
 
 fn last(log: &Log) -> Seen {

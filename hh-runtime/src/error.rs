@@ -394,9 +394,7 @@ impl Error {
                 TokenFailure::Redirect(_) => false,
                 // An outage passes; a wrong URL (404) or a server that is not a token endpoint
                 // does not.
-                TokenFailure::Status => http.as_ref().is_some_and(|h| {
-                    h.status.is_server_error() || crate::retry::is_transient_status(h.status)
-                }),
+                TokenFailure::Status => http.as_ref().is_some_and(|h| is_outage(h.status)),
                 // A garbled answer (a proxy's error page, a torn body) may well be gone on the
                 // next try; the backoff keeps a persistently broken endpoint from being hammered.
                 TokenFailure::Malformed(_) => true,
@@ -463,6 +461,12 @@ impl fmt::Display for Error {
     }
 }
 
+/// A token endpoint status that means the identity server is down or busy (5xx or a
+/// transient status), not misconfigured: retryable, and worded as an outage.
+fn is_outage(status: StatusCode) -> bool {
+    status.is_server_error() || crate::retry::is_transient_status(status)
+}
+
 /// The token part of `Display`: what went wrong, at which URL, and what to check.
 fn fmt_token(
     f: &mut fmt::Formatter<'_>,
@@ -495,7 +499,7 @@ fn fmt_token(
             Some(StatusCode::NOT_FOUND) => {
                 f.write_str("not found (HTTP 404 Not Found): check identity_url / token_url")
             }
-            Some(s) if s.is_server_error() || crate::retry::is_transient_status(s) => {
+            Some(s) if is_outage(s) => {
                 write!(f, "the identity server is unavailable (HTTP {s})")
             }
             Some(s) => write!(

@@ -50,13 +50,9 @@ enum Step {
     Done(Result<Answer>),
 }
 
-/// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
-pub(crate) async fn send<D: Decode>(request: Request<'_>) -> Result<D::Output> {
-    request.send_and_decode::<D>().await
-}
-
 impl Request<'_> {
-    async fn send_and_decode<D: Decode>(self) -> Result<D::Output> {
+    /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
+    pub(crate) async fn send_and_decode<D: Decode>(self) -> Result<D::Output> {
         let span = tracing::debug_span!(
             target: "hh_runtime::call",
             "hh.call",
@@ -309,16 +305,13 @@ impl Request<'_> {
 /// `None` to fail now (a permanent error such as `invalid_client`, or the budget spent).
 /// Nothing reached the API, so a call of any method may wait.
 fn token_retry(inner: &ClientInner, error: &Error, tries: &Tries) -> Option<Duration> {
-    let policy = &inner.retry;
-    if !error.is_retryable() || tries.retries + 1 >= policy.max_attempts {
+    if !error.is_retryable() {
         return None;
     }
     let wait = inner.tokens.next_attempt().map_or(Duration::ZERO, |at| {
         at.saturating_duration_since(Instant::now())
     });
-    if tries.started.elapsed() + wait > policy.max_elapsed {
-        return None;
-    }
+    let wait = within_budget(&inner.retry, tries, wait)?;
     tracing::debug!(
         wait_ms = wait.as_millis() as u64,
         error = %error,
@@ -335,13 +328,17 @@ fn next_retry(
     tries: &Tries,
     retry_after: Option<Duration>,
 ) -> Option<Duration> {
-    if tries.retries + 1 >= policy.max_attempts {
-        return None;
-    }
     let wait = policy
         .backoff(tries.retries + 1)
         .max(retry_after.unwrap_or_default());
-    (tries.started.elapsed() + wait <= policy.max_elapsed).then_some(wait)
+    within_budget(policy, tries, wait)
+}
+
+/// `wait`, if one more attempt after it stays within the policy's attempts and time: the one
+/// budget check for retries after an answer and for waits for a token.
+fn within_budget(policy: &RetryPolicy, tries: &Tries, wait: Duration) -> Option<Duration> {
+    let attempts_left = tries.retries + 1 < policy.max_attempts;
+    (attempts_left && tries.started.elapsed() + wait <= policy.max_elapsed).then_some(wait)
 }
 
 /// A 2xx body past the configured cap.

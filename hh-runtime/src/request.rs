@@ -211,25 +211,16 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header whose value is computed from a method argument.
-    pub fn header<T: HeaderText + ?Sized>(mut self, name: &str, value: &T) -> Self {
-        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-            self.fail(Error::invalid_input(format!(
-                "`{name}` is not a valid HTTP header name"
-            )));
-            return self;
-        };
+    pub fn header<T: HeaderText + ?Sized>(self, name: &str, value: &T) -> Self {
         let mut text = String::new();
         let _ = write!(text, "{value}");
-        match HeaderValue::from_str(&text) {
-            Ok(v) => {
-                self.headers.append(name, v);
-            }
-            Err(_) => self.fail(Error::invalid_input(format!(
+        let value = HeaderValue::from_str(&text).map_err(|_| {
+            format!(
                 "the value of header `{name}` contains a line break or another character not \
                  allowed in HTTP headers"
-            ))),
-        }
-        self
+            )
+        });
+        self.push_header(name, value)
     }
 
     /// Adds a header from an optional argument: `None` sends no header.
@@ -241,14 +232,23 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header from an argument that is already a [`HeaderValue`], sent as it is.
-    pub fn header_value(mut self, name: &str, value: &HeaderValue) -> Self {
-        match HeaderName::from_bytes(name.as_bytes()) {
-            Ok(name) => {
-                self.headers.append(name, value.clone());
-            }
-            Err(_) => self.fail(Error::invalid_input(format!(
+    pub fn header_value(self, name: &str, value: &HeaderValue) -> Self {
+        self.push_header(name, Ok(value.clone()))
+    }
+
+    /// Appends one header, or records why its name or value cannot be sent.
+    fn push_header(mut self, name: &str, value: Result<HeaderValue, String>) -> Self {
+        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+            self.fail(Error::invalid_input(format!(
                 "`{name}` is not a valid HTTP header name"
-            ))),
+            )));
+            return self;
+        };
+        match value {
+            Ok(value) => {
+                self.headers.append(header, value);
+            }
+            Err(message) => self.fail(Error::invalid_input(message)),
         }
         self
     }
@@ -320,6 +320,6 @@ impl<'c> Request<'c> {
 
     /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
     pub async fn send<D: Decode>(self) -> Result<D::Output> {
-        crate::execute::send::<D>(self).await
+        self.send_and_decode::<D>().await
     }
 }

@@ -11,14 +11,17 @@ mod support;
 
 use support::{create_traversal as create, get_traversal as get};
 
-fn client(sandbox: &Sandbox) -> Client {
+/// A builder set up for the sandbox's default client; tests change one setting on it.
+fn builder(sandbox: &Sandbox) -> hh_runtime::ClientBuilder {
     Client::builder()
         .identity_url(sandbox.identity_url())
         .api_url(sandbox.api_url())
         .client_id(sandbox.client_id())
         .client_secret(sandbox.client_secret())
-        .build()
-        .unwrap()
+}
+
+fn client(sandbox: &Sandbox) -> Client {
+    builder(sandbox).build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,10 +99,7 @@ async fn malformed_token_responses_from_the_sandbox_are_typed_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secret_is_a_permanent_invalid_client() {
     let sandbox = Sandbox::start().await.unwrap();
-    let client = Client::builder()
-        .identity_url(sandbox.identity_url())
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
+    let client = builder(&sandbox)
         .client_secret("wrong")
         .client_auth(hh_runtime::ClientAuth::Basic)
         .build()
@@ -196,11 +196,8 @@ async fn an_unreachable_identity_server_fails_the_call_when_its_budget_is_spent(
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let identity = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let client = Client::builder()
+    let client = builder(&sandbox)
         .identity_url(identity)
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
-        .client_secret(sandbox.client_secret())
         .retry(hh_runtime::RetryPolicy::default().max_elapsed(Duration::from_millis(2500)))
         .build()
         .unwrap();
@@ -219,13 +216,7 @@ async fn an_unreachable_identity_server_fails_the_call_when_its_budget_is_spent(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_token_error_fails_the_call_at_once() {
     let sandbox = Sandbox::start().await.unwrap();
-    let client = Client::builder()
-        .identity_url(sandbox.identity_url())
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
-        .client_secret("wrong")
-        .build()
-        .unwrap();
+    let client = builder(&sandbox).client_secret("wrong").build().unwrap();
     let started = std::time::Instant::now();
     let err = get(&client, "any").await.unwrap_err();
     assert!(err.oauth_error().is_some(), "{err}");
@@ -242,11 +233,8 @@ async fn a_permanent_token_error_fails_the_call_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_identity_url_is_named_in_the_error() {
     let sandbox = Sandbox::start().await.unwrap();
-    let client = Client::builder()
+    let client = builder(&sandbox)
         .identity_url(format!("{}/typo", sandbox.identity_url()))
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
-        .client_secret(sandbox.client_secret())
         .build()
         .unwrap();
     let started = std::time::Instant::now();
@@ -289,24 +277,15 @@ async fn an_identity_outage_is_named_once() {
 async fn https_to_a_plain_http_server_says_so() {
     let sandbox = Sandbox::start().await.unwrap();
     let https = sandbox.identity_url().replacen("http://", "https://", 1);
-    let client = Client::builder()
-        .identity_url(&https)
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
-        .client_secret(sandbox.client_secret())
-        .build()
-        .unwrap();
+    let client = builder(&sandbox).identity_url(&https).build().unwrap();
     let err = client.access_token().await.unwrap_err();
     assert!(
         err.to_string()
             .contains("the server answered plain HTTP, not TLS"),
         "{err}"
     );
-    let api = Client::builder()
-        .identity_url(sandbox.identity_url())
+    let api = builder(&sandbox)
         .api_url(sandbox.api_url().replacen("http://", "https://", 1))
-        .client_id(sandbox.client_id())
-        .client_secret(sandbox.client_secret())
         .retry(hh_runtime::RetryPolicy::none())
         .build()
         .unwrap();
