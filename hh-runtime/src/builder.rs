@@ -12,7 +12,8 @@ use url::Url;
 use crate::client::{Client, ClientInner, base_without_slash, check_url, defaults};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
-use crate::token::{ClientAuth, TokenConfig, TokenSource};
+use crate::store::StoreOptions;
+use crate::token::{ClientAuth, Fleet, TokenConfig, TokenSource};
 
 /// Configures a [`Client`].
 ///
@@ -57,6 +58,8 @@ pub struct ClientBuilder {
     min_remaining: Duration,
     replay_on_401: bool,
     max_response_bytes: usize,
+    /// A store shared with the fleet (see the `store` module, which adds its setters).
+    pub(crate) store: StoreOptions,
 }
 
 impl Default for ClientBuilder {
@@ -82,6 +85,7 @@ impl Default for ClientBuilder {
             min_remaining: defaults::MIN_TOKEN_REMAINING,
             replay_on_401: true,
             max_response_bytes: defaults::MAX_RESPONSE_BYTES,
+            store: StoreOptions::default(),
         }
     }
 }
@@ -99,6 +103,7 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("scopes", &self.scopes)
             .field("client_auth", &self.auth)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
@@ -322,6 +327,10 @@ impl ClientBuilder {
         if let Some(scope) = var("HH_SCOPE") {
             b = b.scope(&scope);
         }
+        #[cfg(feature = "redis")]
+        if let Some(url) = var("HH_REDIS_URL").filter(|v| !v.trim().is_empty()) {
+            b = b.redis_url(url);
+        }
         Ok(b)
     }
 
@@ -359,6 +368,7 @@ impl ClientBuilder {
             }
             Some(_) => {}
         }
+        let store = self.store.store(&mut problems);
         if self.token_timeout.is_zero() {
             problems.push("token_timeout must be more than zero".into());
         }
@@ -418,19 +428,25 @@ impl ClientBuilder {
         }
 
         let scope = (!self.scopes.is_empty()).then(|| self.scopes.join(" "));
-        let tokens = TokenSource::new(
-            TokenConfig {
-                token_url,
-                client_id,
-                client_secret: secret,
-                scope,
-                auth: self.auth,
-                timeout: self.token_timeout,
-                refresh_ahead: self.refresh_ahead,
-                min_remaining: self.min_remaining,
-            },
-            token_http,
-        );
+        let cfg = TokenConfig {
+            token_url,
+            client_id,
+            client_secret: secret,
+            scope,
+            auth: self.auth,
+            timeout: self.token_timeout,
+            refresh_ahead: self.refresh_ahead,
+            min_remaining: self.min_remaining,
+        };
+        let fleet = store.map(|store| {
+            Fleet::new(
+                store,
+                &cfg,
+                self.store.key.as_ref(),
+                self.store.previous_key.as_ref(),
+            )
+        });
+        let tokens = TokenSource::new(cfg, token_http, fleet);
         Ok(Client {
             inner: Arc::new(ClientInner {
                 api_base: base_without_slash(&api_url),

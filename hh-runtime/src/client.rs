@@ -118,6 +118,7 @@ impl fmt::Debug for Client {
             .field("client_secret", &"[redacted]")
             .field("scope", &cfg.scope)
             .field("client_auth", &cfg.auth)
+            .field("token_store", &self.inner.tokens.store_name())
             .finish_non_exhaustive()
     }
 }

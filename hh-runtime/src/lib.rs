@@ -80,6 +80,7 @@ mod error;
 mod execute;
 mod request;
 mod retry;
+pub mod store;
 mod token;
 
 pub use bytes::Bytes;

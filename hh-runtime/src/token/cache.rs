@@ -5,8 +5,8 @@
 //! clock, so tests can pause it) and the jitter, so each rule is tested at any instant.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -23,6 +23,9 @@ pub(crate) const MIN_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
 pub(crate) const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
 /// How long callers without a usable token share one transient failure.
 pub(crate) const SHARED_FAILURE_WINDOW: Duration = Duration::from_secs(2);
+/// A token from a shared store is used for this much less than its lifetime by the wall clock
+/// (or a tenth of its lifetime, if less), for the skew between the clocks of two hosts.
+pub(crate) const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(5);
 
 /// A cached access token with its schedule, on the monotonic clock.
 pub(crate) struct AccessToken {
@@ -32,31 +35,84 @@ pub(crate) struct AccessToken {
     pub(crate) expires_at: Instant,
     pub(crate) refresh_at: Instant,
     pub(crate) usable_until: Instant,
+    /// When the token request was sent, by the wall clock, and the lifetime the identity
+    /// server gave: what a shared store records, since other hosts have other monotonic clocks.
+    pub(crate) issued: SystemTime,
+    pub(crate) lifetime: Duration,
+    /// The sealed entry this token was published as or adopted from, so that a 401 removes
+    /// the shared entry only if it still holds this token.
+    pub(crate) sealed: OnceLock<Vec<u8>>,
 }
 
 impl AccessToken {
-    /// Places a parsed token on the clock. Its life counts from `sent_at`, when the request
-    /// went out, so the time the answer took is never counted as life left.
+    /// Places a parsed token on the clock. Its life counts from `sent_at` (`issued` by the
+    /// wall clock), when the request went out, so the time the answer took is never counted
+    /// as life left.
     pub(crate) fn new(
         parsed: ParsedToken,
         sent_at: Instant,
+        issued: SystemTime,
+        refresh_ahead: Duration,
+        min_remaining: Duration,
+    ) -> Self {
+        let expires_at = sent_at + parsed.lifetime;
+        Self::expiring(parsed, expires_at, issued, refresh_ahead, min_remaining)
+    }
+
+    /// Places a token from a shared entry on this process's clock: it expires when the entry
+    /// says by the wall clock (read at `wall`, which is `now` on the monotonic clock), less a
+    /// margin for the skew between the host that fetched it and this one. `None` if that
+    /// leaves nothing.
+    pub(crate) fn shared(
+        parsed: ParsedToken,
+        issued: SystemTime,
+        (now, wall): (Instant, SystemTime),
+        refresh_ahead: Duration,
+        min_remaining: Duration,
+    ) -> Option<Self> {
+        let margin = CLOCK_SKEW_MARGIN.min(parsed.lifetime / 10);
+        let left = (issued + parsed.lifetime)
+            .duration_since(wall)
+            .ok()?
+            .checked_sub(margin)?;
+        let expires_at = now + left;
+        Some(Self::expiring(
+            parsed,
+            expires_at,
+            issued,
+            refresh_ahead,
+            min_remaining,
+        ))
+    }
+
+    fn expiring(
+        parsed: ParsedToken,
+        expires_at: Instant,
+        issued: SystemTime,
         refresh_ahead: Duration,
         min_remaining: Duration,
     ) -> Self {
         let (refresh_ahead, min_remaining) =
             thresholds(parsed.lifetime, refresh_ahead, min_remaining);
-        let expires_at = sent_at + parsed.lifetime;
         AccessToken {
             token: parsed.token,
             header: parsed.header,
             expires_at,
-            refresh_at: expires_at - refresh_ahead,
-            usable_until: expires_at - min_remaining,
+            refresh_at: expires_at.checked_sub(refresh_ahead).unwrap_or(expires_at),
+            usable_until: expires_at.checked_sub(min_remaining).unwrap_or(expires_at),
+            issued,
+            lifetime: parsed.lifetime,
+            sealed: OnceLock::new(),
         }
     }
 
     pub(crate) fn secret_bytes(&self) -> &[u8] {
         self.token.expose_secret().as_bytes()
+    }
+
+    /// Whether two tokens are the same token (wherever each came from).
+    pub(crate) fn same_token(&self, other: &AccessToken) -> bool {
+        self.secret_bytes() == other.secret_bytes()
     }
 
     /// Whether a caller may use this token at `now`.
@@ -245,7 +301,13 @@ mod tests {
             header: HeaderValue::from_static("Bearer t0ken"),
             lifetime: secs(lifetime),
         };
-        Arc::new(AccessToken::new(parsed, now, secs(300), secs(30)))
+        Arc::new(AccessToken::new(
+            parsed,
+            now,
+            SystemTime::now(),
+            secs(300),
+            secs(30),
+        ))
     }
 
     fn transient() -> Error {

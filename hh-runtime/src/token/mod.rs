@@ -4,6 +4,7 @@
 //! - `cache`: the state and every decision, as pure functions of the time and the state;
 //! - `oauth`: the token endpoint on the wire (request, client authentication, parsing);
 //! - `jwt`: reading `exp` from a JWT when the response has no `expires_in`;
+//! - `fleet`: the shared store a fetch consults first, when one is configured;
 //! - this module: the handle that ties them together with a clock, a lock and a task.
 //!
 //! How it fits together:
@@ -17,6 +18,7 @@
 //!   before which no new request may start.
 
 mod cache;
+mod fleet;
 mod jwt;
 mod oauth;
 
@@ -32,6 +34,9 @@ use url::Url;
 
 pub(crate) use cache::AccessToken;
 use cache::{Decision, Flight, Outcome};
+pub(crate) use fleet::Fleet;
+use fleet::{Acquired, Lease};
+pub(crate) use oauth::MAX_LIFETIME;
 pub use oauth::{OAuthError, OAuthErrorCode};
 
 use crate::error::{Error, TokenFailure};
@@ -78,6 +83,8 @@ struct Shared {
     /// Mirrors `Flight::waiting.is_some()` so the hit path can skip the mutex.
     fetching: AtomicBool,
     flight: Mutex<Flight>,
+    /// The store shared with the rest of the fleet, if one is configured.
+    fleet: Option<Arc<Fleet>>,
 }
 
 impl Shared {
@@ -105,7 +112,7 @@ pub(crate) struct TokenSource {
 }
 
 impl TokenSource {
-    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
+    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client, fleet: Option<Fleet>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 cfg,
@@ -113,12 +120,18 @@ impl TokenSource {
                 current: arc_swap::ArcSwapOption::empty(),
                 fetching: AtomicBool::new(false),
                 flight: Mutex::new(Flight::default()),
+                fleet: fleet.map(Arc::new),
             }),
         }
     }
 
     pub(crate) fn config(&self) -> &TokenConfig {
         &self.shared.cfg
+    }
+
+    /// The name of the shared store, if one is configured (for `Debug`).
+    pub(crate) fn store_name(&self) -> Option<&str> {
+        self.shared.fleet.as_deref().map(Fleet::store_name)
     }
 
     /// A token with at least the minimum remaining life, fetching one if needed.
@@ -195,12 +208,36 @@ impl TokenSource {
             client_id = %self.shared.cfg.client_id,
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
+            store = self.store_name(),
+            store_outcome = tracing::field::Empty,
         );
         tokio::spawn(
             async move {
                 tokio::time::sleep_until(send_at).await;
-                let outcome = fetch(&guard.shared).await;
-                guard.finish(outcome);
+                let shared = Arc::clone(&guard.shared);
+                let Some(fleet) = &shared.fleet else {
+                    guard.finish(fetch(&shared).await);
+                    return;
+                };
+                let lease = match fleet.acquire().await {
+                    Acquired::Adopted(token) => {
+                        record_store_outcome("adopted");
+                        guard.finish(Ok(token));
+                        return;
+                    }
+                    Acquired::Leased(lease) => {
+                        record_store_outcome("lease won");
+                        Some(lease)
+                    }
+                    Acquired::Alone(outcome) => {
+                        record_store_outcome(outcome);
+                        None
+                    }
+                };
+                let outcome = fetch(&shared).await;
+                // The waiters first: publishing is the fleet's business, not theirs.
+                guard.finish(outcome.clone());
+                publish(fleet, outcome, lease).await;
             }
             .instrument(span),
         );
@@ -222,7 +259,22 @@ impl TokenSource {
         if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
             tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
             self.shared.current.store(None);
+            if let Some(fleet) = &self.shared.fleet {
+                fleet.rejected(rejected);
+            }
         }
+    }
+}
+
+fn record_store_outcome(outcome: &str) {
+    tracing::Span::current().record("store_outcome", outcome);
+}
+
+/// After a fetch for the fleet: share the token, or just give the lease back.
+async fn publish(fleet: &Fleet, outcome: Outcome, lease: Option<Lease>) {
+    match outcome {
+        Ok(token) => fleet.publish(&token, lease).await,
+        Err(_) => fleet.abandon(lease).await,
     }
 }
 
@@ -230,11 +282,13 @@ impl TokenSource {
 async fn fetch(shared: &Shared) -> Outcome {
     let cfg = &shared.cfg;
     let sent_at = Instant::now();
+    let issued = std::time::SystemTime::now();
     let outcome =
         match tokio::time::timeout(cfg.timeout, oauth::request_token(&shared.http, cfg)).await {
             Ok(Ok(parsed)) => Ok(Arc::new(AccessToken::new(
                 parsed,
                 sent_at,
+                issued,
                 cfg.refresh_ahead,
                 cfg.min_remaining,
             ))),

@@ -272,15 +272,22 @@ pub(crate) fn parse_token_response(
         Some(lifetime) => lifetime,
         None => jwt::lifetime(token, SystemTime::now()).unwrap_or(DEFAULT_LIFETIME),
     };
-    let mut header = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+    ParsedToken::new(SecretString::from(token.as_str()), lifetime).ok_or_else(|| {
         malformed("`access_token` contains characters that cannot be sent in an HTTP header")
-    })?;
-    header.set_sensitive(true);
-    Ok(ParsedToken {
-        token: SecretString::from(token.as_str()),
-        header,
-        lifetime,
     })
+}
+
+impl ParsedToken {
+    /// A token with its `Authorization` value, or `None` if it cannot be sent in a header.
+    pub(crate) fn new(token: SecretString, lifetime: Duration) -> Option<Self> {
+        let mut header = HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).ok()?;
+        header.set_sensitive(true);
+        Some(ParsedToken {
+            token,
+            header,
+            lifetime,
+        })
+    }
 }
 
 /// The RFC 6749 section 5.2 error in a non-2xx body, if it holds one.

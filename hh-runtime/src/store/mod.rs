@@ -1,0 +1,251 @@
+//! A token cache shared by every process of a fleet.
+//!
+//! Each process keeps its own in-process cache in front (a cache hit never leaves the
+//! process); the shared store is asked only when a process would otherwise send a token
+//! request. Through it the fleet behaves like one client:
+//!
+//! - **one token for a cold fleet**: the first process to need a token takes a short lease,
+//!   fetches and publishes; the others wait for the published entry (for a bounded time, after
+//!   which each fetches for itself), so a crashed lease holder never wedges the fleet;
+//! - **one refresh per lifetime**: refresh-ahead goes through the same lease, and processes
+//!   adopt a newer shared token as soon as they see one;
+//! - **fleet-wide invalidation**: a 401 removes the shared entry only if it still holds the
+//!   rejected token, so a revoked token costs the fleet one new token;
+//! - **sealed entries**: every entry is encrypted and authenticated (XChaCha20-Poly1305) under
+//!   a key derived from the client secret (or one you supply), and stored under a hashed name;
+//!   the store never holds a token or a secret in the clear, and an entry that fails to open,
+//!   is malformed or claims an absurd lifetime is ignored and overwritten;
+//! - **expiry across machines**: an entry carries the wall-clock time its token was requested
+//!   and its lifetime; each process places it on its own monotonic clock with a margin for
+//!   clock skew, so no process uses a shared token later than it would use its own;
+//! - **never a dependency**: every store operation is bounded (see [`OPERATION_TIMEOUT`]);
+//!   a store that fails or is slow leaves each process on its own lifecycle, with one warning
+//!   per outage, and the fleet coordinates again once it answers.
+//!
+//! [`RedisStore`] (feature `redis`) is the store we ship; [`TokenStore`] is the trait to plug in
+//! another.
+
+mod seal;
+
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretBox;
+
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
+pub(crate) use seal::{KeyName, Sealer};
+
+/// The bound on every operation on the shared store. An operation that takes longer is
+/// abandoned and counted as a store failure: a call never waits on the store for more.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(75);
+
+/// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
+/// its detail reaching a caller) and carries on without the store.
+pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The future a [`TokenStore`] operation returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A key-value store shared by the processes of a fleet, holding opaque sealed entries.
+///
+/// hh decides everything (when to lease, what to publish, what to trust); a store only keeps
+/// bytes under names, with expiry, and offers two atomic operations. Values are sealed before
+/// they reach the store and names are hashes, so a store needs no protection of its own for
+/// the tokens' sake. Every operation is bounded by [`OPERATION_TIMEOUT`] on hh's side; a store
+/// may bound its own too.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::Duration;
+/// use hh_runtime::store::{StoreFuture, TokenStore};
+///
+/// /// A store shared by the clients of one process (a test double, say).
+/// #[derive(Debug, Default)]
+/// struct Memory(Mutex<HashMap<String, Vec<u8>>>);
+///
+/// impl TokenStore for Memory {
+///     fn name(&self) -> &str { "memory" }
+///     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+///         Box::pin(async move { Ok(self.0.lock().unwrap().get(key).cloned()) })
+///     }
+///     fn put<'a>(&'a self, key: &'a str, value: &'a [u8], _ttl: Duration) -> StoreFuture<'a, ()> {
+///         Box::pin(async move { self.0.lock().unwrap().insert(key.into(), value.into()); Ok(()) })
+///     }
+///     fn put_if_absent<'a>(&'a self, key: &'a str, value: &'a [u8], _ttl: Duration) -> StoreFuture<'a, bool> {
+///         Box::pin(async move {
+///             let mut map = self.0.lock().unwrap();
+///             if map.contains_key(key) { return Ok(false) }
+///             map.insert(key.into(), value.into());
+///             Ok(true)
+///         })
+///     }
+///     fn delete_if_equals<'a>(&'a self, key: &'a str, expected: &'a [u8]) -> StoreFuture<'a, bool> {
+///         Box::pin(async move {
+///             let mut map = self.0.lock().unwrap();
+///             if map.get(key).is_some_and(|v| v == expected) { map.remove(key); return Ok(true) }
+///             Ok(false)
+///         })
+///     }
+/// }
+///
+/// let client = hh_runtime::Client::builder()
+///     .identity_url("https://identity.example.com")
+///     .api_url("https://api.example.com")
+///     .client_id("my-client")
+///     .client_secret("my-secret")
+///     .token_store(Memory::default())
+///     .build()?;
+/// # Ok::<(), hh_runtime::Error>(())
+/// ```
+pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
+    /// A short name for logs, spans and `Debug` (`"redis"`).
+    fn name(&self) -> &str;
+
+    /// The value under `key`, if there is one.
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+
+    /// Sets `key` to `value`, expiring after `ttl`, whatever it held.
+    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StoreFuture<'a, ()>;
+
+    /// Sets `key` to `value`, expiring after `ttl`, only if `key` holds nothing; `true` if it
+    /// was set. Atomic: of any number of concurrent callers, one gets `true` (Redis:
+    /// `SET key value NX PX ttl`). This is the lease.
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Deletes `key` only if it holds exactly `expected`; `true` if it was deleted. Atomic on
+    /// the store's side (Redis: a Lua script), so it never deletes a value written meanwhile.
+    fn delete_if_equals<'a>(&'a self, key: &'a str, expected: &'a [u8]) -> StoreFuture<'a, bool>;
+}
+
+/// A 256-bit key that seals the entries of a shared token store.
+///
+/// By default hh derives the key from the client secret (HKDF-SHA256), so every process with
+/// the credentials can open entries and nothing else has to be deployed. Supply your own with
+/// [`ClientBuilder::sealing_key`](crate::ClientBuilder::sealing_key) to make the store's
+/// protection independent of the client secret; to rotate it, deploy the new key with the old
+/// one as [`previous_sealing_key`](crate::ClientBuilder::previous_sealing_key), then drop the
+/// old one once every process has the new key.
+pub struct SealingKey(SecretBox<[u8; 32]>);
+
+impl SealingKey {
+    /// A key from 32 bytes (from your secret manager; never a constant in code).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        SealingKey(SecretBox::new(Box::new(bytes)))
+    }
+
+    /// A key from its standard base64 form (44 characters, `openssl rand -base64 32`).
+    /// The error never contains the text given.
+    pub fn from_base64(text: &str) -> crate::Result<Self> {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| crate::Error::config("the sealing key is not valid base64"))?;
+        let bytes: [u8; 32] = decoded.try_into().map_err(|d: Vec<u8>| {
+            crate::Error::config(format!(
+                "the sealing key is {} bytes long; it must be 32",
+                d.len()
+            ))
+        })?;
+        Ok(Self::from_bytes(bytes))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+}
+
+impl Clone for SealingKey {
+    fn clone(&self) -> Self {
+        Self::from_bytes(*self.bytes())
+    }
+}
+
+impl fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealingKey([redacted])")
+    }
+}
+
+/// What the builder collects about a shared store, turned into a [`Sealer`] and a store when
+/// the client is built.
+#[derive(Clone, Default)]
+pub(crate) struct StoreOptions {
+    pub(crate) store: Option<Arc<dyn TokenStore>>,
+    pub(crate) key: Option<SealingKey>,
+    pub(crate) previous_key: Option<SealingKey>,
+    #[cfg(feature = "redis")]
+    pub(crate) redis_url: Option<String>,
+}
+
+impl StoreOptions {
+    /// The store to use, if any: one given, or one built from the Redis URL. A URL that does
+    /// not parse is a configuration problem, reported with the others.
+    pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
+        #[cfg(feature = "redis")]
+        if let Some(url) = &self.redis_url {
+            if self.store.is_some() {
+                problems.push("redis_url and token_store are both set; choose one".into());
+                return None;
+            }
+            return match RedisStore::new(url) {
+                Ok(store) => Some(Arc::new(store)),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    None
+                }
+            };
+        }
+        let _ = problems;
+        self.store.clone()
+    }
+}
+
+impl fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("StoreOptions");
+        d.field("store", &self.store.as_ref().map(|s| s.name().to_owned()));
+        #[cfg(feature = "redis")]
+        d.field(
+            "redis_url",
+            &self.redis_url.as_deref().map(redis::redacted_url),
+        );
+        d.field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl crate::ClientBuilder {
+    /// Shares tokens with every process that uses the same store and credentials (see the
+    /// [`store`](crate::store) module). The store sees only sealed entries under hashed names.
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.store.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Seals the shared store's entries with this key instead of one derived from the client
+    /// secret. Every process of the fleet needs the same key.
+    pub fn sealing_key(mut self, key: SealingKey) -> Self {
+        self.store.key = Some(key);
+        self
+    }
+
+    /// The key before [`sealing_key`](Self::sealing_key), during a rotation: entries sealed
+    /// with it are still read; every entry this process writes is sealed with the current key.
+    pub fn previous_sealing_key(mut self, key: SealingKey) -> Self {
+        self.store.previous_key = Some(key);
+        self
+    }
+}

@@ -1,0 +1,258 @@
+//! The shared token store on Redis (or Valkey), through redis-rs.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
+
+use super::{StoreFuture, TokenStore};
+
+/// Deletes KEYS[1] only if it holds ARGV[1], atomically on the server.
+const DELETE_IF_EQUALS: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// A [`TokenStore`] on Redis, Valkey or any server that speaks their protocol.
+///
+/// Built by [`ClientBuilder::redis_url`](crate::ClientBuilder::redis_url), or by hand for
+/// Sentinel and Cluster:
+///
+/// - **A single server or a managed service**: `redis://host:6379/0`; `rediss://` for TLS
+///   (rustls, with the platform's root certificates); a password or an ACL user in the URL
+///   (`redis://user:password@host/0`). The connection is made on first use and remade in the
+///   background after a failure (redis-rs's `ConnectionManager`).
+/// - **Cluster**: entry names carry a hash tag, so an entry and its lease live on one slot.
+///   Build a `redis::cluster_async::ClusterConnection` (feature `cluster-async` of the `redis`
+///   crate, the version hh-runtime uses) and pass it to [`RedisStore::with_connection`].
+/// - **Sentinel**: resolve the primary with `redis::sentinel::SentinelClient` (feature
+///   `sentinel`), or point a `redis::aio::ConnectionManager` at it, and pass the connection to
+///   [`RedisStore::with_connection`].
+///
+/// `Debug` shows the scheme, host, port and database, never the password.
+pub struct RedisStore {
+    shown: String,
+    connection: Connection,
+    delete_if_equals: Script,
+}
+
+enum Connection {
+    /// Made on first use: a `ConnectionManager` spawns tasks, so it needs a runtime, and
+    /// `ClientBuilder::build` may run outside one.
+    Managed {
+        client: Box<redis::Client>,
+        manager: OnceLock<Result<ConnectionManager, String>>,
+    },
+    Given(Arc<dyn Fn() -> Dyn + Send + Sync>),
+}
+
+impl RedisStore {
+    /// A store at `url` (`redis://`, `rediss://`, `valkey://`, `valkeys://`, `redis+unix://`).
+    /// Nothing is connected until the first token is needed; an unreachable server is not an
+    /// error here or later, only a warning.
+    pub fn new(url: &str) -> crate::Result<Self> {
+        let client = redis::Client::open(url).map_err(|_| {
+            // redis-rs's message may quote the URL, password and all.
+            crate::Error::config(format!(
+                "redis_url `{}` is not a Redis URL (redis://[user:password@]host[:port][/db], or rediss:// for TLS)",
+                redacted_url(url)
+            ))
+        })?;
+        Ok(RedisStore {
+            shown: redacted_url(url),
+            connection: Connection::Managed {
+                client: Box::new(client),
+                manager: OnceLock::new(),
+            },
+            delete_if_equals: Script::new(DELETE_IF_EQUALS),
+        })
+    }
+
+    /// A store on a connection you made: a cluster connection, a connection to the primary
+    /// a Sentinel named, a `ConnectionManager` with your own settings. It is cloned for each
+    /// operation (redis-rs connections are cheap handles), and should reconnect on its own.
+    /// `name` is what `Debug` and logs show for it.
+    pub fn with_connection<C>(connection: C, name: impl Into<String>) -> Self
+    where
+        C: ConnectionLike + Clone + Send + Sync + 'static,
+    {
+        RedisStore {
+            shown: name.into(),
+            connection: Connection::Given(Arc::new(move || Dyn(Box::new(connection.clone())))),
+            delete_if_equals: Script::new(DELETE_IF_EQUALS),
+        }
+    }
+
+    fn connection(&self) -> Result<Dyn, String> {
+        match &self.connection {
+            Connection::Given(make) => Ok(make()),
+            Connection::Managed { client, manager } => manager
+                .get_or_init(|| {
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(Duration::from_secs(1)))
+                        .set_response_timeout(Some(super::OPERATION_TIMEOUT))
+                        .set_number_of_retries(2)
+                        .set_max_delay(Duration::from_secs(2));
+                    ConnectionManager::new_lazy_with_config((**client).clone(), config)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+                .map(|m| Dyn(Box::new(m))),
+        }
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RedisStore").field(&self.shown).finish()
+    }
+}
+
+impl TokenStore for RedisStore {
+    fn name(&self) -> &str {
+        "redis"
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let mut conn = self.connection()?;
+            Ok(redis::cmd("GET").arg(key).query_async(&mut conn).await?)
+        })
+    }
+
+    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.connection()?;
+            let () = redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async(&mut conn)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut conn = self.connection()?;
+            // `OK` when set, nil when the key exists.
+            let set: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async(&mut conn)
+                .await?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn delete_if_equals<'a>(&'a self, key: &'a str, expected: &'a [u8]) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut conn = self.connection()?;
+            let deleted: i64 = self
+                .delete_if_equals
+                .key(key)
+                .arg(expected)
+                .invoke_async(&mut conn)
+                .await?;
+            Ok(deleted == 1)
+        })
+    }
+}
+
+/// At least a millisecond: `PX 0` is an error in Redis.
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// A connection of any kind, so one store type serves them all.
+struct Dyn(Box<dyn ConnectionLike + Send>);
+
+impl ConnectionLike for Dyn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        self.0.req_packed_command(cmd)
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        self.0.req_packed_commands(pipeline, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
+}
+
+/// A Redis URL without its password, for `Debug`, logs and errors.
+pub(crate) fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("[redacted]"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "[unparsable URL]".to_owned(),
+    }
+}
+
+impl crate::ClientBuilder {
+    /// Shares tokens with every process that uses the same Redis and credentials: see
+    /// [`RedisStore`] for the URLs it takes and the [`store`](crate::store) module for what
+    /// the fleet does. `Client::from_env` reads it from `HH_REDIS_URL`.
+    ///
+    /// ```no_run
+    /// let client = hh_runtime::Client::builder()
+    ///     .identity_url("https://identity.healthhero.com")
+    ///     .api_url("https://api.healthhero.com")
+    ///     .client_id("my-client")
+    ///     .client_secret("my-secret")
+    ///     .redis_url("rediss://hh:password@cache.internal:6380/0")
+    ///     .build()?;
+    /// # Ok::<(), hh_runtime::Error>(())
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.store.redis_url = Some(url.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        let store = RedisStore::new("redis://hh:hunter2@cache.internal:6380/3").unwrap();
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("cache.internal:6380/3"), "{shown}");
+        assert!(RedisStore::new("rediss://cache.internal/0").is_ok());
+        let error = RedisStore::new("http://:hunter2@cache/0")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            !error.contains("hunter2") && error.contains("redis_url"),
+            "{error}"
+        );
+    }
+}

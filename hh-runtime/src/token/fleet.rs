@@ -1,0 +1,262 @@
+//! The fleet side of a fetch: what one process does with a shared [`TokenStore`] before and
+//! after it asks the identity server for a token.
+//!
+//! Only the fetch task comes here (a cache hit never does), so at most one store conversation
+//! per process runs at a time. Every store operation goes through [`Fleet::op`], which bounds
+//! it, and logs an outage once; a failed operation means "carry on alone", never an error.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use super::TokenConfig;
+use super::cache::AccessToken;
+use super::oauth::ParsedToken;
+use crate::store::{KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, TokenStore};
+
+/// How often a process waiting on another's fetch looks for the entry (and the lease).
+const POLL: Duration = Duration::from_millis(20);
+/// The longest lease: a holder that takes longer (or died) lets another process fetch.
+const MAX_LEASE: Duration = Duration::from_secs(5);
+
+/// What a process does about a token it needs, after asking the store.
+pub(crate) enum Acquired {
+    /// Another process's token, fresh: use it, no request.
+    Adopted(Arc<AccessToken>),
+    /// This process holds the lease: fetch, then [`Fleet::publish`].
+    Leased(Lease),
+    /// No coordination (the store failed, or the wait ran out; the outcome says which):
+    /// fetch, then publish anyway.
+    Alone(&'static str),
+}
+
+/// The lease a process holds while it fetches for the fleet: a random owner value, so that
+/// only its holder releases it.
+pub(crate) struct Lease {
+    owner: [u8; 16],
+}
+
+/// One client's view of the shared store.
+pub(crate) struct Fleet {
+    store: Arc<dyn TokenStore>,
+    names: KeyName,
+    sealer: Sealer,
+    lease_ttl: Duration,
+    /// How long a process waits for another's fetch before fetching itself: long enough for
+    /// a dead holder's lease to run out and the next holder to fetch.
+    wait: Duration,
+    refresh_ahead: Duration,
+    min_remaining: Duration,
+    /// False from the first failed operation of an outage to the next success.
+    available: AtomicBool,
+    /// The token the API last rejected: never adopted again, whatever the store says.
+    rejected: Mutex<Option<Arc<AccessToken>>>,
+}
+
+impl fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fleet")
+            .field("store", &self.store)
+            .field("available", &self.available.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fleet {
+    pub(crate) fn new(
+        store: Arc<dyn TokenStore>,
+        cfg: &TokenConfig,
+        key: Option<&SealingKey>,
+        previous_key: Option<&SealingKey>,
+    ) -> Self {
+        let names = KeyName::new(cfg);
+        let lease_ttl = cfg.timeout.min(MAX_LEASE);
+        Fleet {
+            store,
+            sealer: Sealer::new(&names, &cfg.client_secret, key, previous_key),
+            names,
+            lease_ttl,
+            wait: lease_ttl * 2 + Duration::from_secs(1),
+            refresh_ahead: cfg.refresh_ahead,
+            min_remaining: cfg.min_remaining,
+            available: AtomicBool::new(true),
+            rejected: Mutex::new(None),
+        }
+    }
+
+    /// The store's name, for spans.
+    pub(crate) fn store_name(&self) -> &str {
+        self.store.name()
+    }
+
+    /// Asks the store before a fetch: adopt a fresh shared token, take the lease, or wait for
+    /// the holder's token (polling the entry and retrying the lease) until `wait` runs out.
+    pub(crate) async fn acquire(&self) -> Acquired {
+        let deadline = Instant::now() + self.wait;
+        let owner: [u8; 16] = fastrand::u128(..).to_be_bytes();
+        loop {
+            match self.read().await {
+                Err(()) => return Acquired::Alone("unavailable"),
+                Ok(Some(token)) => return Acquired::Adopted(token),
+                Ok(None) => {}
+            }
+            let leased =
+                self.op(self
+                    .store
+                    .put_if_absent(&self.names.lease, &owner, self.lease_ttl));
+            match leased.await {
+                None => return Acquired::Alone("unavailable"),
+                Some(true) => {
+                    // The holder before us may have published between our read and our lease.
+                    let lease = Lease { owner };
+                    if let Ok(Some(token)) = self.read().await {
+                        self.release(lease).await;
+                        return Acquired::Adopted(token);
+                    }
+                    return Acquired::Leased(lease);
+                }
+                Some(false) => {}
+            }
+            if Instant::now() >= deadline {
+                return Acquired::Alone("lease lost");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Publishes a token this process fetched (sealed, expiring with the token), then
+    /// releases the lease if it holds one.
+    pub(crate) async fn publish(&self, token: &AccessToken, lease: Option<Lease>) {
+        let entry = self
+            .sealer
+            .seal(token.secret_bytes(), token.issued, token.lifetime);
+        let ttl = (token.issued + token.lifetime)
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        if !ttl.is_zero()
+            && self
+                .op(self.store.put(&self.names.entry, &entry, ttl))
+                .await
+                .is_some()
+        {
+            let _ = token.sealed.set(entry);
+            tracing::debug!(
+                store = self.store.name(),
+                outcome = "published",
+                "token shared with the fleet"
+            );
+        }
+        if let Some(lease) = lease {
+            self.release(lease).await;
+        }
+    }
+
+    /// The fetch failed: give the lease back, so another process may try at once.
+    pub(crate) async fn abandon(&self, lease: Option<Lease>) {
+        if let Some(lease) = lease {
+            self.release(lease).await;
+        }
+    }
+
+    async fn release(&self, lease: Lease) {
+        let released = self.store.delete_if_equals(&self.names.lease, &lease.owner);
+        self.op(released).await;
+    }
+
+    /// The API rejected `token`: never adopt it again, and remove the shared entry if (and
+    /// only if) it still holds it, so the fleet fetches one replacement.
+    pub(crate) fn rejected(self: &Arc<Self>, token: &Arc<AccessToken>) {
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(token));
+        let Some(entry) = token.sealed.get().cloned() else {
+            return;
+        };
+        let fleet = Arc::clone(self);
+        tokio::spawn(async move {
+            let deleted = fleet.store.delete_if_equals(&fleet.names.entry, &entry);
+            if fleet.op(deleted).await == Some(true) {
+                tracing::debug!(target: "hh_runtime::token", store = fleet.store.name(), outcome = "invalidated", "removed the rejected token from the shared store");
+            }
+        });
+    }
+
+    /// The shared entry as a token this process may adopt: `Ok(None)` when there is none, or
+    /// it is stale, due for refresh, rejected or not to be trusted; `Err` when the store failed.
+    async fn read(&self) -> Result<Option<Arc<AccessToken>>, ()> {
+        let Some(entry) = self.op(self.store.get(&self.names.entry)).await else {
+            return Err(());
+        };
+        let Some(entry) = entry else { return Ok(None) };
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let opened = match self.sealer.open(&entry, wall) {
+            Ok(opened) => opened,
+            Err(why) => {
+                tracing::warn!(
+                    target: "hh_runtime::token",
+                    store = self.store.name(),
+                    outcome = "sealed entry rejected",
+                    reason = why.as_str(),
+                    "ignoring a shared token entry that cannot be trusted; it will be overwritten"
+                );
+                return Ok(None);
+            }
+        };
+        let token = ParsedToken::new(opened.token, opened.lifetime).and_then(|parsed| {
+            AccessToken::shared(
+                parsed,
+                opened.issued,
+                (now, wall),
+                self.refresh_ahead,
+                self.min_remaining,
+            )
+        });
+        let Some(token) = token else { return Ok(None) };
+        let fresh = token.is_usable(now) && !token.wants_refresh(now);
+        let rejected = self
+            .rejected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|r| r.same_token(&token));
+        if !fresh || rejected {
+            return Ok(None);
+        }
+        let _ = token.sealed.set(entry);
+        Ok(Some(Arc::new(token)))
+    }
+
+    /// Runs one store operation within [`OPERATION_TIMEOUT`]: its result, or `None` if it
+    /// failed or took too long. The first failure of an outage is a warning, the first success
+    /// after one is news; nothing in between is logged above debug.
+    async fn op<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Option<T> {
+        let result = match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer within {} ms",
+                OPERATION_TIMEOUT.as_millis()
+            )),
+        };
+        match result {
+            Ok(value) => {
+                if !self.available.swap(true, Ordering::Relaxed) {
+                    tracing::info!(target: "hh_runtime::token", store = self.store.name(), "shared token store reachable again; coordinating with the fleet");
+                }
+                Some(value)
+            }
+            Err(error) => {
+                if self.available.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+                } else {
+                    tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
+                }
+                None
+            }
+        }
+    }
+}
