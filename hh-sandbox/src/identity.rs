@@ -289,6 +289,7 @@ fn authorize_inner(
     else {
         return Err(Unauthorized(None));
     };
+    state.check_issued(token.trim());
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[state.issuer()]);
     validation.set_audience(&[AUDIENCE]);

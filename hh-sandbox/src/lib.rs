@@ -89,6 +89,8 @@ pub(crate) struct State {
     traversals: DashMap<String, Arc<Mutex<Traversal>>>,
     /// Every access token issued, for tests that check none of them leaks.
     issued: Mutex<Vec<String>>,
+    /// API requests whose bearer token the identity server never issued (planted or forged).
+    unissued: AtomicU64,
     /// (tenant, member reference) -> member and permanent history.
     members: DashMap<(String, String), (Member, Vec<PermanentHistoryItem>)>,
     faults: faults::Faults,
@@ -97,6 +99,19 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Counts a bearer token presented to an API that was never issued here.
+    fn check_issued(&self, token: &str) {
+        let issued = self
+            .issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|t| t == token);
+        if !issued {
+            self.unissued.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn issuer(&self) -> String {
         self.issuer.get().cloned().unwrap_or_default()
     }
@@ -358,6 +373,7 @@ impl SandboxBuilder {
             min_valid_jti: AtomicU64::new(0),
             traversals: DashMap::new(),
             issued: Mutex::new(Vec::new()),
+            unissued: AtomicU64::new(0),
             members: DashMap::new(),
             faults: faults::Faults::default(),
             counters: faults::Counters::default(),
@@ -489,6 +505,12 @@ impl Sandbox {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// API requests so far that carried a bearer token this identity server never issued
+    /// (forged, planted or corrupted): a client should never send one.
+    pub fn unissued_tokens(&self) -> u64 {
+        self.state.unissued.load(Ordering::Relaxed)
     }
 
     /// Requests to `POST /connect/token` so far.

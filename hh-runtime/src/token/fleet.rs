@@ -21,6 +21,9 @@ use crate::store::{KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, T
 const POLL: Duration = Duration::from_millis(20);
 /// The longest lease: a holder that takes longer (or died) lets another process fetch.
 const MAX_LEASE: Duration = Duration::from_secs(5);
+/// During an outage, how often one background probe asks the store whether it is back (the
+/// calls meanwhile do not touch it at all).
+const PROBE: Duration = Duration::from_secs(1);
 
 /// What a process does about a token it needs, after asking the store.
 pub(crate) enum Acquired {
@@ -94,7 +97,10 @@ impl Fleet {
 
     /// Asks the store before a fetch: adopt a fresh shared token, take the lease, or wait for
     /// the holder's token (polling the entry and retrying the lease) until `wait` runs out.
-    pub(crate) async fn acquire(&self) -> Acquired {
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Acquired {
+        if !self.available.load(Ordering::Relaxed) {
+            return Acquired::Alone("unavailable");
+        }
         let deadline = Instant::now() + self.wait;
         let owner: [u8; 16] = fastrand::u128(..).to_be_bytes();
         loop {
@@ -129,7 +135,7 @@ impl Fleet {
 
     /// Publishes a token this process fetched (sealed, expiring with the token), then
     /// releases the lease if it holds one.
-    pub(crate) async fn publish(&self, token: &AccessToken, lease: Option<Lease>) {
+    pub(crate) async fn publish(self: &Arc<Self>, token: &AccessToken, lease: Option<Lease>) {
         let entry = self
             .sealer
             .seal(token.secret_bytes(), token.issued, token.lifetime);
@@ -155,13 +161,13 @@ impl Fleet {
     }
 
     /// The fetch failed: give the lease back, so another process may try at once.
-    pub(crate) async fn abandon(&self, lease: Option<Lease>) {
+    pub(crate) async fn abandon(self: &Arc<Self>, lease: Option<Lease>) {
         if let Some(lease) = lease {
             self.release(lease).await;
         }
     }
 
-    async fn release(&self, lease: Lease) {
+    async fn release(self: &Arc<Self>, lease: Lease) {
         let released = self.store.delete_if_equals(&self.names.lease, &lease.owner);
         self.op(released).await;
     }
@@ -182,9 +188,35 @@ impl Fleet {
         });
     }
 
+    /// Until the store answers again, asks it once per [`PROBE`] (which also lets a client
+    /// such as redis-rs's connection manager reconnect), so that the fleet coordinates again
+    /// as soon as it is back rather than at the next fetch.
+    fn probe(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let fleet = Arc::downgrade(self);
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(PROBE).await;
+                // The client is gone: so is the reason to probe.
+                let Some(fleet) = fleet.upgrade() else { return };
+                if fleet.available.load(Ordering::Relaxed) {
+                    return;
+                }
+                let timed = tokio::time::timeout(OPERATION_TIMEOUT, fleet.store.get(&fleet.names.lease)).await;
+                if let Ok(Ok(_)) = timed {
+                    fleet.available.store(true, Ordering::Relaxed);
+                    tracing::info!(target: "hh_runtime::token", store = fleet.store.name(), "shared token store reachable again; coordinating with the fleet");
+                    return;
+                }
+            }
+        });
+    }
+
     /// The shared entry as a token this process may adopt: `Ok(None)` when there is none, or
     /// it is stale, due for refresh, rejected or not to be trusted; `Err` when the store failed.
-    async fn read(&self) -> Result<Option<Arc<AccessToken>>, ()> {
+    async fn read(self: &Arc<Self>) -> Result<Option<Arc<AccessToken>>, ()> {
         let Some(entry) = self.op(self.store.get(&self.names.entry)).await else {
             return Err(());
         };
@@ -228,10 +260,10 @@ impl Fleet {
     }
 
     /// Runs one store operation within [`OPERATION_TIMEOUT`]: its result, or `None` if it
-    /// failed or took too long. The first failure of an outage is a warning, the first success
-    /// after one is news; nothing in between is logged above debug.
+    /// failed or took too long. The first failure of an outage is a warning and starts the
+    /// probe; the first success after one is news; nothing in between is logged above debug.
     async fn op<T>(
-        &self,
+        self: &Arc<Self>,
         operation: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Option<T> {
         let result = match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
@@ -252,6 +284,7 @@ impl Fleet {
             Err(error) => {
                 if self.available.swap(false, Ordering::Relaxed) {
                     tracing::warn!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+                    self.probe();
                 } else {
                     tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
                 }

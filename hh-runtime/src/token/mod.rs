@@ -271,7 +271,7 @@ fn record_store_outcome(outcome: &str) {
 }
 
 /// After a fetch for the fleet: share the token, or just give the lease back.
-async fn publish(fleet: &Fleet, outcome: Outcome, lease: Option<Lease>) {
+async fn publish(fleet: &Arc<Fleet>, outcome: Outcome, lease: Option<Lease>) {
     match outcome {
         Ok(token) => fleet.publish(&token, lease).await,
         Err(_) => fleet.abandon(lease).await,

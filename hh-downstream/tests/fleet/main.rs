@@ -1,0 +1,373 @@
+//! A fleet sharing tokens through Redis: several real OS processes (this binary, run again as
+//! children), a real `redis-server` per case, and hh-sandbox as the identity server and API.
+//!
+//! `cargo test -p hh-downstream --test fleet` (part of `cargo test --workspace`); `-- F3` runs
+//! one case. Each case prints the figure it measured. Without `redis-server` on the PATH the
+//! cases are skipped with a note, except under CI (`CI` set), where that is a failure: `.ci/run`
+//! installs it.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod procs;
+mod redis_server;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use hh_sandbox::{Fault, Sandbox};
+use procs::{Spec, Totals};
+use redis_server::RedisServer;
+
+const PROCESSES: usize = 8;
+
+type Case = (
+    &'static str,
+    &'static str,
+    fn() -> Pin<Box<dyn Future<Output = String> + Send>>,
+);
+
+fn cases() -> Vec<Case> {
+    vec![
+        ("F1", "cold fleet: one token", || Box::pin(f1_cold_fleet())),
+        ("F2", "revocation: one new token", || {
+            Box::pin(f2_revocation())
+        }),
+        ("F3", "tampered entries never used", || {
+            Box::pin(f3_tampering())
+        }),
+        ("F4", "Redis killed and restarted", || {
+            Box::pin(f4_redis_outage())
+        }),
+        ("F5", "lease holder killed", || {
+            Box::pin(f5_lease_holder_killed())
+        }),
+        ("F6", "short lifetimes: one refresh for the fleet", || {
+            Box::pin(f6_short_lifetimes())
+        }),
+    ]
+}
+
+/// 8 processes × 100 concurrent calls, all cold at once: one token request in all. Redis then
+/// holds no token, no part of one, and no secret.
+async fn f1_cold_fleet() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 100);
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    let t = Totals::of(fleet).await;
+    assert_eq!((t.ok, t.failed), (800, 0), "{:?}", t.errors);
+    assert_eq!(sandbox.token_requests(), 1);
+    let keys = assert_no_secret_in_redis(&sandbox, &redis);
+    assert_no_secret_in_logs(&sandbox, &t);
+    format!(
+        "{PROCESSES} processes × 100 cold calls: {} token request, 0 failed, p50 {:?} p99 {:?}; Redis: {keys} key(s), no token, token part or secret",
+        sandbox.token_requests(),
+        t.quantile(0.5),
+        t.quantile(0.99)
+    )
+}
+
+/// A running fleet whose tokens are revoked: one new token for all of it, no call fails.
+async fn f2_revocation() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_MODE", "run")
+        .with("FLEET_CALLS", 4);
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sandbox.token_requests(), 1);
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let t = Totals::of(fleet).await;
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    assert_eq!(
+        sandbox.token_requests(),
+        2,
+        "one token before, one after the revocation"
+    );
+    assert_no_secret_in_redis(&sandbox, &redis);
+    format!(
+        "{PROCESSES} processes, {} calls, tokens revoked mid-run: 1 new token request for the fleet, 0 failed",
+        t.ok
+    )
+}
+
+/// Every entry in Redis flipped or replaced by a planted one, then the tokens revoked so that
+/// every process must read the store: no request carries a token the identity server did not
+/// issue, and no call fails.
+async fn f3_tampering() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_MODE", "run")
+        .with("FLEET_CALLS", 4);
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // A token of our own, well-formed (a JWT with the right claims, our own signature).
+    let planted = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJjbGllbnRfaWQiOiJzYW5kYm94LWNsaWVudCIsImF1ZCI6ImhlYWx0aGhlcm8tYXBpIn0.Zm9yZ2Vk";
+    let mut tampered = 0;
+    for round in 0..4 {
+        for (key, value) in redis.dump() {
+            let bad = match round {
+                // One flipped bit somewhere in the sealed bytes.
+                0 | 2 if !value.is_empty() => {
+                    let mut v = value.clone();
+                    let i = (v.len() / 2 + round) % v.len();
+                    v[i] ^= 0x10;
+                    v
+                }
+                // The framing of a sealed entry around a token of our own.
+                1 => [&[1u8][..], &[7u8; 24], planted.as_bytes(), &[0u8; 16]].concat(),
+                // The token in the clear.
+                _ => planted.as_bytes().to_vec(),
+            };
+            redis.set(&key, &bad);
+            tampered += 1;
+        }
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    }
+    let t = Totals::of(fleet).await;
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    assert_eq!(
+        sandbox.unissued_tokens(),
+        0,
+        "a request carried a token never issued"
+    );
+    let rejected: usize = t
+        .stderr
+        .iter()
+        .map(|e| e.matches("sealed entry rejected").count())
+        .sum();
+    assert!(rejected > 0, "no process saw a tampered entry");
+    assert_no_secret_in_redis(&sandbox, &redis);
+    format!(
+        "{tampered} entries tampered over 4 rounds (bit flips, planted framed token, plaintext token), each followed by a revocation: {} calls, 0 failed, 0 requests with an unissued token, {rejected} rejections logged, {} token requests",
+        t.ok,
+        sandbox.token_requests()
+    )
+}
+
+/// Redis killed mid-run (tokens revoked while it is down), then restarted on the same port
+/// and the tokens revoked again: no call fails, one warning per process for the outage, and
+/// the fleet coordinates again (one token for the second revocation).
+async fn f4_redis_outage() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let mut redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_MODE", "run")
+        .with("FLEET_CALLS", 4)
+        .with("FLEET_LOG", "hh_runtime=info");
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    redis.kill();
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let during = sandbox.token_requests() - 1;
+    redis.restart();
+    // Each process notices within its probe interval that Redis answers again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let before = sandbox.token_requests();
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let after = sandbox.token_requests() - before;
+    let t = Totals::of(fleet).await;
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    for log in &t.stderr {
+        assert_eq!(
+            log.matches("shared token store unavailable").count(),
+            1,
+            "one warning per outage:\n{log}"
+        );
+        assert!(log.contains("reachable again"), "{log}");
+    }
+    assert_eq!(after, 1, "the fleet coordinates again once Redis is back");
+    format!(
+        "{} calls, 0 failed; Redis down: {during} token requests (each process alone), 1 warning per process; back: 1 token request for the fleet",
+        t.ok
+    )
+}
+
+/// The lease holder is killed (SIGKILL) while its token request hangs: the others wait for its
+/// lease to run out, then one of them fetches, and all of them succeed.
+async fn f5_lease_holder_killed() -> String {
+    const TOKEN_TIMEOUT_MS: u64 = 3000; // the lease lasts as long: min(token timeout, 5 s)
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_CALLS", 10)
+        .with("FLEET_TOKEN_TIMEOUT_MS", TOKEN_TIMEOUT_MS);
+    sandbox.inject("token", Fault::Latency { ms: 60_000 });
+    let mut holder = spec.spawn();
+    holder.go();
+    let leased = Instant::now();
+    while sandbox.token_requests() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut others = spec.spawn_n(PROCESSES - 1);
+    others.iter_mut().for_each(procs::Proc::go);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder.kill();
+    let killed = Instant::now();
+    sandbox.clear_faults();
+    let t = Totals::of(others).await;
+    let recovered = killed.elapsed();
+    assert_eq!((t.ok, t.failed), (70, 0), "{:?}", t.errors);
+    assert_eq!(
+        sandbox.token_requests(),
+        2,
+        "the dead holder's, and one more"
+    );
+    let lease = Duration::from_millis(TOKEN_TIMEOUT_MS);
+    assert!(
+        leased.elapsed() < lease + Duration::from_millis(1500),
+        "recovered {:?} after the lease was taken",
+        leased.elapsed()
+    );
+    format!(
+        "holder killed {:?} after taking a {lease:?} lease: the other {} processes all served {recovered:?} after the kill ({:?} after the lease was taken), 1 more token request",
+        killed - leased,
+        PROCESSES - 1,
+        leased.elapsed()
+    )
+}
+
+/// Tokens living 6 s, a fleet calling for 15 s: the fleet refreshes about as often as one
+/// process would, not once per process.
+async fn f6_short_lifetimes() -> String {
+    let sandbox = Sandbox::builder()
+        .token_lifetime(Duration::from_secs(6))
+        .start()
+        .await
+        .unwrap();
+    let redis = RedisServer::start();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_MODE", "run")
+        .with("FLEET_CALLS", 2);
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let t = Totals::of(fleet).await;
+    let run = started.elapsed();
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    // A token is refreshed from its half-life (refresh-ahead is capped at 50 %), less a tenth
+    // of its life for clock skew when adopted: every 2.4 s at most, as for one process.
+    let one_process = 1 + (run.as_secs_f64() / 2.4).floor() as u64;
+    let requests = sandbox.token_requests();
+    assert!(
+        requests <= one_process,
+        "{requests} token requests; one process would make {one_process} at most"
+    );
+    format!(
+        "6 s tokens, {PROCESSES} processes calling for {run:.1?} ({} calls, 0 failed): {requests} token requests for the fleet (one process: at most {one_process}; unshared fleet: about {})",
+        t.ok,
+        one_process * PROCESSES as u64
+    )
+}
+
+/// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.
+fn assert_no_secret_in_redis(sandbox: &Sandbox, redis: &RedisServer) -> usize {
+    let dump = redis.dump();
+    let secret = sandbox.client_secret().as_bytes();
+    for (key, value) in &dump {
+        for hay in [key.as_bytes(), value.as_slice()] {
+            assert!(
+                !contains(hay, secret),
+                "the client secret is in Redis under {key}"
+            );
+            for token in sandbox.issued_tokens() {
+                for piece in token.as_bytes().chunks(12).filter(|p| p.len() == 12) {
+                    assert!(
+                        !contains(hay, piece),
+                        "part of a token is in Redis under {key}"
+                    );
+                }
+            }
+        }
+    }
+    dump.len()
+}
+
+/// The children's logs name no token and no secret.
+fn assert_no_secret_in_logs(sandbox: &Sandbox, t: &Totals) {
+    for log in &t.stderr {
+        assert!(!log.contains(sandbox.client_secret()));
+        for token in sandbox.issued_tokens() {
+            assert!(!log.contains(&token));
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn main() {
+    procs::run_child_if_asked();
+    if !redis_server::available() {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "redis-server is not installed (apt-get install redis-server); .ci/run installs it"
+            );
+        }
+        println!(
+            "SKIPPED: every fleet case needs redis-server on the PATH (apt-get install redis-server)"
+        );
+        return;
+    }
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for (id, name, run) in cases() {
+        if filter
+            .as_deref()
+            .is_some_and(|f| !id.contains(f) && !name.contains(f))
+        {
+            continue;
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        match rt.block_on(async { tokio::spawn(run()).await }) {
+            Ok(figure) => {
+                passed += 1;
+                println!(
+                    "ok     {id:<3} {name}: {figure} [{:.1} s]",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Err(e) => {
+                let why = e
+                    .try_into_panic()
+                    .ok()
+                    .and_then(|p| {
+                        p.downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    })
+                    .unwrap_or_default();
+                println!("FAILED {id:<3} {name}: {why}");
+                failed.push(id);
+            }
+        }
+    }
+    println!("\n{passed} passed, {} failed", failed.len());
+    if !failed.is_empty() {
+        std::process::exit(1);
+    }
+}
