@@ -58,12 +58,24 @@ fn cases() -> Vec<Case> {
 async fn f1_cold_fleet() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let redis = RedisServer::start();
-    let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 100);
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_CALLS", 100)
+        .with("FLEET_LOG", "hh_runtime=trace");
     let mut fleet = spec.spawn_n(PROCESSES);
     fleet.iter_mut().for_each(procs::Proc::go);
     let t = Totals::of(fleet).await;
     assert_eq!((t.ok, t.failed), (800, 0), "{:?}", t.errors);
     assert_eq!(sandbox.token_requests(), 1);
+    // Every process's trace names the store and what it said.
+    let outcomes = |o: &str| {
+        t.stderr
+            .iter()
+            .filter(|l| l.contains(&format!("store_outcome=\"{o}\"")))
+            .count()
+    };
+    assert_eq!(outcomes("lease won"), 1, "{:?}", t.stderr);
+    assert_eq!(outcomes("adopted"), PROCESSES - 1);
+    assert!(t.stderr.iter().all(|l| l.contains("store=\"redis\"")));
     let keys = assert_no_secret_in_redis(&sandbox, &redis);
     assert_no_secret_in_logs(&sandbox, &t);
     format!(

@@ -266,8 +266,10 @@ impl TokenSource {
     }
 }
 
+/// What the shared store said before a fetch, on the fetch's span and as an event.
 fn record_store_outcome(outcome: &str) {
     tracing::Span::current().record("store_outcome", outcome);
+    tracing::debug!(store_outcome = outcome, "consulted the shared token store");
 }
 
 /// After a fetch for the fleet: share the token, or just give the lease back.
