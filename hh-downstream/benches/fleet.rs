@@ -18,6 +18,8 @@
     unreachable_pub
 )]
 
+// `Proc::kill` is for the tests.
+#[allow(dead_code)]
 #[path = "../tests/fleet/procs.rs"]
 mod procs;
 // The test's tampering helpers are not used here.
