@@ -64,7 +64,9 @@ impl Client {
     }
 
     /// Builds a client from the environment: `HH_IDENTITY_URL`, `HH_API_URL`, `HH_CLIENT_ID`
-    /// and `HH_CLIENT_SECRET`, and optionally `HH_TOKEN_URL` and `HH_SCOPE` (space-separated).
+    /// and `HH_CLIENT_SECRET`, and optionally `HH_TOKEN_URL`, `HH_SCOPE` (space-separated) and,
+    /// with the `redis` feature, `HH_REDIS_URL` (see
+    /// [`ClientBuilder::redis_url`](crate::ClientBuilder)).
     ///
     /// Every missing variable is named in the one error returned.
     /// To adjust the configuration before building, start from [`ClientBuilder::from_env`].

@@ -54,7 +54,20 @@
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
 //!   new token however many calls saw the 401, and replays each call once. A 403 is final.
 //!
+//! # A fleet
+//!
+//! Processes that share a [`TokenStore`](store::TokenStore) (Redis, with the `redis` feature
+//! and `ClientBuilder::redis_url`) behave like one client: one token request for a cold fleet,
+//! one refresh per token, one new token after a revocation, with sealed entries and Redis never
+//! a dependency. The [`store`] module says how.
+//!
+//! # Features
+//!
+//! - `redis` (off): `store::RedisStore`, `ClientBuilder::redis_url` and `HH_REDIS_URL`.
+//!   Without it nothing Redis-related is compiled; [`store::TokenStore`] is always there.
+//!
 //! # Calls
+//!
 //!
 //! Retries follow [`RetryPolicy`]: by default only idempotent methods, on connect errors,
 //! timeouts, 408, 429, 502, 503 and 504, with jittered backoff, `Retry-After` honoured, at most

@@ -22,7 +22,7 @@
 //!   a store that fails or is slow leaves each process on its own lifecycle, with one warning
 //!   per outage, and the fleet coordinates again once it answers.
 //!
-//! [`RedisStore`] (feature `redis`) is the store we ship; [`TokenStore`] is the trait to plug in
+//! `RedisStore` (feature `redis`) is the store we ship; [`TokenStore`] is the trait to plug in
 //! another.
 
 mod seal;
@@ -39,6 +39,7 @@ use std::time::Duration;
 use secrecy::SecretBox;
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
 pub(crate) use seal::{KeyName, Sealer};
 

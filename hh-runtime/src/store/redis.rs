@@ -255,4 +255,44 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn builder_and_client_name_the_store_but_not_its_password() {
+        let builder = crate::Client::builder()
+            .identity_url("https://identity.example.com")
+            .api_url("https://api.example.com")
+            .client_id("clinic")
+            .client_secret("s3cret")
+            .redis_url("redis://hh:hunter2@cache.internal/0")
+            .sealing_key(crate::store::SealingKey::from_bytes([9; 32]));
+        let shown = format!("{builder:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("cache.internal") && shown.contains("key: Some(\"[redacted]\")"),
+            "{shown}"
+        );
+        let client = format!("{:?}", builder.build().unwrap());
+        assert!(client.contains("token_store: Some(\"redis\")"), "{client}");
+        assert!(!client.contains("hunter2"), "{client}");
+    }
+
+    #[test]
+    fn a_bad_redis_url_is_a_configuration_problem_reported_with_the_others() {
+        let error = crate::Client::builder()
+            .identity_url("https://identity.example.com")
+            .api_url("https://api.example.com")
+            .client_secret("s3cret")
+            .redis_url("cache.internal:6379")
+            .build()
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("client_id is required") && error.contains("redis_url"),
+            "{error}"
+        );
+    }
 }
