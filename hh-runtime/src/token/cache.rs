@@ -365,6 +365,46 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_token_is_used_less_long_than_its_own_by_the_skew_margin() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let parsed = |lifetime| ParsedToken::new(SecretString::from("t"), secs(lifetime)).unwrap();
+        // Fetched 600 s ago by another host, living an hour: 3000 s left by the wall clock.
+        let issued = wall - secs(600);
+        let shared =
+            AccessToken::shared(parsed(3600), issued, (now, wall), secs(300), secs(30)).unwrap();
+        assert_eq!(shared.expires_at, now + secs(3000) - CLOCK_SKEW_MARGIN);
+        assert_eq!(shared.usable_until, shared.expires_at - secs(30));
+        // Had this process fetched it at the same moment, it would use it 5 s longer.
+        let own = AccessToken::new(parsed(3600), now - secs(600), issued, secs(300), secs(30));
+        assert_eq!(own.usable_until - shared.usable_until, CLOCK_SKEW_MARGIN);
+        // A short lifetime: the margin is a tenth of it.
+        let short =
+            AccessToken::shared(parsed(10), wall, (now, wall), secs(300), secs(30)).unwrap();
+        assert_eq!(short.expires_at, now + secs(9));
+        // Expired by the wall clock, or within the margin of it: nothing to use.
+        assert!(
+            AccessToken::shared(
+                parsed(60),
+                wall - secs(61),
+                (now, wall),
+                secs(300),
+                secs(30)
+            )
+            .is_none()
+        );
+        assert!(
+            AccessToken::shared(
+                parsed(60),
+                wall - secs(56),
+                (now, wall),
+                secs(300),
+                secs(30)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
     fn the_slow_path_uses_joins_fails_or_fetches() {
         let t0 = Instant::now();
         let mut flight = Flight::default();
