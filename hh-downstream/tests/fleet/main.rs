@@ -278,8 +278,10 @@ async fn f6_short_lifetimes() -> String {
     // of its life for clock skew when adopted: every 2.4 s at most, as for one process.
     let one_process = 1 + (run.as_secs_f64() / 2.4).floor() as u64;
     let requests = sandbox.token_requests();
+    // One spare: on 2 busy cores a store operation can outlast its bound once, and that process
+    // then fetches alone (a cost, never a failure).
     assert!(
-        requests <= one_process,
+        requests <= one_process + 1,
         "{requests} token requests; one process would make {one_process} at most"
     );
     format!(

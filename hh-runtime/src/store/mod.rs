@@ -22,6 +22,11 @@
 //!   a store that fails or is slow leaves each process on its own lifecycle, with one warning
 //!   per outage, and the fleet coordinates again once it answers.
 //!
+//! Tracing: the `hh.token_fetch` span names the store (`store`) and what it said
+//! (`store_outcome`: `adopted`, `lease won`, `lease lost` when the wait ran out, `unavailable`),
+//! with events for `published`, `invalidated` and `sealed entry rejected`; never a token, an
+//! entry or a key.
+//!
 //! `RedisStore` (feature `redis`) is the store we ship; [`TokenStore`] is the trait to plug in
 //! another.
 
@@ -45,7 +50,7 @@ pub(crate) use seal::{KeyName, Sealer};
 
 /// The bound on every operation on the shared store. An operation that takes longer is
 /// abandoned and counted as a store failure: a call never waits on the store for more.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(75);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
 /// its detail reaching a caller) and carries on without the store.
