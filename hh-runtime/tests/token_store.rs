@@ -41,6 +41,9 @@ impl TokenStore for Memory {
     fn name(&self) -> &str {
         "memory"
     }
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.check() })
+    }
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         Box::pin(async move {
             self.check()?;
@@ -186,4 +189,32 @@ async fn keys_rotate_with_the_previous_key_and_a_wrong_key_shares_nothing() {
     support::create_traversal(&stranger).await.unwrap();
     assert_eq!(sandbox.token_requests(), 2);
     assert_eq!(sandbox.unissued_tokens(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_down_at_start_is_joined_once_it_comes_up() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.down.store(true, Ordering::SeqCst);
+    let replicas: Vec<Client> = (0..3)
+        .map(|_| replica(&sandbox, &store).build().unwrap())
+        .collect();
+    all_call(&replicas).await;
+    assert_eq!(
+        sandbox.token_requests(),
+        3,
+        "each replica alone while the store is down"
+    );
+
+    // Up again: each replica's probe connects within a second; the fleet then coordinates.
+    store.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    all_call(&replicas).await;
+    assert_eq!(
+        sandbox.token_requests(),
+        4,
+        "one token for the fleet once the store is up"
+    );
 }

@@ -2,9 +2,9 @@
 //! children), a real `redis-server` per case, and hh-sandbox as the identity server and API.
 //!
 //! `cargo test -p hh-downstream --test fleet` (part of `cargo test --workspace`); `-- F3` runs
-//! one case. Each case prints the figure it measured. Without `redis-server` on the PATH the
-//! cases are skipped with a note, except under CI (`CI` set), where that is a failure: `.ci/run`
-//! installs it.
+//! one case. Each case prints the figure it measured. Without `redis-server` and `openssl` on
+//! the PATH the cases are skipped with a note, except under CI (`CI` set), where that is a
+//! failure: `.ci/run` installs them.
 
 #![allow(
     clippy::unwrap_used,
@@ -49,6 +49,9 @@ fn cases() -> Vec<Case> {
         }),
         ("F6", "short lifetimes: one refresh for the fleet", || {
             Box::pin(f6_short_lifetimes())
+        }),
+        ("F7", "rediss:// with an ACL user", || {
+            Box::pin(f7_tls_and_acl())
         }),
     ]
 }
@@ -291,6 +294,31 @@ async fn f6_short_lifetimes() -> String {
     )
 }
 
+/// A TLS-only Redis whose default user is off: the URL's scheme, user and password are what
+/// the fleet connects with (the CA through `SSL_CERT_FILE`, as a platform's roots would be).
+async fn f7_tls_and_acl() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start_tls();
+    let tls = redis.tls().unwrap();
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_CALLS", 50)
+        .with("SSL_CERT_FILE", tls.ca().display())
+        .with("FLEET_LOG", "hh_runtime=debug");
+    let mut fleet = spec.spawn_n(4);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    let t = Totals::of(fleet).await;
+    assert_eq!((t.ok, t.failed), (200, 0), "{:?}", t.errors);
+    assert_eq!(sandbox.token_requests(), 1, "{:?}", t.stderr);
+    for log in &t.stderr {
+        assert!(
+            !log.contains(&tls.password),
+            "the Redis password is in a log"
+        );
+        assert!(!log.contains("unavailable"), "{log}");
+    }
+    "rediss:// with user and password, 4 processes × 50 cold calls: 1 token request, 0 failed, the password in no log".to_owned()
+}
+
 /// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.
 fn assert_no_secret_in_redis(sandbox: &Sandbox, redis: &RedisServer) -> usize {
     let dump = redis.dump();
@@ -333,11 +361,11 @@ fn main() {
     if !redis_server::available() {
         if std::env::var_os("CI").is_some() {
             panic!(
-                "redis-server is not installed (apt-get install redis-server); .ci/run installs it"
+                "redis-server or openssl is not installed (apt-get install redis-server openssl); .ci/run installs them"
             );
         }
         println!(
-            "SKIPPED: every fleet case needs redis-server on the PATH (apt-get install redis-server)"
+            "SKIPPED: the fleet cases need redis-server and openssl on the PATH (apt-get install redis-server openssl)"
         );
         return;
     }

@@ -5,19 +5,113 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether `redis-server` can be run here.
+/// Whether `redis-server` (and `openssl`, for the TLS server's certificates) can be run here.
 pub fn available() -> bool {
-    Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let runs = |program: &str, arg: &str| {
+        Command::new(program)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    runs("redis-server", "--version") && runs("openssl", "version")
 }
 
 /// One running server (or a stopped one that can be started again on the same port).
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    tls: Option<Tls>,
+}
+
+/// A TLS-only server with an ACL user: its certificates (made with the `openssl` command) and
+/// the user's credentials.
+pub struct Tls {
+    pub dir: std::path::PathBuf,
+    pub user: &'static str,
+    pub password: String,
+}
+
+impl Tls {
+    /// The CA that signed the server's certificate, for `SSL_CERT_FILE`.
+    pub fn ca(&self) -> std::path::PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    fn make(port: u16) -> Tls {
+        let dir = std::env::temp_dir().join(format!("hh-fleet-tls-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .unwrap();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl runs");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=hh fleet test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        Tls {
+            dir,
+            user: "hh-fleet",
+            password: format!(
+                "pw-{:016x}",
+                std::process::id() as u64 * 7919 + u64::from(port)
+            ),
+        }
+    }
 }
 
 impl RedisServer {
@@ -27,14 +121,45 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            child: None,
+            tls: None,
+        };
         server.restart();
         server
     }
 
-    /// `redis://127.0.0.1:<port>/0`.
+    /// Starts a server that speaks only TLS and knows only one ACL user (the default user is
+    /// off), and waits until it answers.
+    pub fn start_tls() -> RedisServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut server = RedisServer {
+            port,
+            child: None,
+            tls: Some(Tls::make(port)),
+        };
+        server.restart();
+        server
+    }
+
+    /// The TLS settings, for a server from [`RedisServer::start_tls`].
+    pub fn tls(&self) -> Option<&Tls> {
+        self.tls.as_ref()
+    }
+
+    /// `redis://127.0.0.1:<port>/0`, or `rediss://user:password@127.0.0.1:<port>/0`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        match &self.tls {
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+            Some(tls) => format!(
+                "rediss://{}:{}@127.0.0.1:{}/0",
+                tls.user, tls.password, self.port
+            ),
+        }
     }
 
     /// Kills the server at once (SIGKILL: no goodbye to its clients).
@@ -48,16 +173,27 @@ impl RedisServer {
     /// Starts it (again) on the same port, empty, and waits until it answers.
     pub fn restart(&mut self) {
         self.kill();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
+        let mut command = Command::new("redis-server");
+        command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        match &self.tls {
+            None => command.args(["--port", &self.port.to_string(), "--protected-mode", "yes"]),
+            Some(tls) => {
+                let path = |f: &str| tls.dir.join(f).display().to_string();
+                command
+                    .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                    .args(["--tls-cert-file", &path("server.pem")])
+                    .args(["--tls-key-file", &path("server.key")])
+                    .args([
+                        "--tls-ca-cert-file",
+                        &path("ca.pem"),
+                        "--tls-auth-clients",
+                        "no",
+                    ])
+                    .args(["--user", tls.user, "on", &format!(">{}", tls.password)])
+                    .args(["~*", "&*", "+@all", "--user", "default", "off"])
+            }
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -65,7 +201,10 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.connection().is_some() {
+            let up = TcpStream::connect(("127.0.0.1", self.port)).is_ok();
+            // A TLS server is up once it accepts connections (the test's own connection is
+            // plain TCP; the children speak TLS).
+            if up && (self.tls.is_some() || self.connection().is_some()) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -110,5 +249,8 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(tls) = &self.tls {
+            let _ = std::fs::remove_dir_all(&tls.dir);
+        }
     }
 }

@@ -18,7 +18,8 @@
 //! - **expiry across machines**: an entry carries the wall-clock time its token was requested
 //!   and its lifetime; each process places it on its own monotonic clock with a margin for
 //!   clock skew, so no process uses a shared token later than it would use its own;
-//! - **never a dependency**: every store operation is bounded (see [`OPERATION_TIMEOUT`]);
+//! - **never a dependency**: every store operation is bounded (see [`OPERATION_TIMEOUT`], and
+//!   [`CONNECT_TIMEOUT`] for the first connection, made when the client is built);
 //!   a store that fails or is slow leaves each process on its own lifecycle, with one warning
 //!   per outage, and the fleet coordinates again once it answers.
 //!
@@ -51,6 +52,11 @@ pub(crate) use seal::{KeyName, Sealer};
 /// The bound on every operation on the shared store. An operation that takes longer is
 /// abandoned and counted as a store failure: a call never waits on the store for more.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The bound on a client's first connection to the shared store ([`TokenStore::connect`]):
+/// long enough for a TLS handshake and authentication with a server in another zone. Only
+/// a fetch that starts before the connection is made can wait for it.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
 /// its detail reaching a caller) and carries on without the store.
@@ -134,6 +140,14 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// Deletes `key` only if it holds exactly `expected`; `true` if it was deleted. Atomic on
     /// the store's side (Redis: a Lua script), so it never deletes a value written meanwhile.
     fn delete_if_equals<'a>(&'a self, key: &'a str, expected: &'a [u8]) -> StoreFuture<'a, bool>;
+
+    /// Makes the first connection (a TLS handshake, authentication), so that later operations
+    /// only send commands. hh calls it once per client, when the client is built inside a
+    /// runtime or else before the first operation, and gives it [`CONNECT_TIMEOUT`] rather
+    /// than [`OPERATION_TIMEOUT`]. The default does nothing.
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A 256-bit key that seals the entries of a shared token store.

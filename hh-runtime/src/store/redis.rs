@@ -93,7 +93,7 @@ impl RedisStore {
             Connection::Managed { client, manager } => manager
                 .get_or_init(|| {
                     let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(Duration::from_secs(1)))
+                        .set_connection_timeout(Some(super::CONNECT_TIMEOUT))
                         .set_response_timeout(Some(super::OPERATION_TIMEOUT))
                         .set_number_of_retries(2)
                         .set_max_delay(Duration::from_secs(2));
@@ -115,6 +115,14 @@ impl fmt::Debug for RedisStore {
 impl TokenStore for RedisStore {
     fn name(&self) -> &str {
         "redis"
+    }
+
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut conn = self.connection()?;
+            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+            Ok(())
+        })
     }
 
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {

@@ -15,7 +15,9 @@ use tokio::time::Instant;
 use super::TokenConfig;
 use super::cache::AccessToken;
 use super::oauth::ParsedToken;
-use crate::store::{KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, TokenStore};
+use crate::store::{
+    CONNECT_TIMEOUT, KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, TokenStore,
+};
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).
 const POLL: Duration = Duration::from_millis(20);
@@ -57,6 +59,8 @@ pub(crate) struct Fleet {
     available: AtomicBool,
     /// The token the API last rejected: never adopted again, whatever the store says.
     rejected: Mutex<Option<Arc<AccessToken>>>,
+    /// Set once the store's first connection is made.
+    connected: tokio::sync::OnceCell<()>,
 }
 
 impl fmt::Debug for Fleet {
@@ -87,6 +91,16 @@ impl Fleet {
             min_remaining: cfg.min_remaining,
             available: AtomicBool::new(true),
             rejected: Mutex::new(None),
+            connected: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Starts the first connection in the background, if there is a runtime to run it on
+    /// (otherwise the first fetch makes it).
+    pub(crate) fn warm_up(self: &Arc<Self>) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let fleet = Arc::clone(self);
+            runtime.spawn(async move { fleet.connect().await });
         }
     }
 
@@ -204,10 +218,16 @@ impl Fleet {
                 if fleet.available.load(Ordering::Relaxed) {
                     return;
                 }
-                let timed = tokio::time::timeout(OPERATION_TIMEOUT, fleet.store.get(&fleet.names.lease)).await;
-                if let Ok(Ok(_)) = timed {
-                    fleet.available.store(true, Ordering::Relaxed);
-                    tracing::info!(target: "hh_runtime::token", store = fleet.store.name(), "shared token store reachable again; coordinating with the fleet");
+                if !fleet.connected.initialized() {
+                    // Never connected: the probe is the next attempt.
+                    if fleet.connect().await {
+                        return;
+                    }
+                    continue;
+                }
+                let asked = fleet.store.get(&fleet.names.lease);
+                if let Ok(Ok(_)) = tokio::time::timeout(OPERATION_TIMEOUT, asked).await {
+                    fleet.answered();
                     return;
                 }
             }
@@ -259,37 +279,75 @@ impl Fleet {
         Ok(Some(Arc::new(token)))
     }
 
-    /// Runs one store operation within [`OPERATION_TIMEOUT`]: its result, or `None` if it
-    /// failed or took too long. The first failure of an outage is a warning and starts the
-    /// probe; the first success after one is news; nothing in between is logged above debug.
+    /// Runs one store operation within [`OPERATION_TIMEOUT`] (after the first connection, see
+    /// [`Fleet::connect`]): its result, or `None` if it failed or took too long.
     async fn op<T>(
         self: &Arc<Self>,
         operation: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Option<T> {
-        let result = match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!(
+        if !self.connect().await {
+            return None;
+        }
+        match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
+            Ok(Ok(value)) => {
+                self.answered();
+                Some(value)
+            }
+            Ok(Err(e)) => self.failed(&e.to_string()),
+            Err(_) => self.failed(&format!(
                 "no answer within {} ms",
                 OPERATION_TIMEOUT.as_millis()
             )),
-        };
-        match result {
-            Ok(value) => {
-                if !self.available.swap(true, Ordering::Relaxed) {
-                    tracing::info!(target: "hh_runtime::token", store = self.store.name(), "shared token store reachable again; coordinating with the fleet");
-                }
-                Some(value)
-            }
-            Err(error) => {
-                if self.available.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
-                    self.probe();
-                } else {
-                    tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
-                }
-                None
-            }
         }
+    }
+
+    /// Makes the store's first connection, once per client, within [`CONNECT_TIMEOUT`]: a TLS
+    /// handshake and `AUTH` to a remote server take longer than one operation's bound, and
+    /// counting them against it would leave every process of a cold fleet on its own. Started
+    /// when the client is built (inside a runtime), so a call rarely waits for it at all;
+    /// `true` once connected.
+    pub(crate) async fn connect(self: &Arc<Self>) -> bool {
+        if self.connected.initialized() {
+            return true;
+        }
+        let connected = self
+            .connected
+            .get_or_try_init(|| async {
+                match tokio::time::timeout(CONNECT_TIMEOUT, self.store.connect()).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!(
+                        "no connection within {} ms",
+                        CONNECT_TIMEOUT.as_millis()
+                    )),
+                }
+            })
+            .await;
+        match connected {
+            Ok(()) => {
+                self.answered();
+                true
+            }
+            Err(error) => self.failed::<()>(&error).is_some(),
+        }
+    }
+
+    /// The store answered: the first answer after an outage is news.
+    fn answered(&self) {
+        if !self.available.swap(true, Ordering::Relaxed) {
+            tracing::info!(target: "hh_runtime::token", store = self.store.name(), "shared token store reachable again; coordinating with the fleet");
+        }
+    }
+
+    /// The store failed: the first failure of an outage is a warning and starts the probe;
+    /// nothing after it is logged above debug.
+    fn failed<T>(self: &Arc<Self>, error: &str) -> Option<T> {
+        if self.available.swap(false, Ordering::Relaxed) {
+            tracing::warn!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+            self.probe();
+        } else {
+            tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
+        }
+        None
     }
 }

@@ -113,6 +113,10 @@ pub(crate) struct TokenSource {
 
 impl TokenSource {
     pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client, fleet: Option<Fleet>) -> Self {
+        let fleet = fleet.map(Arc::new);
+        if let Some(fleet) = &fleet {
+            fleet.warm_up();
+        }
         Self {
             shared: Arc::new(Shared {
                 cfg,
@@ -120,7 +124,7 @@ impl TokenSource {
                 current: arc_swap::ArcSwapOption::empty(),
                 fetching: AtomicBool::new(false),
                 flight: Mutex::new(Flight::default()),
-                fleet: fleet.map(Arc::new),
+                fleet,
             }),
         }
     }
