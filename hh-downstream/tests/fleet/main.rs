@@ -53,6 +53,8 @@ fn cases() -> Vec<Case> {
         ("F7", "rediss:// with an ACL user", || {
             Box::pin(f7_tls_and_acl())
         }),
+        ("F8", "Redis stalled", || Box::pin(f8_redis_stalled())),
+        ("F9", "Redis full", || Box::pin(f9_redis_full())),
     ]
 }
 
@@ -317,6 +319,65 @@ async fn f7_tls_and_acl() -> String {
         assert!(!log.contains("unavailable"), "{log}");
     }
     "rediss:// with user and password, 4 processes × 50 cold calls: 1 token request, 0 failed, the password in no log".to_owned()
+}
+
+/// Redis answers nothing for 3 s (`DEBUG SLEEP`) while the fleet must replace a revoked token:
+/// no call fails, and none waits on Redis beyond the operation bound.
+async fn f8_redis_stalled() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start_with(&["--enable-debug-command", "local"]);
+    let spec = Spec::new(&sandbox, Some(&redis.url()))
+        .with("FLEET_MODE", "run")
+        .with("FLEET_CALLS", 4)
+        .with("FLEET_LOG", "hh_runtime=info");
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    redis.stall(3000);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let t = Totals::of(fleet).await;
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    let slowest = t.quantile(1.0);
+    assert!(
+        slowest < Duration::from_millis(1500),
+        "a call took {slowest:?}"
+    );
+    for log in &t.stderr {
+        assert_eq!(
+            log.matches("shared token store unavailable").count(),
+            1,
+            "{log}"
+        );
+    }
+    format!(
+        "Redis stalled 3 s across a revocation: {} calls, 0 failed, slowest call {slowest:?} (401, a store operation abandoned at 100 ms, a token of its own, the replay), 1 warning per process",
+        t.ok
+    )
+}
+
+/// Redis refuses every write (`maxmemory` 1 byte, `noeviction`): no call fails, each process
+/// fetches its own token, and nothing is stored.
+async fn f9_redis_full() -> String {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = RedisServer::start_with(&["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
+    let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 50);
+    let mut fleet = spec.spawn_n(PROCESSES);
+    fleet.iter_mut().for_each(procs::Proc::go);
+    let t = Totals::of(fleet).await;
+    assert_eq!(
+        (t.ok, t.failed),
+        (50 * PROCESSES as u64, 0),
+        "{:?}",
+        t.errors
+    );
+    let requests = sandbox.token_requests();
+    assert!(requests <= PROCESSES as u64, "{requests} token requests");
+    assert_eq!(redis.dump().len(), 0);
+    format!(
+        "Redis refusing writes (OOM), {PROCESSES} processes × 50 cold calls: 0 failed, {requests} token requests (each process alone), nothing stored"
+    )
 }
 
 /// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.

@@ -23,6 +23,8 @@ pub struct RedisServer {
     port: u16,
     child: Option<Child>,
     tls: Option<Tls>,
+    /// Extra configuration (`--maxmemory 1`, say).
+    extra: Vec<String>,
 }
 
 /// A TLS-only server with an ACL user: its certificates (made with the `openssl` command) and
@@ -117,6 +119,11 @@ impl Tls {
 impl RedisServer {
     /// Starts a server on a free port and waits until it accepts connections.
     pub fn start() -> RedisServer {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra configuration, given as `redis-server` arguments.
+    pub fn start_with(extra: &[&str]) -> RedisServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -125,6 +132,7 @@ impl RedisServer {
             port,
             child: None,
             tls: None,
+            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.restart();
         server
@@ -141,6 +149,7 @@ impl RedisServer {
             port,
             child: None,
             tls: Some(Tls::make(port)),
+            extra: Vec::new(),
         };
         server.restart();
         server
@@ -175,6 +184,7 @@ impl RedisServer {
         self.kill();
         let mut command = Command::new("redis-server");
         command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        command.args(&self.extra);
         match &self.tls {
             None => command.args(["--port", &self.port.to_string(), "--protected-mode", "yes"]),
             Some(tls) => {
@@ -232,6 +242,18 @@ impl RedisServer {
                 (k, v.unwrap_or_default())
             })
             .collect()
+    }
+
+    /// Makes the server answer nothing for `ms` (`DEBUG SLEEP`, which needs
+    /// `--enable-debug-command local`), from another thread; returns at once.
+    pub fn stall(&self, ms: u64) {
+        let mut conn = self.connection().expect("redis answers");
+        std::thread::spawn(move || {
+            let _: redis::RedisResult<()> = redis::cmd("DEBUG")
+                .arg("SLEEP")
+                .arg(ms as f64 / 1000.0)
+                .query(&mut conn);
+        });
     }
 
     /// Sets `key` to `value`, keeping its expiry (or none if it had none).
