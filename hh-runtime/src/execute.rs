@@ -196,7 +196,7 @@ impl Request<'_> {
         };
         // One timer for the whole attempt, headers and body (reqwest's own per-request
         // timeout would arm one for each).
-        let result = match inner.request_timeout {
+        let result = match self.attempt_timeout(inner) {
             Some(limit) => match tokio::time::timeout(limit, exchange).await {
                 Ok(result) => result.map_err(Some),
                 Err(_) => Err(None),
@@ -217,6 +217,19 @@ impl Request<'_> {
         }
     }
 
+    /// The per-attempt timeout: the endpoint's, else the client's.
+    fn attempt_timeout(&self, inner: &ClientInner) -> Option<Duration> {
+        self.options.timeout.or(inner.request_timeout)
+    }
+
+    /// Whether this call may be sent again after an attempt failed: never when the endpoint
+    /// says `#[retry(false)]`; always when the attempt never connected (nothing reached the
+    /// server); otherwise when the policy allows the method or the endpoint is `#[idempotent]`.
+    fn may_resend(&self, policy: &RetryPolicy, never_connected: bool) -> bool {
+        !self.options.no_retry
+            && (never_connected || self.options.idempotent || policy.may_resend(&self.method))
+    }
+
     /// Reads an attempt's outcome: a success to decode, a 401 to replay, a failure to retry
     /// (as the policy allows), or the error the call returns.
     fn next_step(
@@ -233,7 +246,7 @@ impl Request<'_> {
                 // whatever the method. Otherwise (a timeout, a reset) only when the method
                 // allows it.
                 let connect = e.as_ref().is_some_and(reqwest::Error::is_connect);
-                if (connect || policy.may_resend(&self.method))
+                if self.may_resend(policy, connect)
                     && let Some(wait) = next_retry(policy, tries, None)
                 {
                     tracing::debug!(
@@ -244,8 +257,8 @@ impl Request<'_> {
                     return Step::Retry(wait);
                 }
                 let timeout = match &e {
-                    None => inner.request_timeout,
-                    Some(e) if e.is_timeout() && !e.is_connect() => inner.request_timeout,
+                    None => self.attempt_timeout(inner),
+                    Some(e) if e.is_timeout() && !e.is_connect() => self.attempt_timeout(inner),
                     Some(_) => None,
                 };
                 return Step::Done(Err(Error::new(Repr::Transport {
@@ -280,7 +293,7 @@ impl Request<'_> {
         }
         let wait_at_least = retry_after(&headers);
         if policy.statuses.contains(&status)
-            && policy.may_resend(&self.method)
+            && self.may_resend(policy, false)
             && let Some(wait) = next_retry(policy, tries, wait_at_least)
         {
             tracing::debug!(

@@ -67,6 +67,20 @@ pub struct Request<'c> {
     pub(crate) body: Body,
     /// The first input that could not be encoded; `send` returns it without sending.
     pub(crate) error: Option<Error>,
+    /// What the endpoint's declaration changes for this call (`#[timeout]`, `#[retry]`,
+    /// `#[idempotent]`).
+    pub(crate) options: CallOptions,
+}
+
+/// Per-endpoint overrides of the client's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CallOptions {
+    /// The per-attempt timeout instead of the client's.
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// `false`: never resend after a transport error or a retryable status.
+    pub(crate) no_retry: bool,
+    /// Safe to resend whatever its method.
+    pub(crate) idempotent: bool,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -131,7 +145,29 @@ impl<'c> Request<'c> {
             headers: HeaderMap::new(),
             body: Body::None,
             error: None,
+            options: CallOptions::default(),
         }
+    }
+
+    /// This endpoint's per-attempt timeout, instead of the client's (`#[timeout("5s")]`).
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Whether this endpoint may be resent after a transport error or a retryable status
+    /// (`#[retry(false)]` says no). Waiting for a token and the replay after a 401 are not
+    /// retries: nothing reached the API, or it refused the token rather than the request.
+    pub fn retry(mut self, retry: bool) -> Self {
+        self.options.no_retry = !retry;
+        self
+    }
+
+    /// This endpoint is safe to send twice whatever its method (`#[idempotent]`), so the
+    /// client's retry policy resends it as it would a GET.
+    pub fn idempotent(mut self) -> Self {
+        self.options.idempotent = true;
+        self
     }
 
     fn fail(&mut self, error: Error) {

@@ -597,3 +597,63 @@ async fn the_access_token_needs_no_secrecy_dependency() {
     assert_eq!(server.issued(), [token.expose_secret().to_owned()]);
     assert!(!format!("{token:?}").contains(token.expose_secret()));
 }
+
+/// One call with the per-endpoint options the macro's `#[timeout]`, `#[retry]` and
+/// `#[idempotent]` set.
+async fn call_with(
+    client: &hh_runtime::Client,
+    method: Method,
+    options: impl FnOnce(Request<'_>) -> Request<'_>,
+) -> hh_runtime::Result<serde_json::Value> {
+    options(Request::new(client, method, "/x").literal("/x"))
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_timeout_replaces_the_client_timeout() {
+    let server = answering(Reply::json(200, serde_json::json!({})).after(SECS(10))).await;
+    let client = server.builder().retry(RetryPolicy::none()).build().unwrap();
+    let started = Instant::now();
+    let err = call_with(&client, Method::GET, |r| r.timeout(SECS(2)))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("2s"), "{err}");
+    assert!(started.elapsed() < SECS(3));
+    // Without it, the client's 30 s: the 10 s answer arrives.
+    call_with(&client, Method::GET, |r| r).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_false_sends_an_idempotent_call_once() {
+    let server = answering(Reply::new(503, "")).await;
+    call_with(&server.client(), Method::GET, |r| r.retry(false))
+        .await
+        .unwrap_err();
+    assert_eq!(server.api_requests(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idempotent_post_is_retried_like_a_get() {
+    let server = Server::start().await;
+    server.on_api(|n, _| match n {
+        1 => Reply::new(503, ""),
+        _ => Reply::json(200, serde_json::json!({"ok": true})),
+    });
+    let answer = call_with(&server.client(), Method::POST, |r| r.idempotent())
+        .await
+        .unwrap();
+    assert_eq!(answer["ok"], true);
+    assert_eq!(server.api_requests(), 2);
+    // And a 401 replay is still one replay, retries or not.
+    let server = Server::start().await;
+    server.on_api(|n, _| match n {
+        1 => Reply::new(401, ""),
+        _ => Reply::json(200, serde_json::json!({})),
+    });
+    call_with(&server.client(), Method::GET, |r| r.retry(false))
+        .await
+        .unwrap();
+    assert_eq!(server.api_requests(), 2);
+}
