@@ -48,8 +48,7 @@ async fn cold_fleet(n: usize, shared: bool) -> Cold {
     let redis = RedisServer::start();
     let spec =
         Spec::new(&sandbox, shared.then(|| redis.url()).as_deref()).with("FLEET_CALLS", CALLS);
-    let mut fleet = spec.spawn_n(n);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(n);
     let t = Totals::of(fleet).await;
     assert_eq!((t.ok, t.failed), ((n * CALLS) as u64, 0), "{:?}", t.errors);
     Cold {

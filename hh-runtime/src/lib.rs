@@ -68,7 +68,6 @@
 //!
 //! # Calls
 //!
-//!
 //! Retries follow [`RetryPolicy`]: by default only idempotent methods, on connect errors,
 //! timeouts, 408, 429, 502, 503 and 504, with jittered backoff, `Retry-After` honoured, at most
 //! 3 attempts within 30 s. A non-2xx answer becomes an [`Error`] that keeps the status, the

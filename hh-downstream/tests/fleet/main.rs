@@ -66,8 +66,7 @@ async fn f1_cold_fleet() -> String {
     let spec = Spec::new(&sandbox, Some(&redis.url()))
         .with("FLEET_CALLS", 100)
         .with("FLEET_LOG", "hh_runtime=trace");
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(PROCESSES);
     let t = Totals::of(fleet).await;
     assert_eq!((t.ok, t.failed), (800, 0), "{:?}", t.errors);
     assert_eq!(sandbox.token_requests(), 1);
@@ -96,10 +95,9 @@ async fn f2_revocation() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let redis = RedisServer::start();
     let spec = Spec::new(&sandbox, Some(&redis.url()))
-        .with("FLEET_MODE", "run")
-        .with("FLEET_CALLS", 4);
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+        .running(4)
+        .with("FLEET_LOG", "hh_runtime=debug");
+    let fleet = spec.go(PROCESSES);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sandbox.token_requests(), 1);
     sandbox.revoke_all_tokens();
@@ -112,8 +110,20 @@ async fn f2_revocation() -> String {
         "one token before, one after the revocation"
     );
     assert_no_secret_in_redis(&sandbox, &redis);
+    assert_no_secret_in_logs(&sandbox, &t);
+    // The rejected entry is removed by compare-and-delete: by one process at most, never by
+    // one that would remove the replacement.
+    let invalidated: usize = t
+        .stderr
+        .iter()
+        .map(|l| l.matches("outcome=\"invalidated\"").count())
+        .sum();
+    assert!(
+        invalidated <= 1,
+        "{invalidated} processes removed the shared entry"
+    );
     format!(
-        "{PROCESSES} processes, {} calls, tokens revoked mid-run: 1 new token request for the fleet, 0 failed",
+        "{PROCESSES} processes, {} calls, tokens revoked mid-run: 1 new token request for the fleet, 0 failed; the rejected entry removed by {invalidated} process",
         t.ok
     )
 }
@@ -124,11 +134,8 @@ async fn f2_revocation() -> String {
 async fn f3_tampering() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let redis = RedisServer::start();
-    let spec = Spec::new(&sandbox, Some(&redis.url()))
-        .with("FLEET_MODE", "run")
-        .with("FLEET_CALLS", 4);
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let spec = Spec::new(&sandbox, Some(&redis.url())).running(4);
+    let fleet = spec.go(PROCESSES);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     // A token of our own, well-formed (a JWT with the right claims, our own signature).
     let planted = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJjbGllbnRfaWQiOiJzYW5kYm94LWNsaWVudCIsImF1ZCI6ImhlYWx0aGhlcm8tYXBpIn0.Zm9yZ2Vk";
@@ -182,11 +189,9 @@ async fn f4_redis_outage() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let mut redis = RedisServer::start();
     let spec = Spec::new(&sandbox, Some(&redis.url()))
-        .with("FLEET_MODE", "run")
-        .with("FLEET_CALLS", 4)
+        .running(4)
         .with("FLEET_LOG", "hh_runtime=info");
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(PROCESSES);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     redis.kill();
     sandbox.revoke_all_tokens();
@@ -232,8 +237,7 @@ async fn f5_lease_holder_killed() -> String {
     while sandbox.token_requests() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let mut others = spec.spawn_n(PROCESSES - 1);
-    others.iter_mut().for_each(procs::Proc::go);
+    let others = spec.go(PROCESSES - 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     holder.kill();
     let killed = Instant::now();
@@ -269,11 +273,8 @@ async fn f6_short_lifetimes() -> String {
         .await
         .unwrap();
     let redis = RedisServer::start();
-    let spec = Spec::new(&sandbox, Some(&redis.url()))
-        .with("FLEET_MODE", "run")
-        .with("FLEET_CALLS", 2);
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let spec = Spec::new(&sandbox, Some(&redis.url())).running(2);
+    let fleet = spec.go(PROCESSES);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let t = Totals::of(fleet).await;
@@ -306,8 +307,7 @@ async fn f7_tls_and_acl() -> String {
         .with("FLEET_CALLS", 50)
         .with("SSL_CERT_FILE", tls.ca().display())
         .with("FLEET_LOG", "hh_runtime=debug");
-    let mut fleet = spec.spawn_n(4);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(4);
     let t = Totals::of(fleet).await;
     assert_eq!((t.ok, t.failed), (200, 0), "{:?}", t.errors);
     assert_eq!(sandbox.token_requests(), 1, "{:?}", t.stderr);
@@ -327,11 +327,9 @@ async fn f8_redis_stalled() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let redis = RedisServer::start_with(&["--enable-debug-command", "local"]);
     let spec = Spec::new(&sandbox, Some(&redis.url()))
-        .with("FLEET_MODE", "run")
-        .with("FLEET_CALLS", 4)
+        .running(4)
         .with("FLEET_LOG", "hh_runtime=info");
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(PROCESSES);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     redis.stall(3000);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -363,8 +361,7 @@ async fn f9_redis_full() -> String {
     let sandbox = Sandbox::start().await.unwrap();
     let redis = RedisServer::start_with(&["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
     let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 50);
-    let mut fleet = spec.spawn_n(PROCESSES);
-    fleet.iter_mut().for_each(procs::Proc::go);
+    let fleet = spec.go(PROCESSES);
     let t = Totals::of(fleet).await;
     assert_eq!(
         (t.ok, t.failed),

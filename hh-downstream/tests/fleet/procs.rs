@@ -174,9 +174,16 @@ impl Spec {
         }
     }
 
-    /// Starts `n` children.
-    pub fn spawn_n(&self, n: usize) -> Vec<Proc> {
-        (0..n).map(|_| self.spawn()).collect()
+    /// Children that keep `tasks` tasks calling until they are finished (`FLEET_MODE=run`).
+    pub fn running(self, tasks: usize) -> Spec {
+        self.with("FLEET_MODE", "run").with("FLEET_CALLS", tasks)
+    }
+
+    /// Starts `n` children, and once all are ready, sets them going at once.
+    pub fn go(&self, n: usize) -> Vec<Proc> {
+        let mut procs: Vec<Proc> = (0..n).map(|_| self.spawn()).collect();
+        procs.iter_mut().for_each(Proc::go);
+        procs
     }
 }
 

@@ -124,23 +124,16 @@ impl RedisServer {
 
     /// Starts a server with extra configuration, given as `redis-server` arguments.
     pub fn start_with(extra: &[&str]) -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let mut server = RedisServer {
-            port,
-            child: None,
-            tls: None,
-            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
-        };
-        server.restart();
-        server
+        Self::launch(false, extra)
     }
 
     /// Starts a server that speaks only TLS and knows only one ACL user (the default user is
     /// off), and waits until it answers.
     pub fn start_tls() -> RedisServer {
+        Self::launch(true, &[])
+    }
+
+    fn launch(tls: bool, extra: &[&str]) -> RedisServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -148,8 +141,8 @@ impl RedisServer {
         let mut server = RedisServer {
             port,
             child: None,
-            tls: Some(Tls::make(port)),
-            extra: Vec::new(),
+            tls: tls.then(|| Tls::make(port)),
+            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.restart();
         server

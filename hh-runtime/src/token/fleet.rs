@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use super::TokenConfig;
-use super::cache::AccessToken;
+use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
 use crate::store::{
     CONNECT_TIMEOUT, KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, TokenStore,
@@ -147,9 +147,19 @@ impl Fleet {
         }
     }
 
-    /// Publishes a token this process fetched (sealed, expiring with the token), then
-    /// releases the lease if it holds one.
-    pub(crate) async fn publish(self: &Arc<Self>, token: &AccessToken, lease: Option<Lease>) {
+    /// After this process's own fetch: a token is published (sealed, expiring with the
+    /// token); then the lease, if it holds one, is released either way, so another process
+    /// may try at once after a failure.
+    pub(crate) async fn finish(self: &Arc<Self>, outcome: &Outcome, lease: Option<Lease>) {
+        if let Ok(token) = outcome {
+            self.publish(token).await;
+        }
+        if let Some(lease) = lease {
+            self.release(lease).await;
+        }
+    }
+
+    async fn publish(self: &Arc<Self>, token: &AccessToken) {
         let entry = self
             .sealer
             .seal(token.secret_bytes(), token.issued, token.lifetime);
@@ -168,16 +178,6 @@ impl Fleet {
                 outcome = "published",
                 "token shared with the fleet"
             );
-        }
-        if let Some(lease) = lease {
-            self.release(lease).await;
-        }
-    }
-
-    /// The fetch failed: give the lease back, so another process may try at once.
-    pub(crate) async fn abandon(self: &Arc<Self>, lease: Option<Lease>) {
-        if let Some(lease) = lease {
-            self.release(lease).await;
         }
     }
 
@@ -218,16 +218,12 @@ impl Fleet {
                 if fleet.available.load(Ordering::Relaxed) {
                     return;
                 }
-                if !fleet.connected.initialized() {
-                    // Never connected: the probe is the next attempt.
-                    if fleet.connect().await {
-                        return;
-                    }
-                    continue;
-                }
-                let asked = fleet.store.get(&fleet.names.lease);
-                if let Ok(Ok(_)) = tokio::time::timeout(OPERATION_TIMEOUT, asked).await {
-                    fleet.answered();
+                // Through `op`, which connects first if need be and logs the return.
+                if fleet
+                    .op(fleet.store.get(&fleet.names.lease))
+                    .await
+                    .is_some()
+                {
                     return;
                 }
             }

@@ -34,8 +34,8 @@ use url::Url;
 
 pub(crate) use cache::AccessToken;
 use cache::{Decision, Flight, Outcome};
+use fleet::Acquired;
 pub(crate) use fleet::Fleet;
-use fleet::{Acquired, Lease};
 pub(crate) use oauth::MAX_LIFETIME;
 pub use oauth::{OAuthError, OAuthErrorCode};
 
@@ -241,7 +241,7 @@ impl TokenSource {
                 let outcome = fetch(&shared).await;
                 // The waiters first: publishing is the fleet's business, not theirs.
                 guard.finish(outcome.clone());
-                publish(fleet, outcome, lease).await;
+                fleet.finish(&outcome, lease).await;
             }
             .instrument(span),
         );
@@ -274,14 +274,6 @@ impl TokenSource {
 fn record_store_outcome(outcome: &str) {
     tracing::Span::current().record("store_outcome", outcome);
     tracing::debug!(store_outcome = outcome, "consulted the shared token store");
-}
-
-/// After a fetch for the fleet: share the token, or just give the lease back.
-async fn publish(fleet: &Arc<Fleet>, outcome: Outcome, lease: Option<Lease>) {
-    match outcome {
-        Ok(token) => fleet.publish(&token, lease).await,
-        Err(_) => fleet.abandon(lease).await,
-    }
 }
 
 /// One fetch under the token timeout, with its outcome logged (never the token).
