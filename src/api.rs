@@ -22,6 +22,9 @@ pub trait Traversals {
     async fn get(&self, traversal_id: &str) -> Result<TraversalResponse, Error>;
 
     /// Answers the current page. Validation problems come back in the response's `errors`.
+    ///
+    /// Never resent after it may have reached the server: a second delivery would answer
+    /// whichever page the first one moved the traversal to.
     #[post("/Traversals/<traversal_id>/respond")]
     async fn respond(
         &self,
@@ -30,7 +33,11 @@ pub trait Traversals {
     ) -> Result<TraversalResponse, Error>;
 
     /// Goes back to an earlier node; later answers must be given again.
+    ///
+    /// `#[idempotent]`: the body names the node to go back to, so a second delivery lands on
+    /// the same page, and a failed attempt is retried like a GET.
     #[post("/Traversals/<traversal_id>/revisit")]
+    #[idempotent]
     async fn revisit(
         &self,
         traversal_id: &str,
@@ -38,6 +45,9 @@ pub trait Traversals {
     ) -> Result<TraversalResponse, Error>;
 
     /// Goes back one page.
+    ///
+    /// Not marked idempotent: it moves relative to where the traversal is, so a second
+    /// delivery would go back two pages. A failed attempt is returned, not resent.
     #[post("/Traversals/<traversal_id>/previous")]
     async fn previous(&self, traversal_id: &str) -> Result<TraversalResponse, Error>;
 
@@ -77,7 +87,7 @@ pub trait ChatTraversals {
     #[get("/ChatTraversals/<traversal_id>")]
     async fn get(&self, traversal_id: &str) -> Result<TraversalResponse, Error>;
 
-    /// Answers the current question.
+    /// Answers the current question. Never resent, like [`Traversals::respond`].
     #[post("/ChatTraversals/<traversal_id>/respond")]
     async fn respond(
         &self,
@@ -85,8 +95,10 @@ pub trait ChatTraversals {
         #[body] answers: &[RespondItem],
     ) -> Result<TraversalResponse, Error>;
 
-    /// Goes back to an earlier question.
+    /// Goes back to an earlier question. `#[idempotent]`, like [`Traversals::revisit`]: the
+    /// body names the question.
     #[post("/ChatTraversals/<traversal_id>/revisit")]
+    #[idempotent]
     async fn revisit(
         &self,
         traversal_id: &str,

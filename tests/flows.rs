@@ -152,6 +152,41 @@ async fn symptom_assessment_from_start_to_report() {
         )
         .await
         .unwrap();
+    // `revisit` is declared `#[idempotent]`: delivered twice it lands on the same page, so
+    // an attempt that fails with a 503 is sent again. `previous` is not: its 503 comes back.
+    let questions =
+        |p: &TraversalResponse| p.questions().map(|q| q.question_id).collect::<Vec<_>>();
+    sandbox.inject(
+        "traversals.revisit",
+        hh_sandbox::Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: None,
+        },
+    );
+    let again = t
+        .revisit(
+            &id,
+            &Revisit {
+                node_id: 2,
+                algo_id: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(questions(&again), questions(&page));
+    sandbox.inject(
+        "traversals.previous",
+        hh_sandbox::Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: None,
+        },
+    );
+    let before = sandbox.requests("traversals.previous");
+    let failed = t.previous(&id).await.unwrap_err();
+    assert_eq!(failed.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(sandbox.requests("traversals.previous"), before + 1);
     let page = t
         .respond(&id, &[pick(&page, 20000, "Chest pain")])
         .await

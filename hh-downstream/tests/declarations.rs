@@ -58,6 +58,35 @@ pub trait Things {
     }
 }
 
+/// Jobs, declared with per-call options: a trait-wide timeout, one method's own, a GET that
+/// is never resent, and a POST that is safe to resend.
+#[healthhero_api(prefix = "/api/v1", client = "JobsApi")]
+#[timeout("300ms")]
+pub trait Jobs {
+    /// Slower than the trait's timeout.
+    #[get("/jobs/slow")]
+    async fn slow(&self) -> Result<(), Error>;
+
+    /// The same endpoint with its own, longer timeout.
+    #[get("/jobs/slow")]
+    #[timeout("5s")]
+    async fn patient(&self) -> Result<(), Error>;
+
+    /// A GET sent once whatever happens.
+    #[get("/jobs/unavailable")]
+    #[retry(false)]
+    async fn once(&self) -> Result<(), Error>;
+
+    /// A POST that may be sent twice.
+    #[post("/jobs/unavailable")]
+    #[idempotent]
+    async fn cancel(&self) -> Result<(), Error>;
+
+    /// A POST that may not.
+    #[post("/jobs/unavailable")]
+    async fn start(&self) -> Result<(), Error>;
+}
+
 #[derive(Clone, Debug)]
 struct Seen {
     line: String,
@@ -85,6 +114,11 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
         }
         "/api/v1/things/known/latest" => StatusCode::NO_CONTENT.into_response(),
         "/api/v1/things/broken" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        "/api/v1/jobs/slow" => {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        "/api/v1/jobs/unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         p if p.starts_with("/api/v1/things/") && parts.method == "GET" => {
             StatusCode::NOT_FOUND.into_response()
         }
@@ -171,4 +205,39 @@ async fn raw_and_text_bodies() {
     let seen = last(&log);
     assert_eq!(&seen.body[..], "first line\nsecond, ü".as_bytes());
     assert_eq!(seen.headers["content-type"], "text/plain; charset=utf-8");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_call_options_change_timeouts_and_retries() {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().fallback(record).with_state(log.clone());
+    let url = support::serve(app).await;
+    let jobs = JobsApi::new(support::client(&url, "c"));
+    let sent = |line: &str| {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.line == line)
+            .count()
+    };
+
+    // The trait's 300 ms, then the method's own 5 s, against an endpoint that takes 1 s.
+    let started = std::time::Instant::now();
+    let error = jobs.slow().await.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(error.to_string().contains("300ms"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    jobs.patient().await.unwrap();
+
+    // A 503: the `#[retry(false)]` GET once, the `#[idempotent]` POST as often as the policy
+    // allows (3 attempts), the plain POST once.
+    assert_eq!(
+        jobs.once().await.unwrap_err().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(sent("GET /api/v1/jobs/unavailable"), 1);
+    jobs.cancel().await.unwrap_err();
+    assert_eq!(sent("POST /api/v1/jobs/unavailable"), 3);
+    jobs.start().await.unwrap_err();
+    assert_eq!(sent("POST /api/v1/jobs/unavailable"), 4);
 }

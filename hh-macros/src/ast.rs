@@ -17,6 +17,8 @@ pub(crate) struct Api<'a> {
     pub(crate) item: &'a ItemTrait,
     pub(crate) options: Options,
     pub(crate) headers: Vec<StaticHeader>,
+    /// `#[timeout]` on the trait, for every method without its own (`check` wants one).
+    pub(crate) timeouts: Vec<(u64, &'a Attribute)>,
     pub(crate) endpoints: Vec<Endpoint<'a>>,
     /// Trait items that are not methods (reported by `check`).
     pub(crate) others: Vec<&'a TraitItem>,
@@ -34,9 +36,20 @@ pub(crate) struct Endpoint<'a> {
     /// Prefix and method template together, parsed.
     pub(crate) pieces: Vec<Piece>,
     pub(crate) headers: Vec<StaticHeader>,
+    /// The per-call options, each as often as it was written (`check` wants one of each).
+    pub(crate) options: CallOptions<'a>,
     pub(crate) args: Vec<Arg<'a>>,
     /// Arguments written as patterns rather than plain names (reported by `check`).
     pub(crate) patterns: Vec<&'a PatType>,
+}
+
+/// `#[timeout]`, `#[retry]` and `#[idempotent]` on one method, with the attributes that set
+/// them (for error spans).
+#[derive(Default)]
+pub(crate) struct CallOptions<'a> {
+    pub(crate) timeouts: Vec<(u64, &'a Attribute)>,
+    pub(crate) retries: Vec<(syn::LitBool, &'a Attribute)>,
+    pub(crate) idempotent: Vec<&'a Attribute>,
 }
 
 pub(crate) struct Arg<'a> {
@@ -53,9 +66,12 @@ pub(crate) struct Arg<'a> {
 impl<'a> Api<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, options: Options, item: &'a ItemTrait) -> Self {
         let mut headers = Vec::new();
+        let mut timeouts = Vec::new();
         for a in &item.attrs {
-            if let ItemAttr::Header(h) = attr::item_attr(cx, a, Site::Trait) {
-                headers.push(h);
+            match attr::item_attr(cx, a, Site::Trait) {
+                ItemAttr::Header(h) => headers.push(h),
+                ItemAttr::Timeout(ms) => timeouts.push((ms, a)),
+                _ => {}
             }
         }
         let mut endpoints = Vec::new();
@@ -72,6 +88,7 @@ impl<'a> Api<'a> {
             item,
             options,
             headers,
+            timeouts,
             endpoints,
             others,
         }
@@ -83,10 +100,14 @@ impl<'a> Endpoint<'a> {
         let mut verbs = Vec::new();
         let mut headers = Vec::new();
         let mut broken_attr = false;
+        let mut call = CallOptions::default();
         for a in &method.attrs {
             match attr::item_attr(cx, a, Site::Method) {
                 ItemAttr::Verb { verb, path } => verbs.push((verb, path, a)),
                 ItemAttr::Header(h) => headers.push(h),
+                ItemAttr::Timeout(ms) => call.timeouts.push((ms, a)),
+                ItemAttr::Retry(value) => call.retries.push((value, a)),
+                ItemAttr::Idempotent => call.idempotent.push(a),
                 ItemAttr::Invalid => broken_attr = true,
                 ItemAttr::Other => {}
             }
@@ -146,6 +167,7 @@ impl<'a> Endpoint<'a> {
             own_pieces,
             pieces,
             headers,
+            options: call,
             args,
             patterns,
         }

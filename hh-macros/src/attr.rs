@@ -12,6 +12,9 @@ pub(crate) const HEADER: &str = "header";
 pub(crate) const QUERY: &str = "query";
 pub(crate) const BODY: &str = "body";
 pub(crate) const FORM: &str = "form";
+pub(crate) const TIMEOUT: &str = "timeout";
+pub(crate) const RETRY: &str = "retry";
+pub(crate) const IDEMPOTENT: &str = "idempotent";
 
 /// Where an attribute the user wrote is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +60,11 @@ pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
     match (site, name) {
         (_, HEADER) => Place::Consumed,
         (Site::Method, verb) if VERBS.contains(&verb) => Place::Consumed,
+        (Site::Trait | Site::Method, TIMEOUT) => Place::Consumed,
+        (Site::Method, RETRY | IDEMPOTENT) => Place::Consumed,
+        (Site::Argument, TIMEOUT) | (Site::Trait | Site::Argument, RETRY | IDEMPOTENT) => {
+            Place::Misplaced
+        }
         (Site::Argument, role) if ours_on_arguments.contains(&role) => Place::Consumed,
         (Site::Trait | Site::Argument, verb) if VERBS.contains(&verb) => Place::Misplaced,
         (Site::Trait | Site::Method, role) if ours_on_arguments.contains(&role) => Place::Misplaced,
@@ -76,13 +84,16 @@ pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
 }
 
 /// Our attributes, with where each belongs, for "did you mean" and misplacement messages.
-const OURS: [(&str, &str); 9] = [
+const OURS: [(&str, &str); 12] = [
     ("get", "a method"),
     ("post", "a method"),
     ("put", "a method"),
     ("patch", "a method"),
     ("delete", "a method"),
     ("header", "the trait, a method or an argument"),
+    ("timeout", "the trait or a method"),
+    ("retry", "a method"),
+    ("idempotent", "a method"),
     ("query", "an argument"),
     ("body", "an argument"),
     ("form", "an argument"),
@@ -111,7 +122,11 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
         return;
     }
     let fitting: Vec<&str> = match site {
-        Site::Method => VERBS.iter().copied().chain([HEADER]).collect(),
+        Site::Method => VERBS
+            .iter()
+            .copied()
+            .chain([HEADER, TIMEOUT, RETRY, IDEMPOTENT])
+            .collect(),
         Site::Argument | Site::Trait => vec![QUERY, BODY, FORM, HEADER],
     };
     let hint = did_you_mean(&name, fitting.iter().copied())
@@ -119,7 +134,7 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
         .unwrap_or_default();
     let expected = match site {
         Site::Method => {
-            "one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`; write other tools' attributes with their path, like `#[tracing::instrument]`"
+            "one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`, `#[timeout]`, `#[retry]`, `#[idempotent]`; write other tools' attributes with their path, like `#[tracing::instrument]`"
         }
         Site::Argument | Site::Trait => "`#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`",
     };
@@ -273,6 +288,12 @@ pub(crate) enum ItemAttr {
         path: LitStr,
     },
     Header(StaticHeader),
+    /// `#[timeout("5s")]`: the per-attempt timeout, in milliseconds.
+    Timeout(u64),
+    /// `#[retry(false)]` (or `true`, which `check` reports as the default).
+    Retry(syn::LitBool),
+    /// `#[idempotent]`.
+    Idempotent,
     /// Someone else's attribute, kept on the output.
     Other,
     /// Ours, but malformed; already reported.
@@ -296,6 +317,12 @@ pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
     let Some(verb) = attr.path().get_ident().cloned() else {
         return ItemAttr::Other;
     };
+    match verb.to_string().as_str() {
+        TIMEOUT => return timeout(cx, attr),
+        RETRY => return retry(cx, attr),
+        IDEMPOTENT => return idempotent(cx, attr),
+        _ => {}
+    }
     if verb != HEADER {
         return match attr.parse_args::<LitStr>() {
             Ok(path) => ItemAttr::Verb { verb, path },
@@ -329,6 +356,106 @@ pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
             ItemAttr::Invalid
         }
     }
+}
+
+/// `#[timeout("5s")]`: one string with a duration, reported at the literal when it is not one.
+fn timeout(cx: &Ctxt, attr: &Attribute) -> ItemAttr {
+    let Ok(lit) = attr.parse_args::<LitStr>() else {
+        cx.error_spanned_by(
+            arguments(attr),
+            "expected `#[timeout(\"5s\")]` with one duration string (units `ms`, `s`, `m`, `h`)",
+        );
+        return ItemAttr::Invalid;
+    };
+    match parse_duration_ms(&lit.value()) {
+        Ok(ms) => ItemAttr::Timeout(ms),
+        Err(why) => {
+            cx.error_spanned_by(&lit, format!("`{}` is not a timeout: {why}", lit.value()));
+            ItemAttr::Invalid
+        }
+    }
+}
+
+/// `#[retry(false)]`, with a boolean literal.
+fn retry(cx: &Ctxt, attr: &Attribute) -> ItemAttr {
+    match attr.parse_args::<syn::LitBool>() {
+        Ok(value) => ItemAttr::Retry(value),
+        Err(_) => {
+            cx.error_spanned_by(
+                arguments(attr),
+                "expected `#[retry(false)]`, which sends this method once even where the client's retry policy would send it again",
+            );
+            ItemAttr::Invalid
+        }
+    }
+}
+
+/// What to underline when an attribute's arguments are wrong: the arguments, or the whole
+/// attribute when it has none.
+fn arguments(attr: &Attribute) -> &dyn quote::ToTokens {
+    match &attr.meta {
+        syn::Meta::List(list) if !list.tokens.is_empty() => &list.tokens,
+        _ => attr,
+    }
+}
+
+/// `#[idempotent]`, a bare word.
+fn idempotent(cx: &Ctxt, attr: &Attribute) -> ItemAttr {
+    if let syn::Meta::Path(_) = attr.meta {
+        ItemAttr::Idempotent
+    } else {
+        cx.error_spanned_by(
+            arguments(attr),
+            "`#[idempotent]` takes no arguments: it says that sending this call twice has the effect of sending it once",
+        );
+        ItemAttr::Invalid
+    }
+}
+
+/// Reads `"500ms"`, `"5s"`, `"1.5s"`, `"2m"`, `"1h"` or a sum such as `"1m30s"`, in whole
+/// milliseconds. The error says what is wrong, for the message at the literal.
+pub(crate) fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    const EXAMPLES: &str =
+        "write a number and a unit, such as \"500ms\", \"5s\", \"1.5s\" or \"2m\"";
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(format!("it is empty; {EXAMPLES}"));
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_end);
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{number}` is not a number; {EXAMPLES}"))?;
+        let scale = match unit.trim() {
+            "ms" => 1.0,
+            "s" => 1_000.0,
+            "m" | "min" => 60_000.0,
+            "h" => 3_600_000.0,
+            "" => return Err(format!("`{number}` has no unit; {EXAMPLES}")),
+            other => {
+                return Err(format!(
+                    "`{other}` is not a unit (expected `ms`, `s`, `m` or `h`)"
+                ));
+            }
+        };
+        total += value * scale;
+        rest = after.trim_start();
+    }
+    if total < 1.0 {
+        return Err("a timeout under one millisecond would fail every call".into());
+    }
+    if total > 86_400_000.0 {
+        return Err("a timeout longer than a day is no timeout at all".into());
+    }
+    Ok(total.round() as u64)
 }
 
 /// How a `#[body]` argument is sent.
@@ -515,4 +642,37 @@ fn check_header_value(cx: &Ctxt, value: &LitStr) -> bool {
         );
     }
     valid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration_ms;
+
+    #[test]
+    fn durations_in_the_units_people_write() {
+        assert_eq!(parse_duration_ms("500ms"), Ok(500));
+        assert_eq!(parse_duration_ms("5s"), Ok(5_000));
+        assert_eq!(parse_duration_ms("1.5s"), Ok(1_500));
+        assert_eq!(parse_duration_ms("2m"), Ok(120_000));
+        assert_eq!(parse_duration_ms("1m30s"), Ok(90_000));
+        assert_eq!(parse_duration_ms("1m 30s"), Ok(90_000));
+        assert_eq!(parse_duration_ms("1h"), Ok(3_600_000));
+    }
+
+    #[test]
+    fn malformed_durations_say_why() {
+        for (text, why) in [
+            ("", "empty"),
+            ("5", "no unit"),
+            ("5 sec", "`sec` is not a unit"),
+            ("s", "is not a number"),
+            ("1..5s", "is not a number"),
+            ("0s", "under one millisecond"),
+            ("0.1ms", "under one millisecond"),
+            ("25h", "longer than a day"),
+        ] {
+            let error = parse_duration_ms(text).expect_err(text);
+            assert!(error.contains(why), "{text:?}: {error}");
+        }
+    }
 }

@@ -15,8 +15,10 @@ const CLIENT_ID: &str = "client_id";
 
 pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
     trait_shape(cx, api);
+    at_most_once(cx, "the trait", api.timeouts.iter().map(|(_, a)| *a));
     for endpoint in &api.endpoints {
         one_verb(cx, endpoint);
+        call_options(cx, endpoint);
         no_placeholder_twice(cx, api, endpoint);
         signature(cx, endpoint.method);
         receiver(cx, endpoint.method);
@@ -113,6 +115,57 @@ fn one_verb(cx: &Ctxt, endpoint: &Endpoint<'_>) {
         cx.error_spanned_by(
             name,
             format!("`{name}` has no HTTP verb; add one of `#[get(\"/path\")]`, `#[post(..)]`, `#[put(..)]`, `#[patch(..)]`, `#[delete(..)]`"),
+        );
+    }
+}
+
+/// `#[timeout]`, `#[retry]` and `#[idempotent]` once each, and only where they change
+/// something: `#[idempotent]` on a verb that is not idempotent already, `#[retry(false)]`
+/// (`true` is the default) and not on a method also marked idempotent.
+fn call_options(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    let name = &endpoint.method.sig.ident;
+    let owner = format!("`{name}`");
+    let options = &endpoint.options;
+    at_most_once(cx, &owner, options.timeouts.iter().map(|(_, a)| *a));
+    at_most_once(cx, &owner, options.retries.iter().map(|(_, a)| *a));
+    at_most_once(cx, &owner, options.idempotent.iter().copied());
+    for (value, _) in &options.retries {
+        if value.value {
+            cx.error_spanned_by(
+                value,
+                "`#[retry(true)]` is the default: idempotent methods are retried as the client's `RetryPolicy` says; to resend a POST or PATCH, mark it `#[idempotent]`",
+            );
+        }
+    }
+    let verb = endpoint.verb().map(|v| v.to_string().to_uppercase());
+    if let (Some(attr), Some(verb)) = (options.idempotent.first(), &verb)
+        && matches!(verb.as_str(), "GET" | "PUT" | "DELETE")
+    {
+        cx.error_spanned_by(
+            attr,
+            format!("`#[idempotent]` is for POST and PATCH: a {verb} is idempotent already and retried as such"),
+        );
+    }
+    let never = options.retries.iter().find(|(value, _)| !value.value);
+    if let (Some((_, retry)), Some(_)) = (never, options.idempotent.first()) {
+        cx.error_spanned_by(
+            retry,
+            format!("{owner} is marked `#[idempotent]` (safe to resend) and `#[retry(false)]` (never resent); keep the one you mean"),
+        );
+    }
+}
+
+/// Reports every repeat of an attribute that may be written once on `owner`.
+fn at_most_once<'a>(cx: &Ctxt, owner: &str, attrs: impl Iterator<Item = &'a syn::Attribute>) {
+    for attr in attrs.skip(1) {
+        let name = attr
+            .path()
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        cx.error_spanned_by(
+            attr,
+            format!("{owner} already has `#[{name}]`; write it once"),
         );
     }
 }

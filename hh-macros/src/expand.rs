@@ -159,6 +159,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             Role::Header { name } => quote_spanned!(span=> .header(#name, &#value)),
         })
     });
+    let options = call_options(api, endpoint);
     let decoder = endpoint.ok_type().map(Decoder::for_type);
     // The `send` call carries the decoder's bound (`T: DeserializeOwned`), so the whole call
     // expression is spanned at the user's `T`: a type that cannot be decoded is underlined
@@ -174,7 +175,8 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
         let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
             #(#path)*
             #(#headers)*
-            #(#args)*;
+            #(#args)*
+            #options;
         #send
     };
     if api.options.dyn_compatible {
@@ -192,6 +194,24 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             #body
         }
     }
+}
+
+/// `.timeout(..)` (the method's, else the trait's), `.retry(false)` and `.idempotent()`, for
+/// the options the declaration sets; nothing otherwise.
+fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+    let options = &endpoint.options;
+    let timeout = options
+        .timeouts
+        .first()
+        .or(api.timeouts.first())
+        .map(|(ms, _)| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    let retry = options
+        .retries
+        .iter()
+        .any(|(value, _)| !value.value)
+        .then(|| quote!(.retry(false)));
+    let idempotent = (!options.idempotent.is_empty()).then(|| quote!(.idempotent()));
+    quote!(#timeout #retry #idempotent)
 }
 
 fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {

@@ -170,6 +170,14 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 ///   text), `bytes::Bytes` (raw), `hh_runtime::Response<T>` (with status and headers), or
 ///   `Option<T>` of any of these: absent is not an error, so a 404, a 204 and an empty or
 ///   `null` body give `None`, and everything else is as for `T`.
+/// - **Per-call options**: `#[timeout("5s")]` on a method (or on the trait, for every method
+///   without its own) replaces the client's per-attempt timeout (`ms`, `s`, `m`, `h`, or a sum
+///   such as `"1m30s"`); `#[retry(false)]` sends a method once, even where the client's
+///   [`RetryPolicy`] would resend it; `#[idempotent]` marks a POST or PATCH as safe to send
+///   twice (the effect of two deliveries is that of one), so it is retried like a GET. A POST
+///   without it is resent only when the attempt never connected. HealthHero's `revisit`
+///   (which names the node to go back to) is idempotent; `respond` and `previous` (which move
+///   relative to the current page) are not.
 /// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
 ///   every method's path; `client = "Name"` names the generated struct; `dyn` selects the
 ///   dyn-compatible form (below);

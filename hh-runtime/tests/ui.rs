@@ -38,6 +38,7 @@ fn ui() {
         "signature",
         "trait",
         "types",
+        "options",
         "many",
     ] {
         t.compile_fail(format!("tests/ui/{group}/*.rs"));

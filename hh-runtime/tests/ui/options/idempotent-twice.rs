@@ -1,0 +1,11 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+pub trait Api {
+    #[patch("/things")]
+    #[idempotent]
+    #[idempotent]
+    async fn things(&self) -> Result<(), Error>;
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[healthhero_api]
+#[timeout("0s")]
+pub trait Api {
+    #[get("/things")]
+    async fn things(&self) -> Result<(), Error>;
+}
+
+fn main() {}
