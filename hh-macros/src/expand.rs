@@ -160,6 +160,9 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
         })
     });
     let options = call_options(api, endpoint);
+    // OpenTelemetry's `url.template` writes placeholders in braces; only sent when it differs.
+    let url_template = otel_template(endpoint);
+    let url_template = (url_template != template).then(|| quote!(.url_template(#url_template)));
     let decoder = endpoint.ok_type().map(Decoder::for_type);
     // The `send` call carries the decoder's bound (`T: DeserializeOwned`), so the whole call
     // expression is spanned at the user's `T`: a type that cannot be decoded is underlined
@@ -176,6 +179,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             #(#path)*
             #(#headers)*
             #(#args)*
+            #url_template
             #options;
         #send
     };
@@ -194,6 +198,18 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             #body
         }
     }
+}
+
+/// The template with `{name}` placeholders: `/api/v1/{client_id}/Traversals/{traversal_id}`.
+fn otel_template(endpoint: &Endpoint<'_>) -> String {
+    endpoint
+        .pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Literal(text) => text.clone(),
+            Piece::Param { name, .. } => format!("{{{name}}}"),
+        })
+        .collect()
 }
 
 /// `.timeout(..)` (the method's, else the trait's), `.retry(false)` and `.idempotent()`, for

@@ -58,6 +58,7 @@ pub struct ClientBuilder {
     min_remaining: Duration,
     replay_on_401: bool,
     max_response_bytes: usize,
+    trace_full_url: bool,
     /// A store shared with the fleet (see the `store` module, which adds its setters).
     pub(crate) store: StoreOptions,
 }
@@ -85,6 +86,7 @@ impl Default for ClientBuilder {
             min_remaining: defaults::MIN_TOKEN_REMAINING,
             replay_on_401: true,
             max_response_bytes: defaults::MAX_RESPONSE_BYTES,
+            trace_full_url: false,
             store: StoreOptions::default(),
         }
     }
@@ -277,6 +279,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether call spans record `url.full`, the URL with its path and query values (default
+    /// false). Those values are often a patient's or a member's identifiers, so by default a
+    /// span carries only `url.template`, the declared route (`/Traversals/{traversal_id}`).
+    /// Turn it on only where traces may hold them.
+    pub fn trace_full_url(mut self, record: bool) -> Self {
+        self.trace_full_url = record;
+        self
+    }
+
     /// The largest successful response body accepted (default 64 MiB).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
@@ -450,6 +461,8 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(ClientInner {
                 api_base: base_without_slash(&api_url),
+                server: crate::telemetry::Server::of(&api_url),
+                trace_full_url: self.trace_full_url,
                 http,
                 tokens,
                 retry: self.retry,

@@ -12,6 +12,7 @@ use url::{Host, Url};
 pub use crate::builder::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
+use crate::telemetry::Server;
 use crate::token::TokenSource;
 
 /// The defaults a [`ClientBuilder`] starts from, for code that wants to show or derive from
@@ -48,6 +49,10 @@ pub struct Client {
 pub(crate) struct ClientInner {
     /// The API base URL, without a trailing slash.
     pub(crate) api_base: String,
+    /// Its host and port, for telemetry.
+    pub(crate) server: Server,
+    /// Whether call spans record `url.full` (path and query values included).
+    pub(crate) trace_full_url: bool,
     pub(crate) http: reqwest::Client,
     pub(crate) tokens: TokenSource,
     pub(crate) retry: RetryPolicy,
@@ -91,6 +96,7 @@ impl Client {
         Ok(Self {
             inner: Arc::new(ClientInner {
                 api_base: base_without_slash(&url),
+                server: Server::of(&url),
                 ..(*self.inner).clone()
             }),
         })

@@ -17,6 +17,7 @@ use crate::decode::{Answer, Decode};
 use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
 use crate::request::{Body, Request};
 use crate::retry::{RetryPolicy, retry_after};
+use crate::telemetry::{self, Call};
 use crate::token::AccessToken;
 
 /// What one attempt came back with.
@@ -53,27 +54,25 @@ enum Step {
 impl Request<'_> {
     /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
     pub(crate) async fn send_and_decode<D: Decode>(self) -> Result<D::Output> {
-        let span = tracing::debug_span!(
-            target: "hh_runtime::call",
-            "hh.call",
-            method = %self.method,
-            path = self.template,
-            status = tracing::field::Empty,
-            attempt = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
+        let call = Call::start(&self.method, self.url_template, &self.client.inner.server);
         let method = self.method.clone();
         let template = self.template;
-        match self.run().instrument(span).await {
+        let answered = self.run(&call).instrument(call.span.clone()).await;
+        let status = match &answered {
+            Ok(answer) => Some(answer.status),
+            Err(e) => e.status(),
+        };
+        let result = match answered {
             Ok(answer) => D::decode(answer),
             // `Option<T>` methods: absent is an answer, not an error.
             Err(e) if e.is_not_found() => D::not_found().ok_or(e),
             Err(e) => Err(e),
-        }
-        .map_err(|e| e.with_call(&method, template))
+        };
+        call.finish(status, result.as_ref().err());
+        result.map_err(|e| e.with_call(&method, template))
     }
 
-    async fn run(mut self) -> Result<Answer> {
+    async fn run(mut self, call: &Call) -> Result<Answer> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -86,16 +85,17 @@ impl Request<'_> {
         // Parsed for each attempt rather than cloned: the first attempt, nearly always the
         // only one, takes it by value.
         let mut url = Some(parse()?);
-        let span = tracing::Span::current();
+        if inner.trace_full_url && !call.span.is_disabled() {
+            call.full_url(&url_text);
+        }
         let mut tries = Tries {
             started: Instant::now(),
             retries: 0,
             replayed: false,
         };
-        let mut attempt = 0u32;
+        // Requests put on the wire so far (waits for a token send none).
+        let mut sent = 0u32;
         loop {
-            attempt += 1;
-            span.record("attempt", attempt);
             let token = match inner.tokens.get().await {
                 Ok(token) => token,
                 Err(error) => match token_retry(inner, &error, &tries) {
@@ -111,9 +111,11 @@ impl Request<'_> {
                 Some(u) => u,
                 None => parse()?,
             };
-            let sent = Instant::now();
-            let exchange = self.attempt(inner, target, &token, tries.replayed).await;
-            span.record("latency_ms", sent.elapsed().as_millis() as u64);
+            let exchange = self
+                .attempt(inner, target, &token, tries.replayed)
+                .instrument(telemetry::attempt_span(sent))
+                .await;
+            sent += 1;
             match self.next_step(inner, exchange, &token, &tries) {
                 Step::Done(result) => return result,
                 Step::Replay => {
@@ -205,7 +207,7 @@ impl Request<'_> {
         };
         match result {
             Ok((status, headers, body, truncated)) => {
-                tracing::Span::current().record("status", status.as_u16());
+                telemetry::attempt_outcome(Ok(status));
                 Exchange::Answered {
                     status,
                     headers,
@@ -213,7 +215,10 @@ impl Request<'_> {
                     truncated,
                 }
             }
-            Err(e) => Exchange::Failed(e),
+            Err(e) => {
+                telemetry::attempt_outcome(Err(e.as_ref()));
+                Exchange::Failed(e)
+            }
         }
     }
 

@@ -93,6 +93,7 @@ mod execute;
 mod request;
 mod retry;
 pub mod store;
+mod telemetry;
 mod token;
 
 pub use bytes::Bytes;

@@ -61,6 +61,8 @@ pub struct Request<'c> {
     pub(crate) client: &'c Client,
     pub(crate) method: Method,
     pub(crate) template: &'static str,
+    /// The template as OpenTelemetry writes it (`/things/{id}`), for `url.template`.
+    pub(crate) url_template: &'static str,
     pub(crate) path: String,
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
@@ -140,6 +142,7 @@ impl<'c> Request<'c> {
             client,
             method,
             template,
+            url_template: template,
             path: String::with_capacity(template.len() + 32),
             query: String::new(),
             headers: HeaderMap::new(),
@@ -147,6 +150,13 @@ impl<'c> Request<'c> {
             error: None,
             options: CallOptions::default(),
         }
+    }
+
+    /// The route as traced in `url.template`, with OpenTelemetry's braces
+    /// (`/things/{id}`); without it, the template given to `new` is used.
+    pub fn url_template(mut self, url_template: &'static str) -> Self {
+        self.url_template = url_template;
+        self
     }
 
     /// This endpoint's per-attempt timeout, instead of the client's (`#[timeout("5s")]`).

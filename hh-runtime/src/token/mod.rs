@@ -40,6 +40,7 @@ pub(crate) use oauth::MAX_LIFETIME;
 pub use oauth::{OAuthError, OAuthErrorCode};
 
 use crate::error::{Error, TokenFailure};
+use crate::telemetry;
 
 /// How the client proves its identity to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,9 +148,12 @@ impl TokenSource {
             if token.wants_refresh(now) {
                 self.refresh_in_background(now);
             }
+            telemetry::token_cache_hit(token.expires_at.saturating_duration_since(now));
             return Ok(Arc::clone(token));
         }
-        self.get_slow().await
+        let token = self.get_slow().await;
+        telemetry::token_cache_miss(now.elapsed());
+        token
     }
 
     /// Starts a refresh that nobody waits for, unless one is running or a recent failure says
@@ -203,17 +207,10 @@ impl TokenSource {
             shared: Arc::clone(&self.shared),
             tx: Some(tx),
         };
-        let span = tracing::debug_span!(
-            target: "hh_runtime::token",
-            // A root span: the fetch belongs to no caller, whichever one started it.
-            parent: None,
-            "hh.token_fetch",
-            token_url = %self.shared.cfg.token_url,
-            client_id = %self.shared.cfg.client_id,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-            store = self.store_name(),
-            store_outcome = tracing::field::Empty,
+        let span = telemetry::token_span(
+            &self.shared.cfg.token_url,
+            &self.shared.cfg.client_id,
+            self.store_name(),
         );
         tokio::spawn(
             async move {
@@ -294,7 +291,7 @@ async fn fetch(shared: &Shared) -> Outcome {
             Err(_) => Err(Error::token(TokenFailure::Timeout(cfg.timeout))),
         }
         .map_err(|error| error.at_token_endpoint(&cfg.token_url));
-    tracing::Span::current().record("latency_ms", sent_at.elapsed().as_millis() as u64);
+    telemetry::token_outcome(outcome.as_ref().map(|_| ()), sent_at.elapsed());
     match &outcome {
         Ok(token) => tracing::debug!(
             lifetime_s = token

@@ -132,7 +132,7 @@ pub(crate) async fn request_token(
 
     let status = response.status();
     let headers = response.headers().clone();
-    tracing::Span::current().record("status", status.as_u16());
+    crate::telemetry::token_status(status);
     if status.is_redirection() {
         let location = headers
             .get(LOCATION)
