@@ -265,6 +265,15 @@ impl Error {
         self.http().map(|h| h.status)
     }
 
+    /// The status the API answered the call with: [`status`](Error::status) except for a
+    /// token error, whose status is the identity server's.
+    pub(crate) fn api_status(&self) -> Option<StatusCode> {
+        match &self.inner.repr {
+            Repr::Token { .. } => None,
+            _ => self.status(),
+        }
+    }
+
     /// The response headers the server sent, if it answered.
     pub fn headers(&self) -> Option<&HeaderMap> {
         self.http().map(|h| &h.headers)

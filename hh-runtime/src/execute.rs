@@ -60,7 +60,7 @@ impl Request<'_> {
         let answered = self.run(&call).instrument(call.span.clone()).await;
         let status = match &answered {
             Ok(answer) => Some(answer.status),
-            Err(e) => e.status(),
+            Err(e) => e.api_status(),
         };
         let result = match answered {
             Ok(answer) => D::decode(answer),
