@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::client::{Client, ClientInner, base_without_slash, check_url, defaults};
+use crate::client::{Client, ClientInner, Http, base_without_slash, check_url, defaults};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::store::StoreOptions;
@@ -52,7 +52,8 @@ pub struct ClientBuilder {
     headers: HeaderMap,
     problems: Vec<String>,
     user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
+    /// What sends API requests, when you bring it (`http_client`, or `middleware`).
+    pub(crate) http: Option<Http>,
     token_http_client: Option<reqwest::Client>,
     refresh_ahead: Duration,
     min_remaining: Duration,
@@ -80,7 +81,7 @@ impl Default for ClientBuilder {
             headers: HeaderMap::new(),
             problems: Vec::new(),
             user_agent: None,
-            http_client: None,
+            http: None,
             token_http_client: None,
             refresh_ahead: defaults::REFRESH_AHEAD,
             min_remaining: defaults::MIN_TOKEN_REMAINING,
@@ -245,7 +246,7 @@ impl ClientBuilder {
     /// Token calls keep using a client built here, which never follows redirects, unless you
     /// also call [`token_http_client`](Self::token_http_client).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+        self.http = Some(Http::Plain(client));
         self
     }
 
@@ -409,15 +410,17 @@ impl ClientBuilder {
 
         // reqwest sends the user agent of a client we build; a client you bring keeps its own
         // unless you set one here.
-        let own_user_agent = self.http_client.is_some() && self.user_agent.is_some();
-        let http = match self.http_client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(user_agent.clone())
-                .build()
-                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        let own_user_agent = self.http.is_some() && self.user_agent.is_some();
+        let http = match self.http {
+            Some(http) => http,
+            None => Http::Plain(
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(user_agent.clone())
+                    .build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+            ),
         };
         let token_http = match self.token_http_client {
             Some(c) => c,

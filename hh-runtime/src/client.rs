@@ -53,7 +53,7 @@ pub(crate) struct ClientInner {
     pub(crate) server: Server,
     /// Whether call spans record `url.full` (path and query values included).
     pub(crate) trace_full_url: bool,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: Http,
     pub(crate) tokens: TokenSource,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Option<Duration>,
@@ -128,6 +128,48 @@ impl fmt::Debug for Client {
             .field("client_auth", &cfg.auth)
             .field("token_store", &self.inner.tokens.store_name())
             .finish_non_exhaustive()
+    }
+}
+
+/// What sends API requests: reqwest, or a user's middleware stack around it.
+#[derive(Clone)]
+pub(crate) enum Http {
+    Plain(reqwest::Client),
+    #[cfg(feature = "middleware")]
+    Middleware(reqwest_middleware::ClientWithMiddleware),
+}
+
+/// Why a request got no answer.
+pub(crate) enum SendError {
+    Transport(reqwest::Error),
+    /// A middleware of the user's failed it, for its own reasons (feature `middleware`).
+    #[cfg_attr(not(feature = "middleware"), allow(dead_code))]
+    Middleware(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<reqwest::Error> for SendError {
+    fn from(error: reqwest::Error) -> Self {
+        SendError::Transport(error)
+    }
+}
+
+impl Http {
+    pub(crate) async fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, SendError> {
+        match self {
+            Http::Plain(client) => Ok(client.execute(request).await?),
+            #[cfg(feature = "middleware")]
+            Http::Middleware(client) => client.execute(request).await.map_err(|e| match e {
+                reqwest_middleware::Error::Reqwest(e) => SendError::Transport(e),
+                // A middleware that wrapped reqwest's own error is a transport failure.
+                reqwest_middleware::Error::Middleware(e) => match e.downcast::<reqwest::Error>() {
+                    Ok(e) => SendError::Transport(e),
+                    Err(e) => SendError::Middleware(e.into()),
+                },
+            }),
+        }
     }
 }
 

@@ -43,6 +43,9 @@ pub enum ErrorKind {
     Status,
     /// The API answered 2xx, but the body was not what the declared return type expects.
     Decode,
+    /// A reqwest-middleware of yours (feature `middleware`) failed the request; its error is
+    /// the [`source`](std::error::Error::source). Not retried.
+    Middleware,
 }
 
 /// An RFC 9457 (formerly 7807) problem details body, as ASP.NET services send on errors.
@@ -130,6 +133,8 @@ pub(crate) enum Repr {
         path: Option<String>,
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// A user's middleware failed the request.
+    Middleware(Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub(crate) struct Inner {
@@ -214,6 +219,7 @@ impl Error {
             }
             Repr::Token { .. } => ErrorType::Named("token"),
             Repr::Decode { .. } => ErrorType::Named("decode"),
+            Repr::Middleware(_) => ErrorType::Named("middleware"),
             Repr::InvalidInput(_) => ErrorType::Named("invalid_input"),
             Repr::Config(_) => ErrorType::Named("config"),
         }
@@ -247,6 +253,7 @@ impl Error {
             Repr::Transport { .. } => ErrorKind::Transport,
             Repr::Status { .. } => ErrorKind::Status,
             Repr::Decode { .. } => ErrorKind::Decode,
+            Repr::Middleware(_) => ErrorKind::Middleware,
         }
     }
 
@@ -423,6 +430,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match &self.inner.repr {
             Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
+            Repr::Middleware(_) => false,
             Repr::Transport { .. } => true,
             Repr::Status { http, .. } => crate::retry::is_transient_status(http.status),
             Repr::Token { failure, http, .. } => match failure {
@@ -500,6 +508,9 @@ impl fmt::Display for Error {
                     write!(f, " at `{p}`")?;
                 }
                 write!(f, ": {message}")
+            }
+            Repr::Middleware(source) => {
+                write!(f, "a middleware failed the request: {}", Chain(&**source))
             }
         }
     }
@@ -631,6 +642,7 @@ impl std::error::Error for Error {
             Repr::Decode {
                 source: Some(s), ..
             } => Some(&**s),
+            Repr::Middleware(s) => Some(&**s),
             _ => None,
         }
     }

@@ -12,12 +12,12 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::body::{read_capped, scrub_secrets};
-use crate::client::ClientInner;
+use crate::client::{ClientInner, SendError};
 use crate::decode::{Answer, Decode};
 use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
 use crate::request::{Body, Request};
 use crate::retry::{RetryPolicy, retry_after};
-use crate::telemetry::{self, Call};
+use crate::telemetry::{self, Call, ErrorType};
 use crate::token::AccessToken;
 
 /// What one attempt came back with.
@@ -32,6 +32,8 @@ enum Exchange {
     },
     /// No answer: what reqwest reported, or `None` when our attempt timer fired.
     Failed(Option<reqwest::Error>),
+    /// A middleware of the user's failed the request.
+    Refused(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Where the call stands across attempts.
@@ -194,10 +196,10 @@ impl Request<'_> {
                 Error::MAX_BODY_BYTES
             };
             let (body, truncated) = read_capped(response, cap).await?;
-            Ok::<_, reqwest::Error>((status, headers, body, truncated))
+            Ok::<_, SendError>((status, headers, body, truncated))
         };
         // One timer for the whole attempt, headers and body (reqwest's own per-request
-        // timeout would arm one for each).
+        // timeout would arm one for each). `None` is that timer firing.
         let result = match self.attempt_timeout(inner) {
             Some(limit) => match tokio::time::timeout(limit, exchange).await {
                 Ok(result) => result.map_err(Some),
@@ -205,21 +207,25 @@ impl Request<'_> {
             },
             None => exchange.await.map_err(Some),
         };
-        match result {
-            Ok((status, headers, body, truncated)) => {
-                telemetry::attempt_outcome(Ok(status));
-                Exchange::Answered {
-                    status,
-                    headers,
-                    body,
-                    truncated,
-                }
-            }
-            Err(e) => {
-                telemetry::attempt_outcome(Err(e.as_ref()));
-                Exchange::Failed(e)
-            }
-        }
+        let exchange = match result {
+            Ok((status, headers, body, truncated)) => Exchange::Answered {
+                status,
+                headers,
+                body,
+                truncated,
+            },
+            Err(None) => Exchange::Failed(None),
+            Err(Some(SendError::Transport(e))) => Exchange::Failed(Some(e)),
+            Err(Some(SendError::Middleware(e))) => Exchange::Refused(e),
+        };
+        telemetry::attempt_outcome(match &exchange {
+            Exchange::Answered { status, .. } => Ok(*status),
+            Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
+                e.as_ref(),
+            ))),
+            Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
+        });
+        exchange
     }
 
     /// The per-attempt timeout: the endpoint's, else the client's.
@@ -246,6 +252,10 @@ impl Request<'_> {
     ) -> Step {
         let policy = &inner.retry;
         let (status, headers, body, truncated) = match exchange {
+            // The user's middleware said no: not ours to resend.
+            Exchange::Refused(source) => {
+                return Step::Done(Err(Error::new(Repr::Middleware(source))));
+            }
             Exchange::Failed(e) => {
                 // A request that never connected never reached the server: safe to resend
                 // whatever the method. Otherwise (a timeout, a reset) only when the method

@@ -90,6 +90,9 @@ mod client;
 mod decode;
 mod error;
 mod execute;
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub mod middleware;
 mod request;
 mod retry;
 pub mod store;

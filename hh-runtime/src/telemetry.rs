@@ -188,7 +188,7 @@ pub(crate) fn attempt_span(resend: u32) -> Span {
 
 /// What one attempt came back with, on the current (attempt) span: the status, or why there
 /// was none. A 4xx or 5xx is an error for a client span.
-pub(crate) fn attempt_outcome(status: Result<StatusCode, Option<&reqwest::Error>>) {
+pub(crate) fn attempt_outcome(status: Result<StatusCode, ErrorType>) {
     let span = Span::current();
     if span.is_disabled() {
         return;
@@ -200,7 +200,7 @@ pub(crate) fn attempt_outcome(status: Result<StatusCode, Option<&reqwest::Error>
                 failed(&span, ErrorType::Status(status));
             }
         }
-        Err(source) => failed(&span, ErrorType::Named(transport_error_type(source))),
+        Err(error_type) => failed(&span, error_type),
     }
 }
 

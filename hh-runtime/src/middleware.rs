@@ -1,0 +1,130 @@
+//! reqwest-middleware, both ways (feature `middleware`).
+//!
+//! **In**: [`ClientBuilder::middleware`] sends every API attempt through your
+//! [`ClientWithMiddleware`], so your middleware (logging, caching, request signing, your own
+//! tracing) sees each attempt, the 401 replay included, with its `Authorization` header set.
+//! Retries, timeouts and tokens stay ours: the per-attempt timeout covers your middleware
+//! too, and a middleware's own error fails the call (kind [`ErrorKind::Middleware`], the
+//! error as its source) without a retry, since we cannot know whether the request left.
+//! Token requests never go through it: their body carries the client secret.
+//!
+//! A retrying middleware (`reqwest-retry`) would multiply attempts: each of ours would become
+//! up to N of its own, and its retries would resend POSTs we deliberately do not. Leave
+//! retrying to the [`RetryPolicy`](crate::RetryPolicy) (or use [`RetryPolicy::none`] and
+//! keep yours, knowing it does not see our 401 replay or `#[idempotent]`).
+//!
+//! **Out**: [`TokenMiddleware`] is our token lifecycle as a [`Middleware`], for code that
+//! calls HealthHero with hand-written reqwest or another generator: a cached bearer token on
+//! every request, refreshed ahead of expiry, one token request however many calls wait, and
+//! after a 401 the rejected token dropped (only if it is still the cached one) and the request
+//! replayed once with a fresh token.
+//!
+//! ```no_run
+//! use hh_runtime::middleware::{TokenMiddleware, reqwest_middleware};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let hh = hh_runtime::Client::from_env()?;
+//! let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(TokenMiddleware::new(&hh))
+//!     .build();
+//! let members = http
+//!     .get(format!("{}/api/v1/{}/Members/m-1", hh.api_url(), hh.client_id()))
+//!     .send()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`ErrorKind::Middleware`]: crate::ErrorKind::Middleware
+//! [`RetryPolicy::none`]: crate::RetryPolicy::none
+
+use std::fmt;
+
+use http::Extensions;
+use http::header::AUTHORIZATION;
+pub use reqwest_middleware;
+use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
+
+use crate::client::{Client, Http};
+use crate::{ClientBuilder, Error};
+
+impl ClientBuilder {
+    /// Sends API calls through your reqwest-middleware stack (see the
+    /// [`middleware`](crate::middleware) module for what it sees and what stays ours). The
+    /// `reqwest::Client` inside it is used as built: its own redirect policy and connection
+    /// settings apply, as with [`http_client`](Self::http_client), which this replaces.
+    pub fn middleware(mut self, client: ClientWithMiddleware) -> Self {
+        self.http = Some(Http::Middleware(client));
+        self
+    }
+}
+
+/// Our token lifecycle as a reqwest-middleware [`Middleware`]: see the
+/// [module docs](crate::middleware). It shares the token cache (and the fleet's store, if
+/// any) of the [`Client`] it was made from, so calls made both ways cause one token request.
+///
+/// It replaces any `Authorization` header on the request. A request whose body cannot be
+/// cloned (a stream) is not replayed after a 401; its 401 is returned.
+#[derive(Clone)]
+pub struct TokenMiddleware {
+    client: Client,
+}
+
+impl TokenMiddleware {
+    /// The token lifecycle of `client`: its credentials, token cache and settings
+    /// (`replay_on_401` included).
+    pub fn new(client: &Client) -> Self {
+        TokenMiddleware {
+            client: client.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for TokenMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenMiddleware")
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for TokenMiddleware {
+    async fn handle(
+        &self,
+        mut request: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let tokens = &self.client.inner.tokens;
+        let token = tokens.get().await.map_err(middleware_error)?;
+        let replay = if self.client.inner.replay_on_401 {
+            request.try_clone()
+        } else {
+            None
+        };
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, token.header.clone());
+        let response = next.clone().run(request, extensions).await?;
+        let Some(mut again) = replay else {
+            return Ok(response);
+        };
+        if response.status() != http::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        tracing::debug!(
+            target: crate::telemetry::CALL_TARGET,
+            "401 Unauthorized: replaying once with a fresh token"
+        );
+        tokens.invalidate(&token);
+        let fresh = tokens.get().await.map_err(middleware_error)?;
+        again
+            .headers_mut()
+            .insert(AUTHORIZATION, fresh.header.clone());
+        next.run(again, extensions).await
+    }
+}
+
+fn middleware_error(error: Error) -> reqwest_middleware::Error {
+    reqwest_middleware::Error::middleware(error)
+}
