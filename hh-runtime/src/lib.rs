@@ -65,6 +65,25 @@
 //!
 //! - `redis` (off): `store::RedisStore`, `ClientBuilder::redis_url` and `HH_REDIS_URL`.
 //!   Without it nothing Redis-related is compiled; [`store::TokenStore`] is always there.
+//! - `metrics` (off): `http.client.request.duration` (seconds, one sample per logical call,
+//!   labelled `http.request.method`, `url.template`, `server.address` and
+//!   `http.response.status_code` or `error.type`) and the token metrics `hh.token.requests`
+//!   (by `outcome`), `hh.token.request.duration` (s), `hh.token.cache.hits`,
+//!   `hh.token.cache.misses`, `hh.token.wait.duration` (s) and `hh.token.remaining_lifetime`
+//!   (gauge, s), through the `metrics` facade: install any exporter (Prometheus,
+//!   OpenTelemetry) as the recorder.
+//! - `middleware` (off): reqwest-middleware both ways, see the `middleware` module.
+//!
+//! # Tracing
+//!
+//! Spans follow OpenTelemetry's HTTP client conventions, so `tracing-opentelemetry` exports
+//! them as they are: one INFO span per call (`otel.name` = `"GET /things/{id}"`, `otel.kind`
+//! = client, `http.request.method`, `url.template`, `server.address`, `server.port`,
+//! `http.response.status_code`, and on failure `error.type` and `otel.status_code` = ERROR),
+//! a DEBUG child `hh.attempt` per attempt (`http.request.resend_count` from the second), and
+//! an INFO root span per token request (`POST /connect/token`) linked to the call that caused
+//! it. Path and query values appear only in `url.full`, recorded only with
+//! [`ClientBuilder::trace_full_url`].
 //!
 //! # Calls
 //!
@@ -78,8 +97,8 @@
 //! Base URLs must be `https`, except for loopback hosts. The client secret and tokens are
 //! `secrecy` secrets; `Debug` of the client, the builder and every error prints `[redacted]`
 //! in their place, `Authorization` header values are marked sensitive, and error bodies that
-//! echo a token or the secret are scrubbed. Tracing spans (`hh.call`, `hh.token_fetch`) carry
-//! the method, the path template, the status, the attempt and the latency, never a secret.
+//! echo a token or the secret are scrubbed. No span or event carries a token, the secret or an
+//! `Authorization` header.
 
 // docs.rs builds with `--cfg docsrs` on nightly, to label feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
