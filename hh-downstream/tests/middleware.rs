@@ -1,7 +1,7 @@
 //! reqwest-middleware both ways, against hh-sandbox. Out: our token lifecycle as a
 //! `Middleware` on a hand-written reqwest client keeps the native path's properties (a cold
-//! herd causes one token request; a revoked token causes one more and every call succeeds
-//! after at most one replay). In: a user's middleware runs on every attempt of a generated
+//! herd during a token outage waits it out with one more token request; a revoked token
+//! causes one more and every call succeeds after at most one replay). In: a user's middleware runs on every attempt of a generated
 //! client's calls (retries and the 401 replay included), never on token requests, and its
 //! own failure fails the call once, with its error kept.
 
@@ -72,16 +72,25 @@ async fn the_token_middleware_has_the_native_herd_and_401_properties() {
         .build();
     let url = format!("{}/api/v1/{}/Traversals", hh.api_url(), hh.client_id());
 
-    // A cold herd: 200 calls at once, one token request.
+    // A cold herd during a token outage (one 503, `Retry-After: 1`): 200 calls at once wait
+    // it out together, as generated calls do; two token requests in all.
+    sandbox.inject(
+        "token",
+        Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: Some("1".into()),
+        },
+    );
     assert_eq!(create_many(&http, &url, 200).await, [200]);
-    assert_eq!(sandbox.token_requests(), 1);
+    assert_eq!(sandbox.token_requests(), 2);
 
     // Every token revoked: 100 calls at once, one new token, each call replayed at most once
     // (its JSON body included).
     sandbox.revoke_all_tokens();
     let before = sandbox.api_requests();
     assert_eq!(create_many(&http, &url, 100).await, [200]);
-    assert_eq!(sandbox.token_requests(), 2);
+    assert_eq!(sandbox.token_requests(), 3);
     let sent = sandbox.api_requests() - before;
     assert!((101..=200).contains(&sent), "{sent} requests for 100 calls");
     assert_eq!(sandbox.unissued_tokens(), 0);
@@ -92,7 +101,7 @@ async fn the_token_middleware_has_the_native_herd_and_401_properties() {
         .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
         .await
         .unwrap();
-    assert_eq!(sandbox.token_requests(), 2);
+    assert_eq!(sandbox.token_requests(), 3);
 }
 
 /// A request's path and its `Authorization` header.

@@ -37,10 +37,20 @@ enum Exchange {
 }
 
 /// Where the call stands across attempts.
-struct Tries {
+pub(crate) struct Tries {
     started: Instant,
     retries: u32,
     replayed: bool,
+}
+
+impl Tries {
+    pub(crate) fn new() -> Self {
+        Tries {
+            started: Instant::now(),
+            retries: 0,
+            replayed: false,
+        }
+    }
 }
 
 /// What to do after an attempt.
@@ -90,25 +100,11 @@ impl Request<'_> {
         if inner.trace_full_url && !call.span.is_disabled() {
             call.full_url(&url_text);
         }
-        let mut tries = Tries {
-            started: Instant::now(),
-            retries: 0,
-            replayed: false,
-        };
+        let mut tries = Tries::new();
         // Requests put on the wire so far (waits for a token send none).
         let mut sent = 0u32;
         loop {
-            let token = match inner.tokens.get().await {
-                Ok(token) => token,
-                Err(error) => match token_retry(inner, &error, &tries) {
-                    Some(wait) => {
-                        tries.retries += 1;
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    None => return Err(error),
-                },
-            };
+            let token = token_for_call(inner, &mut tries).await?;
             let target = match url.take() {
                 Some(u) => u,
                 None => parse()?,
@@ -325,6 +321,27 @@ impl Request<'_> {
             truncated,
             wait_at_least,
         )))
+    }
+}
+
+/// A token for the next attempt of a call. After a transient failure to get one, waits for
+/// the token lifecycle's next request (see `token_retry`) and asks again, each wait counted
+/// as a retry of the call; a permanent failure, or one past the budget, is returned.
+pub(crate) async fn token_for_call(
+    inner: &ClientInner,
+    tries: &mut Tries,
+) -> Result<Arc<AccessToken>> {
+    loop {
+        match inner.tokens.get().await {
+            Ok(token) => return Ok(token),
+            Err(error) => match token_retry(inner, &error, tries) {
+                Some(wait) => {
+                    tries.retries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(error),
+            },
+        }
     }
 }
 

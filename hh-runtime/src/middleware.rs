@@ -15,9 +15,10 @@
 //!
 //! **Out**: [`TokenMiddleware`] is our token lifecycle as a [`Middleware`], for code that
 //! calls HealthHero with hand-written reqwest or another generator: a cached bearer token on
-//! every request, refreshed ahead of expiry, one token request however many calls wait, and
-//! after a 401 the rejected token dropped (only if it is still the cached one) and the request
-//! replayed once with a fresh token.
+//! every request, refreshed ahead of expiry, one token request however many calls wait, a
+//! transient token failure waited out within the client's retry budget (as a generated call
+//! does), and after a 401 the rejected token dropped (only if it is still the cached one) and
+//! the request replayed once with a fresh token.
 //!
 //! ```no_run
 //! use hh_runtime::middleware::{TokenMiddleware, reqwest_middleware};
@@ -45,6 +46,7 @@ pub use reqwest_middleware;
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
 use crate::client::{Client, Http};
+use crate::execute::{Tries, token_for_call};
 use crate::{ClientBuilder, Error};
 
 impl ClientBuilder {
@@ -95,8 +97,14 @@ impl Middleware for TokenMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let tokens = &self.client.inner.tokens;
-        let token = tokens.get().await.map_err(middleware_error)?;
+        let inner = &*self.client.inner;
+        let tokens = &inner.tokens;
+        // As a generated call does: a transient token failure is waited out within the
+        // client's retry budget, together with every other waiting call.
+        let mut tries = Tries::new();
+        let token = token_for_call(inner, &mut tries)
+            .await
+            .map_err(middleware_error)?;
         let replay = if self.client.inner.replay_on_401 {
             request.try_clone()
         } else {
@@ -117,7 +125,9 @@ impl Middleware for TokenMiddleware {
             "401 Unauthorized: replaying once with a fresh token"
         );
         tokens.invalidate(&token);
-        let fresh = tokens.get().await.map_err(middleware_error)?;
+        let fresh = token_for_call(inner, &mut tries)
+            .await
+            .map_err(middleware_error)?;
         again
             .headers_mut()
             .insert(AUTHORIZATION, fresh.header.clone());
