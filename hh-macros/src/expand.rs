@@ -91,7 +91,11 @@ fn generate(api: &Api<'_>) -> TokenStream {
                     -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
                 };
             }
-            let line = format!(" `{}`", endpoint_line(endpoint, &api.options));
+            let line = format!(
+                " `{}`{}",
+                endpoint_line(endpoint, &api.options),
+                options_note(api, endpoint)
+            );
             let has_docs = method.attrs.iter().any(|a| a.path().is_ident("doc"));
             if has_docs {
                 method.attrs.push(syn::parse_quote!(#[doc = ""]));
@@ -100,6 +104,32 @@ fn generate(api: &Api<'_>) -> TokenStream {
         }
     }
     skeleton::emit(api, &declared, Some(quote!(#(#methods)*)))
+}
+
+/// What the per-call options change, for docs: ` (idempotent: retried like a GET; timeout
+/// 5s)`, or nothing.
+fn options_note(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
+    let options = &endpoint.options;
+    let mut notes = Vec::new();
+    if !options.idempotent.is_empty() {
+        notes.push("idempotent: retried like a GET".to_owned());
+    }
+    if options.retries.iter().any(|(value, _)| !value.value) {
+        notes.push("never retried".to_owned());
+    }
+    if let Some((ms, _)) = options.timeouts.first().or(api.timeouts.first()) {
+        let shown = if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{ms}ms")
+        };
+        notes.push(format!("timeout {shown} per attempt"));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
 }
 
 /// `GET /api/v1/<client_id>/Traversals`, for docs.
