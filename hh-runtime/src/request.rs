@@ -238,8 +238,22 @@ impl<'c> Request<'c> {
         self
     }
 
-    /// Appends every field of a `Serialize` struct or map to the query, as `query` does for one.
+    /// Appends every field of a `Serialize` struct or map to the query, as `query` does for
+    /// one, in the order the fields serialise.
     pub fn query_flatten<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        // serde_html_form keeps the fields' order (a JSON map sorts them unless serde_json's
+        // `preserve_order` is on, which we do not impose on the user's build); what it
+        // refuses goes through the JSON path below, which accepts a little more and, when it
+        // refuses too, names the field at fault.
+        if let Ok(text) = serde_html_form::to_string(value) {
+            if !text.is_empty() {
+                if !self.query.is_empty() {
+                    self.query.push('&');
+                }
+                self.query.push_str(&text);
+            }
+            return self;
+        }
         let result = match serde_json::to_value(value) {
             Ok(serde_json::Value::Object(fields)) => fields.iter().try_for_each(|(k, v)| {
                 push_query(&mut self.query, k, v).map_err(|e| format!("field `{k}`: {e}"))

@@ -122,6 +122,34 @@ async fn query_pairs_repeat_sequences_and_omit_none() {
     );
 }
 
+/// Fields in declaration order, not sorted: `to` before `from`.
+#[derive(serde::Serialize)]
+struct Window {
+    to: u32,
+    from: u32,
+    label: Option<&'static str>,
+}
+
+#[tokio::test(start_paused = true)]
+async fn flattened_query_fields_keep_their_declared_order() {
+    let server = answering(Reply::json(200, serde_json::json!({}))).await;
+    Request::new(&server.client(), Method::GET, "/range")
+        .literal("/range")
+        .query("z", &1)
+        .query_flatten(&Window {
+            to: 9,
+            from: 3,
+            label: Some("last week"),
+        })
+        .send::<Unit>()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_log()[0].target,
+        "/range?z=1&to=9&from=3&label=last+week"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_long_query_list_is_sent_whole() {
     let server = answering(Reply::json(200, serde_json::json!({}))).await;
