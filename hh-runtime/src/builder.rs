@@ -380,6 +380,17 @@ impl ClientBuilder {
             }
             Some(_) => {}
         }
+        no_tls_for_https(
+            [
+                ("api_url", api_url.as_ref(), self.http.is_some()),
+                (
+                    "token_url",
+                    token_url.as_ref(),
+                    self.token_http_client.is_some(),
+                ),
+            ],
+            &mut problems,
+        );
         let store = self.store.store(&mut problems);
         if self.token_timeout.is_zero() {
             problems.push("token_timeout must be more than zero".into());
@@ -478,6 +489,34 @@ impl ClientBuilder {
     }
 }
 
+/// Whether hh-runtime was built with a TLS implementation (one of its TLS features).
+const TLS: bool = cfg!(any(
+    feature = "rustls",
+    feature = "rustls-no-provider",
+    feature = "native-tls"
+));
+
+/// Built without TLS, an `https` URL served by a client we build could never connect: said
+/// now, naming the fix, rather than as a connect error on the first call. `(what, url, the
+/// user brought their own client for it)`.
+fn no_tls_for_https<'a>(
+    urls: impl IntoIterator<Item = (&'a str, Option<&'a Url>, bool)>,
+    problems: &mut Vec<String>,
+) {
+    if TLS {
+        return;
+    }
+    for (what, url, own_client) in urls {
+        if !own_client && url.is_some_and(|u| u.scheme() == "https") {
+            problems.push(format!(
+                "{what} is https, but hh-runtime was built without TLS: enable its `rustls` \
+                 (default) or `native-tls` feature, or bring a reqwest::Client built with TLS \
+                 (`http_client` / `token_http_client`)"
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,6 +527,41 @@ mod tests {
             .api_url("https://api.example/")
             .client_id("c")
             .client_secret("s3cret-value")
+    }
+
+    /// Run both ways by `.ci/run`: with the default features, and with
+    /// `--no-default-features` (no TLS), filtered on `tls`.
+    #[test]
+    fn https_without_tls_is_a_configuration_error_naming_the_fix() {
+        let result = base().build();
+        if TLS {
+            assert!(result.is_ok());
+            return;
+        }
+        let error = result.unwrap_err().to_string();
+        for expected in [
+            "api_url is https",
+            "token_url is https",
+            "`rustls`",
+            "http_client",
+        ] {
+            assert!(error.contains(expected), "{error}");
+        }
+        // Bringing TLS-capable clients of one's own is the other way out.
+        let own = reqwest::Client::new();
+        base()
+            .http_client(own.clone())
+            .token_http_client(own)
+            .build()
+            .unwrap();
+        // Plain http to loopback needs no TLS at all.
+        Client::builder()
+            .identity_url("http://127.0.0.1:1")
+            .api_url("http://127.0.0.1:1")
+            .client_id("c")
+            .client_secret("s")
+            .build()
+            .unwrap();
     }
 
     #[test]

@@ -63,6 +63,13 @@
 //!
 //! # Features
 //!
+//! - TLS, one of (as reqwest offers them): `rustls` (on by default: rustls with its default
+//!   crypto provider, aws-lc-rs, which builds a C library), `rustls-no-provider` (rustls
+//!   with no provider compiled in: install one, say `ring`, with
+//!   `rustls::crypto::CryptoProvider::install_default` before building a client), or
+//!   `native-tls` (the platform's library). With none (`default-features = false`), https
+//!   URLs are a configuration error unless you bring TLS-capable clients
+//!   ([`ClientBuilder::http_client`], [`ClientBuilder::token_http_client`]).
 //! - `redis` (off): `store::RedisStore`, `ClientBuilder::redis_url` and `HH_REDIS_URL`.
 //!   Without it nothing Redis-related is compiled; [`store::TokenStore`] is always there.
 //! - `metrics` (off): `http.client.request.duration` (seconds, one sample per logical call,
