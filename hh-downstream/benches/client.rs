@@ -1,8 +1,10 @@
 //! Benchmarks, side by side in one run:
 //!
 //! 1. one call through a `#[healthhero_api]` client against the same call hand-written with
-//!    reqwest (bearer header from a fixed token), on the same loopback server: sequential
-//!    latency, and throughput with 1, 16 and 256 concurrent tasks;
+//!    reqwest (bearer header from a fixed token, the connection settings hh uses by default and
+//!    a per-request timeout: the fair baseline), on the same loopback server: sequential
+//!    latency, and throughput with 1, 32 and 256 concurrent tasks; also hand-written without a
+//!    timeout and generated without one;
 //! 2. the token hot path (a cached token's `Authorization` value), uncontended and from many
 //!    tasks on every core, against a `RwLock` and a `Mutex` holding the same value;
 //! 3. cold-start herds of 1,000 and 10,000 first calls: token requests, and p50/p99 latency
@@ -14,16 +16,22 @@
 
 mod common;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::*;
 
-async fn bench_calls(base: &str) {
-    println!("## 1. generated client vs hand-written reqwest (same loopback server)\n");
+/// One way of making the benchmark's call, boxed so that every variant runs through the same
+/// loop (each pays the same one allocation per call for it).
+type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// The variants of section 1, the fair baseline first.
+fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
     let generated = BenchClient::new(runtime_client(base, None));
-    // The same, without the default 30 s per-attempt timeout (one timer per request).
+    // Without the default 30 s per-attempt timeout (one timer per request less).
     let untimed = BenchClient::new(
         hh_runtime::Client::builder()
             .identity_url(base)
@@ -34,103 +42,132 @@ async fn bench_calls(base: &str) {
             .build()
             .unwrap(),
     );
-    untimed.get("warm-up").await.unwrap();
-    let http = reqwest::Client::new();
-    generated.get("warm-up").await.unwrap();
-    hand_written(&http, base, "warm-up").await.unwrap();
+    // What a careful engineer writes: the settings hh uses by default (5 s connect timeout,
+    // no redirects, a user agent) and a 30 s per-request timeout.
+    let careful = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("bench/0.1")
+        .build()
+        .unwrap();
+    let plain = reqwest::Client::new();
+    let b = base.to_owned();
+    vec![
+        ("hand-written, timeout (baseline)", {
+            let b = b.clone();
+            Arc::new(move || {
+                let (http, b) = (careful.clone(), b.clone());
+                Box::pin(async move {
+                    hand_written_timed(&http, &b, "4b40e91d").await.unwrap();
+                })
+            })
+        }),
+        ("generated (defaults)", {
+            Arc::new(move || {
+                let c = generated.clone();
+                Box::pin(async move {
+                    c.get("4b40e91d").await.unwrap();
+                })
+            })
+        }),
+        ("hand-written, no timeout", {
+            let b = b.clone();
+            Arc::new(move || {
+                let (http, b) = (plain.clone(), b.clone());
+                Box::pin(async move {
+                    hand_written(&http, &b, "4b40e91d").await.unwrap();
+                })
+            })
+        }),
+        ("generated, no request timeout", {
+            Arc::new(move || {
+                let c = untimed.clone();
+                Box::pin(async move {
+                    c.get("4b40e91d").await.unwrap();
+                })
+            })
+        }),
+    ]
+}
 
-    // Sequential latency: many short rounds, the three clients back to back in each, so drift
-    // and noise hit all alike; the ratio is the median of the per-round ratios.
-    let rounds = 40;
-    let per_round = 500;
-    let (mut g_lat, mut h_lat, mut n_lat) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut g_ratio, mut n_ratio) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..per_round {
-            generated.get("4b40e91d").await.unwrap();
+async fn bench_calls(base: &str) {
+    println!("## 1. generated client vs hand-written reqwest (same loopback server)\n");
+    let variants = call_variants(base);
+    let n = variants.len();
+    for (_, call) in &variants {
+        for _ in 0..200 {
+            call().await;
         }
-        let g = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
-        let t = Instant::now();
-        for _ in 0..per_round {
-            hand_written(&http, base, "4b40e91d").await.unwrap();
-        }
-        let h = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
-        let t = Instant::now();
-        for _ in 0..per_round {
-            untimed.get("4b40e91d").await.unwrap();
-        }
-        let n = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
-        g_ratio.push(g / h);
-        n_ratio.push(n / h);
-        g_lat.push(g);
-        h_lat.push(h);
-        n_lat.push(n);
     }
-    let (g, h, n) = (median(g_lat), median(h_lat), median(n_lat));
-    println!(
-        "| measure | generated (defaults) | hand-written | ratio | generated, no request timeout (ratio) |"
-    );
-    println!("|---|---|---|---|---|");
-    println!(
-        "| sequential latency ({rounds} rounds × {per_round}, median) | {g:.1} µs | {h:.1} µs | {:.3} | {n:.1} µs ({:.3}) |",
-        median(g_ratio),
-        median(n_ratio)
-    );
-
-    for tasks in [1usize, 16, 256] {
-        let total = 20_000;
-        let reps = 5;
-        let mut results: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-        let (mut g_ratio, mut n_ratio) = (Vec::new(), Vec::new());
-        for rep in 0..reps {
-            // Rotate the order each repetition so no variant always runs first or last.
-            for k in 0..3 {
-                let which = (rep + k) % 3;
-                let rate = match which {
-                    0 => {
-                        let c = generated.clone();
-                        throughput(tasks, total, move || {
-                            let c = c.clone();
-                            async move {
-                                c.get("4b40e91d").await.unwrap();
-                            }
-                        })
-                        .await
-                    }
-                    1 => {
-                        let (hc, b) = (http.clone(), base.to_owned());
-                        throughput(tasks, total, move || {
-                            let (hc, b) = (hc.clone(), b.clone());
-                            async move {
-                                hand_written(&hc, &b, "4b40e91d").await.unwrap();
-                            }
-                        })
-                        .await
-                    }
-                    _ => {
-                        let c = untimed.clone();
-                        throughput(tasks, total, move || {
-                            let c = c.clone();
-                            async move {
-                                c.get("4b40e91d").await.unwrap();
-                            }
-                        })
-                        .await
-                    }
-                };
-                results[which].push(rate);
+    let mut rows: Vec<String> = Vec::new();
+    // Sequential latency: many short rounds, the variants back to back in each (order
+    // rotated), so drift and noise hit all alike; ratios are medians of per-round ratios.
+    let (rounds, per_round) = (40, 500);
+    let mut latency = vec![Vec::new(); n];
+    let mut latency_ratio = vec![Vec::new(); n];
+    for round in 0..rounds {
+        let mut this = vec![0.0; n];
+        for k in 0..n {
+            let i = (round + k) % n;
+            let t = Instant::now();
+            for _ in 0..per_round {
+                variants[i].1().await;
             }
-            let last = |v: &Vec<f64>| v[v.len() - 1];
-            g_ratio.push(last(&results[0]) / last(&results[1]));
-            n_ratio.push(last(&results[2]) / last(&results[1]));
+            this[i] = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
         }
-        let [g, h, n] = results.map(median);
-        println!(
-            "| throughput, {tasks} tasks ({reps} × {total} calls, median) | {g:.0}/s | {h:.0}/s | {:.3} | {n:.0}/s ({:.3}) |",
-            median(g_ratio),
-            median(n_ratio)
-        );
+        for i in 0..n {
+            latency[i].push(this[i]);
+            latency_ratio[i].push(this[0] / this[i]);
+        }
+    }
+    rows.push(format!(
+        "| sequential latency ({rounds} rounds × {per_round}) | {} |",
+        (0..n)
+            .map(|i| format!(
+                "{:.1} µs ({:.3})",
+                median(latency[i].clone()),
+                median(latency_ratio[i].clone())
+            ))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    ));
+    for tasks in [1usize, 32, 256] {
+        let (total, reps) = (20_000, 5);
+        let mut rate = vec![Vec::new(); n];
+        let mut rate_ratio = vec![Vec::new(); n];
+        for rep in 0..reps {
+            let mut this = vec![0.0; n];
+            // Rotate the order each repetition so no variant always runs first or last.
+            for k in 0..n {
+                let i = (rep + k) % n;
+                let call = Arc::clone(&variants[i].1);
+                this[i] = throughput(tasks, total, move || call()).await;
+            }
+            for i in 0..n {
+                rate[i].push(this[i]);
+                rate_ratio[i].push(this[i] / this[0]);
+            }
+        }
+        rows.push(format!(
+            "| throughput, {tasks} tasks ({reps} × {total} calls) | {} |",
+            (0..n)
+                .map(|i| format!(
+                    "{:.0}/s ({:.3})",
+                    median(rate[i].clone()),
+                    median(rate_ratio[i].clone())
+                ))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
+    println!(
+        "| measure (median; ratio to the baseline) | {} |",
+        names.join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(n));
+    for row in rows {
+        println!("{row}");
     }
     println!();
 }

@@ -44,6 +44,23 @@ pub async fn hand_written(http: &reqwest::Client, base: &str, id: &str) -> reqwe
         .await
 }
 
+/// The same call with a per-request timeout, as hh arms one per attempt by default (30 s).
+pub async fn hand_written_timed(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> reqwest::Result<Page> {
+    http.get(format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}"))
+        .timeout(Duration::from_secs(30))
+        .bearer_auth(TOKEN)
+        .header("accept", "application/json")
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
 pub struct Server {
     pub token_requests: AtomicUsize,
     pub token_delay: Duration,
