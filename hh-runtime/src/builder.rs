@@ -12,8 +12,11 @@ use url::Url;
 use crate::client::{Client, ClientInner, Http, base_without_slash, check_url, defaults};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
+#[cfg(feature = "token-store")]
 use crate::store::StoreOptions;
-use crate::token::{ClientAuth, Fleet, TokenConfig, TokenSource};
+#[cfg(feature = "token-store")]
+use crate::token::Fleet;
+use crate::token::{ClientAuth, TokenConfig, TokenSource};
 
 /// Configures a [`Client`].
 ///
@@ -61,6 +64,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     trace_full_url: bool,
     /// A store shared with the fleet (see the `store` module, which adds its setters).
+    #[cfg(feature = "token-store")]
     pub(crate) store: StoreOptions,
 }
 
@@ -88,6 +92,7 @@ impl Default for ClientBuilder {
             replay_on_401: true,
             max_response_bytes: defaults::MAX_RESPONSE_BYTES,
             trace_full_url: false,
+            #[cfg(feature = "token-store")]
             store: StoreOptions::default(),
         }
     }
@@ -95,8 +100,8 @@ impl Default for ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("identity_url", &self.identity_url)
+        let mut d = f.debug_struct("ClientBuilder");
+        d.field("identity_url", &self.identity_url)
             .field("token_url", &self.token_url)
             .field("api_url", &self.api_url)
             .field("client_id", &self.client_id)
@@ -105,9 +110,10 @@ impl fmt::Debug for ClientBuilder {
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("scopes", &self.scopes)
-            .field("client_auth", &self.auth)
-            .field("store", &self.store)
-            .finish_non_exhaustive()
+            .field("client_auth", &self.auth);
+        #[cfg(feature = "token-store")]
+        d.field("store", &self.store);
+        d.finish_non_exhaustive()
     }
 }
 
@@ -391,6 +397,7 @@ impl ClientBuilder {
             ],
             &mut problems,
         );
+        #[cfg(feature = "token-store")]
         let store = self.store.store(&mut problems);
         if self.token_timeout.is_zero() {
             problems.push("token_timeout must be more than zero".into());
@@ -463,15 +470,21 @@ impl ClientBuilder {
             refresh_ahead: self.refresh_ahead,
             min_remaining: self.min_remaining,
         };
-        let fleet = store.map(|store| {
-            Fleet::new(
-                store,
-                &cfg,
-                self.store.key.as_ref(),
-                self.store.previous_key.as_ref(),
-            )
-        });
-        let tokens = TokenSource::new(cfg, token_http, fleet);
+        #[cfg(feature = "token-store")]
+        let tokens = match store {
+            Some(store) => {
+                let fleet = Fleet::new(
+                    store,
+                    &cfg,
+                    self.store.key.as_ref(),
+                    self.store.previous_key.as_ref(),
+                );
+                TokenSource::with_fleet(cfg, token_http, fleet)
+            }
+            None => TokenSource::new(cfg, token_http),
+        };
+        #[cfg(not(feature = "token-store"))]
+        let tokens = TokenSource::new(cfg, token_http);
         Ok(Client {
             inner: Arc::new(ClientInner {
                 api_base: base_without_slash(&api_url),

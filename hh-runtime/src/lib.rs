@@ -56,10 +56,10 @@
 //!
 //! # A fleet
 //!
-//! Processes that share a [`TokenStore`](store::TokenStore) (Redis, with the `redis` feature
+//! Processes that share a `store::TokenStore` (features `token-store`, or `redis` for Redis
 //! and `ClientBuilder::redis_url`) behave like one client: one token request for a cold fleet,
 //! one refresh per token, one new token after a revocation, with sealed entries and Redis never
-//! a dependency. The [`store`] module says how.
+//! a dependency. The `store` module says how.
 //!
 //! # Features
 //!
@@ -70,8 +70,12 @@
 //!   `native-tls` (the platform's library). With none (`default-features = false`), https
 //!   URLs are a configuration error unless you bring TLS-capable clients
 //!   ([`ClientBuilder::http_client`], [`ClientBuilder::token_http_client`]).
-//! - `redis` (off): `store::RedisStore`, `ClientBuilder::redis_url` and `HH_REDIS_URL`.
-//!   Without it nothing Redis-related is compiled; [`store::TokenStore`] is always there.
+//! - `token-store` (off): the `store` module (a token cache shared by a fleet through a
+//!   `TokenStore` of your own, entries sealed with XChaCha20-Poly1305) and
+//!   `ClientBuilder::token_store`, `sealing_key`, `previous_sealing_key`. Without it no
+//!   cryptography is compiled.
+//! - `redis` (off; implies `token-store`): `store::RedisStore`, `ClientBuilder::redis_url` and
+//!   `HH_REDIS_URL`. Without it nothing Redis-related is compiled.
 //! - `metrics` (off): `http.client.request.duration` (seconds, one sample per logical call,
 //!   labelled `http.request.method`, `url.template`, `server.address` and
 //!   `http.response.status_code` or `error.type`) and the token metrics `hh.token.requests`
@@ -121,6 +125,8 @@ mod execute;
 pub mod middleware;
 mod request;
 mod retry;
+#[cfg(feature = "token-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "token-store")))]
 pub mod store;
 mod telemetry;
 mod token;

@@ -25,6 +25,7 @@ pub(crate) const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
 pub(crate) const SHARED_FAILURE_WINDOW: Duration = Duration::from_secs(2);
 /// A token from a shared store is used for this much less than its lifetime by the wall clock
 /// (or a tenth of its lifetime, if less), for the skew between the clocks of two hosts.
+#[cfg(feature = "token-store")]
 pub(crate) const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(5);
 
 /// A cached access token with its schedule, on the monotonic clock.
@@ -37,10 +38,14 @@ pub(crate) struct AccessToken {
     pub(crate) usable_until: Instant,
     /// When the token request was sent, by the wall clock, and the lifetime the identity
     /// server gave: what a shared store records, since other hosts have other monotonic clocks.
+    /// (Read only by a shared store, feature `token-store`.)
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) issued: SystemTime,
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) lifetime: Duration,
     /// The sealed entry this token was published as or adopted from, so that a 401 removes
     /// the shared entry only if it still holds this token.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) sealed: OnceLock<Vec<u8>>,
 }
 
@@ -63,6 +68,7 @@ impl AccessToken {
     /// says by the wall clock (read at `wall`, which is `now` on the monotonic clock), less a
     /// margin for the skew between the host that fetched it and this one. `None` if that
     /// leaves nothing.
+    #[cfg(feature = "token-store")]
     pub(crate) fn shared(
         parsed: ParsedToken,
         issued: SystemTime,
@@ -111,6 +117,7 @@ impl AccessToken {
     }
 
     /// Whether two tokens are the same token (wherever each came from).
+    #[cfg(feature = "token-store")]
     pub(crate) fn same_token(&self, other: &AccessToken) -> bool {
         self.secret_bytes() == other.secret_bytes()
     }
@@ -365,6 +372,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "token-store")]
     fn a_shared_token_is_used_less_long_than_its_own_by_the_skew_margin() {
         let (now, wall) = (Instant::now(), SystemTime::now());
         let parsed = |lifetime| ParsedToken::new(SecretString::from("t"), secs(lifetime)).unwrap();

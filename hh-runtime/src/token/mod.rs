@@ -18,6 +18,7 @@
 //!   before which no new request may start.
 
 mod cache;
+#[cfg(feature = "token-store")]
 mod fleet;
 mod jwt;
 mod oauth;
@@ -34,8 +35,11 @@ use url::Url;
 
 pub(crate) use cache::AccessToken;
 use cache::{Decision, Flight, Outcome};
+#[cfg(feature = "token-store")]
 use fleet::Acquired;
+#[cfg(feature = "token-store")]
 pub(crate) use fleet::Fleet;
+#[cfg(feature = "token-store")]
 pub(crate) use oauth::MAX_LIFETIME;
 pub use oauth::{OAuthError, OAuthErrorCode};
 
@@ -85,6 +89,7 @@ struct Shared {
     fetching: AtomicBool,
     flight: Mutex<Flight>,
     /// The store shared with the rest of the fleet, if one is configured.
+    #[cfg(feature = "token-store")]
     fleet: Option<Arc<Fleet>>,
 }
 
@@ -113,11 +118,7 @@ pub(crate) struct TokenSource {
 }
 
 impl TokenSource {
-    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client, fleet: Option<Fleet>) -> Self {
-        let fleet = fleet.map(Arc::new);
-        if let Some(fleet) = &fleet {
-            fleet.warm_up();
-        }
+    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
         Self {
             shared: Arc::new(Shared {
                 cfg,
@@ -125,9 +126,22 @@ impl TokenSource {
                 current: arc_swap::ArcSwapOption::empty(),
                 fetching: AtomicBool::new(false),
                 flight: Mutex::new(Flight::default()),
-                fleet,
+                #[cfg(feature = "token-store")]
+                fleet: None,
             }),
         }
+    }
+
+    /// The same, sharing its tokens with the fleet through `fleet`'s store.
+    #[cfg(feature = "token-store")]
+    pub(crate) fn with_fleet(cfg: TokenConfig, http: reqwest::Client, fleet: Fleet) -> Self {
+        let fleet = Arc::new(fleet);
+        fleet.warm_up();
+        let mut source = Self::new(cfg, http);
+        if let Some(shared) = Arc::get_mut(&mut source.shared) {
+            shared.fleet = Some(fleet);
+        }
+        source
     }
 
     pub(crate) fn config(&self) -> &TokenConfig {
@@ -136,6 +150,9 @@ impl TokenSource {
 
     /// The name of the shared store, if one is configured (for `Debug`).
     pub(crate) fn store_name(&self) -> Option<&str> {
+        #[cfg(not(feature = "token-store"))]
+        return None;
+        #[cfg(feature = "token-store")]
         self.shared.fleet.as_deref().map(Fleet::store_name)
     }
 
@@ -216,29 +233,12 @@ impl TokenSource {
             async move {
                 tokio::time::sleep_until(send_at).await;
                 let shared = Arc::clone(&guard.shared);
-                let Some(fleet) = &shared.fleet else {
-                    guard.finish(fetch(&shared).await);
+                #[cfg(feature = "token-store")]
+                if let Some(fleet) = &shared.fleet {
+                    fetch_for_the_fleet(guard, &shared, fleet).await;
                     return;
-                };
-                let lease = match fleet.acquire().await {
-                    Acquired::Adopted(token) => {
-                        record_store_outcome("adopted");
-                        guard.finish(Ok(token));
-                        return;
-                    }
-                    Acquired::Leased(lease) => {
-                        record_store_outcome("lease won");
-                        Some(lease)
-                    }
-                    Acquired::Alone(outcome) => {
-                        record_store_outcome(outcome);
-                        None
-                    }
-                };
-                let outcome = fetch(&shared).await;
-                // The waiters first: publishing is the fleet's business, not theirs.
-                guard.finish(outcome.clone());
-                fleet.finish(&outcome, lease).await;
+                }
+                guard.finish(fetch(&shared).await);
             }
             .instrument(span),
         );
@@ -260,6 +260,7 @@ impl TokenSource {
         if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
             tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
             self.shared.current.store(None);
+            #[cfg(feature = "token-store")]
             if let Some(fleet) = &self.shared.fleet {
                 fleet.rejected(rejected);
             }
@@ -267,7 +268,33 @@ impl TokenSource {
     }
 }
 
+/// A fetch with a shared store: adopt what the fleet published, or fetch under the lease (or
+/// alone) and publish.
+#[cfg(feature = "token-store")]
+async fn fetch_for_the_fleet(guard: FlightGuard, shared: &Shared, fleet: &Arc<Fleet>) {
+    let lease = match fleet.acquire().await {
+        Acquired::Adopted(token) => {
+            record_store_outcome("adopted");
+            guard.finish(Ok(token));
+            return;
+        }
+        Acquired::Leased(lease) => {
+            record_store_outcome("lease won");
+            Some(lease)
+        }
+        Acquired::Alone(outcome) => {
+            record_store_outcome(outcome);
+            None
+        }
+    };
+    let outcome = fetch(shared).await;
+    // The waiters first: publishing is the fleet's business, not theirs.
+    guard.finish(outcome.clone());
+    fleet.finish(&outcome, lease).await;
+}
+
 /// What the shared store said before a fetch, on the fetch's span and as an event.
+#[cfg(feature = "token-store")]
 fn record_store_outcome(outcome: &str) {
     tracing::Span::current().record("store_outcome", outcome);
     tracing::debug!(store_outcome = outcome, "consulted the shared token store");
