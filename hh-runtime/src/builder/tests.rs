@@ -1,0 +1,138 @@
+//! The builder's checks: what builds, what is refused and how it is said.
+use super::*;
+
+fn base() -> ClientBuilder {
+    Client::builder()
+        .identity_url("https://identity.example")
+        .api_url("https://api.example/")
+        .client_id("c")
+        .client_secret("s3cret-value")
+}
+
+/// Run both ways by `.ci/run`: with the default features, and with
+/// `--no-default-features` (no TLS), filtered on `tls`.
+#[test]
+fn https_without_tls_is_a_configuration_error_naming_the_fix() {
+    let result = base().build();
+    if TLS {
+        assert!(result.is_ok());
+        return;
+    }
+    let error = result.unwrap_err().to_string();
+    for expected in [
+        "api_url is https",
+        "token_url is https",
+        "`rustls`",
+        "http_client",
+    ] {
+        assert!(error.contains(expected), "{error}");
+    }
+    // Bringing TLS-capable clients of one's own is the other way out.
+    let own = reqwest::Client::new();
+    base()
+        .http_client(own.clone())
+        .token_http_client(own)
+        .build()
+        .unwrap();
+    // Plain http to loopback needs no TLS at all.
+    Client::builder()
+        .identity_url("http://127.0.0.1:1")
+        .api_url("http://127.0.0.1:1")
+        .client_id("c")
+        .client_secret("s")
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn builds_with_defaults() {
+    let c = base().build().unwrap();
+    assert_eq!(c.client_id(), "c");
+    assert_eq!(c.api_url(), "https://api.example");
+    assert_eq!(
+        c.inner.tokens.config().token_url.as_str(),
+        "https://identity.example/connect/token"
+    );
+    let t = base()
+        .token_url("https://other.example/oauth2/token")
+        .build()
+        .unwrap();
+    assert_eq!(
+        t.inner.tokens.config().token_url.as_str(),
+        "https://other.example/oauth2/token"
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let err = base().api_url("http://api.example").build().unwrap_err();
+    assert!(err.is_config());
+    assert!(err.to_string().contains("only https"), "{err}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let err = Client::builder()
+        .api_url("http://remote.example")
+        .default_header("bad header", "v")
+        .default_header("x-ok", "line\nbreak")
+        .build()
+        .unwrap_err()
+        .to_string();
+    for part in [
+        "identity_url (or token_url) is required",
+        "client_id is required",
+        "client_secret is required",
+        "only https",
+        "`bad header` is not a valid HTTP header name",
+        "default header `x-ok`",
+    ] {
+        assert!(err.contains(part), "missing {part:?} in {err}");
+    }
+}
+
+#[test]
+fn env_names_every_missing_variable() {
+    let err = Client::builder()
+        .env_with(|name| (name == "HH_API_URL").then(|| "https://a".to_owned()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HH_IDENTITY_URL, HH_CLIENT_ID, HH_CLIENT_SECRET"),
+        "{err}"
+    );
+    let vars = |name: &str| {
+        Some(
+            match name {
+                "HH_TOKEN_URL" => "https://id.example/token",
+                "HH_API_URL" => "https://api.example",
+                "HH_CLIENT_ID" => "env-client",
+                "HH_CLIENT_SECRET" => "env-secret",
+                "HH_SCOPE" => "a b",
+                _ => return None,
+            }
+            .to_owned(),
+        )
+    };
+    let client = Client::builder().env_with(vars).unwrap().build().unwrap();
+    assert_eq!(client.client_id(), "env-client");
+    let cfg = client.inner.tokens.config();
+    assert_eq!(cfg.token_url.as_str(), "https://id.example/token");
+    assert_eq!(cfg.scope.as_deref(), Some("a b"));
+}
+
+#[test]
+fn debug_hides_the_secret() {
+    let b = base();
+    let c = b.clone().build().unwrap();
+    for text in [format!("{b:?}"), format!("{c:?}"), format!("{c:#?}")] {
+        assert!(!text.contains("s3cret-value"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+}
+
+#[test]
+fn client_is_send_sync_clone() {
+    fn assert_bounds<T: Send + Sync + Clone + 'static>() {}
+    assert_bounds::<Client>();
+}

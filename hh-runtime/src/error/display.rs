@@ -1,0 +1,160 @@
+//! How an [`Error`] reads: one line naming the call, what failed and what the server said,
+//! with the source chain; never a secret (bodies are scrubbed before they are kept).
+
+use std::fmt;
+
+use http::StatusCode;
+
+use super::{Error, HttpParts, Repr, TokenFailure};
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((method, template)) = &self.inner.call {
+            write!(f, "{method} {template}: ")?;
+        }
+        match &self.inner.repr {
+            Repr::Config(m) => write!(f, "invalid client configuration: {m}"),
+            Repr::InvalidInput(m) => write!(f, "invalid request input: {m}"),
+            Repr::Token {
+                failure,
+                http,
+                endpoint,
+                ..
+            } => fmt_token(f, failure, http.as_ref(), endpoint.as_ref()),
+            Repr::Transport {
+                source,
+                timeout,
+                attempts,
+                elapsed,
+            } => {
+                match (timeout, source) {
+                    (Some(d), _) => write!(f, "no response within {d:?}")?,
+                    (None, Some(source)) => write!(f, "request failed: {}", Chain(source))?,
+                    (None, None) => f.write_str("request failed")?,
+                }
+                if *attempts > 1 {
+                    let each = if timeout.is_some() { " each" } else { "" };
+                    write!(
+                        f,
+                        " ({attempts} attempts{each}, {:.1} s in all)",
+                        elapsed.as_secs_f64()
+                    )?;
+                }
+                Ok(())
+            }
+            Repr::Status { http, problem, .. } => {
+                write!(f, "the server answered HTTP {}", http.status)?;
+                if let Some(p) = problem {
+                    if let Some(t) = &p.title {
+                        write!(f, ": {t}")?;
+                    }
+                    if let Some(d) = &p.detail {
+                        write!(f, " ({d})")?;
+                    }
+                }
+                Ok(())
+            }
+            Repr::Decode { message, path, .. } => {
+                f.write_str("the response body did not match the expected type")?;
+                if let Some(p) = path.as_deref().filter(|p| *p != ".") {
+                    write!(f, " at `{p}`")?;
+                }
+                write!(f, ": {message}")
+            }
+            Repr::Middleware(source) => {
+                write!(f, "a middleware failed the request: {}", Chain(&**source))
+            }
+        }
+    }
+}
+
+/// A token endpoint status that means the identity server is down or busy (5xx or a
+/// transient status), not misconfigured: retryable, and worded as an outage.
+pub(super) fn is_outage(status: StatusCode) -> bool {
+    status.is_server_error() || crate::retry::is_transient_status(status)
+}
+
+/// The token part of `Display`: what went wrong, at which URL, and what to check.
+fn fmt_token(
+    f: &mut fmt::Formatter<'_>,
+    failure: &TokenFailure,
+    http: Option<&HttpParts>,
+    endpoint: Option<&url::Url>,
+) -> fmt::Result {
+    f.write_str("could not obtain an access token")?;
+    if let Some(url) = endpoint {
+        write!(f, " from {url}")?;
+    }
+    f.write_str(": ")?;
+    let status = http.map(|h| h.status);
+    match failure {
+        TokenFailure::OAuth(e) => {
+            write!(f, "the identity server answered `{}`", e.code)?;
+            if let Some(status) = status {
+                write!(f, " (HTTP {status})")?;
+            }
+            if let Some(d) = &e.description {
+                write!(f, ": {d}")?;
+            }
+            Ok(())
+        }
+        TokenFailure::Transport(e) => {
+            write!(f, "the token endpoint could not be reached: {}", Chain(e))
+        }
+        TokenFailure::Timeout(d) => write!(f, "the token request did not complete within {d:?}"),
+        TokenFailure::Status => match status {
+            Some(StatusCode::NOT_FOUND) => {
+                f.write_str("not found (HTTP 404 Not Found): check identity_url / token_url")
+            }
+            Some(s) if is_outage(s) => {
+                write!(f, "the identity server is unavailable (HTTP {s})")
+            }
+            Some(s) => write!(
+                f,
+                "the token endpoint answered HTTP {s} without an RFC 6749 error; is this URL a token endpoint?"
+            ),
+            None => f.write_str("the token endpoint answered without a status"),
+        },
+        TokenFailure::Redirect(to) => {
+            write!(
+                f,
+                "the token endpoint answered HTTP {} with a redirect",
+                status.unwrap_or(StatusCode::FOUND)
+            )?;
+            if let Some(to) = to {
+                write!(f, " to {to}")?;
+            }
+            f.write_str("; redirects are never followed with client credentials, so configure the final token URL")
+        }
+        TokenFailure::Malformed(m) => {
+            f.write_str("the token endpoint sent an unusable response")?;
+            if let Some(status) = status {
+                write!(f, " (HTTP {status})")?;
+            }
+            write!(f, ": {m}")
+        }
+        TokenFailure::Aborted => f.write_str("the token request ended without a result"),
+    }
+}
+
+/// Writes an error and its sources, "a: b: c", so reqwest's terse top level is not all we say,
+/// and what a cryptic cause means when we can tell.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        let mut plain_http = false;
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            // rustls, reading an HTTP answer where a TLS record should be.
+            plain_http |= s.to_string().contains("InvalidContentType");
+            source = s.source();
+        }
+        if plain_http {
+            f.write_str(" (the server answered plain HTTP, not TLS: is this https:// URL pointing at a plain-HTTP port?)")?;
+        }
+        Ok(())
+    }
+}
