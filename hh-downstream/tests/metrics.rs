@@ -4,22 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use hh_runtime::{Error, healthhero_api};
 use hh_sandbox::{Fault, Sandbox};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use support::{Traversals as _, TraversalsClient};
 
-/// Two HealthHero endpoints, declared as a customer would.
-#[healthhero_api(prefix = "/api/v1/<client_id>")]
-pub trait Traversals {
-    /// Starts a traversal.
-    #[post("/Traversals")]
-    async fn create(&self, #[body] request: &serde_json::Value)
-    -> Result<serde_json::Value, Error>;
-
-    /// A traversal's state.
-    #[get("/Traversals/<traversal_id>")]
-    async fn get(&self, traversal_id: &str) -> Result<serde_json::Value, Error>;
-}
+mod support;
 
 /// One metric from the snapshot: name, labels (sorted), unit, value.
 #[derive(Debug)]
@@ -54,10 +43,7 @@ impl Metric {
 }
 
 fn client(sandbox: &Sandbox, secret: &str) -> hh_runtime::Client {
-    hh_runtime::Client::builder()
-        .identity_url(sandbox.identity_url())
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
+    support::sandbox_builder(sandbox)
         .client_secret(secret)
         .build()
         .unwrap()

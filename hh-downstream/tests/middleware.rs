@@ -9,31 +9,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use hh_runtime::ErrorKind;
 use hh_runtime::middleware::TokenMiddleware;
 use hh_runtime::middleware::reqwest_middleware::{self, ClientWithMiddleware, Middleware, Next};
-use hh_runtime::{Error, ErrorKind, healthhero_api};
 use hh_sandbox::{Fault, Sandbox};
+use support::{Traversals as _, TraversalsClient, sandbox_builder as builder};
 
-/// The endpoints the generated side calls.
-#[healthhero_api(prefix = "/api/v1/<client_id>")]
-pub trait Traversals {
-    /// Starts a traversal.
-    #[post("/Traversals")]
-    async fn create(&self, #[body] request: &serde_json::Value)
-    -> Result<serde_json::Value, Error>;
-
-    /// A traversal's state.
-    #[get("/Traversals/<traversal_id>")]
-    async fn get(&self, traversal_id: &str) -> Result<serde_json::Value, Error>;
-}
-
-fn builder(sandbox: &Sandbox) -> hh_runtime::ClientBuilder {
-    hh_runtime::Client::builder()
-        .identity_url(sandbox.identity_url())
-        .api_url(sandbox.api_url())
-        .client_id(sandbox.client_id())
-        .client_secret(sandbox.client_secret())
-}
+mod support;
 
 /// `n` traversals started at once through `http`; the statuses, sorted.
 async fn create_many(http: &ClientWithMiddleware, url: &str, n: usize) -> Vec<u16> {

@@ -52,6 +52,26 @@ pub(crate) struct CallOptions<'a> {
     pub(crate) idempotent: Vec<&'a Attribute>,
 }
 
+impl CallOptions<'_> {
+    /// The per-attempt timeout in milliseconds: the method's own, else `trait_wide`'s.
+    pub(crate) fn timeout_ms(&self, trait_wide: &[(u64, &Attribute)]) -> Option<u64> {
+        self.timeouts
+            .first()
+            .or(trait_wide.first())
+            .map(|(ms, _)| *ms)
+    }
+
+    /// `#[retry(false)]`: never sent twice.
+    pub(crate) fn never_retried(&self) -> bool {
+        self.retries.iter().any(|(value, _)| !value.value)
+    }
+
+    /// `#[idempotent]`: retried like a GET.
+    pub(crate) fn is_idempotent(&self) -> bool {
+        !self.idempotent.is_empty()
+    }
+}
+
 pub(crate) struct Arg<'a> {
     pub(crate) ident: &'a Ident,
     /// The name without `r#`: what placeholders and query keys use.

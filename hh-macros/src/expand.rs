@@ -111,13 +111,13 @@ fn generate(api: &Api<'_>) -> TokenStream {
 fn options_note(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
     let options = &endpoint.options;
     let mut notes = Vec::new();
-    if !options.idempotent.is_empty() {
+    if options.is_idempotent() {
         notes.push("idempotent: retried like a GET".to_owned());
     }
-    if options.retries.iter().any(|(value, _)| !value.value) {
+    if options.never_retried() {
         notes.push("never retried".to_owned());
     }
-    if let Some((ms, _)) = options.timeouts.first().or(api.timeouts.first()) {
+    if let Some(ms) = options.timeout_ms(&api.timeouts) {
         let shown = if ms % 1000 == 0 {
             format!("{}s", ms / 1000)
         } else {
@@ -247,16 +247,10 @@ fn otel_template(endpoint: &Endpoint<'_>) -> String {
 fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let options = &endpoint.options;
     let timeout = options
-        .timeouts
-        .first()
-        .or(api.timeouts.first())
-        .map(|(ms, _)| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
-    let retry = options
-        .retries
-        .iter()
-        .any(|(value, _)| !value.value)
-        .then(|| quote!(.retry(false)));
-    let idempotent = (!options.idempotent.is_empty()).then(|| quote!(.idempotent()));
+        .timeout_ms(&api.timeouts)
+        .map(|ms| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    let retry = options.never_retried().then(|| quote!(.retry(false)));
+    let idempotent = options.is_idempotent().then(|| quote!(.idempotent()));
     quote!(#timeout #retry #idempotent)
 }
 

@@ -103,7 +103,9 @@ pub(crate) fn method_name(method: &Method) -> &'static str {
 /// feature, its start.
 pub(crate) struct Call {
     pub(crate) span: Span,
+    #[cfg(feature = "metrics")]
     method: &'static str,
+    #[cfg(feature = "metrics")]
     url_template: &'static str,
     #[cfg(feature = "metrics")]
     server: Arc<str>,
@@ -131,7 +133,9 @@ impl Call {
         );
         Call {
             span,
+            #[cfg(feature = "metrics")]
             method,
+            #[cfg(feature = "metrics")]
             url_template,
             #[cfg(feature = "metrics")]
             server: Arc::clone(&server.address),
@@ -164,8 +168,6 @@ impl Call {
             error.map(Error::error_type),
             self.started.elapsed(),
         );
-        #[cfg(not(feature = "metrics"))]
-        let _ = (self.method, self.url_template);
     }
 }
 

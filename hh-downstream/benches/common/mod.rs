@@ -34,14 +34,7 @@ pub trait Bench {
 }
 
 pub async fn hand_written(http: &reqwest::Client, base: &str, id: &str) -> reqwest::Result<Page> {
-    http.get(format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}"))
-        .bearer_auth(TOKEN)
-        .header("accept", "application/json")
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await
+    send(http.get(format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}"))).await
 }
 
 /// The same call with a per-request timeout, as hh arms one per attempt by default (30 s).
@@ -50,8 +43,13 @@ pub async fn hand_written_timed(
     base: &str,
     id: &str,
 ) -> reqwest::Result<Page> {
-    http.get(format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}"))
-        .timeout(Duration::from_secs(30))
+    let url = format!("{base}/api/v1/{CLIENT_ID}/Traversals/{id}");
+    send(http.get(url).timeout(Duration::from_secs(30))).await
+}
+
+/// The rest of the hand-written call: the token, the `Accept` header, the status, the JSON.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<Page> {
+    request
         .bearer_auth(TOKEN)
         .header("accept", "application/json")
         .send()

@@ -35,3 +35,27 @@ pub(crate) fn client(url: &str, client_id: &str) -> hh_runtime::Client {
         .build()
         .unwrap()
 }
+
+/// Two HealthHero endpoints, declared as a customer would, for the tests against hh-sandbox.
+#[hh_runtime::healthhero_api(prefix = "/api/v1/<client_id>")]
+pub(crate) trait Traversals {
+    /// Starts a traversal.
+    #[post("/Traversals")]
+    async fn create(
+        &self,
+        #[body] request: &serde_json::Value,
+    ) -> Result<serde_json::Value, hh_runtime::Error>;
+
+    /// A traversal's state.
+    #[get("/Traversals/<traversal_id>")]
+    async fn get(&self, traversal_id: &str) -> Result<serde_json::Value, hh_runtime::Error>;
+}
+
+/// A builder with the sandbox's URLs and credentials.
+pub(crate) fn sandbox_builder(sandbox: &hh_sandbox::Sandbox) -> hh_runtime::ClientBuilder {
+    hh_runtime::Client::builder()
+        .identity_url(sandbox.identity_url())
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+}

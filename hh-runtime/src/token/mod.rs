@@ -94,6 +94,19 @@ struct Shared {
 }
 
 impl Shared {
+    /// An empty cache: no token, no fetch, no store.
+    fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
+        Shared {
+            cfg,
+            http,
+            current: arc_swap::ArcSwapOption::empty(),
+            fetching: AtomicBool::new(false),
+            flight: Mutex::new(Flight::default()),
+            #[cfg(feature = "token-store")]
+            fleet: None,
+        }
+    }
+
     /// The flight lock. Nothing that holds it can panic half way, but a poisoned lock is
     /// recovered, never turned into a panic on every later call.
     fn flight(&self) -> MutexGuard<'_, Flight> {
@@ -120,15 +133,7 @@ pub(crate) struct TokenSource {
 impl TokenSource {
     pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                cfg,
-                http,
-                current: arc_swap::ArcSwapOption::empty(),
-                fetching: AtomicBool::new(false),
-                flight: Mutex::new(Flight::default()),
-                #[cfg(feature = "token-store")]
-                fleet: None,
-            }),
+            shared: Arc::new(Shared::new(cfg, http)),
         }
     }
 
@@ -137,11 +142,11 @@ impl TokenSource {
     pub(crate) fn with_fleet(cfg: TokenConfig, http: reqwest::Client, fleet: Fleet) -> Self {
         let fleet = Arc::new(fleet);
         fleet.warm_up();
-        let mut source = Self::new(cfg, http);
-        if let Some(shared) = Arc::get_mut(&mut source.shared) {
-            shared.fleet = Some(fleet);
+        let mut shared = Shared::new(cfg, http);
+        shared.fleet = Some(fleet);
+        Self {
+            shared: Arc::new(shared),
         }
-        source
     }
 
     pub(crate) fn config(&self) -> &TokenConfig {
