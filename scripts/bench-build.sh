@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build-time cost of the macro: the whole HealthHero API (src/api.rs, 29 endpoints in 5 traits)
 # compiled as written with #[healthhero_api], against the same endpoints written out by hand —
-# the exact code the macro generates, so the difference is the macro's own cost.
+# the exact code the macro generates, so the difference is the macro's own cost. Both crates
+# are rebuilt (dependencies prebuilt) in the debug and the release profile, the two alternating
+# run by run; also prints how many lines the expansion is.
 #
 #   scripts/bench-build.sh [runs]        (default 5 runs each; results on stdout)
 set -euo pipefail
@@ -48,25 +50,44 @@ uses = [u.replace('use hh_runtime::{Error, healthhero_api};', 'use hh_runtime::E
 lines = [l for l in open(expansion).read().splitlines() if l.strip()]
 open(out, 'w').write("\n".join(uses) + "\n\n" + "\n\n".join(lines) + "\n")
 PY
-(cd "$work/hand" && cargo build --quiet --offline)
+for profile in dev release; do
+  (cd "$work/macro" && cargo build --quiet --offline --profile "$profile")
+  (cd "$work/hand" && cargo build --quiet --offline --profile "$profile")
+done
 
-measure() {
-  local crate=$1 times=()
-  for _ in $(seq "$runs"); do
-    touch "$work/$crate/src/lib.rs" "$work/$crate/src/api.rs"
-    local start end
-    start=$(date +%s.%N)
-    (cd "$work/$crate" && cargo build --quiet --offline)
-    end=$(date +%s.%N)
-    times+=("$(echo "$end - $start" | bc)")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+# One rebuild of the crate itself, in seconds.
+build_once() {
+  local crate=$1 profile=$2 start end
+  touch "$work/$crate/src/lib.rs" "$work/$crate/src/api.rs"
+  start=$(date +%s.%N)
+  (cd "$work/$crate" && cargo build --quiet --offline --profile "$profile")
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
 }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-macro_s=$(measure macro)
-hand_s=$(measure hand)
-echo "| crate | median build of the crate itself ($runs runs, deps prebuilt) |"
+code_lines() { grep -cv '^\s*\(//.*\)\?$' "$1"; }
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| lines (without blank and comment lines) | count |"
 echo "|---|---|"
-echo "| whole HealthHero API with #[healthhero_api] | ${macro_s} s |"
-echo "| the same endpoints written out by hand | ${hand_s} s |"
-echo "| ratio | $(echo "scale=3; $macro_s / $hand_s" | bc) |"
+echo "| src/api.rs as declared (29 endpoints) | $(code_lines "$root/src/api.rs") |"
+echo "| its expansion, formatted | $(code_lines "$work/hand/src/api.rs") |"
+echo "| expansion of one endpoint's method, median | $(
+  awk '/^    async fn /{n=0; c=1} c{n++} c&&/^    }$/{print n; c=0}' "$work/hand/src/api.rs" | median
+) |"
+echo
+echo "| profile | with #[healthhero_api] | written out by hand | ratio |"
+echo "|---|---|---|---|"
+for profile in dev release; do
+  macro_t=() hand_t=()
+  for _ in $(seq "$runs"); do
+    macro_t+=("$(build_once macro "$profile")")
+    hand_t+=("$(build_once hand "$profile")")
+  done
+  m=$(printf '%s\n' "${macro_t[@]}" | median)
+  h=$(printf '%s\n' "${hand_t[@]}" | median)
+  echo "| $profile | ${m} s | ${h} s | $(echo "scale=3; $m / $h" | bc) |"
+done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

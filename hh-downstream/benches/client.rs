@@ -10,7 +10,10 @@
 //! 3. cold-start herds of 1,000 and 10,000 first calls: token requests, and p50/p99 latency
 //!    against one token round trip.
 //!
-//! `cargo bench -p hh-downstream --bench client` (results in BENCHMARKS.md).
+//! `cargo bench -p hh-downstream --no-default-features --bench client` (results in
+//! BENCHMARKS.md): hh-runtime with its default features, as most users build it (the crate's
+//! `full` feature adds metrics, middleware and the fleet store). Add `-- calls`, `-- token` or
+//! `-- herds` to run only those sections.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
@@ -28,8 +31,9 @@ use common::*;
 /// loop (each pays the same one allocation per call for it).
 type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
-/// The variants of section 1, the fair baseline first.
-fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
+/// The variants of section 1, the fair baseline first, each with the short name that
+/// `HH_BENCH_PROFILE` takes.
+fn call_variants(base: &str) -> Vec<(&'static str, &'static str, Call)> {
     let generated = BenchClient::new(runtime_client(base, None));
     // Without the default 30 s per-attempt timeout (one timer per request less).
     let untimed = BenchClient::new(
@@ -53,7 +57,7 @@ fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
     let plain = reqwest::Client::new();
     let b = base.to_owned();
     vec![
-        ("hand-written, timeout (baseline)", {
+        ("hand-written, timeout (baseline)", "baseline", {
             let b = b.clone();
             Arc::new(move || {
                 let (http, b) = (careful.clone(), b.clone());
@@ -62,7 +66,7 @@ fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
                 })
             })
         }),
-        ("generated (defaults)", {
+        ("generated (defaults)", "generated", {
             Arc::new(move || {
                 let c = generated.clone();
                 Box::pin(async move {
@@ -70,7 +74,7 @@ fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
                 })
             })
         }),
-        ("hand-written, no timeout", {
+        ("hand-written, no timeout", "hand-untimed", {
             let b = b.clone();
             Arc::new(move || {
                 let (http, b) = (plain.clone(), b.clone());
@@ -79,7 +83,7 @@ fn call_variants(base: &str) -> Vec<(&'static str, Call)> {
                 })
             })
         }),
-        ("generated, no request timeout", {
+        ("generated, no request timeout", "generated-untimed", {
             Arc::new(move || {
                 let c = untimed.clone();
                 Box::pin(async move {
@@ -94,75 +98,49 @@ async fn bench_calls(base: &str) {
     println!("## 1. generated client vs hand-written reqwest (same loopback server)\n");
     let variants = call_variants(base);
     let n = variants.len();
-    for (_, call) in &variants {
+    for (_, _, call) in &variants {
         for _ in 0..200 {
             call().await;
         }
     }
+    // Many short rounds, the variants back to back in each with the order rotated, so that
+    // drift in the machine's speed hits all alike; a ratio is the median of the per-round
+    // ratios, shown with its quartiles.
     let mut rows: Vec<String> = Vec::new();
-    // Sequential latency: many short rounds, the variants back to back in each (order
-    // rotated), so drift and noise hit all alike; ratios are medians of per-round ratios.
-    let (rounds, per_round) = (40, 500);
-    let mut latency = vec![Vec::new(); n];
-    let mut latency_ratio = vec![Vec::new(); n];
-    for round in 0..rounds {
-        let mut this = vec![0.0; n];
-        for k in 0..n {
-            let i = (round + k) % n;
-            let t = Instant::now();
-            for _ in 0..per_round {
-                variants[i].1().await;
-            }
-            this[i] = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
+    let (rounds, per_round) = (1_000, 20);
+    let (latency, ratio) = rounds_of(&variants, rounds, |call| async move {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            call().await;
         }
-        for i in 0..n {
-            latency[i].push(this[i]);
-            latency_ratio[i].push(this[0] / this[i]);
-        }
-    }
-    rows.push(format!(
-        "| sequential latency ({rounds} rounds × {per_round}) | {} |",
-        (0..n)
-            .map(|i| format!(
-                "{:.1} µs ({:.3})",
-                median(latency[i].clone()),
-                median(latency_ratio[i].clone())
-            ))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(per_round)
+    })
+    .await;
+    rows.push(row(
+        &format!("sequential latency, µs ({rounds} rounds × {per_round} calls)"),
+        &latency,
+        // Latency: the baseline's time over the variant's, so that above 1 is faster.
+        &ratio
+            .iter()
+            .map(|r| r.iter().map(|x| 1.0 / x).collect())
+            .collect::<Vec<_>>(),
+        1,
     ));
-    for tasks in [1usize, 32, 256] {
-        let (total, reps) = (20_000, 5);
-        let mut rate = vec![Vec::new(); n];
-        let mut rate_ratio = vec![Vec::new(); n];
-        for rep in 0..reps {
-            let mut this = vec![0.0; n];
-            // Rotate the order each repetition so no variant always runs first or last.
-            for k in 0..n {
-                let i = (rep + k) % n;
-                let call = Arc::clone(&variants[i].1);
-                this[i] = throughput(tasks, total, move || call()).await;
-            }
-            for i in 0..n {
-                rate[i].push(this[i]);
-                rate_ratio[i].push(this[i] / this[0]);
-            }
-        }
-        rows.push(format!(
-            "| throughput, {tasks} tasks ({reps} × {total} calls) | {} |",
-            (0..n)
-                .map(|i| format!(
-                    "{:.0}/s ({:.3})",
-                    median(rate[i].clone()),
-                    median(rate_ratio[i].clone())
-                ))
-                .collect::<Vec<_>>()
-                .join(" | ")
+    for (tasks, rounds, per_round) in [(1usize, 60, 1_000), (32, 60, 2_000), (256, 30, 5_120)] {
+        let (rate, ratio) = rounds_of(&variants, rounds, |call| {
+            throughput(tasks, per_round, move || call())
+        })
+        .await;
+        rows.push(row(
+            &format!("throughput, calls/s, {tasks} tasks ({rounds} rounds × {per_round} calls)"),
+            &rate,
+            &ratio,
+            0,
         ));
     }
-    let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = variants.iter().map(|(name, _, _)| *name).collect();
     println!(
-        "| measure (median; ratio to the baseline) | {} |",
+        "| measure (median; ratio to the baseline: median [quartiles]) | {} |",
         names.join(" | ")
     );
     println!("|---|{}", "---|".repeat(n));
@@ -172,68 +150,141 @@ async fn bench_calls(base: &str) {
     println!();
 }
 
+/// Runs `measure` on every variant in each of `rounds` rounds (order rotated): per variant,
+/// every round's figure and its ratio to the baseline's in the same round.
+async fn rounds_of<F, Fut>(
+    variants: &[(&'static str, &'static str, Call)],
+    rounds: usize,
+    measure: F,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>)
+where
+    F: Fn(Call) -> Fut,
+    Fut: Future<Output = f64>,
+{
+    let n = variants.len();
+    let (mut figures, mut ratios) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+    for round in 0..rounds {
+        let mut this = vec![0.0; n];
+        for k in 0..n {
+            let i = (round + k) % n;
+            this[i] = measure(Arc::clone(&variants[i].2)).await;
+        }
+        for i in 0..n {
+            figures[i].push(this[i]);
+            ratios[i].push(this[i] / this[0]);
+        }
+    }
+    (figures, ratios)
+}
+
+/// One table row: each variant's median figure and its median ratio with quartiles.
+fn row(measure: &str, figures: &[Vec<f64>], ratios: &[Vec<f64>], decimals: usize) -> String {
+    let cells: Vec<String> = figures
+        .iter()
+        .zip(ratios)
+        .map(|(f, r)| {
+            let (q1, q2, q3) = quartiles(r.clone());
+            format!(
+                "{:.decimals$} ({q2:.3} [{q1:.3}–{q3:.3}])",
+                median(f.clone())
+            )
+        })
+        .collect();
+    format!("| {measure} | {} |", cells.join(" | "))
+}
+
+fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    (at(0.25), at(0.5), at(0.75))
+}
+
 async fn bench_token_hot_path(base: &str) {
     println!("## 2. token hot path: the cached token's Authorization value\n");
     let client = runtime_client(base, None);
     hh_runtime::__private::bearer(&client).await.unwrap();
     let value = hh_runtime::__private::bearer(&client).await.unwrap();
-    let rwlock = Arc::new(std::sync::RwLock::new(Some(Arc::new(value.clone()))));
-    let mutex = Arc::new(std::sync::Mutex::new(Some(Arc::new(value))));
+    // What a lock-based cache holds: the value and when it stops being usable.
+    let until = Instant::now() + Duration::from_secs(3600);
+    let rwlock = Arc::new(std::sync::RwLock::new(Some((
+        Arc::new(value.clone()),
+        until,
+    ))));
+    let mutex = Arc::new(std::sync::Mutex::new(Some((Arc::new(value), until))));
+    // The readers measured, in the order of the table's columns; what they read is shared
+    // once per task, not per read.
+    type Cached = Option<(Arc<http::HeaderValue>, Instant)>;
+    type Shared = (
+        hh_runtime::Client,
+        Arc<std::sync::RwLock<Cached>>,
+        Arc<std::sync::Mutex<Cached>>,
+    );
+    async fn read(which: usize, (client, rwlock, mutex): &Shared) -> Option<http::HeaderValue> {
+        match which {
+            0 => Some(hh_runtime::__private::bearer(client).await.unwrap()),
+            1 => rwlock.read().unwrap().as_ref().map(|(v, _)| (**v).clone()),
+            // As ours does: the expiry checked against the clock on every read.
+            2 => rwlock
+                .read()
+                .unwrap()
+                .as_ref()
+                .filter(|(_, until)| Instant::now() < *until)
+                .map(|(v, _)| (**v).clone()),
+            3 => mutex.lock().unwrap().as_ref().map(|(v, _)| (**v).clone()),
+            _ => {
+                std::hint::black_box(Instant::now());
+                None
+            }
+        }
+    }
+    let shared: Shared = (client, rwlock, mutex);
+    let columns = [
+        "hh-runtime (ArcSwap, expiry checked)",
+        "RwLock",
+        "RwLock, expiry checked",
+        "Mutex",
+        "the clock read alone",
+    ];
     let n = 2_000_000u32;
-
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(hh_runtime::__private::bearer(&client).await.unwrap());
+    let mut uncontended = Vec::new();
+    for which in 0..columns.len() {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(read(which, &shared).await);
+        }
+        uncontended.push(t.elapsed().as_nanos() as f64 / f64::from(n));
     }
-    let ours = t.elapsed().as_nanos() as f64 / f64::from(n);
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(rwlock.read().unwrap().as_ref().map(|v| (**v).clone()));
-    }
-    let rw = t.elapsed().as_nanos() as f64 / f64::from(n);
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(mutex.lock().unwrap().as_ref().map(|v| (**v).clone()));
-    }
-    let mx = t.elapsed().as_nanos() as f64 / f64::from(n);
-    println!("| measure | hh-runtime (ArcSwap) | RwLock | Mutex |");
-    println!("|---|---|---|---|");
-    println!("| uncontended, ns per call | {ours:.1} | {rw:.1} | {mx:.1} |");
-
     // Contended: as many tasks as two per core, all reading at once.
     let tasks = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_task = 1_000_000u32;
-    let contended = |which: u8| {
-        let (client, rwlock, mutex) = (client.clone(), Arc::clone(&rwlock), Arc::clone(&mutex));
-        async move {
-            let t = Instant::now();
-            let mut set = tokio::task::JoinSet::new();
-            for _ in 0..tasks {
-                let (client, rwlock, mutex) =
-                    (client.clone(), Arc::clone(&rwlock), Arc::clone(&mutex));
-                set.spawn(async move {
-                    for _ in 0..per_task {
-                        match which {
-                            0 => drop(std::hint::black_box(
-                                hh_runtime::__private::bearer(&client).await.unwrap(),
-                            )),
-                            1 => drop(std::hint::black_box(
-                                rwlock.read().unwrap().as_ref().map(|v| (**v).clone()),
-                            )),
-                            _ => drop(std::hint::black_box(
-                                mutex.lock().unwrap().as_ref().map(|v| (**v).clone()),
-                            )),
-                        }
-                    }
-                });
-            }
-            while set.join_next().await.is_some() {}
-            t.elapsed().as_nanos() as f64 / (f64::from(per_task) * tasks as f64)
+    let mut contended = Vec::new();
+    for which in 0..columns.len() - 1 {
+        let t = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            let shared = shared.clone();
+            set.spawn(async move {
+                for _ in 0..per_task {
+                    drop(std::hint::black_box(read(which, &shared).await));
+                }
+            });
         }
+        while set.join_next().await.is_some() {}
+        contended.push(t.elapsed().as_nanos() as f64 / (f64::from(per_task) * tasks as f64));
+    }
+    println!("| measure | {} |", columns.join(" | "));
+    println!("|---|{}", "---|".repeat(columns.len()));
+    let row = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.1}"))
+            .chain(std::iter::repeat_n("–".to_owned(), columns.len() - v.len()))
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
-    let (a, b, c) = (contended(0).await, contended(1).await, contended(2).await);
+    println!("| uncontended, ns per read | {} |", row(&uncontended));
     println!(
-        "| {tasks} tasks on every core, ns per call (wall time / calls) | {a:.1} | {b:.1} | {c:.1} |\n"
+        "| {tasks} tasks on every core, ns per read (wall time / reads) | {} |\n",
+        row(&contended)
     );
 }
 
@@ -287,56 +338,77 @@ async fn bench_herds() {
     println!();
 }
 
-/// `HH_BENCH_PROFILE=generated|hand[:tasks]`: only that client, for `perf record`.
+/// `HH_BENCH_PROFILE=<variant>[:tasks]` (`baseline`, `generated`, `hand-untimed`,
+/// `generated-untimed`): 100,000 calls of that variant alone, for `perf record`.
 async fn profile(base: &str, spec: &str) {
     let (which, tasks) = spec.split_once(':').unwrap_or((spec, "1"));
     let tasks: usize = tasks.parse().unwrap_or(1);
-    let generated = BenchClient::new(runtime_client(base, None));
-    let http = reqwest::Client::new();
-    let total = 100_000;
-    let rate = if which == "hand" {
-        let b = base.to_owned();
-        throughput(tasks, total, move || {
-            let (hc, b) = (http.clone(), b.clone());
-            async move {
-                hand_written(&hc, &b, "4b40e91d").await.unwrap();
-            }
-        })
-        .await
-    } else {
-        throughput(tasks, total, move || {
-            let c = generated.clone();
-            async move {
-                c.get("4b40e91d").await.unwrap();
-            }
-        })
-        .await
+    let Some((_, _, call)) = call_variants(base)
+        .into_iter()
+        .find(|(_, short, _)| *short == which)
+    else {
+        panic!("HH_BENCH_PROFILE: no variant `{which}`");
     };
+    let rate = throughput(tasks, 100_000, move || call()).await;
     println!("{which} with {tasks} tasks: {rate:.0} calls/s");
 }
 
+/// The machine's 1, 5 and 15 minute load averages (Linux), to print beside the figures.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // Sections 1 and the profile: client and server on one thread (see `serve_here`), the
+    // figures CPU time alone; loopback across threads on this 2-core machine varied by ±15 %
+    // from run to run, more than the differences measured.
+    let one_thread = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (base, _server) = start_server(Duration::ZERO);
     if let Ok(which) = std::env::var("HH_BENCH_PROFILE") {
-        rt.block_on(profile(&base, &which));
+        one_thread.block_on(async {
+            let (base, _server) = serve_here(Duration::ZERO).await;
+            profile(&base, &which).await;
+        });
         return;
     }
     println!(
-        "# hh benchmarks — {} cores, {}\n",
+        "# hh benchmarks — {} cores, {}; load average at the start: {}\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if cfg!(debug_assertions) {
             "debug build"
         } else {
             "release build"
-        }
+        },
+        load_average()
     );
-    rt.block_on(async {
-        bench_calls(&base).await;
-        bench_token_hot_path(&base).await;
-        bench_herds().await;
-    });
+    // `cargo bench` passes `--bench`; any other argument names the sections to run.
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |section: &str| chosen.is_empty() || chosen.iter().any(|c| c == section);
+    if run("calls") {
+        one_thread.block_on(async {
+            let (base, _server) = serve_here(Duration::ZERO).await;
+            bench_calls(&base).await;
+        });
+    }
+    // Sections 2 and 3 need every core: readers contending, herds of tasks.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if run("token") {
+        let (base, _server) = start_server(Duration::ZERO);
+        rt.block_on(bench_token_hot_path(&base));
+    }
+    if run("herds") {
+        rt.block_on(bench_herds());
+    }
+    println!("load average at the end: {}", load_average());
 }

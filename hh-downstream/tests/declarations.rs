@@ -24,6 +24,7 @@ pub struct Thing {
 
 /// Things, declared with every day-one form.
 #[healthhero_api(prefix = "/api/v1", client = "ThingsApi")]
+#[header("X-Api-Version", "3 (beta)")]
 pub trait Things {
     /// `None` when there is no such thing.
     #[get("/things/<id>")]
@@ -200,6 +201,10 @@ async fn raw_and_text_bodies() {
         seen.headers["content-type"], "image/png",
         "the declared type wins"
     );
+    // Fixed headers of the trait and the method, sent once each.
+    let versions: Vec<_> = seen.headers.get_all("x-api-version").iter().collect();
+    assert_eq!(versions, ["3 (beta)"]);
+    assert_eq!(seen.headers.get_all("content-type").iter().count(), 1);
 
     api.note("known", "first line\nsecond, ü").await.unwrap();
     let seen = last(&log);

@@ -162,10 +162,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             None => quote!(.client_id()),
         },
     });
-    let headers = api.headers.iter().chain(&endpoint.headers).map(|h| {
-        let (name, value) = (&h.name, &h.value);
-        quote!(.static_header(#name, #value))
-    });
+    let headers = static_headers(krate, api, endpoint);
     let args = endpoint.args.iter().filter_map(|arg| {
         let value = arg.ident;
         let span = arg.ty.span();
@@ -207,7 +204,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
     let body = quote! {
         let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
             #(#path)*
-            #(#headers)*
+            #headers
             #(#args)*
             #url_template
             #options;
@@ -227,6 +224,38 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
         #sig {
             #body
         }
+    }
+}
+
+/// `.static_headers(..)` with the trait's and the method's `#[header("name", "value")]`, as a
+/// `static` built at compile time (names lowercased, as `HeaderName` keeps them; both were
+/// checked valid, so `from_static` cannot fail); nothing when there are none.
+fn static_headers(krate: &syn::Path, api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+    let pairs: Vec<TokenStream> = api
+        .headers
+        .iter()
+        .chain(&endpoint.headers)
+        .map(|h| {
+            let name = h.name.value().to_ascii_lowercase();
+            let value = &h.value;
+            quote! {
+                (
+                    #krate::__private::HeaderName::from_static(#name),
+                    #krate::__private::HeaderValue::from_static(#value),
+                )
+            }
+        })
+        .collect();
+    if pairs.is_empty() {
+        return TokenStream::new();
+    }
+    let n = pairs.len();
+    quote! {
+        .static_headers({
+            static HEADERS: [(#krate::__private::HeaderName, #krate::__private::HeaderValue); #n] =
+                [#(#pairs),*];
+            &HEADERS
+        })
     }
 }
 

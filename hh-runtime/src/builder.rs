@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::client::{Client, ClientInner, Http, base_without_slash, check_url, defaults};
+use crate::client::{ApiBase, Client, ClientInner, Http, base_without_slash, check_url, defaults};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 #[cfg(feature = "token-store")]
@@ -354,8 +354,111 @@ impl ClientBuilder {
 
     /// Checks the configuration and builds the client. Every problem found is listed in the one
     /// error returned.
-    pub fn build(self) -> Result<Client> {
-        let mut problems = self.problems.clone();
+    pub fn build(mut self) -> Result<Client> {
+        let checked = self.check()?;
+        // reqwest sends the user agent of a client we build; a client you bring keeps its own
+        // unless you set one here.
+        let own_user_agent = self.http.is_some() && self.user_agent.is_some();
+        let (http, token_http) = self.http_clients(&checked.user_agent)?;
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if own_user_agent {
+            default_headers.insert(USER_AGENT, checked.user_agent.clone());
+        }
+        for (name, value) in &self.headers {
+            default_headers.insert(name, value.clone());
+        }
+        let client_id_segment = crate::request::encoded_segment(&checked.token.cfg.client_id);
+        let tokens = self.token_source(checked.token, token_http);
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                api: ApiBase::new(checked.api_url),
+                client_id_segment,
+                trace_full_url: self.trace_full_url,
+                http,
+                tokens,
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+                default_headers,
+                replay_on_401: self.replay_on_401,
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+
+    /// Every check of the configuration, each problem collected into the one error.
+    fn check(&mut self) -> Result<Checked> {
+        let mut problems = std::mem::take(&mut self.problems);
+        let (api_url, token_url) = self.check_urls(&mut problems);
+        match &self.client_id {
+            None => problems.push("client_id is required".into()),
+            Some(id) if id.trim().is_empty() => problems.push("client_id is empty".into()),
+            Some(_) => {}
+        }
+        match &self.client_secret {
+            None => problems.push("client_secret is required".into()),
+            Some(s) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
+                problems.push("client_secret is empty".into())
+            }
+            Some(_) => {}
+        }
+        #[cfg(feature = "token-store")]
+        let store = self.store.store(&mut problems);
+        if self.token_timeout.is_zero() {
+            problems.push("token_timeout must be more than zero".into());
+        }
+        let user_agent = self
+            .user_agent
+            .as_deref()
+            .unwrap_or(concat!("hh-runtime/", env!("CARGO_PKG_VERSION")));
+        let user_agent = HeaderValue::from_str(user_agent)
+            .map_err(|_| {
+                problems.push("user_agent contains characters not allowed in HTTP headers".into())
+            })
+            .ok();
+        let (
+            Some(api_url),
+            Some(token_url),
+            Some(client_id),
+            Some(client_secret),
+            Some(user_agent),
+        ) = (
+            api_url,
+            token_url,
+            self.client_id.clone(),
+            self.client_secret.clone(),
+            user_agent,
+        )
+        else {
+            return Err(Error::config(problems.join("; ")));
+        };
+        if !problems.is_empty() {
+            return Err(Error::config(problems.join("; ")));
+        }
+        let token = TokenConfig {
+            token_url,
+            client_id,
+            client_secret,
+            scope: (!self.scopes.is_empty()).then(|| self.scopes.join(" ")),
+            auth: self.auth,
+            timeout: self.token_timeout,
+            refresh_ahead: self.refresh_ahead,
+            min_remaining: self.min_remaining,
+        };
+        Ok(Checked {
+            api_url,
+            token: CheckedToken {
+                cfg: token,
+                #[cfg(feature = "token-store")]
+                store,
+            },
+            user_agent,
+        })
+    }
+
+    /// The API and token URLs, checked (see `check_url`), the token URL derived from the
+    /// identity server's when not given.
+    fn check_urls(&self, problems: &mut Vec<String>) -> (Option<Url>, Option<Url>) {
         let mut url = |what: &str, value: Option<&String>| match value {
             Some(v) => check_url(what, v).map_err(|e| problems.push(e)).ok(),
             None => None,
@@ -374,18 +477,6 @@ impl ClientBuilder {
         if self.api_url.is_none() {
             problems.push("api_url is required".into());
         }
-        match &self.client_id {
-            None => problems.push("client_id is required".into()),
-            Some(id) if id.trim().is_empty() => problems.push("client_id is empty".into()),
-            Some(_) => {}
-        }
-        match &self.client_secret {
-            None => problems.push("client_secret is required".into()),
-            Some(s) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
-                problems.push("client_secret is empty".into())
-            }
-            Some(_) => {}
-        }
         no_tls_for_https(
             [
                 ("api_url", api_url.as_ref(), self.http.is_some()),
@@ -395,111 +486,62 @@ impl ClientBuilder {
                     self.token_http_client.is_some(),
                 ),
             ],
-            &mut problems,
+            problems,
         );
-        #[cfg(feature = "token-store")]
-        let store = self.store.store(&mut problems);
-        if self.token_timeout.is_zero() {
-            problems.push("token_timeout must be more than zero".into());
-        }
-        let user_agent = self
-            .user_agent
-            .clone()
-            .unwrap_or_else(|| concat!("hh-runtime/", env!("CARGO_PKG_VERSION")).to_owned());
-        let user_agent = match HeaderValue::from_str(&user_agent) {
-            Ok(v) => Some(v),
-            Err(_) => {
-                problems.push("user_agent contains characters not allowed in HTTP headers".into());
-                None
-            }
-        };
-        let (Some(api_url), Some(token_url), Some(client_id), Some(secret), Some(user_agent)) = (
-            api_url,
-            token_url,
-            self.client_id.clone(),
-            self.client_secret.clone(),
-            user_agent,
-        ) else {
-            return Err(Error::config(problems.join("; ")));
-        };
-        if !problems.is_empty() {
-            return Err(Error::config(problems.join("; ")));
-        }
+        (api_url, token_url)
+    }
 
-        // reqwest sends the user agent of a client we build; a client you bring keeps its own
-        // unless you set one here.
-        let own_user_agent = self.http.is_some() && self.user_agent.is_some();
-        let http = match self.http {
-            Some(http) => http,
-            None => Http::Plain(
-                reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(user_agent.clone())
-                    .build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
-            ),
-        };
-        let token_http = match self.token_http_client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.min(self.token_timeout))
+    /// What sends API requests and what sends token requests: the ones you brought, or ours
+    /// (no redirects, the connect timeout, the user agent; the token client's connect timeout
+    /// within the token timeout).
+    fn http_clients(&mut self, user_agent: &HeaderValue) -> Result<(Http, reqwest::Client)> {
+        let ours = |connect_timeout: Duration| {
+            reqwest::Client::builder()
+                .connect_timeout(connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(user_agent.clone())
                 .build()
-                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
         };
-
-        let mut default_headers = HeaderMap::new();
-        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        if own_user_agent {
-            default_headers.insert(USER_AGENT, user_agent);
-        }
-        for (name, value) in &self.headers {
-            default_headers.insert(name, value.clone());
-        }
-
-        let scope = (!self.scopes.is_empty()).then(|| self.scopes.join(" "));
-        let cfg = TokenConfig {
-            token_url,
-            client_id,
-            client_secret: secret,
-            scope,
-            auth: self.auth,
-            timeout: self.token_timeout,
-            refresh_ahead: self.refresh_ahead,
-            min_remaining: self.min_remaining,
+        let http = match self.http.take() {
+            Some(http) => http,
+            None => Http::Plain(ours(self.connect_timeout)?),
         };
-        #[cfg(feature = "token-store")]
-        let tokens = match store {
-            Some(store) => {
-                let fleet = Fleet::new(
-                    store,
-                    &cfg,
-                    self.store.key.as_ref(),
-                    self.store.previous_key.as_ref(),
-                );
-                TokenSource::with_fleet(cfg, token_http, fleet)
-            }
-            None => TokenSource::new(cfg, token_http),
+        let token_http = match self.token_http_client.take() {
+            Some(c) => c,
+            None => ours(self.connect_timeout.min(self.token_timeout))?,
         };
-        #[cfg(not(feature = "token-store"))]
-        let tokens = TokenSource::new(cfg, token_http);
-        Ok(Client {
-            inner: Arc::new(ClientInner {
-                api_base: base_without_slash(&api_url),
-                server: crate::telemetry::Server::of(&api_url),
-                trace_full_url: self.trace_full_url,
-                http,
-                tokens,
-                retry: self.retry,
-                request_timeout: self.request_timeout,
-                default_headers,
-                replay_on_401: self.replay_on_401,
-                max_response_bytes: self.max_response_bytes,
-            }),
-        })
+        Ok((http, token_http))
     }
+
+    /// The token cache, shared with the fleet when a store is configured.
+    fn token_source(&self, checked: CheckedToken, token_http: reqwest::Client) -> TokenSource {
+        #[cfg(feature = "token-store")]
+        if let Some(store) = checked.store {
+            let fleet = Fleet::new(
+                store,
+                &checked.cfg,
+                self.store.key.as_ref(),
+                self.store.previous_key.as_ref(),
+            );
+            return TokenSource::with_fleet(checked.cfg, token_http, fleet);
+        }
+        TokenSource::new(checked.cfg, token_http)
+    }
+}
+
+/// A configuration that passed every check: what `build` puts together.
+struct Checked {
+    api_url: Url,
+    token: CheckedToken,
+    user_agent: HeaderValue,
+}
+
+/// The token side of a checked configuration.
+struct CheckedToken {
+    cfg: TokenConfig,
+    #[cfg(feature = "token-store")]
+    store: Option<Arc<dyn crate::store::TokenStore>>,
 }
 
 /// Whether hh-runtime was built with a TLS implementation (one of its TLS features).

@@ -47,10 +47,9 @@ pub struct Client {
 
 #[derive(Clone)]
 pub(crate) struct ClientInner {
-    /// The API base URL, without a trailing slash.
-    pub(crate) api_base: String,
-    /// Its host and port, for telemetry.
-    pub(crate) server: Server,
+    pub(crate) api: ApiBase,
+    /// The client id as a path segment, percent-encoded once (`None` if it cannot be one).
+    pub(crate) client_id_segment: Option<Box<str>>,
     /// Whether call spans record `url.full` (path and query values included).
     pub(crate) trace_full_url: bool,
     pub(crate) http: Http,
@@ -86,7 +85,7 @@ impl Client {
 
     /// The API base URL calls are made against.
     pub fn api_url(&self) -> &str {
-        &self.inner.api_base
+        &self.inner.api.text
     }
 
     /// The same client (same credentials, same token cache, same connection pool) aimed at
@@ -95,8 +94,7 @@ impl Client {
         let url = check_url("api_url", api_url).map_err(Error::config)?;
         Ok(Self {
             inner: Arc::new(ClientInner {
-                api_base: base_without_slash(&url),
-                server: Server::of(&url),
+                api: ApiBase::new(url),
                 ..(*self.inner).clone()
             }),
         })
@@ -120,7 +118,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cfg = self.inner.tokens.config();
         f.debug_struct("Client")
-            .field("api_url", &self.inner.api_base)
+            .field("api_url", &self.inner.api.text)
             .field("token_url", &cfg.token_url.as_str())
             .field("client_id", &cfg.client_id)
             .field("client_secret", &"[redacted]")
@@ -128,6 +126,42 @@ impl fmt::Debug for Client {
             .field("client_auth", &cfg.auth)
             .field("token_store", &self.inner.tokens.store_name())
             .finish_non_exhaustive()
+    }
+}
+
+/// The API base URL, parsed once: a call's URL is a copy of it with the call's path and query
+/// set, so the scheme and host (IDNA included) are never parsed again.
+#[derive(Clone)]
+pub(crate) struct ApiBase {
+    /// As configured, without a trailing slash (what [`Client::api_url`] returns).
+    pub(crate) text: String,
+    url: Url,
+    /// Its path without the trailing slash (empty for the host's root): every call's path
+    /// starts with it.
+    pub(crate) path: String,
+    /// Its host and port, for telemetry.
+    pub(crate) server: Server,
+}
+
+impl ApiBase {
+    pub(crate) fn new(url: Url) -> Self {
+        ApiBase {
+            text: base_without_slash(&url),
+            path: url.path().trim_end_matches('/').to_owned(),
+            server: Server::of(&url),
+            url,
+        }
+    }
+
+    /// The URL of one call: `path` (already percent-encoded, starting with this base's path)
+    /// and `query` (encoded; empty for none).
+    pub(crate) fn join(&self, path: &str, query: &str) -> Url {
+        let mut url = self.url.clone();
+        url.set_path(path);
+        if !query.is_empty() {
+            url.set_query(Some(query));
+        }
+        url
     }
 }
 
@@ -154,21 +188,32 @@ impl From<reqwest::Error> for SendError {
 }
 
 impl Http {
-    pub(crate) async fn execute(
+    /// Sends one request. Not an `async fn`: the request moves straight into reqwest's own
+    /// future instead of being held a second time in ours. (A middleware stack is boxed
+    /// futures already; one more box there costs nothing that shows.)
+    pub(crate) fn execute(
         &self,
         request: reqwest::Request,
-    ) -> Result<reqwest::Response, SendError> {
+    ) -> impl Future<Output = Result<reqwest::Response, SendError>> + Send + '_ {
+        use futures_util::TryFutureExt as _;
+        use futures_util::future::{BoxFuture, Either};
         match self {
-            Http::Plain(client) => Ok(client.execute(request).await?),
+            Http::Plain(client) => Either::<_, BoxFuture<'_, _>>::Left(
+                client.execute(request).map_err(SendError::Transport),
+            ),
             #[cfg(feature = "middleware")]
-            Http::Middleware(client) => client.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => SendError::Transport(e),
-                // A middleware that wrapped reqwest's own error is a transport failure.
-                reqwest_middleware::Error::Middleware(e) => match e.downcast::<reqwest::Error>() {
-                    Ok(e) => SendError::Transport(e),
-                    Err(e) => SendError::Middleware(e.into()),
-                },
-            }),
+            Http::Middleware(client) => Either::Right(futures_util::FutureExt::boxed(
+                client.execute(request).map_err(|e| match e {
+                    reqwest_middleware::Error::Reqwest(e) => SendError::Transport(e),
+                    // A middleware that wrapped reqwest's own error is a transport failure.
+                    reqwest_middleware::Error::Middleware(e) => {
+                        match e.downcast::<reqwest::Error>() {
+                            Ok(e) => SendError::Transport(e),
+                            Err(e) => SendError::Middleware(e.into()),
+                        }
+                    }
+                }),
+            )),
         }
     }
 }

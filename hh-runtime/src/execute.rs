@@ -9,11 +9,11 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
-use tracing::Instrument as _;
+use tracing::{Instrument as _, Span};
 
 use crate::body::{read_capped, scrub_secrets};
 use crate::client::{ClientInner, SendError};
-use crate::decode::{Answer, Decode};
+use crate::decode::Answer;
 use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
 use crate::request::{Body, Request};
 use crate::retry::{RetryPolicy, retry_after};
@@ -38,7 +38,7 @@ enum Exchange {
 
 /// Where the call stands across attempts.
 pub(crate) struct Tries {
-    started: Instant,
+    pub(crate) started: Instant,
     retries: u32,
     replayed: bool,
 }
@@ -64,55 +64,38 @@ enum Step {
 }
 
 impl Request<'_> {
-    /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
-    pub(crate) async fn send_and_decode<D: Decode>(self) -> Result<D::Output> {
-        let call = Call::start(&self.method, self.url_template, &self.client.inner.server);
-        let method = self.method.clone();
-        let template = self.template;
-        let answered = self.run(&call).instrument(call.span.clone()).await;
-        let status = match &answered {
-            Ok(answer) => Some(answer.status),
-            Err(e) => e.api_status(),
-        };
-        let result = match answered {
-            Ok(answer) => D::decode(answer),
-            // `Option<T>` methods: absent is an answer, not an error.
-            Err(e) if e.is_not_found() => D::not_found().ok_or(e),
-            Err(e) => Err(e),
-        };
-        call.finish(status, result.as_ref().err());
-        result.map_err(|e| e.with_call(&method, template))
-    }
-
-    async fn run(mut self, call: &Call) -> Result<Answer> {
+    /// The attempts of one call, until an answer to decode or the error the call returns.
+    pub(crate) async fn run(&mut self, call: &Call) -> Result<Answer> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
         let inner = &*self.client.inner;
-        let url_text = self.url_text(inner);
-        let parse = || {
-            reqwest::Url::parse(&url_text)
-                .map_err(|e| Error::invalid_input(format!("the request URL is invalid: {e}")))
-        };
-        // Parsed for each attempt rather than cloned: the first attempt, nearly always the
-        // only one, takes it by value.
-        let mut url = Some(parse()?);
-        if inner.trace_full_url && !call.span.is_disabled() {
-            call.full_url(&url_text);
+        // A copy of the parsed base with this call's path and query, made again for each
+        // attempt: the first, nearly always the only one, takes it by value.
+        let url = || inner.api.join(&self.path, &self.query);
+        let mut first = Some(url());
+        if inner.trace_full_url
+            && !call.span.is_disabled()
+            && let Some(url) = &first
+        {
+            call.full_url(url.as_str());
         }
         let mut tries = Tries::new();
+        // One clock read serves the first attempt's token lookup and its timer.
+        let mut now = tries.started;
         // Requests put on the wire so far (waits for a token send none).
         let mut sent = 0u32;
         loop {
-            let token = token_for_call(inner, &mut tries).await?;
-            let target = match url.take() {
-                Some(u) => u,
-                None => parse()?,
+            let (token, started) = token_for_call(inner, &mut tries, now).await?;
+            let target = first.take().unwrap_or_else(url);
+            let span = telemetry::attempt_span(sent);
+            let attempt = self.attempt(inner, target, &token, tries.replayed, started, &span);
+            // Entered only when a subscriber wants it (see `telemetry::Call::start`).
+            let exchange = if span.is_disabled() {
+                attempt.await
+            } else {
+                attempt.instrument(span.clone()).await
             };
-            let exchange = self
-                .attempt(inner, target, &token, tries.replayed)
-                .instrument(telemetry::attempt_span(sent))
-                .await;
             sent += 1;
             match self.next_step(inner, exchange, &token, &tries) {
                 Step::Done(result) => return result,
@@ -126,30 +109,21 @@ impl Request<'_> {
                     tokio::time::sleep(wait).await;
                 }
             }
+            now = Instant::now();
         }
     }
 
-    /// The full URL: the API base, the encoded path and the query.
-    fn url_text(&self, inner: &ClientInner) -> String {
-        let mut text =
-            String::with_capacity(inner.api_base.len() + self.path.len() + self.query.len() + 1);
-        text.push_str(&inner.api_base);
-        text.push_str(&self.path);
-        if !self.query.is_empty() {
-            text.push('?');
-            text.push_str(&self.query);
-        }
-        text
-    }
-
-    /// One attempt: the request with its headers and body, sent under the attempt timer, and
-    /// the answer read within its cap.
+    /// One attempt, `started` when its token was in hand: the request with its headers and
+    /// body, sent under the attempt timer, and the answer read within its cap; its outcome is
+    /// recorded on `span`.
     async fn attempt(
         &self,
         inner: &ClientInner,
         url: reqwest::Url,
         token: &AccessToken,
         replayed: bool,
+        started: Instant,
+        span: &Span,
     ) -> Exchange {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
@@ -157,11 +131,11 @@ impl Request<'_> {
             headers.insert(name, value.clone());
         }
         // A header declared on the method or trait replaces a client default of that name.
-        for name in self.headers.keys() {
+        for (name, _) in self.declared_headers() {
             headers.remove(name);
-            for value in self.headers.get_all(name) {
-                headers.append(name, value.clone());
-            }
+        }
+        for (name, value) in self.declared_headers() {
+            headers.append(name, value.clone());
         }
         headers.insert(http::header::AUTHORIZATION, token.header.clone());
         if let Body::Bytes {
@@ -170,7 +144,10 @@ impl Request<'_> {
         } = &self.body
         {
             // A `content-type` declared with `#[header]` wins over the body's default.
-            if !self.headers.contains_key(CONTENT_TYPE) {
+            if !self
+                .declared_headers()
+                .any(|(name, _)| name == CONTENT_TYPE)
+            {
                 headers.insert(CONTENT_TYPE, content_type.clone());
             }
             *request.body_mut() = Some(bytes.clone().into());
@@ -197,7 +174,7 @@ impl Request<'_> {
         // One timer for the whole attempt, headers and body (reqwest's own per-request
         // timeout would arm one for each). `None` is that timer firing.
         let result = match self.attempt_timeout(inner) {
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+            Some(limit) => match tokio::time::timeout_at(started + limit, exchange).await {
                 Ok(result) => result.map_err(Some),
                 Err(_) => Err(None),
             },
@@ -214,13 +191,16 @@ impl Request<'_> {
             Err(Some(SendError::Transport(e))) => Exchange::Failed(Some(e)),
             Err(Some(SendError::Middleware(e))) => Exchange::Refused(e),
         };
-        telemetry::attempt_outcome(match &exchange {
-            Exchange::Answered { status, .. } => Ok(*status),
-            Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
-                e.as_ref(),
-            ))),
-            Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
-        });
+        telemetry::attempt_outcome(
+            span,
+            match &exchange {
+                Exchange::Answered { status, .. } => Ok(*status),
+                Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
+                    e.as_ref(),
+                ))),
+                Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
+            },
+        );
         exchange
     }
 
@@ -324,16 +304,21 @@ impl Request<'_> {
     }
 }
 
-/// A token for the next attempt of a call. After a transient failure to get one, waits for
-/// the token lifecycle's next request (see `token_retry`) and asks again, each wait counted
-/// as a retry of the call; a permanent failure, or one past the budget, is returned.
+/// A token for the next attempt of a call, and the instant it was in hand: `now` when the
+/// cache had one then, read again after any wait. After a transient failure to get one, waits
+/// for the token lifecycle's next request (see `token_retry`) and asks again, each wait
+/// counted as a retry of the call; a permanent failure, or one past the budget, is returned.
 pub(crate) async fn token_for_call(
     inner: &ClientInner,
     tries: &mut Tries,
-) -> Result<Arc<AccessToken>> {
+    now: Instant,
+) -> Result<(Arc<AccessToken>, Instant)> {
+    if let Some(token) = inner.tokens.cached(now) {
+        return Ok((token, now));
+    }
     loop {
         match inner.tokens.get().await {
-            Ok(token) => return Ok(token),
+            Ok(token) => return Ok((token, Instant::now())),
             Err(error) => match token_retry(inner, &error, tries) {
                 Some(wait) => {
                     tries.retries += 1;

@@ -259,6 +259,6 @@ pub mod __private {
     pub use crate::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
     pub use crate::request::{HeaderText, Request};
     pub use bytes::Bytes;
-    pub use http::Method;
+    pub use http::{HeaderName, HeaderValue, Method};
     pub use serde::{Serialize, de::DeserializeOwned};
 }

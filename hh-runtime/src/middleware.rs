@@ -102,7 +102,8 @@ impl Middleware for TokenMiddleware {
         // As a generated call does: a transient token failure is waited out within the
         // client's retry budget, together with every other waiting call.
         let mut tries = Tries::new();
-        let token = token_for_call(inner, &mut tries)
+        let started = tries.started;
+        let (token, _) = token_for_call(inner, &mut tries, started)
             .await
             .map_err(middleware_error)?;
         let replay = if self.client.inner.replay_on_401 {
@@ -125,7 +126,7 @@ impl Middleware for TokenMiddleware {
             "401 Unauthorized: replaying once with a fresh token"
         );
         tokens.invalidate(&token);
-        let fresh = token_for_call(inner, &mut tries)
+        let (fresh, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
             .await
             .map_err(middleware_error)?;
         again

@@ -1,6 +1,6 @@
 //! Building one API call: what the `#[healthhero_api]` macro generates calls to. Each step
 //! encodes its piece of the request (path segments, query, headers, body) as the arguments
-//! arrive; `send` (in `execute`) puts it on the wire.
+//! arrive; `send` runs the call (its attempts are in `execute`) and decodes the answer.
 
 use std::fmt::{self, Display, Write as _};
 
@@ -8,10 +8,12 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::ser::Serialize;
+use tracing::Instrument as _;
 
 use crate::client::Client;
 use crate::decode::Decode;
 use crate::error::{Error, Result};
+use crate::telemetry::Call;
 
 /// Everything outside RFC 3986 `unreserved` (`ALPHA / DIGIT / "-" / "." / "_" / "~"`) is
 /// percent-encoded inside a path segment, so a value can never add a segment, a query or a
@@ -41,6 +43,33 @@ impl fmt::Write for SegmentWriter<'_> {
     }
 }
 
+/// Appends `value` to `path` as one percent-encoded segment, written straight into it with
+/// no intermediate string. A value that cannot be a segment (empty, `.` or `..`) leaves `path`
+/// as it was, and the error says how it reads.
+fn push_segment<T: Display + ?Sized>(path: &mut String, value: &T) -> Result<(), String> {
+    let start = path.len();
+    let _ = write!(SegmentWriter(path), "{value}");
+    // `.` and `..` are unreserved, so they come out of the encoder unchanged.
+    let written = &path[start..];
+    if written.is_empty() || written == "." || written == ".." {
+        let shown = if written.is_empty() {
+            "an empty string".to_owned()
+        } else {
+            written.to_owned()
+        };
+        path.truncate(start);
+        return Err(shown);
+    }
+    Ok(())
+}
+
+/// `value` as one percent-encoded path segment, or `None` when it cannot be one.
+pub(crate) fn encoded_segment(value: &str) -> Option<Box<str>> {
+    let mut encoded = String::new();
+    push_segment(&mut encoded, value).ok()?;
+    Some(encoded.into())
+}
+
 /// What a `#[header("Name")]` argument may be: anything `Display` (an `Option` of it, or an
 /// `HeaderValue`, is recognised by the macro from the type as written). The trait exists so
 /// that a rejected type gets this message rather than one about our internals.
@@ -65,6 +94,9 @@ pub struct Request<'c> {
     pub(crate) url_template: &'static str,
     pub(crate) path: String,
     pub(crate) query: String,
+    /// The declaration's fixed headers (`#[header("name", "value")]`), built at compile time.
+    pub(crate) static_headers: &'static [(HeaderName, HeaderValue)],
+    /// Headers computed from the call's arguments.
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
     /// The first input that could not be encoded; `send` returns it without sending.
@@ -143,8 +175,15 @@ impl<'c> Request<'c> {
             method,
             template,
             url_template: template,
-            path: String::with_capacity(template.len() + 32),
+            path: {
+                // The API base's path first: the URL is the parsed base with this path set.
+                let base = &client.inner.api.path;
+                let mut path = String::with_capacity(base.len() + template.len() + 32);
+                path.push_str(base);
+                path
+            },
             query: String::new(),
+            static_headers: &[],
             headers: HeaderMap::new(),
             body: Body::None,
             error: None,
@@ -198,18 +237,7 @@ impl<'c> Request<'c> {
     /// `.` and `..` (which would move up the path) and the empty string (which would change the
     /// route) are refused.
     pub fn segment<T: Display + ?Sized>(mut self, name: &str, value: &T) -> Self {
-        // Encoded while it is written, straight into the path: no intermediate string.
-        let start = self.path.len();
-        let _ = write!(SegmentWriter(&mut self.path), "{value}");
-        // `.` and `..` are unreserved, so they come out of the encoder unchanged.
-        let written = &self.path[start..];
-        if written.is_empty() || written == "." || written == ".." {
-            let shown = if written.is_empty() {
-                "an empty string".to_owned()
-            } else {
-                written.to_owned()
-            };
-            self.path.truncate(start);
+        if let Err(shown) = push_segment(&mut self.path, value) {
             self.fail(Error::invalid_input(format!(
                 "path parameter `{name}` is {shown}, which cannot be sent as a path segment"
             )));
@@ -218,10 +246,17 @@ impl<'c> Request<'c> {
     }
 
     /// Appends the client's configured client id as one path segment (HealthHero's paths
-    /// carry the tenant).
-    pub fn client_id(self) -> Self {
+    /// carry the tenant), encoded once when the client was built.
+    pub fn client_id(mut self) -> Self {
         let client = self.client;
-        self.segment("client_id", client.client_id())
+        match &client.inner.client_id_segment {
+            Some(encoded) => {
+                self.path.push_str(encoded);
+                self
+            }
+            // Not a valid segment: `segment` says why.
+            None => self.segment("client_id", client.client_id()),
+        }
     }
 
     /// Appends `key=value` to the query. `None` adds nothing, a sequence repeats the key, and
@@ -313,9 +348,19 @@ impl<'c> Request<'c> {
         self
     }
 
-    /// Adds a header whose value is fixed in the declaration.
-    pub fn static_header(self, name: &'static str, value: &'static str) -> Self {
-        self.header(name, value)
+    /// The headers fixed in the declaration: the macro writes them as a `static`, so a call
+    /// neither parses nor allocates them.
+    pub fn static_headers(mut self, headers: &'static [(HeaderName, HeaderValue)]) -> Self {
+        self.static_headers = headers;
+        self
+    }
+
+    /// Every header the declaration sends, fixed ones first, then those from arguments.
+    pub(crate) fn declared_headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        self.static_headers
+            .iter()
+            .map(|(name, value)| (name, value))
+            .chain(&self.headers)
     }
 
     /// Sends `value` as the JSON body.
@@ -379,7 +424,33 @@ impl<'c> Request<'c> {
     }
 
     /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
-    pub async fn send<D: Decode>(self) -> Result<D::Output> {
-        self.send_and_decode::<D>().await
+    //
+    // One `async fn` from here to reqwest's future, holding the request once: the loop borrows
+    // it, and the transport's future is not wrapped in another `async fn` (every level would
+    // keep its own copy of its arguments in the call's future).
+    pub async fn send<D: Decode>(mut self) -> Result<D::Output> {
+        let call = Call::start(
+            &self.method,
+            self.url_template,
+            &self.client.inner.api.server,
+        );
+        // Entered only when a subscriber wants it (see `Call::start`).
+        let answered = if call.span.is_disabled() {
+            self.run(&call).await
+        } else {
+            self.run(&call).instrument(call.span.clone()).await
+        };
+        let status = match &answered {
+            Ok(answer) => Some(answer.status),
+            Err(e) => e.api_status(),
+        };
+        let result = match answered {
+            Ok(answer) => D::decode(answer),
+            // `Option<T>` methods: absent is an answer, not an error.
+            Err(e) if e.is_not_found() => D::not_found().ok_or(e),
+            Err(e) => Err(e),
+        };
+        call.finish(status, result.as_ref().err());
+        result.map_err(|e| e.with_call(&self.method, self.template))
     }
 }

@@ -116,21 +116,28 @@ pub(crate) struct Call {
 impl Call {
     pub(crate) fn start(method: &Method, url_template: &'static str, server: &Server) -> Self {
         let method = method_name(method);
-        // The field values are only evaluated when a subscriber wants the span.
-        let span = tracing::info_span!(
-            target: CALL_TARGET,
-            "hh.call",
-            otel.name = %format_args!("{method} {url_template}"),
-            otel.kind = "client",
-            http.request.method = method,
-            url.template = url_template,
-            server.address = &*server.address,
-            server.port = i64::from(server.port),
-            url.full = Empty,
-            http.response.status_code = Empty,
-            error.type = Empty,
-            otel.status_code = Empty,
-        );
+        // Built only when a subscriber wants it. A disabled span is not free: every record
+        // looks its field up by name and, when something in the build enables `tracing`'s
+        // `log` feature (axum does) and no subscriber is set, every creation, enter and exit
+        // goes to `log`. Without one, calls skip entering spans altogether.
+        let span = if !tracing::enabled!(target: CALL_TARGET, tracing::Level::INFO) {
+            Span::none()
+        } else {
+            tracing::info_span!(
+                target: CALL_TARGET,
+                "hh.call",
+                otel.name = %format_args!("{method} {url_template}"),
+                otel.kind = "client",
+                http.request.method = method,
+                url.template = url_template,
+                server.address = &*server.address,
+                server.port = i64::from(server.port),
+                url.full = Empty,
+                http.response.status_code = Empty,
+                error.type = Empty,
+                otel.status_code = Empty,
+            )
+        };
         Call {
             span,
             #[cfg(feature = "metrics")]
@@ -152,12 +159,16 @@ impl Call {
     /// Records how the call ended: the last status the server answered with, if any, and the
     /// error the call returns, if any.
     pub(crate) fn finish(self, status: Option<StatusCode>, error: Option<&Error>) {
-        if let Some(status) = status {
-            self.span
-                .record("http.response.status_code", i64::from(status.as_u16()));
-        }
-        if let Some(error) = error {
-            failed(&self.span, error.error_type());
+        // Recording on a disabled span still looks the field up by name (and, when something
+        // in the build enables `tracing`'s `log` feature, formats a log record): skipped.
+        if !self.span.is_disabled() {
+            if let Some(status) = status {
+                self.span
+                    .record("http.response.status_code", i64::from(status.as_u16()));
+            }
+            if let Some(error) = error {
+                failed(&self.span, error.error_type());
+            }
         }
         #[cfg(feature = "metrics")]
         metrics::call(
@@ -174,6 +185,10 @@ impl Call {
 /// The span of one attempt, a child of the call's: `resend` is 0 for the first and counts
 /// the retries and the replay after a 401 (`http.request.resend_count`, absent on the first).
 pub(crate) fn attempt_span(resend: u32) -> Span {
+    // As for the call's span: none unless a subscriber wants it.
+    if !tracing::enabled!(target: CALL_TARGET, tracing::Level::DEBUG) {
+        return Span::none();
+    }
     let span = tracing::debug_span!(
         target: CALL_TARGET,
         "hh.attempt",
@@ -188,10 +203,9 @@ pub(crate) fn attempt_span(resend: u32) -> Span {
     span
 }
 
-/// What one attempt came back with, on the current (attempt) span: the status, or why there
-/// was none. A 4xx or 5xx is an error for a client span.
-pub(crate) fn attempt_outcome(status: Result<StatusCode, ErrorType>) {
-    let span = Span::current();
+/// What one attempt came back with, on its span: the status, or why there was none. A 4xx
+/// or 5xx is an error for a client span.
+pub(crate) fn attempt_outcome(span: &Span, status: Result<StatusCode, ErrorType>) {
     if span.is_disabled() {
         return;
     }
@@ -199,10 +213,10 @@ pub(crate) fn attempt_outcome(status: Result<StatusCode, ErrorType>) {
         Ok(status) => {
             span.record("http.response.status_code", i64::from(status.as_u16()));
             if status.is_client_error() || status.is_server_error() {
-                failed(&span, ErrorType::Status(status));
+                failed(span, ErrorType::Status(status));
             }
         }
-        Err(error_type) => failed(&span, error_type),
+        Err(error_type) => failed(span, error_type),
     }
 }
 
@@ -349,13 +363,29 @@ pub(crate) mod metrics {
         if let Some(status) = status {
             labels.push(Label::new(
                 "http.response.status_code",
-                status.as_u16().to_string(),
+                status_label(status),
             ));
         }
         if let Some(error) = error {
             labels.push(Label::new("error.type", error.as_str().to_owned()));
         }
         metrics::histogram!(REQUEST_DURATION, labels).record(elapsed.as_secs_f64());
+    }
+
+    /// A status code as a label value, without an allocation for the codes an API usually
+    /// answers with.
+    fn status_label(status: StatusCode) -> SharedString {
+        const COMMON: [&str; 16] = [
+            "200", "201", "202", "204", "400", "401", "403", "404", "409", "412", "422", "429",
+            "500", "502", "503", "504",
+        ];
+        match COMMON
+            .iter()
+            .find(|code| code.as_bytes() == status.as_str().as_bytes())
+        {
+            Some(code) => SharedString::const_str(code),
+            None => SharedString::from(status.as_str().to_owned()),
+        }
     }
 
     pub(super) fn token_request(error: Option<ErrorType>, elapsed: Duration) {

@@ -6,7 +6,9 @@ mod support;
 
 use std::time::Duration;
 
-use hh_runtime::__private::{Json, Raw, Request, Text, Unit, WithResponse};
+use hh_runtime::__private::{
+    HeaderName, HeaderValue, Json, Raw, Request, Text, Unit, WithResponse,
+};
 use hh_runtime::{ErrorKind, Method, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use support::{CLIENT_ID, Reply, Server, get_json, post_json};
@@ -176,7 +178,13 @@ async fn headers_static_dynamic_and_default() {
         .unwrap();
     Request::new(&client, Method::GET, "/h")
         .literal("/h")
-        .static_header("x-static", "fixed")
+        .static_headers({
+            static FIXED: [(HeaderName, HeaderValue); 1] = [(
+                HeaderName::from_static("x-static"),
+                HeaderValue::from_static("fixed"),
+            )];
+            &FIXED
+        })
         .header("x-correlation-id", &uuid_like())
         .send::<Unit>()
         .await
@@ -200,7 +208,13 @@ async fn a_declared_header_replaces_a_client_default_of_the_same_name() {
         .unwrap();
     Request::new(&client, Method::GET, "/h")
         .literal("/h")
-        .static_header("x-api-version", "v3")
+        .static_headers({
+            static FIXED: [(HeaderName, HeaderValue); 1] = [(
+                HeaderName::from_static("x-api-version"),
+                HeaderValue::from_static("v3"),
+            )];
+            &FIXED
+        })
         .send::<Unit>()
         .await
         .unwrap();

@@ -93,29 +93,36 @@ async fn api(
 
 /// The server runs on its own single-threaded runtime and thread, as a separate process would.
 pub fn start_server(token_delay: Duration) -> (String, Arc<Server>) {
-    let state = Arc::new(Server {
-        token_requests: AtomicUsize::new(0),
-        token_delay,
-    });
     let (tx, rx) = std::sync::mpsc::channel();
-    let server_state = Arc::clone(&state);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/connect/token", axum::routing::post(token_endpoint))
-                .route("/api/v1/{tenant}/Traversals/{id}", axum::routing::get(api))
-                .with_state(server_state);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                .unwrap();
-            axum::serve(listener, app).await.unwrap();
+            tx.send(serve_here(token_delay).await).unwrap();
+            std::future::pending::<()>().await;
         });
     });
-    (rx.recv().unwrap(), state)
+    rx.recv().unwrap()
+}
+
+/// The server as a task of the current runtime: with a current-thread runtime, client and
+/// server take turns on one thread, so a call's time is its CPU time alone, with no thread
+/// scheduling in it.
+pub async fn serve_here(token_delay: Duration) -> (String, Arc<Server>) {
+    let state = Arc::new(Server {
+        token_requests: AtomicUsize::new(0),
+        token_delay,
+    });
+    let app = axum::Router::new()
+        .route("/connect/token", axum::routing::post(token_endpoint))
+        .route("/api/v1/{tenant}/Traversals/{id}", axum::routing::get(api))
+        .with_state(Arc::clone(&state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, state)
 }
 
 pub fn runtime_client(base: &str, http: Option<reqwest::Client>) -> hh_runtime::Client {

@@ -164,18 +164,25 @@ impl TokenSource {
     /// A token with at least the minimum remaining life, fetching one if needed.
     pub(crate) async fn get(&self) -> Result<Arc<AccessToken>, Error> {
         let now = Instant::now();
-        if let Some(token) = &*self.shared.current.load()
-            && token.is_usable(now)
-        {
-            if token.wants_refresh(now) {
-                self.refresh_in_background(now);
-            }
-            telemetry::token_cache_hit(token.expires_at.saturating_duration_since(now));
-            return Ok(Arc::clone(token));
+        if let Some(token) = self.cached(now) {
+            return Ok(token);
         }
         let token = self.get_slow().await;
         telemetry::token_cache_miss(now.elapsed());
         token
+    }
+
+    /// The cached token if it is usable at `now` (starting a background refresh when it is
+    /// due), without waiting: the hit path, one atomic load and no lock. `now` is the
+    /// caller's, so that a call reads the clock once for this and its attempt's timer.
+    pub(crate) fn cached(&self, now: Instant) -> Option<Arc<AccessToken>> {
+        let current = self.shared.current.load();
+        let token = current.as_ref().filter(|t| t.is_usable(now))?;
+        if token.wants_refresh(now) {
+            self.refresh_in_background(now);
+        }
+        telemetry::token_cache_hit(token.expires_at.saturating_duration_since(now));
+        Some(Arc::clone(token))
     }
 
     /// Starts a refresh that nobody waits for, unless one is running or a recent failure says
