@@ -107,7 +107,7 @@ async fn bench_calls(base: &str) {
     // drift in the machine's speed hits all alike; a ratio is the median of the per-round
     // ratios, shown with its quartiles.
     let mut rows: Vec<String> = Vec::new();
-    let (rounds, per_round) = (1_000, 20);
+    let (rounds, per_round) = (3_000, 20);
     let (latency, ratio) = rounds_of(&variants, rounds, |call| async move {
         let t = Instant::now();
         for _ in 0..per_round {
@@ -126,7 +126,8 @@ async fn bench_calls(base: &str) {
             .collect::<Vec<_>>(),
         1,
     ));
-    for (tasks, rounds, per_round) in [(1usize, 60, 1_000), (32, 60, 2_000), (256, 30, 5_120)] {
+    // Rounds of 200 calls for one task, and of 20 and 10 calls per task for 32 and 256.
+    for (tasks, rounds, per_round) in [(1usize, 300, 200), (32, 200, 640), (256, 100, 2_560)] {
         let (rate, ratio) = rounds_of(&variants, rounds, |call| {
             throughput(tasks, per_round, move || call())
         })

@@ -113,18 +113,14 @@ impl Request<'_> {
         }
     }
 
-    /// One attempt, `started` when its token was in hand: the request with its headers and
-    /// body, sent under the attempt timer, and the answer read within its cap; its outcome is
-    /// recorded on `span`.
-    async fn attempt(
+    /// The request of one attempt: the method, the URL, the client's default headers, those
+    /// declared (which replace a default of the same name), the token and the body.
+    fn request(
         &self,
         inner: &ClientInner,
         url: reqwest::Url,
         token: &AccessToken,
-        replayed: bool,
-        started: Instant,
-        span: &Span,
-    ) -> Exchange {
+    ) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
         for (name, value) in &inner.default_headers {
@@ -148,14 +144,32 @@ impl Request<'_> {
                 .declared_headers()
                 .any(|(name, _)| name == CONTENT_TYPE)
             {
-                headers.insert(CONTENT_TYPE, content_type.clone());
+                headers.insert(CONTENT_TYPE, (*content_type).clone());
             }
             *request.body_mut() = Some(bytes.clone().into());
         }
 
+        request
+    }
+
+    /// One attempt, `started` when its token was in hand: the request with its headers and
+    /// body, sent under the attempt timer, and the answer read within its cap; its outcome is
+    /// recorded on `span`.
+    async fn attempt(
+        &self,
+        inner: &ClientInner,
+        url: reqwest::Url,
+        token: &AccessToken,
+        replayed: bool,
+        started: Instant,
+        span: &Span,
+    ) -> Exchange {
+        // Handed to the transport now, so that only its future (not the request) is held
+        // while the answer is awaited.
+        let sent = inner.http.execute(self.request(inner, url, token));
         let will_replay_401 = inner.replay_on_401 && !replayed;
-        let exchange = async {
-            let mut response = inner.http.execute(request).await?;
+        let exchange = async move {
+            let mut response = sent.await?;
             let status = response.status();
             // Moved out, not copied: the body is read without them.
             let headers = std::mem::take(response.headers_mut());

@@ -5,7 +5,7 @@
 use std::fmt::{self, Display, Write as _};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderName, HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::ser::Serialize;
 use tracing::Instrument as _;
@@ -28,9 +28,16 @@ pub(crate) enum Body {
     None,
     Bytes {
         bytes: Bytes,
-        content_type: HeaderValue,
+        /// The body's default `content-type` (a declared header wins over it).
+        content_type: &'static HeaderValue,
     },
 }
+
+/// The default `content-type` of each kind of body, built at compile time.
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
+static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+static FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
 
 /// Percent-encodes everything written to it into the string it wraps.
 struct SegmentWriter<'a>(&'a mut String);
@@ -96,8 +103,9 @@ pub struct Request<'c> {
     pub(crate) query: String,
     /// The declaration's fixed headers (`#[header("name", "value")]`), built at compile time.
     pub(crate) static_headers: &'static [(HeaderName, HeaderValue)],
-    /// Headers computed from the call's arguments.
-    pub(crate) headers: HeaderMap,
+    /// Headers computed from the call's arguments, in order (few, and none for most calls:
+    /// a list, not a map).
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) body: Body,
     /// The first input that could not be encoded; `send` returns it without sending.
     pub(crate) error: Option<Error>,
@@ -184,7 +192,7 @@ impl<'c> Request<'c> {
             },
             query: String::new(),
             static_headers: &[],
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
             body: Body::None,
             error: None,
             options: CallOptions::default(),
@@ -341,7 +349,7 @@ impl<'c> Request<'c> {
         };
         match value {
             Ok(value) => {
-                self.headers.append(header, value);
+                self.headers.push((header, value));
             }
             Err(message) => self.fail(Error::invalid_input(message)),
         }
@@ -359,8 +367,8 @@ impl<'c> Request<'c> {
     pub(crate) fn declared_headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
         self.static_headers
             .iter()
-            .map(|(name, value)| (name, value))
             .chain(&self.headers)
+            .map(|(name, value)| (name, value))
     }
 
     /// Sends `value` as the JSON body.
@@ -369,7 +377,7 @@ impl<'c> Request<'c> {
             Ok(bytes) => {
                 self.body = Body::Bytes {
                     bytes: bytes.into(),
-                    content_type: HeaderValue::from_static("application/json"),
+                    content_type: &JSON,
                 }
             }
             Err(e) => self.fail(Error::invalid_input(format!(
@@ -392,7 +400,7 @@ impl<'c> Request<'c> {
     pub fn bytes<T: AsRef<[u8]> + ?Sized>(mut self, value: &T) -> Self {
         self.body = Body::Bytes {
             bytes: Bytes::copy_from_slice(value.as_ref()),
-            content_type: HeaderValue::from_static("application/octet-stream"),
+            content_type: &OCTET_STREAM,
         };
         self
     }
@@ -402,7 +410,7 @@ impl<'c> Request<'c> {
     pub fn text<T: Display + ?Sized>(mut self, value: &T) -> Self {
         self.body = Body::Bytes {
             bytes: value.to_string().into(),
-            content_type: HeaderValue::from_static("text/plain; charset=utf-8"),
+            content_type: &TEXT,
         };
         self
     }
@@ -413,7 +421,7 @@ impl<'c> Request<'c> {
             Ok(text) => {
                 self.body = Body::Bytes {
                     bytes: text.into(),
-                    content_type: HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    content_type: &FORM,
                 }
             }
             Err(e) => self.fail(Error::invalid_input(format!(
