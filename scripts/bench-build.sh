@@ -48,7 +48,7 @@ src = open(api).read()
 uses = re.findall(r'^use [^;]+;', src, re.M | re.S)
 uses = [u.replace('use hh_runtime::{Error, healthhero_api};', 'use hh_runtime::Error;') for u in uses]
 lines = [l for l in open(expansion).read().splitlines() if l.strip()]
-open(out, 'w').write("\n".join(uses) + "\n\n" + "\n\n".join(lines) + "\n")
+open(out, 'w').write("\n".join(uses) + "\n\n" + "\n".join(lines) + "\n")
 PY
 for profile in dev release; do
   (cd "$work/macro" && cargo build --quiet --offline --profile "$profile")
@@ -74,7 +74,7 @@ echo "|---|---|"
 echo "| src/api.rs as declared (29 endpoints) | $(code_lines "$root/src/api.rs") |"
 echo "| its expansion, formatted | $(code_lines "$work/hand/src/api.rs") |"
 echo "| expansion of one endpoint's method, median | $(
-  awk '/^    async fn /{n=0; c=1} c{n++} c&&/^    }$/{print n; c=0}' "$work/hand/src/api.rs" | median
+  awk '/^    async fn /{n=0; c=1} c && NF{n++} c && /^    }$/{print n; c=0}' "$work/hand/src/api.rs" | median
 ) |"
 echo
 echo "| profile | with #[healthhero_api] | written out by hand | ratio |"
