@@ -55,43 +55,53 @@ fn call_variants(base: &str) -> Vec<(&'static str, &'static str, Call)> {
         .build()
         .unwrap();
     let plain = reqwest::Client::new();
-    let b = base.to_owned();
     vec![
-        ("hand-written, timeout (baseline)", "baseline", {
-            let b = b.clone();
-            Arc::new(move || {
-                let (http, b) = (careful.clone(), b.clone());
-                Box::pin(async move {
-                    hand_written_timed(&http, &b, "4b40e91d").await.unwrap();
-                })
-            })
-        }),
-        ("generated (defaults)", "generated", {
-            Arc::new(move || {
-                let c = generated.clone();
-                Box::pin(async move {
-                    c.get("4b40e91d").await.unwrap();
-                })
-            })
-        }),
-        ("hand-written, no timeout", "hand-untimed", {
-            let b = b.clone();
-            Arc::new(move || {
-                let (http, b) = (plain.clone(), b.clone());
-                Box::pin(async move {
-                    hand_written(&http, &b, "4b40e91d").await.unwrap();
-                })
-            })
-        }),
-        ("generated, no request timeout", "generated-untimed", {
-            Arc::new(move || {
-                let c = untimed.clone();
-                Box::pin(async move {
-                    c.get("4b40e91d").await.unwrap();
-                })
-            })
-        }),
+        (
+            "hand-written, timeout (baseline)",
+            "baseline",
+            hand(careful, base, true),
+        ),
+        (
+            "generated (defaults)",
+            "generated",
+            generated_call(generated),
+        ),
+        (
+            "hand-written, no timeout",
+            "hand-untimed",
+            hand(plain, base, false),
+        ),
+        (
+            "generated, no request timeout",
+            "generated-untimed",
+            generated_call(untimed),
+        ),
     ]
+}
+
+/// The benchmark's call through a generated client.
+fn generated_call(client: BenchClient) -> Call {
+    Arc::new(move || {
+        let c = client.clone();
+        Box::pin(async move {
+            c.get("4b40e91d").await.unwrap();
+        })
+    })
+}
+
+/// The benchmark's call written by hand, with or without a per-request timeout.
+fn hand(http: reqwest::Client, base: &str, timed: bool) -> Call {
+    let base = base.to_owned();
+    Arc::new(move || {
+        let (http, base) = (http.clone(), base.clone());
+        Box::pin(async move {
+            if timed {
+                hand_written_timed(&http, &base, "4b40e91d").await.unwrap();
+            } else {
+                hand_written(&http, &base, "4b40e91d").await.unwrap();
+            }
+        })
+    })
 }
 
 async fn bench_calls(base: &str) {

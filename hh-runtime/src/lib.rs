@@ -254,12 +254,7 @@ pub mod __private {
     /// The `Authorization` value of the cached token, fetching one if needed: the exact hit
     /// path every call takes (what the token benchmarks measure).
     pub async fn bearer(client: &crate::Client) -> crate::Result<http::HeaderValue> {
-        let tokens = &client.inner.tokens;
-        let token = match tokens.cached(tokio::time::Instant::now()) {
-            Some(token) => token,
-            None => tokens.get().await?,
-        };
-        Ok(token.header.clone())
+        Ok(client.inner.tokens.get().await?.header.clone())
     }
     pub use crate::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
     pub use crate::request::{HeaderText, Request};

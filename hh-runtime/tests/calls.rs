@@ -83,6 +83,36 @@ async fn dot_segments_and_empty_values_are_refused_before_sending() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_client_id_is_one_encoded_segment_and_refused_when_it_cannot_be_one() {
+    let server = answering(Reply::json(200, serde_json::json!({}))).await;
+    async fn call(client: &hh_runtime::Client) -> hh_runtime::Result<()> {
+        Request::new(client, Method::GET, "/api/v1/<client_id>/Members")
+            .literal("/api/v1/")
+            .client_id()
+            .literal("/Members")
+            .send::<Unit>()
+            .await
+    }
+    let odd = server.builder().client_id("tenant a/b?").build().unwrap();
+    call(&odd).await.unwrap();
+    call(&odd).await.unwrap();
+    let log = server.api_log();
+    for seen in &log {
+        assert_eq!(seen.target, "/api/v1/tenant%20a%2Fb%3F/Members");
+    }
+
+    // `..` is a valid client id for the identity server, never a path segment.
+    let dots = server.builder().client_id("..").build().unwrap();
+    let err = call(&dots).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("path parameter `client_id` is .."),
+        "{err}"
+    );
+    assert_eq!(server.api_requests(), 2, "the refused call sent nothing");
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 enum Sex {
