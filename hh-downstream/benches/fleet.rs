@@ -20,11 +20,11 @@
 
 // `Proc::kill` is for the tests.
 #[allow(dead_code)]
-#[path = "../tests/fleet/procs.rs"]
+#[path = "../tests/it/fleet/procs.rs"]
 mod procs;
 // The test's tampering helpers are not used here.
 #[allow(dead_code)]
-#[path = "../tests/fleet/redis_server.rs"]
+#[path = "../tests/it/fleet/redis_server.rs"]
 mod redis_server;
 
 use std::time::{Duration, Instant};

@@ -284,7 +284,8 @@ pub(crate) fn token_cache_miss(_waited: std::time::Duration) {}
 /// client was built still receives everything.
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics {
-    use std::sync::{Arc, Once};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use http::StatusCode;
@@ -311,37 +312,39 @@ pub(crate) mod metrics {
     /// seconds.
     pub(crate) const TOKEN_REMAINING: &str = "hh.token.remaining_lifetime";
 
-    /// Units and descriptions, given to the recorder once per process.
+    /// Units and descriptions, given to each recorder the first time a sample of ours reaches
+    /// it: a recorder installed, or set for a thread, after the first call still gets them.
+    /// The recorder described last is known by its address (one thread-local read and one
+    /// atomic swap per sample).
     fn describe() {
-        static ONCE: Once = Once::new();
-        ONCE.call_once(|| {
-            metrics::describe_histogram!(
-                REQUEST_DURATION,
-                Unit::Seconds,
-                "Duration of HTTP client requests (one logical call, retries included)."
-            );
-            metrics::describe_counter!(TOKEN_REQUESTS, "Token requests sent, by outcome.");
-            metrics::describe_histogram!(
-                TOKEN_REQUEST_DURATION,
-                Unit::Seconds,
-                "Duration of token requests."
-            );
-            metrics::describe_counter!(TOKEN_CACHE_HITS, "Calls served from the token cache.");
-            metrics::describe_counter!(
-                TOKEN_CACHE_MISSES,
-                "Calls that waited for a token request."
-            );
-            metrics::describe_histogram!(
-                TOKEN_WAIT_DURATION,
-                Unit::Seconds,
-                "Time a call waited for a token after a cache miss."
-            );
-            metrics::describe_gauge!(
-                TOKEN_REMAINING,
-                Unit::Seconds,
-                "Remaining life of the current access token."
-            );
-        });
+        static DESCRIBED: AtomicUsize = AtomicUsize::new(0);
+        let current = metrics::with_recorder(|r| std::ptr::from_ref(r).cast::<()>() as usize);
+        if DESCRIBED.swap(current, Ordering::Relaxed) == current {
+            return;
+        }
+        metrics::describe_histogram!(
+            REQUEST_DURATION,
+            Unit::Seconds,
+            "Duration of HTTP client requests (one logical call, retries included)."
+        );
+        metrics::describe_counter!(TOKEN_REQUESTS, "Token requests sent, by outcome.");
+        metrics::describe_histogram!(
+            TOKEN_REQUEST_DURATION,
+            Unit::Seconds,
+            "Duration of token requests."
+        );
+        metrics::describe_counter!(TOKEN_CACHE_HITS, "Calls served from the token cache.");
+        metrics::describe_counter!(TOKEN_CACHE_MISSES, "Calls that waited for a token request.");
+        metrics::describe_histogram!(
+            TOKEN_WAIT_DURATION,
+            Unit::Seconds,
+            "Time a call waited for a token after a cache miss."
+        );
+        metrics::describe_gauge!(
+            TOKEN_REMAINING,
+            Unit::Seconds,
+            "Remaining life of the current access token."
+        );
     }
 
     pub(super) fn call(

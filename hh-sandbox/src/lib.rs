@@ -31,7 +31,8 @@
 //!   `Cache-Control: no-store`;
 //! - bearer tokens are checked for signature, issuer, audience (`healthhero-api`), `nbf` and
 //!   `exp` with ASP.NET's default clock skew of 5 minutes ([`SandboxBuilder::clock_skew`] to
-//!   change it), revocation, and that the path's tenant is the token's `client_id`; a failure is
+//!   change it) on a clock that follows tokio's, so that on paused time (`start_paused`,
+//!   `tokio::time::advance`) tokens expire as the test's clock says, revocation, and that the path's tenant is the token's `client_id`; a failure is
 //!   `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
 //!   was sent);
 //! - an unknown route is `404` with no body, a known route with the wrong method `405` with
@@ -84,6 +85,7 @@ pub(crate) struct State {
     clients: RwLock<HashMap<String, Registration>>,
     token_lifetime: AtomicU64,
     clock_skew: AtomicU64,
+    clock: Clock,
     next_jti: AtomicU64,
     min_valid_jti: AtomicU64,
     traversals: DashMap<String, Arc<Mutex<Traversal>>>,
@@ -96,6 +98,32 @@ pub(crate) struct State {
     faults: faults::Faults,
     counters: faults::Counters,
     shutdown: watch::Sender<bool>,
+}
+
+/// The sandbox's notion of the time of day: the system clock when the sandbox started, moved on
+/// by tokio's clock since. In real time the two agree; in a test on tokio's paused clock
+/// (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) tokens expire on the
+/// test's clock, so the test sees what a client that keeps a token too long would see.
+struct Clock {
+    /// Seconds since the Unix epoch at start, as the system clock read them.
+    unix_at_start: std::time::Duration,
+    started: tokio::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            unix_at_start: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Seconds since the Unix epoch, now.
+    fn now_secs(&self) -> u64 {
+        (self.unix_at_start + self.started.elapsed()).as_secs()
+    }
 }
 
 impl State {
@@ -369,6 +397,7 @@ impl SandboxBuilder {
             clients: RwLock::new(clients),
             token_lifetime: AtomicU64::new(self.token_lifetime.as_secs().max(1)),
             clock_skew: AtomicU64::new(self.clock_skew.as_secs()),
+            clock: Clock::start(),
             next_jti: AtomicU64::new(1),
             min_valid_jti: AtomicU64::new(0),
             traversals: DashMap::new(),

@@ -1,0 +1,255 @@
+//! Declarations a new user writes on day one, each doing what it says: `Option<T>` returns,
+//! optional and typed headers, optional, raw and text bodies, helper methods, a chosen client
+//! name. Called against a loopback server that records the exact request.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use hh_runtime::{Error, healthhero_api};
+use serde::{Deserialize, Serialize};
+
+use crate::support;
+
+/// A thing the API stores.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thing {
+    /// Its name.
+    pub name: String,
+}
+
+/// Things, declared with every day-one form.
+#[healthhero_api(prefix = "/api/v1", client = "ThingsApi")]
+#[header("X-Api-Version", "3 (beta)")]
+pub trait Things {
+    /// `None` when there is no such thing.
+    #[get("/things/<id>")]
+    async fn find(&self, id: &str) -> Result<Option<Thing>, Error>;
+
+    /// `None` for a 204.
+    #[get("/things/<id>/latest")]
+    async fn latest(&self, id: &str) -> Result<Option<Thing>, Error>;
+
+    /// Stores a thing (or nothing), with optional and typed headers.
+    #[post("/things")]
+    async fn create(
+        &self,
+        #[body] thing: Option<&Thing>,
+        #[header("x-correlation-id")] correlation: Option<&str>,
+        #[header("x-trace")] trace: &hh_runtime::HeaderValue,
+    ) -> Result<(), Error>;
+
+    /// A photo, as raw bytes.
+    #[put("/things/<id>/photo")]
+    #[header("content-type", "image/png")]
+    async fn photo(&self, id: &str, #[body(bytes)] png: &[u8]) -> Result<(), Error>;
+
+    /// A note, as text.
+    #[put("/things/<id>/note")]
+    async fn note(&self, id: &str, #[body(text)] note: &str) -> Result<(), Error>;
+
+    /// A helper built on the endpoints: kept as an ordinary default method.
+    #[allow(async_fn_in_trait)]
+    async fn find_or_default(&self, id: &str) -> Result<Thing, Error> {
+        Ok(self.find(id).await?.unwrap_or_default())
+    }
+}
+
+/// Jobs, declared with per-call options: a trait-wide timeout, one method's own, a GET that
+/// is never resent, and a POST that is safe to resend.
+#[healthhero_api(prefix = "/api/v1", client = "JobsApi")]
+#[timeout("300ms")]
+pub trait Jobs {
+    /// Slower than the trait's timeout.
+    #[get("/jobs/slow")]
+    async fn slow(&self) -> Result<(), Error>;
+
+    /// The same endpoint with its own, longer timeout.
+    #[get("/jobs/slow")]
+    #[timeout("5s")]
+    async fn patient(&self) -> Result<(), Error>;
+
+    /// A GET sent once whatever happens.
+    #[get("/jobs/unavailable")]
+    #[retry(false)]
+    async fn once(&self) -> Result<(), Error>;
+
+    /// A POST that may be sent twice.
+    #[post("/jobs/unavailable")]
+    #[idempotent]
+    async fn cancel(&self) -> Result<(), Error>;
+
+    /// A POST that may not.
+    #[post("/jobs/unavailable")]
+    async fn start(&self) -> Result<(), Error>;
+}
+
+#[derive(Clone, Debug)]
+struct Seen {
+    line: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+async fn record(State(log): State<Log>, request: Request) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let path = parts.uri.path().to_owned();
+    if path == "/connect/token" {
+        return support::token_reply();
+    }
+    log.lock().unwrap().push(Seen {
+        line: format!("{} {}", parts.method, path),
+        headers: parts.headers,
+        body,
+    });
+    match path.as_str() {
+        "/api/v1/things/known" => {
+            ([("content-type", "application/json")], r#"{"name":"lamp"}"#).into_response()
+        }
+        "/api/v1/things/known/latest" => StatusCode::NO_CONTENT.into_response(),
+        "/api/v1/things/broken" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        "/api/v1/jobs/slow" => {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        "/api/v1/jobs/unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        p if p.starts_with("/api/v1/things/") && parts.method == "GET" => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn api() -> (ThingsApi, Log) {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().fallback(record).with_state(log.clone());
+    let url = support::serve(app).await;
+    (ThingsApi::new(support::client(&url, "c")), log)
+}
+
+fn last(log: &Log) -> Seen {
+    log.lock().unwrap().last().cloned().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn option_returns_mean_absent_is_not_an_error() {
+    let (api, _) = api().await;
+    assert_eq!(
+        api.find("known").await.unwrap(),
+        Some(Thing {
+            name: "lamp".into()
+        })
+    );
+    assert_eq!(api.find("missing").await.unwrap(), None, "404");
+    assert_eq!(api.latest("known").await.unwrap(), None, "204");
+    // Everything else is an error as for `T`.
+    let err = api.find("broken").await.unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+    // And the helper on top of them works as a default method.
+    assert_eq!(
+        api.find_or_default("missing").await.unwrap(),
+        Thing::default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_and_typed_headers_and_an_optional_body() {
+    let (api, log) = api().await;
+    let trace = hh_runtime::HeaderValue::from_static("abc; sampled=1");
+    api.create(
+        Some(&Thing {
+            name: "lamp".into(),
+        }),
+        Some("c-1"),
+        &trace,
+    )
+    .await
+    .unwrap();
+    let seen = last(&log);
+    assert_eq!(seen.line, "POST /api/v1/things");
+    assert_eq!(seen.headers["x-correlation-id"], "c-1");
+    assert_eq!(seen.headers["x-trace"], "abc; sampled=1");
+    assert_eq!(&seen.body[..], br#"{"name":"lamp"}"#);
+    assert_eq!(seen.headers["content-type"], "application/json");
+
+    api.create(None, None, &trace).await.unwrap();
+    let seen = last(&log);
+    assert!(
+        seen.headers.get("x-correlation-id").is_none(),
+        "None sends no header"
+    );
+    assert!(seen.body.is_empty(), "None sends no body, not `null`");
+    assert!(seen.headers.get("content-type").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_and_text_bodies() {
+    let (api, log) = api().await;
+    api.photo("known", &[0x89, b'P', b'N', b'G', 0, 255])
+        .await
+        .unwrap();
+    let seen = last(&log);
+    assert_eq!(&seen.body[..], &[0x89, b'P', b'N', b'G', 0, 255]);
+    assert_eq!(
+        seen.headers["content-type"], "image/png",
+        "the declared type wins"
+    );
+    // Fixed headers of the trait and the method, sent once each.
+    let versions: Vec<_> = seen.headers.get_all("x-api-version").iter().collect();
+    assert_eq!(versions, ["3 (beta)"]);
+    assert_eq!(seen.headers.get_all("content-type").iter().count(), 1);
+
+    api.note("known", "first line\nsecond, ü").await.unwrap();
+    let seen = last(&log);
+    assert_eq!(&seen.body[..], "first line\nsecond, ü".as_bytes());
+    assert_eq!(seen.headers["content-type"], "text/plain; charset=utf-8");
+}
+
+// On the paused clock, with the server in the same runtime: the timeouts are exact.
+#[tokio::test(start_paused = true)]
+async fn per_call_options_change_timeouts_and_retries() {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().fallback(record).with_state(log.clone());
+    let url = support::serve(app).await;
+    let jobs = JobsApi::new(support::client(&url, "c"));
+    let sent = |line: &str| {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.line == line)
+            .count()
+    };
+
+    // The trait's 300 ms, then the method's own 5 s, against an endpoint that takes 1 s.
+    let started = tokio::time::Instant::now();
+    let error = jobs.slow().await.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(error.to_string().contains("300ms"), "{error}");
+    // Three attempts (a GET is retried) of 300 ms each, and their backoffs, on the paused
+    // clock: exact. An attempt that waited out the endpoint's 1 s would have succeeded.
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(900) && took < std::time::Duration::from_secs(3),
+        "{took:?}"
+    );
+    jobs.patient().await.unwrap();
+
+    // A 503: the `#[retry(false)]` GET once, the `#[idempotent]` POST as often as the policy
+    // allows (3 attempts), the plain POST once.
+    assert_eq!(
+        jobs.once().await.unwrap_err().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(sent("GET /api/v1/jobs/unavailable"), 1);
+    jobs.cancel().await.unwrap_err();
+    assert_eq!(sent("POST /api/v1/jobs/unavailable"), 3);
+    jobs.start().await.unwrap_err();
+    assert_eq!(sent("POST /api/v1/jobs/unavailable"), 4);
+}

@@ -1,0 +1,443 @@
+//! A fleet sharing tokens through Redis: several real OS processes (this binary, run again as
+//! children), a real `redis-server` per case, and hh-sandbox as the identity server and API.
+//!
+//! `cargo test -p hh-downstream --test it fleet::` (part of `cargo test --workspace`);
+//! `-- fleet::f3` runs one case, `--show-output` prints the figure each measured. The cases run
+//! one at a time (each is eight processes and a Redis), in real time: what they count is what
+//! the fleet logic guarantees while every store operation completes within its bound. Without
+//! `redis-server` and `openssl` on the PATH the cases pass with a note saying they were
+//! skipped, except under CI (`CI` set), where that is a failure: `.ci/run` installs them.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod procs;
+mod redis_server;
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hh_sandbox::{Fault, Sandbox};
+use procs::{Spec, Totals};
+use redis_server::RedisServer;
+
+const PROCESSES: usize = 8;
+
+/// 8 processes × 100 concurrent calls, all cold at once: one token request in all. Redis then
+/// holds no token, no part of one, and no secret.
+#[test]
+fn f1_cold_fleet() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .with("FLEET_CALLS", 100)
+            .with("FLEET_LOG", "hh_runtime=trace");
+        let fleet = spec.go(PROCESSES);
+        let t = Totals::of(fleet).await;
+        assert_eq!((t.ok, t.failed), (800, 0), "{:?}", t.errors);
+        assert_eq!(sandbox.token_requests(), 1);
+        // Every process's trace names the store and what it said.
+        let outcomes = |o: &str| {
+            t.stderr
+                .iter()
+                .filter(|l| l.contains(&format!("store_outcome=\"{o}\"")))
+                .count()
+        };
+        assert_eq!(outcomes("lease won"), 1, "{:?}", t.stderr);
+        assert_eq!(outcomes("adopted"), PROCESSES - 1);
+        assert!(t.stderr.iter().all(|l| l.contains("store=\"redis\"")));
+        let keys = assert_no_secret_in_redis(&sandbox, &redis);
+        assert_no_secret_in_logs(&sandbox, &t);
+        format!(
+            "{PROCESSES} processes × 100 cold calls: {} token request, 0 failed, p50 {:?} p99 {:?}; Redis: {keys} key(s), no token, token part or secret",
+            sandbox.token_requests(),
+            t.quantile(0.5),
+            t.quantile(0.99)
+        )
+    });
+}
+
+/// A running fleet whose tokens are revoked: one new token for all of it, no call fails.
+#[test]
+fn f2_revocation() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .running(4)
+            .with("FLEET_LOG", "hh_runtime=debug");
+        let fleet = spec.go(PROCESSES);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(sandbox.token_requests(), 1);
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert_eq!(
+            sandbox.token_requests(),
+            2,
+            "one token before, one after the revocation"
+        );
+        assert_no_secret_in_redis(&sandbox, &redis);
+        assert_no_secret_in_logs(&sandbox, &t);
+        // The rejected entry is removed by compare-and-delete: by one process at most, never by
+        // one that would remove the replacement.
+        let invalidated: usize = t
+            .stderr
+            .iter()
+            .map(|l| l.matches("outcome=\"invalidated\"").count())
+            .sum();
+        assert!(
+            invalidated <= 1,
+            "{invalidated} processes removed the shared entry"
+        );
+        format!(
+            "{PROCESSES} processes, {} calls, tokens revoked mid-run: 1 new token request for the fleet, 0 failed; the rejected entry removed by {invalidated} process",
+            t.ok
+        )
+    });
+}
+
+/// Every entry in Redis flipped or replaced by a planted one, then the tokens revoked so that
+/// every process must read the store: no request carries a token the identity server did not
+/// issue, and no call fails.
+#[test]
+fn f3_tampering() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url())).running(4);
+        let fleet = spec.go(PROCESSES);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        // A token of our own, well-formed (a JWT with the right claims, our own signature).
+        let planted = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJjbGllbnRfaWQiOiJzYW5kYm94LWNsaWVudCIsImF1ZCI6ImhlYWx0aGhlcm8tYXBpIn0.Zm9yZ2Vk";
+        let mut tampered = 0;
+        for round in 0..4 {
+            for (key, value) in redis.dump() {
+                let bad = match round {
+                    // One flipped bit somewhere in the sealed bytes.
+                    0 | 2 if !value.is_empty() => {
+                        let mut v = value.clone();
+                        let i = (v.len() / 2 + round) % v.len();
+                        v[i] ^= 0x10;
+                        v
+                    }
+                    // The framing of a sealed entry around a token of our own.
+                    1 => [&[1u8][..], &[7u8; 24], planted.as_bytes(), &[0u8; 16]].concat(),
+                    // The token in the clear.
+                    _ => planted.as_bytes().to_vec(),
+                };
+                redis.set(&key, &bad);
+                tampered += 1;
+            }
+            sandbox.revoke_all_tokens();
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+        }
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert_eq!(
+            sandbox.unissued_tokens(),
+            0,
+            "a request carried a token never issued"
+        );
+        let rejected: usize = t
+            .stderr
+            .iter()
+            .map(|e| e.matches("sealed entry rejected").count())
+            .sum();
+        assert!(rejected > 0, "no process saw a tampered entry");
+        assert_no_secret_in_redis(&sandbox, &redis);
+        format!(
+            "{tampered} entries tampered over 4 rounds (bit flips, planted framed token, plaintext token), each followed by a revocation: {} calls, 0 failed, 0 requests with an unissued token, {rejected} rejections logged, {} token requests",
+            t.ok,
+            sandbox.token_requests()
+        )
+    });
+}
+
+/// Redis killed mid-run (tokens revoked while it is down), then restarted on the same port
+/// and the tokens revoked again: no call fails, one warning per process for the outage, and
+/// the fleet coordinates again (one token for the second revocation).
+#[test]
+fn f4_redis_outage() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let mut redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .running(4)
+            .with("FLEET_LOG", "hh_runtime=info");
+        let fleet = spec.go(PROCESSES);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        redis.kill();
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let during = sandbox.token_requests() - 1;
+        redis.restart();
+        // Each process notices within its probe interval that Redis answers again.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let before = sandbox.token_requests();
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let after = sandbox.token_requests() - before;
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        for log in &t.stderr {
+            assert_eq!(
+                log.matches("shared token store unavailable").count(),
+                1,
+                "one warning per outage:\n{log}"
+            );
+            assert!(log.contains("reachable again"), "{log}");
+        }
+        assert_eq!(after, 1, "the fleet coordinates again once Redis is back");
+        format!(
+            "{} calls, 0 failed; Redis down: {during} token requests (each process alone), 1 warning per process; back: 1 token request for the fleet",
+            t.ok
+        )
+    });
+}
+
+/// The lease holder is killed (SIGKILL) while its token request hangs: the others wait for its
+/// lease to run out, then one of them fetches, and all of them succeed.
+#[test]
+fn f5_lease_holder_killed() {
+    run(async {
+        const TOKEN_TIMEOUT_MS: u64 = 3000; // the lease lasts as long: min(token timeout, 5 s)
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .with("FLEET_CALLS", 10)
+            .with("FLEET_TOKEN_TIMEOUT_MS", TOKEN_TIMEOUT_MS);
+        sandbox.inject("token", Fault::Latency { ms: 60_000 });
+        let mut holder = spec.spawn();
+        holder.go();
+        let leased = Instant::now();
+        while sandbox.token_requests() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let others = spec.go(PROCESSES - 1);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        holder.kill();
+        let killed = Instant::now();
+        sandbox.clear_faults();
+        let t = Totals::of(others).await;
+        let recovered = killed.elapsed();
+        assert_eq!((t.ok, t.failed), (70, 0), "{:?}", t.errors);
+        assert_eq!(
+            sandbox.token_requests(),
+            2,
+            "the dead holder's, and one more"
+        );
+        let lease = Duration::from_millis(TOKEN_TIMEOUT_MS);
+        assert!(
+            leased.elapsed() < lease + Duration::from_millis(1500),
+            "recovered {:?} after the lease was taken",
+            leased.elapsed()
+        );
+        format!(
+            "holder killed {:?} after taking a {lease:?} lease: the other {} processes all served {recovered:?} after the kill ({:?} after the lease was taken), 1 more token request",
+            killed - leased,
+            PROCESSES - 1,
+            leased.elapsed()
+        )
+    });
+}
+
+/// Tokens living 6 s, a fleet calling for 15 s: the fleet refreshes about as often as one
+/// process would, not once per process.
+#[test]
+fn f6_short_lifetimes() {
+    run(async {
+        let sandbox = Sandbox::builder()
+            .token_lifetime(Duration::from_secs(6))
+            .start()
+            .await
+            .unwrap();
+        let redis = RedisServer::start();
+        let spec = Spec::new(&sandbox, Some(&redis.url())).running(2);
+        let fleet = spec.go(PROCESSES);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        let t = Totals::of(fleet).await;
+        let run = started.elapsed();
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        // A token is refreshed from its half-life (refresh-ahead is capped at 50 %), less a tenth
+        // of its life for clock skew when adopted: every 2.4 s at most, as for one process.
+        let one_process = 1 + (run.as_secs_f64() / 2.4).floor() as u64;
+        let requests = sandbox.token_requests();
+        // One spare: on 2 busy cores a store operation can outlast its bound once, and that process
+        // then fetches alone (a cost, never a failure).
+        assert!(
+            requests <= one_process + 1,
+            "{requests} token requests; one process would make {one_process} at most"
+        );
+        format!(
+            "6 s tokens, {PROCESSES} processes calling for {run:.1?} ({} calls, 0 failed): {requests} token requests for the fleet (one process: at most {one_process}; unshared fleet: about {})",
+            t.ok,
+            one_process * PROCESSES as u64
+        )
+    });
+}
+
+/// A TLS-only Redis whose default user is off: the URL's scheme, user and password are what
+/// the fleet connects with (the CA through `SSL_CERT_FILE`, as a platform's roots would be).
+#[test]
+fn f7_tls_and_acl() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start_tls();
+        let tls = redis.tls().unwrap();
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .with("FLEET_CALLS", 50)
+            .with("SSL_CERT_FILE", tls.ca().display())
+            .with("FLEET_LOG", "hh_runtime=debug");
+        let fleet = spec.go(4);
+        let t = Totals::of(fleet).await;
+        assert_eq!((t.ok, t.failed), (200, 0), "{:?}", t.errors);
+        assert_eq!(sandbox.token_requests(), 1, "{:?}", t.stderr);
+        for log in &t.stderr {
+            assert!(
+                !log.contains(&tls.password),
+                "the Redis password is in a log"
+            );
+            assert!(!log.contains("unavailable"), "{log}");
+        }
+        "rediss:// with user and password, 4 processes × 50 cold calls: 1 token request, 0 failed, the password in no log".to_owned()
+    });
+}
+
+/// Redis answers nothing for 3 s (`DEBUG SLEEP`) while the fleet must replace a revoked token:
+/// no call fails, and none waits on Redis beyond the operation bound.
+#[test]
+fn f8_redis_stalled() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis = RedisServer::start_with(&["--enable-debug-command", "local"]);
+        let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .running(4)
+            .with("FLEET_LOG", "hh_runtime=info");
+        let fleet = spec.go(PROCESSES);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        redis.stall(3000);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        let slowest = t.quantile(1.0);
+        assert!(
+            slowest < Duration::from_millis(1500),
+            "a call took {slowest:?}"
+        );
+        for log in &t.stderr {
+            assert_eq!(
+                log.matches("shared token store unavailable").count(),
+                1,
+                "{log}"
+            );
+        }
+        format!(
+            "Redis stalled 3 s across a revocation: {} calls, 0 failed, slowest call {slowest:?} (401, a store operation abandoned at 100 ms, a token of its own, the replay), 1 warning per process",
+            t.ok
+        )
+    });
+}
+
+/// Redis refuses every write (`maxmemory` 1 byte, `noeviction`): no call fails, each process
+/// fetches its own token, and nothing is stored.
+#[test]
+fn f9_redis_full() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let redis =
+            RedisServer::start_with(&["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
+        let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 50);
+        let fleet = spec.go(PROCESSES);
+        let t = Totals::of(fleet).await;
+        assert_eq!(
+            (t.ok, t.failed),
+            (50 * PROCESSES as u64, 0),
+            "{:?}",
+            t.errors
+        );
+        let requests = sandbox.token_requests();
+        assert!(requests <= PROCESSES as u64, "{requests} token requests");
+        assert_eq!(redis.dump().len(), 0);
+        format!(
+            "Redis refusing writes (OOM), {PROCESSES} processes × 50 cold calls: 0 failed, {requests} token requests (each process alone), nothing stored"
+        )
+    });
+}
+
+/// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.
+fn assert_no_secret_in_redis(sandbox: &Sandbox, redis: &RedisServer) -> usize {
+    let dump = redis.dump();
+    let secret = sandbox.client_secret().as_bytes();
+    for (key, value) in &dump {
+        for hay in [key.as_bytes(), value.as_slice()] {
+            assert!(
+                !contains(hay, secret),
+                "the client secret is in Redis under {key}"
+            );
+            for token in sandbox.issued_tokens() {
+                for piece in token.as_bytes().chunks(12).filter(|p| p.len() == 12) {
+                    assert!(
+                        !contains(hay, piece),
+                        "part of a token is in Redis under {key}"
+                    );
+                }
+            }
+        }
+    }
+    dump.len()
+}
+
+/// The children's logs name no token and no secret.
+fn assert_no_secret_in_logs(sandbox: &Sandbox, t: &Totals) {
+    for log in &t.stderr {
+        assert!(!log.contains(sandbox.client_secret()));
+        for token in sandbox.issued_tokens() {
+            assert!(!log.contains(&token));
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs one case, after any other has finished, on a runtime of its own, and prints its
+/// figure; or says why it is skipped.
+fn run(case: impl Future<Output = String> + Send + 'static) {
+    // One at a time: each case is eight processes and a Redis of its own.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !redis_server::available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server or openssl is not installed (apt-get install redis-server openssl); .ci/run installs them"
+        );
+        println!(
+            "SKIPPED: the fleet cases need redis-server and openssl on the PATH (apt-get install redis-server openssl)"
+        );
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let figure = rt
+        .block_on(rt.spawn(case))
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    println!("{figure} [{:.1} s]", started.elapsed().as_secs_f64());
+}

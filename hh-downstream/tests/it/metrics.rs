@@ -1,0 +1,183 @@
+//! The `metrics` feature through a real recorder (metrics-util's debugging recorder, which
+//! keeps every sample): one `http.client.request.duration` sample per logical call with the
+//! conventions' labels, and the `hh.token.*` metrics, for calls against hh-sandbox.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support::{Traversals as _, TraversalsClient};
+use hh_sandbox::{Fault, Sandbox};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+use crate::support;
+
+/// One metric from the snapshot: name, labels (sorted), unit, value.
+#[derive(Debug)]
+struct Metric {
+    name: String,
+    labels: Vec<(String, String)>,
+    unit: Option<String>,
+    value: DebugValue,
+}
+
+impl Metric {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn samples(&self) -> usize {
+        match &self.value {
+            DebugValue::Histogram(values) => values.len(),
+            other => panic!("{} is not a histogram: {other:?}", self.name),
+        }
+    }
+
+    fn count(&self) -> u64 {
+        match &self.value {
+            DebugValue::Counter(n) => *n,
+            other => panic!("{} is not a counter: {other:?}", self.name),
+        }
+    }
+}
+
+fn client(sandbox: &Sandbox, secret: &str) -> hh_runtime::Client {
+    support::sandbox_builder(sandbox)
+        .client_secret(secret)
+        .build()
+        .unwrap()
+}
+
+// One thread, whose recorder is this test's own: other tests in this binary make calls too.
+#[tokio::test]
+async fn calls_and_tokens_are_measured() {
+    let sandbox = Sandbox::start().await.unwrap();
+    // A call before the recorder is set: the units still reach the recorder set later.
+    let before = TraversalsClient::new(client(&sandbox, sandbox.client_secret()));
+    before.get("before-the-recorder").await.unwrap_err();
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _recorder = metrics::set_default_local_recorder(&recorder);
+
+    let api = TraversalsClient::new(client(&sandbox, sandbox.client_secret()));
+    let created = api
+        .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .await
+        .unwrap();
+    let id = created["traversalId"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        api.get(&id).await.unwrap();
+    }
+    // A 503 that is retried is still one call, and one sample.
+    sandbox.inject(
+        "traversals.get",
+        Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: None,
+        },
+    );
+    api.get(&id).await.unwrap();
+    api.get("no-such-traversal").await.unwrap_err();
+    // No server at all.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let unreachable = TraversalsClient::new(api.client().with_api_url(&nowhere).unwrap());
+    unreachable.get(&id).await.unwrap_err();
+    // A wrong secret: a token request that fails.
+    let refused = TraversalsClient::new(client(&sandbox, "not-the-secret"));
+    refused.get(&id).await.unwrap_err();
+
+    let metrics: Vec<Metric> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, unit, _, value)| {
+            let mut labels: Vec<_> = key
+                .key()
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
+            labels.sort();
+            Metric {
+                name: key.key().name().to_owned(),
+                labels,
+                unit: unit.map(|u| u.as_str().to_owned()),
+                value,
+            }
+        })
+        .collect();
+    let named = |name: &'static str| metrics.iter().filter(move |m| m.name == name);
+
+    // One sample per call, by method, route, server and outcome; in seconds.
+    let port = sandbox.addr().port().to_string();
+    let durations: Vec<&Metric> = named("http.client.request.duration").collect();
+    let with = |method: &str, status: Option<&str>, error: Option<&str>| {
+        durations
+            .iter()
+            .filter(|m| {
+                m.label("http.request.method") == Some(method)
+                    && m.label("http.response.status_code") == status
+                    && m.label("error.type") == error
+            })
+            .map(|m| m.samples())
+            .sum::<usize>()
+    };
+    assert_eq!(with("POST", Some("200"), None), 1, "{durations:#?}");
+    assert_eq!(with("GET", Some("200"), None), 6, "{durations:#?}");
+    assert_eq!(with("GET", Some("404"), Some("404")), 1, "{durations:#?}");
+    assert_eq!(with("GET", None, Some("connect")), 1, "{durations:#?}");
+    assert_eq!(with("GET", None, Some("token")), 1, "{durations:#?}");
+    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 10);
+    for m in &durations {
+        assert_eq!(m.unit.as_deref(), Some("seconds"));
+        assert_eq!(m.label("server.address"), Some("127.0.0.1"));
+        let template = m.label("url.template").unwrap();
+        assert!(
+            template == "/api/v1/{client_id}/Traversals"
+                || template == "/api/v1/{client_id}/Traversals/{traversal_id}",
+            "{template}"
+        );
+        assert!(!m.labels.iter().any(|(_, v)| v.contains(&id) || v == &port));
+    }
+
+    // Token requests by outcome: the two clients that share nothing fetched one each.
+    let requests: Vec<&Metric> = named("hh.token.requests").collect();
+    let outcome = |o: &str| {
+        requests
+            .iter()
+            .filter(|m| m.label("outcome") == Some(o))
+            .map(|m| m.count())
+            .sum::<u64>()
+    };
+    assert_eq!(outcome("success"), 1, "{requests:#?}");
+    assert!(outcome("error") >= 1, "{requests:#?}");
+    let refused = requests
+        .iter()
+        .find(|m| m.label("outcome") == Some("error"))
+        .unwrap();
+    assert!(refused.label("error.type").is_some(), "{refused:#?}");
+
+    // Every attempt looked in the cache (13: the 503 and the unreachable server add 1 and 2);
+    // the first call of each of the two token caches missed.
+    let hits: u64 = named("hh.token.cache.hits").map(Metric::count).sum();
+    let misses: u64 = named("hh.token.cache.misses").map(Metric::count).sum();
+    assert_eq!((hits, misses), (11, 2));
+    let waits: usize = named("hh.token.wait.duration").map(Metric::samples).sum();
+    assert_eq!(waits as u64, misses);
+    let fetches: usize = named("hh.token.request.duration")
+        .map(Metric::samples)
+        .sum();
+    assert!(fetches >= 2);
+    let [remaining] = named("hh.token.remaining_lifetime").collect::<Vec<_>>()[..] else {
+        panic!("{metrics:#?}")
+    };
+    assert_eq!(remaining.unit.as_deref(), Some("seconds"));
+    let DebugValue::Gauge(left) = remaining.value else {
+        panic!("{remaining:#?}")
+    };
+    assert!(left.0 > 3000.0 && left.0 <= 3600.0, "{left}");
+}

@@ -1,0 +1,12 @@
+//! hh-runtime's integration tests, in one binary so that reqwest, axum and tokio are linked
+//! once: `cargo test -p hh-runtime --test it`, or a module (`-- reliability::`) or a case
+//! (`-- reliability::a1`) of it. Each module says what it covers.
+
+mod against_sandbox;
+mod calls;
+mod redaction;
+mod reliability;
+mod support;
+mod token_lifecycle;
+#[cfg(feature = "token-store")]
+mod token_store;

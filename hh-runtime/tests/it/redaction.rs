@@ -1,0 +1,148 @@
+//! No secret reaches `Debug`, `Display` or TRACE-level tracing output, whatever happens.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hh_runtime::__private::{Json, Request, Text};
+use hh_runtime::{ClientAuth, Method};
+use support::{CLIENT_SECRET, Reply, Server, get_json, post_json};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn secrets_never_reach_debug_display_or_trace_output() {
+    // Alone, so that every callsite is enabled for this test's subscriber.
+    if !support::in_own_process() {
+        return;
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut printed: Vec<String> = Vec::new();
+
+    let server = Server::start().await;
+    // Distinctive tokens, so a leak of any of them is unmistakable.
+    server.on_token(|n, _| Reply::token(&format!("eyJhbGciOi.token-{n}-payload.sig"), 3600));
+    let client = server.builder().scope("api").build().unwrap();
+    let builder = server.builder();
+    printed.push(format!("{client:?} {client:#?} {builder:?} {builder:#?}"));
+
+    // A normal call, then a 401 and its replay with a fresh token.
+    get_json(&client, "/api/v1/ok").await.unwrap();
+    server
+        .inner
+        .issued
+        .lock()
+        .unwrap()
+        .push("eyJhbGciOi.token-2-payload.sig".into());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    get_json(&client, "/api/v1/after-revoke").await.unwrap();
+
+    // An API whose error pages and bodies echo the request's Authorization header.
+    server.on_api(|n, seen| {
+        let auth = seen.header("authorization").unwrap_or_default().to_owned();
+        match n % 3 {
+            0 => Reply::json(400, serde_json::json!({"title": "Bad", "detail": auth})),
+            1 => Reply::new(200, format!("not json, but {auth}")),
+            _ => Reply::new(500, format!("<pre>Authorization: {auth}</pre>")),
+        }
+    });
+    for path in ["/a", "/b", "/c"] {
+        let err = post_json(&client, "/api/v1/echo", &serde_json::json!({"p": path}))
+            .await
+            .unwrap_err();
+        let body = err.body_text().unwrap_or_default().to_owned();
+        assert!(body.contains("[redacted]"), "{body}");
+        printed.push(format!("{err} {err:?} {err:#?} {body} {:?}", err.json()));
+    }
+    let text = Request::new(&client, Method::GET, "/t")
+        .literal("/t")
+        .send::<Text>()
+        .await;
+    // (A successful body is the caller's own data and is returned as sent.)
+    assert!(text.is_ok());
+
+    // Token endpoint errors that echo the client secret back.
+    let failing = Server::start().await;
+    failing.on_token(|_, seen| {
+        Reply::json(
+            400,
+            serde_json::json!({"error": "invalid_client", "error_description": format!("bad request: {}", seen.body_text())}),
+        )
+    });
+    for auth in [ClientAuth::Post, ClientAuth::Basic] {
+        let client = failing.builder().client_auth(auth).build().unwrap();
+        let err = get_json(&client, "/x").await.unwrap_err();
+        printed.push(format!("{err} {err:?} {:?}", err.oauth_error()));
+        let token = client.access_token().await.unwrap_err();
+        printed.push(format!("{token:?}"));
+    }
+
+    // A token endpoint that hangs, and one that answers garbage containing the secret.
+    let odd = Server::start().await;
+    odd.on_token(|_, _| Reply::new(200, format!("<html>{CLIENT_SECRET}</html>")));
+    let err = odd.client().access_token().await.unwrap_err();
+    printed.push(format!("{err} {err:?}"));
+
+    // A token as a value: Debug of the secrecy wrapper.
+    let token = client.access_token().await.unwrap();
+    printed.push(format!("{token:?}"));
+    let decoded = Request::new(&client, Method::GET, "/j")
+        .literal("/j")
+        .send::<Json<serde_json::Value>>()
+        .await;
+    printed.push(format!("{decoded:?}"));
+
+    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    std::fs::write(std::env::temp_dir().join("hh-trace.txt"), &output).ok();
+    // The capture really saw the runtime's spans and fields.
+    for expected in [
+        "hh.call",
+        "hh.attempt",
+        "hh.token_fetch",
+        "http.response.status_code=",
+        "http.request.resend_count=",
+        "url.template=",
+        "error.type=",
+    ] {
+        assert!(output.contains(expected), "trace output lacks {expected:?}");
+    }
+    let mut secrets = vec![CLIENT_SECRET.to_owned()];
+    secrets.extend(server.issued().into_iter().filter(|t| t.starts_with("eyJ")));
+    assert!(secrets.len() >= 3, "{secrets:?}");
+    let everything = format!("{output}\n{}", printed.join("\n"));
+    for secret in &secrets {
+        assert!(
+            !everything.contains(secret.as_str()),
+            "`{secret}` leaked:\n{}",
+            everything
+                .lines()
+                .filter(|l| l.contains(secret.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

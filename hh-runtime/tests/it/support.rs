@@ -1,0 +1,340 @@
+//! A purpose-built identity server and API on loopback, scripted per test, that records every
+//! request it receives. Handlers sleep on tokio's clock, so tests on paused time run instantly.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hh_runtime::__private::{Json, Request as Call};
+use hh_runtime::{Client, ClientBuilder, Method};
+use tokio::time::Instant;
+
+pub const CLIENT_ID: &str = "test-client";
+pub const CLIENT_SECRET: &str = "s3cr3t-Value-never-logged";
+
+/// What one handler answers.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn json(status: u16, value: serde_json::Value) -> Self {
+        Self::new(status, value.to_string()).header("content-type", "application/json")
+    }
+
+    /// A token response such as IdentityServer sends.
+    pub fn token(token: &str, expires_in: u64) -> Self {
+        Self::json(
+            200,
+            serde_json::json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+                "scope": "api"
+            }),
+        )
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::from_u16(self.status).unwrap(), self.body).into_response();
+        for (name, value) in self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            let value = HeaderValue::from_str(&value).unwrap();
+            // A scripted content type replaces axum's `application/octet-stream` for bytes.
+            if name == http::header::CONTENT_TYPE {
+                response.headers_mut().insert(name, value);
+            } else {
+                response.headers_mut().append(name, value);
+            }
+        }
+        response
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    /// The raw request target: path and query exactly as sent.
+    pub target: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn body_text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+}
+
+type TokenScript = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
+type ApiScript = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
+
+pub struct Inner {
+    token_script: Mutex<Arc<TokenScript>>,
+    api_script: Mutex<Arc<ApiScript>>,
+    token_count: AtomicUsize,
+    api_count: AtomicUsize,
+    pub token_log: Mutex<Vec<Seen>>,
+    pub api_log: Mutex<Vec<Seen>>,
+    /// Every token the default script issued, so redaction checks can look for each.
+    pub issued: Mutex<Vec<String>>,
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub url: String,
+    pub inner: Arc<Inner>,
+}
+
+impl Server {
+    /// Starts the server on 127.0.0.1 with an ephemeral port. By default the token endpoint
+    /// issues `tok-1`, `tok-2`, … valid for an hour, and the API answers 200 with a JSON echo
+    /// of the request when the bearer token is the latest one issued, 401 otherwise.
+    pub async fn start() -> Self {
+        let inner = Arc::new(Inner {
+            token_script: Mutex::new(Arc::new(|n, _: &Seen| {
+                Reply::token(&format!("tok-{n}"), 3600)
+            })),
+            api_script: Mutex::new(Arc::new(|_, _: &Seen| Reply::new(500, "unset"))),
+            token_count: AtomicUsize::new(0),
+            api_count: AtomicUsize::new(0),
+            token_log: Mutex::new(Vec::new()),
+            api_log: Mutex::new(Vec::new()),
+            issued: Mutex::new(Vec::new()),
+        });
+        let server_inner = Arc::clone(&inner);
+        *inner.api_script.lock().unwrap() = Arc::new(move |_, seen: &Seen| {
+            let latest = server_inner.issued.lock().unwrap().last().cloned();
+            let expected = latest.map(|t| format!("Bearer {t}"));
+            if seen.header("authorization") != expected.as_deref() {
+                return Reply::new(401, "")
+                    .header("www-authenticate", "Bearer error=\"invalid_token\"");
+            }
+            Reply::json(
+                200,
+                serde_json::json!({"method": seen.method, "target": seen.target, "ok": true}),
+            )
+        });
+        let app = axum::Router::new()
+            .route("/connect/token", axum::routing::any(token_handler))
+            .fallback(api_handler)
+            .with_state(Arc::clone(&inner));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, inner }
+    }
+
+    /// Replaces the token endpoint's script; `n` counts token requests from 1.
+    pub fn on_token(&self, script: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) {
+        *self.inner.token_script.lock().unwrap() = Arc::new(script);
+    }
+
+    /// Replaces the API's script; `n` counts API requests from 1.
+    pub fn on_api(&self, script: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) {
+        *self.inner.api_script.lock().unwrap() = Arc::new(script);
+    }
+
+    /// Issues tokens `tok-N` with the given lifetime.
+    pub fn issue_tokens(&self, expires_in: u64) {
+        self.on_token(move |n, _| Reply::token(&format!("tok-{n}"), expires_in));
+    }
+
+    pub fn token_requests(&self) -> usize {
+        self.inner.token_count.load(Ordering::SeqCst)
+    }
+
+    pub fn api_requests(&self) -> usize {
+        self.inner.api_count.load(Ordering::SeqCst)
+    }
+
+    pub fn token_log(&self) -> Vec<Seen> {
+        self.inner.token_log.lock().unwrap().clone()
+    }
+
+    pub fn api_log(&self) -> Vec<Seen> {
+        self.inner.api_log.lock().unwrap().clone()
+    }
+
+    pub fn issued(&self) -> Vec<String> {
+        self.inner.issued.lock().unwrap().clone()
+    }
+
+    /// A builder aimed at this server with the test credentials.
+    pub fn builder(&self) -> ClientBuilder {
+        Client::builder()
+            .identity_url(&self.url)
+            .api_url(&self.url)
+            .client_id(CLIENT_ID)
+            .client_secret(CLIENT_SECRET)
+    }
+
+    pub fn client(&self) -> Client {
+        self.builder().build().unwrap()
+    }
+}
+
+async fn record(request: Request) -> Seen {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    Seen {
+        method: parts.method.to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        headers: parts.headers,
+        body,
+        at: Instant::now(),
+    }
+}
+
+async fn token_handler(State(inner): State<Arc<Inner>>, request: Request) -> Reply {
+    let seen = record(request).await;
+    let n = inner.token_count.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.token_log.lock().unwrap().push(seen.clone());
+    let script = Arc::clone(&inner.token_script.lock().unwrap());
+    let reply = script(n, &seen);
+    if let Some(token) = issued_token(&reply) {
+        let mut issued = inner.issued.lock().unwrap();
+        if !issued.contains(&token) {
+            issued.push(token);
+        }
+    }
+    tokio::time::sleep(reply.delay).await;
+    reply
+}
+
+fn issued_token(reply: &Reply) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(&reply.body).ok()?;
+    Some(value.get("access_token")?.as_str()?.to_owned())
+}
+
+async fn api_handler(State(inner): State<Arc<Inner>>, request: Request) -> Reply {
+    let seen = record(request).await;
+    let n = inner.api_count.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.api_log.lock().unwrap().push(seen.clone());
+    let script = Arc::clone(&inner.api_script.lock().unwrap());
+    let reply = script(n, &seen);
+    tokio::time::sleep(reply.delay).await;
+    reply
+}
+
+/// `GET path` through the generated-code surface, decoded as JSON.
+pub async fn get_json(
+    client: &Client,
+    path: &'static str,
+) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::GET, path)
+        .literal(path)
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+/// `POST path` with a JSON body, decoded as JSON.
+pub async fn post_json(
+    client: &Client,
+    path: &'static str,
+    body: &serde_json::Value,
+) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::POST, path)
+        .literal(path)
+        .json(body)
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+/// `POST /api/v1/<client_id>/Traversals` for a `SYMPTOMS` traversal, as hh-sandbox serves it.
+pub async fn create_traversal(client: &Client) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::POST, "/api/v1/<client_id>/Traversals")
+        .literal("/api/v1/")
+        .client_id()
+        .literal("/Traversals")
+        .json(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+/// `GET /api/v1/<client_id>/Traversals/<id>`.
+pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serde_json::Value> {
+    Call::new(client, Method::GET, "/api/v1/<client_id>/Traversals/<id>")
+        .literal("/api/v1/")
+        .client_id()
+        .literal("/Traversals/")
+        .segment("id", id)
+        .send::<Json<serde_json::Value>>()
+        .await
+}
+
+/// The environment variable that marks a process started by [`in_own_process`].
+const OWN_PROCESS: &str = "HH_TEST_OWN_PROCESS";
+
+/// For a test whose outcome depends on process-wide state that other tests in this binary
+/// disturb (the process's memory; tracing's per-callsite cache of which subscribers want
+/// what, which a callsite seen for the first time while another test registers its subscriber
+/// can leave stale): in the test run, runs the calling test again, alone, in a process of its
+/// own, checks that it passed, and returns false; in that process, returns true.
+pub fn in_own_process() -> bool {
+    if std::env::var_os(OWN_PROCESS).is_some() {
+        return true;
+    }
+    // The test harness names each test's thread after the test.
+    let current = std::thread::current();
+    let test = current
+        .name()
+        .filter(|n| n.contains("::"))
+        .expect("called from a test");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--include-ignored"])
+        .args(["--test-threads", "1"])
+        .env(OWN_PROCESS, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{test} failed in a process of its own:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}

@@ -1,0 +1,220 @@
+//! A `TokenStore` of the user's own (an in-memory one here, shared by clients in one process
+//! as if they were replicas) against hh-sandbox: what the fleet logic does with any store,
+//! without Redis. The fleet over Redis, in real processes, is `hh-downstream/tests/fleet`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hh_runtime::store::{SealingKey, StoreFuture, TokenStore};
+use hh_runtime::{Client, ExposeSecret};
+use hh_sandbox::Sandbox;
+
+use crate::support;
+
+/// A map behind a mutex, shared by every clone; `down` makes every operation fail.
+#[derive(Debug, Clone, Default)]
+struct Memory {
+    map: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    down: Arc<AtomicBool>,
+    ops: Arc<AtomicUsize>,
+}
+
+impl Memory {
+    fn check(&self) -> Result<(), hh_runtime::store::StoreError> {
+        self.ops.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err("store down".into());
+        }
+        Ok(())
+    }
+
+    fn values(&self) -> Vec<Vec<u8>> {
+        self.map.lock().unwrap().values().cloned().collect()
+    }
+}
+
+impl TokenStore for Memory {
+    fn name(&self) -> &str {
+        "memory"
+    }
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.check() })
+    }
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            self.check()?;
+            Ok(self.map.lock().unwrap().get(key).cloned())
+        })
+    }
+    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], _ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.check()?;
+            self.map.lock().unwrap().insert(key.into(), value.into());
+            Ok(())
+        })
+    }
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        _ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.check()?;
+            let mut map = self.map.lock().unwrap();
+            if map.contains_key(key) {
+                return Ok(false);
+            }
+            map.insert(key.into(), value.into());
+            Ok(true)
+        })
+    }
+    fn delete_if_equals<'a>(&'a self, key: &'a str, expected: &'a [u8]) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.check()?;
+            let mut map = self.map.lock().unwrap();
+            if map.get(key).is_some_and(|v| v == expected) {
+                map.remove(key);
+                return Ok(true);
+            }
+            Ok(false)
+        })
+    }
+}
+
+/// One call from every replica at once.
+async fn all_call(replicas: &[Client]) {
+    let mut calls = tokio::task::JoinSet::new();
+    for replica in replicas {
+        let replica = replica.clone();
+        calls.spawn(async move { support::create_traversal(&replica).await.map(|_| ()) });
+    }
+    while let Some(result) = calls.join_next().await {
+        result.unwrap().unwrap();
+    }
+}
+
+fn replica(sandbox: &Sandbox, store: &Memory) -> hh_runtime::ClientBuilder {
+    Client::builder()
+        .identity_url(sandbox.identity_url())
+        .api_url(sandbox.api_url())
+        .client_id(sandbox.client_id())
+        .client_secret(sandbox.client_secret())
+        .token_store(store.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_store_share_one_token_and_one_replacement() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    let replicas: Vec<Client> = (0..4)
+        .map(|_| replica(&sandbox, &store).build().unwrap())
+        .collect();
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 1);
+    let token = replicas[0].access_token().await.unwrap();
+    for replica in &replicas[1..] {
+        let theirs = replica.access_token().await.unwrap();
+        assert_eq!(theirs.expose_secret(), token.expose_secret());
+    }
+    // The store holds the token sealed, never in the clear.
+    for value in store.values() {
+        let needle = &token.expose_secret().as_bytes()[..16];
+        assert!(!value.windows(16).any(|w| w == needle));
+    }
+
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    all_call(&replicas).await;
+    assert_eq!(
+        sandbox.token_requests(),
+        2,
+        "one replacement for every replica"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_fails_is_no_error_and_each_replica_fetches_its_own() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.down.store(true, Ordering::SeqCst);
+    let a = replica(&sandbox, &store).build().unwrap();
+    let b = replica(&sandbox, &store).build().unwrap();
+    support::create_traversal(&a).await.unwrap();
+    support::create_traversal(&b).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 2);
+    // During the outage a fetch does not even ask the store (one probe a second does).
+    let before = store.ops.load(Ordering::SeqCst);
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let probes = store.ops.load(Ordering::SeqCst) - before;
+    support::create_traversal(&a).await.unwrap();
+    assert!(probes <= 4, "{probes} store operations during the outage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_with_the_previous_key_and_a_wrong_key_shares_nothing() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    let (old, new) = (
+        SealingKey::from_bytes([1; 32]),
+        SealingKey::from_bytes([2; 32]),
+    );
+    let before = replica(&sandbox, &store)
+        .sealing_key(old.clone())
+        .build()
+        .unwrap();
+    let during = replica(&sandbox, &store)
+        .sealing_key(new.clone())
+        .previous_sealing_key(old)
+        .build()
+        .unwrap();
+    support::create_traversal(&before).await.unwrap();
+    support::create_traversal(&during).await.unwrap();
+    assert_eq!(
+        sandbox.token_requests(),
+        1,
+        "the rotating replica reads the old key's entry"
+    );
+
+    // A replica with another key cannot open the entry: it fetches its own and overwrites it.
+    let stranger = replica(&sandbox, &store)
+        .sealing_key(SealingKey::from_bytes([3; 32]))
+        .build()
+        .unwrap();
+    support::create_traversal(&stranger).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 2);
+    assert_eq!(sandbox.unissued_tokens(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_down_at_start_is_joined_once_it_comes_up() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.down.store(true, Ordering::SeqCst);
+    let replicas: Vec<Client> = (0..3)
+        .map(|_| replica(&sandbox, &store).build().unwrap())
+        .collect();
+    all_call(&replicas).await;
+    assert_eq!(
+        sandbox.token_requests(),
+        3,
+        "each replica alone while the store is down"
+    );
+
+    // Up again: each replica's probe connects within a second; the fleet then coordinates.
+    store.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    all_call(&replicas).await;
+    assert_eq!(
+        sandbox.token_requests(),
+        4,
+        "one token for the fleet once the store is up"
+    );
+}
