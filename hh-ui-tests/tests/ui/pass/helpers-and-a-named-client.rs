@@ -19,8 +19,8 @@ pub struct ClockClient;
 
 fn main() {
     let client = hh_runtime::Client::builder()
-        .identity_url("http://id.example")
-        .api_url("http://api.example")
+        .identity_url("http://127.0.0.1:9/identity")
+        .api_url("http://127.0.0.1:9/api")
         .client_id("c")
         .client_secret("s")
         .build()
