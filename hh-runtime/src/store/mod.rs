@@ -49,14 +49,21 @@ use secrecy::SecretBox;
 pub use self::redis::RedisStore;
 pub(crate) use seal::{KeyName, Sealer};
 
-/// The bound on every operation on the shared store. An operation that takes longer is
-/// abandoned and counted as a store failure: a call never waits on the store for more.
+/// The default bound on every operation on the shared store
+/// ([`ClientBuilder::store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
+/// changes it). An operation that takes longer is abandoned and counted as a store failure: a
+/// call never waits on the store for more.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The bound on a client's first connection to the shared store ([`TokenStore::connect`]):
-/// long enough for a TLS handshake and authentication with a server in another zone. Only
-/// a fetch that starts before the connection is made can wait for it.
+/// long enough for a TLS handshake and authentication with a server in another zone (or the
+/// operation bound, if that is longer). Only a fetch that starts before the connection is made
+/// can wait for it.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The most [`ClientBuilder::store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
+/// accepts: a store is an optimisation, never worth a call waiting longer.
+const MAX_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
 /// its detail reaching a caller) and carries on without the store.
@@ -70,8 +77,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// hh decides everything (when to lease, what to publish, what to trust); a store only keeps
 /// bytes under names, with expiry, and offers two atomic operations. Values are sealed before
 /// they reach the store and names are hashes, so a store needs no protection of its own for
-/// the tokens' sake. Every operation is bounded by [`OPERATION_TIMEOUT`] on hh's side; a store
-/// may bound its own too.
+/// the tokens' sake. Every operation is bounded on hh's side (by default [`OPERATION_TIMEOUT`]);
+/// a store may bound its own too.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -201,26 +208,47 @@ impl fmt::Debug for SealingKey {
 
 /// What the builder collects about a shared store, turned into a [`Sealer`] and a store when
 /// the client is built.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct StoreOptions {
     pub(crate) store: Option<Arc<dyn TokenStore>>,
     pub(crate) key: Option<SealingKey>,
     pub(crate) previous_key: Option<SealingKey>,
+    /// The bound on each operation (and at least the first connection's).
+    pub(crate) operation_timeout: Duration,
     #[cfg(feature = "redis")]
     pub(crate) redis_url: Option<String>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            store: None,
+            key: None,
+            previous_key: None,
+            operation_timeout: OPERATION_TIMEOUT,
+            #[cfg(feature = "redis")]
+            redis_url: None,
+        }
+    }
 }
 
 impl StoreOptions {
     /// The store to use, if any: one given, or one built from the Redis URL. A URL that does
     /// not parse is a configuration problem, reported with the others.
     pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
+        if self.operation_timeout.is_zero() || self.operation_timeout > MAX_OPERATION_TIMEOUT {
+            problems.push(format!(
+                "store_operation_timeout must be more than zero and at most {} s (it bounds what a call may wait on the store)",
+                MAX_OPERATION_TIMEOUT.as_secs()
+            ));
+        }
         #[cfg(feature = "redis")]
         if let Some(url) = &self.redis_url {
             if self.store.is_some() {
                 problems.push("redis_url and token_store are both set; choose one".into());
                 return None;
             }
-            return match RedisStore::new(url) {
+            return match RedisStore::with_operation_timeout(url, self.operation_timeout) {
                 Ok(store) => Some(Arc::new(store)),
                 Err(e) => {
                     problems.push(e.to_string());
@@ -243,6 +271,7 @@ impl fmt::Debug for StoreOptions {
             &self.redis_url.as_deref().map(redis::redacted_url),
         );
         d.field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("operation_timeout", &self.operation_timeout)
             .finish()
     }
 }
@@ -266,6 +295,17 @@ impl crate::ClientBuilder {
     /// with it are still read; every entry this process writes is sealed with the current key.
     pub fn previous_sealing_key(mut self, key: SealingKey) -> Self {
         self.store.previous_key = Some(key);
+        self
+    }
+
+    /// The bound on each operation on the shared store (default [`OPERATION_TIMEOUT`],
+    /// 100 ms; at most 30 s): an operation that takes longer is abandoned, and the process
+    /// fetches its own token as when the store is down. Raise it for a store that is far
+    /// away (another region) or a machine too busy to hear from it in time; the first
+    /// connection gets at least as long. With [`redis_url`](Self::redis_url) the Redis
+    /// client's own response timeout follows it.
+    pub fn store_operation_timeout(mut self, timeout: Duration) -> Self {
+        self.store.operation_timeout = timeout;
         self
     }
 }

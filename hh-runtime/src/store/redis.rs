@@ -46,6 +46,8 @@ enum Connection {
     Managed {
         client: Box<redis::Client>,
         manager: OnceLock<Result<ConnectionManager, String>>,
+        /// The response timeout: the operation bound hh applies anyway.
+        timeout: Duration,
     },
     Given(Arc<dyn Fn() -> Dyn + Send + Sync>),
 }
@@ -55,6 +57,12 @@ impl RedisStore {
     /// Nothing is connected until the first token is needed; an unreachable server is not an
     /// error here or later, only a warning.
     pub fn new(url: &str) -> crate::Result<Self> {
+        Self::with_operation_timeout(url, super::OPERATION_TIMEOUT)
+    }
+
+    /// As [`new`](Self::new), with the Redis client's response timeout at `timeout` (the
+    /// client's `store_operation_timeout`, when the builder makes the store from a URL).
+    pub(crate) fn with_operation_timeout(url: &str, timeout: Duration) -> crate::Result<Self> {
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
             crate::Error::config(format!(
@@ -67,6 +75,7 @@ impl RedisStore {
             connection: Connection::Managed {
                 client: Box::new(client),
                 manager: OnceLock::new(),
+                timeout,
             },
             delete_if_equals: Script::new(DELETE_IF_EQUALS),
         })
@@ -90,11 +99,15 @@ impl RedisStore {
     fn connection(&self) -> Result<Dyn, String> {
         match &self.connection {
             Connection::Given(make) => Ok(make()),
-            Connection::Managed { client, manager } => manager
+            Connection::Managed {
+                client,
+                manager,
+                timeout,
+            } => manager
                 .get_or_init(|| {
                     let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(super::CONNECT_TIMEOUT))
-                        .set_response_timeout(Some(super::OPERATION_TIMEOUT))
+                        .set_connection_timeout(Some(super::CONNECT_TIMEOUT.max(*timeout)))
+                        .set_response_timeout(Some(*timeout))
                         .set_number_of_retries(2)
                         .set_max_delay(Duration::from_secs(2));
                     ConnectionManager::new_lazy_with_config((**client).clone(), config)

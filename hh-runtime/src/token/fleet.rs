@@ -6,18 +6,19 @@
 //! it, and logs an outage once; a failed operation means "carry on alone", never an error.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use futures_util::FutureExt as _;
 use tokio::time::Instant;
 
 use super::TokenConfig;
 use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
-use crate::store::{
-    CONNECT_TIMEOUT, KeyName, OPERATION_TIMEOUT, Sealer, SealingKey, StoreError, TokenStore,
-};
+use crate::store::{CONNECT_TIMEOUT, KeyName, Sealer, SealingKey, StoreError, TokenStore};
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).
 const POLL: Duration = Duration::from_millis(20);
@@ -61,6 +62,8 @@ pub(crate) struct Fleet {
     rejected: Mutex<Option<Arc<AccessToken>>>,
     /// Set once the store's first connection is made.
     connected: tokio::sync::OnceCell<()>,
+    /// The bound on each store operation (`store_operation_timeout`).
+    op_timeout: Duration,
 }
 
 impl fmt::Debug for Fleet {
@@ -78,6 +81,7 @@ impl Fleet {
         cfg: &TokenConfig,
         key: Option<&SealingKey>,
         previous_key: Option<&SealingKey>,
+        op_timeout: Duration,
     ) -> Self {
         let names = KeyName::new(cfg);
         let lease_ttl = cfg.timeout.min(MAX_LEASE);
@@ -92,6 +96,7 @@ impl Fleet {
             available: AtomicBool::new(true),
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
+            op_timeout,
         }
     }
 
@@ -123,10 +128,10 @@ impl Fleet {
                 Ok(Some(token)) => return Acquired::Adopted(token),
                 Ok(None) => {}
             }
-            let leased =
-                self.op(self
-                    .store
-                    .put_if_absent(&self.names.lease, &owner, self.lease_ttl));
+            let leased = self.op(|| {
+                self.store
+                    .put_if_absent(&self.names.lease, &owner, self.lease_ttl)
+            });
             match leased.await {
                 None => return Acquired::Alone("unavailable"),
                 Some(true) => {
@@ -168,7 +173,7 @@ impl Fleet {
             .unwrap_or_default();
         if !ttl.is_zero()
             && self
-                .op(self.store.put(&self.names.entry, &entry, ttl))
+                .op(|| self.store.put(&self.names.entry, &entry, ttl))
                 .await
                 .is_some()
         {
@@ -182,8 +187,8 @@ impl Fleet {
     }
 
     async fn release(self: &Arc<Self>, lease: Lease) {
-        let released = self.store.delete_if_equals(&self.names.lease, &lease.owner);
-        self.op(released).await;
+        self.op(|| self.store.delete_if_equals(&self.names.lease, &lease.owner))
+            .await;
     }
 
     /// The API rejected `token`: never adopt it again, and remove the shared entry if (and
@@ -195,8 +200,8 @@ impl Fleet {
         };
         let fleet = Arc::clone(self);
         tokio::spawn(async move {
-            let deleted = fleet.store.delete_if_equals(&fleet.names.entry, &entry);
-            if fleet.op(deleted).await == Some(true) {
+            let deleted = fleet.op(|| fleet.store.delete_if_equals(&fleet.names.entry, &entry));
+            if deleted.await == Some(true) {
                 tracing::debug!(target: "hh_runtime::token", store = fleet.store.name(), outcome = "invalidated", "removed the rejected token from the shared store");
             }
         });
@@ -220,7 +225,7 @@ impl Fleet {
                 }
                 // Through `op`, which connects first if need be and logs the return.
                 if fleet
-                    .op(fleet.store.get(&fleet.names.lease))
+                    .op(|| fleet.store.get(&fleet.names.lease))
                     .await
                     .is_some()
                 {
@@ -233,7 +238,7 @@ impl Fleet {
     /// The shared entry as a token this process may adopt: `Ok(None)` when there is none, or
     /// it is stale, due for refresh, rejected or not to be trusted; `Err` when the store failed.
     async fn read(self: &Arc<Self>) -> Result<Option<Arc<AccessToken>>, ()> {
-        let Some(entry) = self.op(self.store.get(&self.names.entry)).await else {
+        let Some(entry) = self.op(|| self.store.get(&self.names.entry)).await else {
             return Err(());
         };
         let Some(entry) = entry else { return Ok(None) };
@@ -275,29 +280,30 @@ impl Fleet {
         Ok(Some(Arc::new(token)))
     }
 
-    /// Runs one store operation within [`OPERATION_TIMEOUT`] (after the first connection, see
-    /// [`Fleet::connect`]): its result, or `None` if it failed or took too long.
-    async fn op<T>(
-        self: &Arc<Self>,
-        operation: impl std::future::Future<Output = Result<T, StoreError>>,
-    ) -> Option<T> {
+    /// Runs one store operation within the operation bound (after the first connection, see
+    /// [`Fleet::connect`]): its result, or `None` if it failed, panicked or took too long.
+    async fn op<T, F>(self: &Arc<Self>, operation: impl FnOnce() -> F) -> Option<T>
+    where
+        F: Future<Output = Result<T, StoreError>>,
+    {
         if !self.connect().await {
             return None;
         }
-        match tokio::time::timeout(OPERATION_TIMEOUT, operation).await {
+        match tokio::time::timeout(self.op_timeout, contained(operation)).await {
             Ok(Ok(value)) => {
                 self.answered();
                 Some(value)
             }
-            Ok(Err(e)) => self.failed(&e.to_string()),
+            Ok(Err(e)) => self.failed(&e),
             Err(_) => self.failed(&format!(
                 "no answer within {} ms",
-                OPERATION_TIMEOUT.as_millis()
+                self.op_timeout.as_millis()
             )),
         }
     }
 
-    /// Makes the store's first connection, once per client, within [`CONNECT_TIMEOUT`]: a TLS
+    /// Makes the store's first connection, once per client, within [`CONNECT_TIMEOUT`] (or the
+    /// operation bound, if longer): a TLS
     /// handshake and `AUTH` to a remote server take longer than one operation's bound, and
     /// counting them against it would leave every process of a cold fleet on its own. Started
     /// when the client is built (inside a runtime), so a call rarely waits for it at all;
@@ -309,13 +315,11 @@ impl Fleet {
         let connected = self
             .connected
             .get_or_try_init(|| async {
-                match tokio::time::timeout(CONNECT_TIMEOUT, self.store.connect()).await {
+                let bound = CONNECT_TIMEOUT.max(self.op_timeout);
+                match tokio::time::timeout(bound, contained(|| self.store.connect())).await {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err(format!(
-                        "no connection within {} ms",
-                        CONNECT_TIMEOUT.as_millis()
-                    )),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(format!("no connection within {} ms", bound.as_millis())),
                 }
             })
             .await;
@@ -345,5 +349,21 @@ impl Fleet {
             tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
         }
         None
+    }
+}
+
+/// Runs store code, which for a store of the user's own is the user's code, with a panic in it
+/// contained: a store that panics is a store that failed (the process fetches its own token),
+/// never a call that fails or a fetch left half done.
+async fn contained<T, F>(operation: impl FnOnce() -> F) -> Result<T, String>
+where
+    F: Future<Output = Result<T, StoreError>>,
+{
+    const PANICKED: &str = "the store panicked";
+    let future =
+        std::panic::catch_unwind(AssertUnwindSafe(operation)).map_err(|_| PANICKED.to_owned())?;
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(PANICKED.to_owned()),
     }
 }

@@ -1,6 +1,6 @@
 //! hh-runtime's integration tests, in one binary so that reqwest, axum and tokio are linked
 //! once: `cargo test -p hh-runtime --test it`, or a module (`-- reliability::`) or a case
-//! (`-- reliability::a1`) of it. Each module says what it covers.
+//! (`-- reliability::tokens::a1`) of it. Each module says what it covers.
 
 mod against_sandbox;
 mod calls;

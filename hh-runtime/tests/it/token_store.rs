@@ -1,11 +1,13 @@
 //! A `TokenStore` of the user's own (an in-memory one here, shared by clients in one process
 //! as if they were replicas) against hh-sandbox: what the fleet logic does with any store,
-//! without Redis. The fleet over Redis, in real processes, is `hh-downstream/tests/fleet`.
+//! without Redis. The fleet over Redis, in real processes, is `hh-downstream/tests/it/fleet`.
+//! On tokio's paused clock (the sandbox included), so the waits for the 1 s floor between
+//! token requests and for the once-a-second probe are exact.
 
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,21 +17,38 @@ use hh_sandbox::Sandbox;
 
 use crate::support;
 
-/// A map behind a mutex, shared by every clone; `down` makes every operation fail.
+/// A map behind a mutex, shared by every clone; `down` makes every operation fail, `panics`
+/// makes every operation panic: [`IN_THE_FUTURE`] while it runs, [`AT_THE_CALL`] in the call
+/// that makes its future.
 #[derive(Debug, Clone, Default)]
 struct Memory {
     map: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     down: Arc<AtomicBool>,
+    panics: Arc<AtomicU8>,
+    /// How long every read takes, in milliseconds.
+    slow_ms: Arc<AtomicU64>,
     ops: Arc<AtomicUsize>,
 }
+
+const IN_THE_FUTURE: u8 = 1;
+const AT_THE_CALL: u8 = 2;
 
 impl Memory {
     fn check(&self) -> Result<(), hh_runtime::store::StoreError> {
         self.ops.fetch_add(1, Ordering::SeqCst);
+        if self.panics.load(Ordering::SeqCst) == IN_THE_FUTURE {
+            panic!("a deliberate panic in a store operation (a test of a store that panics)");
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err("store down".into());
         }
         Ok(())
+    }
+
+    fn at_the_call(&self) {
+        if self.panics.load(Ordering::SeqCst) == AT_THE_CALL {
+            panic!("a deliberate panic making a store operation (a test of a store that panics)");
+        }
     }
 
     fn values(&self) -> Vec<Vec<u8>> {
@@ -45,7 +64,10 @@ impl TokenStore for Memory {
         Box::pin(async move { self.check() })
     }
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        self.at_the_call();
         Box::pin(async move {
+            let slow = self.slow_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(slow)).await;
             self.check()?;
             Ok(self.map.lock().unwrap().get(key).cloned())
         })
@@ -107,7 +129,7 @@ fn replica(sandbox: &Sandbox, store: &Memory) -> hh_runtime::ClientBuilder {
         .token_store(store.clone())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn replicas_on_one_store_share_one_token_and_one_replacement() {
     let sandbox = Sandbox::start().await.unwrap();
     let store = Memory::default();
@@ -137,7 +159,7 @@ async fn replicas_on_one_store_share_one_token_and_one_replacement() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_store_that_fails_is_no_error_and_each_replica_fetches_its_own() {
     let sandbox = Sandbox::start().await.unwrap();
     let store = Memory::default();
@@ -156,7 +178,7 @@ async fn a_store_that_fails_is_no_error_and_each_replica_fetches_its_own() {
     assert!(probes <= 4, "{probes} store operations during the outage");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn keys_rotate_with_the_previous_key_and_a_wrong_key_shares_nothing() {
     let sandbox = Sandbox::start().await.unwrap();
     let store = Memory::default();
@@ -191,7 +213,7 @@ async fn keys_rotate_with_the_previous_key_and_a_wrong_key_shares_nothing() {
     assert_eq!(sandbox.unissued_tokens(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_store_down_at_start_is_joined_once_it_comes_up() {
     let sandbox = Sandbox::start().await.unwrap();
     let store = Memory::default();
@@ -217,4 +239,76 @@ async fn a_store_down_at_start_is_joined_once_it_comes_up() {
         4,
         "one token for the fleet once the store is up"
     );
+}
+
+/// E27: a store of the user's own is user code inside the token fetch. One that panics, while
+/// an operation runs or in the call that makes it, is a store that failed: no call fails, each
+/// replica fetches its own token, and once the store behaves the probes find it again.
+#[tokio::test(start_paused = true)]
+async fn a_store_that_panics_is_a_store_that_failed() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.panics.store(IN_THE_FUTURE, Ordering::SeqCst);
+    let replicas: Vec<Client> = (0..2)
+        .map(|_| replica(&sandbox, &store).build().unwrap())
+        .collect();
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 2, "each replica alone");
+
+    store.panics.store(AT_THE_CALL, Ordering::SeqCst);
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 4, "each replica alone again");
+
+    // The store behaves again: the probes (one a second) find it, and what a replica
+    // publishes from then on is shared: a replica that joins adopts it.
+    store.panics.store(0, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    replicas[0].access_token().await.unwrap();
+    let joined = replica(&sandbox, &store).build().unwrap();
+    support::create_traversal(&joined).await.unwrap();
+    assert_eq!(
+        sandbox.token_requests(),
+        4,
+        "the joining replica adopted a token"
+    );
+}
+
+/// Every operation is bounded: by default at 100 ms, past which a replica fetches alone; a
+/// store that answers in 300 ms is shared once `store_operation_timeout` allows it.
+#[tokio::test(start_paused = true)]
+async fn the_operation_bound_decides_whether_a_slow_store_is_shared() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.slow_ms.store(300, Ordering::SeqCst);
+    let hasty: Vec<Client> = (0..2)
+        .map(|_| replica(&sandbox, &store).build().unwrap())
+        .collect();
+    all_call(&hasty).await;
+    assert_eq!(sandbox.token_requests(), 2, "each replica alone");
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.slow_ms.store(300, Ordering::SeqCst);
+    let patient: Vec<Client> = (0..2)
+        .map(|_| {
+            replica(&sandbox, &store)
+                .store_operation_timeout(Duration::from_secs(1))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for replica in &patient {
+        support::create_traversal(replica).await.unwrap();
+    }
+    assert_eq!(sandbox.token_requests(), 1, "one token for both");
+
+    for bad in [Duration::ZERO, Duration::from_secs(31)] {
+        let err = replica(&sandbox, &store)
+            .store_operation_timeout(bad)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("store_operation_timeout"), "{err}");
+    }
 }

@@ -1467,11 +1467,7 @@ async fn thousands_of_concurrent_requests_are_served_in_parallel() {
     while let Some(r) = tasks.join_next().await {
         r.unwrap();
     }
-    assert!(
-        started.elapsed() < serial / 8,
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < serial / 8, "{:?}", started.elapsed());
     assert_eq!(sandbox.requests("traversals.get"), 1_000);
     assert_eq!(sandbox.requests("traversals.create"), 1_001);
 }

@@ -234,11 +234,14 @@ fn f5_lease_holder_killed() {
             2,
             "the dead holder's, and one more"
         );
+        // Served once the dead holder's lease ran out, and well before the fallback that lets
+        // each process fetch alone (twice the lease and a second): the code's own quantities,
+        // whatever the machine's speed.
         let lease = Duration::from_millis(TOKEN_TIMEOUT_MS);
+        let served = leased.elapsed();
         assert!(
-            leased.elapsed() < lease + Duration::from_millis(1500),
-            "recovered {:?} after the lease was taken",
-            leased.elapsed()
+            served >= lease && served < lease * 2 + Duration::from_secs(1),
+            "recovered {served:?} after the lease was taken"
         );
         format!(
             "holder killed {:?} after taking a {lease:?} lease: the other {} processes all served {recovered:?} after the kill ({:?} after the lease was taken), 1 more token request",
@@ -271,10 +274,10 @@ fn f6_short_lifetimes() {
         // of its life for clock skew when adopted: every 2.4 s at most, as for one process.
         let one_process = 1 + (run.as_secs_f64() / 2.4).floor() as u64;
         let requests = sandbox.token_requests();
-        // One spare: on 2 busy cores a store operation can outlast its bound once, and that process
-        // then fetches alone (a cost, never a failure).
+        // No spare: with store operations bounded at 5 s here, no process gives up on the store
+        // and fetches alone, however loaded the machine.
         assert!(
-            requests <= one_process + 1,
+            requests <= one_process,
             "{requests} token requests; one process would make {one_process} at most"
         );
         format!(
@@ -319,7 +322,9 @@ fn f8_redis_stalled() {
     run(async {
         let sandbox = Sandbox::start().await.unwrap();
         let redis = RedisServer::start_with(&["--enable-debug-command", "local"]);
+        // The default bound, 100 ms: what this case shows is that a call waits no longer.
         let spec = Spec::new(&sandbox, Some(&redis.url()))
+            .with("FLEET_STORE_TIMEOUT_MS", 100)
             .running(4)
             .with("FLEET_LOG", "hh_runtime=info");
         let fleet = spec.go(PROCESSES);
@@ -330,6 +335,8 @@ fn f8_redis_stalled() {
         tokio::time::sleep(Duration::from_millis(3500)).await;
         let t = Totals::of(fleet).await;
         assert_eq!(t.failed, 0, "{:?}", t.errors);
+        // A call that waited on the stalled Redis would take the stall's 3 s; half of it tells
+        // the two apart on any machine.
         let slowest = t.quantile(1.0);
         assert!(
             slowest < Duration::from_millis(1500),

@@ -167,9 +167,9 @@ fn run(clock: Clock, body: impl Future<Output = String> + Send + 'static) {
         );
     }
     println!(
-        "{figure}\nG34: none of {} secrets and tokens in {:.1} MiB of TRACE output or {} error renderings",
+        "{figure}\nG34: none of {} secrets and tokens in {} KiB of TRACE output or {} error renderings",
         secrets.len(),
-        trace.len() as f64 / (1024.0 * 1024.0),
+        trace.len() / 1024,
         state.printed.lock().unwrap().len()
     );
 }
