@@ -401,6 +401,32 @@ async fn bearer_tokens_are_checked() {
     assert!(challenge(&expired).contains("expired"));
 }
 
+/// The sandbox's clock follows tokio's: on the paused clock an hour's token is good until the
+/// test's clock passes its expiry, and rejected as expired after, with no real time passing.
+#[tokio::test(start_paused = true)]
+async fn tokens_expire_on_the_paused_clock() {
+    let sandbox = Sandbox::builder()
+        .clock_skew(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&sandbox).await;
+    let url = api.path("/Members/nobody");
+    let http = reqwest::Client::new();
+    let status = |r: &reqwest::Response| r.status().as_u16();
+    let real = std::time::Instant::now();
+
+    tokio::time::advance(Duration::from_secs(3598)).await;
+    let before = http.get(&url).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(status(&before), 404, "still valid 2 s before it expires");
+    tokio::time::advance(Duration::from_secs(4)).await;
+    let after = http.get(&url).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(status(&after), 401);
+    let challenge = after.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("expired"), "{challenge}");
+    assert!(real.elapsed() < Duration::from_secs(3598), "no hour passed");
+}
+
 #[tokio::test]
 async fn a_symptom_assessment_from_start_to_report() {
     let sandbox = Sandbox::start().await.unwrap();
