@@ -4,6 +4,9 @@
 //! causes one more and every call succeeds after at most one replay). In: a user's middleware runs on every attempt of a generated
 //! client's calls (retries and the 401 replay included), never on token requests, and its
 //! own failure fails the call once, with its error kept.
+//!
+//! On tokio's paused clock, hh-sandbox included: the outage's `Retry-After` and the 1 s floor
+//! between token requests are exact, whatever the machine's speed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -40,7 +43,7 @@ async fn create_many(http: &ClientWithMiddleware, url: &str, n: usize) -> Vec<u1
     statuses
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn the_token_middleware_has_the_native_herd_and_401_properties() {
     let sandbox = Sandbox::start().await.unwrap();
     let hh = builder(&sandbox).build().unwrap();
@@ -130,7 +133,7 @@ impl Middleware for Recorder {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_users_middleware_sees_every_attempt_and_never_a_token_request() {
     let sandbox = Sandbox::start().await.unwrap();
     let recorder = Recorder::default();
