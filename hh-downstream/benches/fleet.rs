@@ -46,8 +46,13 @@ async fn cold_fleet(n: usize, shared: bool) -> Cold {
     let sandbox = Sandbox::start().await.unwrap();
     sandbox.inject("token", Fault::Latency { ms: 50 });
     let redis = RedisServer::start();
-    let spec =
-        Spec::new(&sandbox, shared.then(|| redis.url()).as_deref()).with("FLEET_CALLS", CALLS);
+    // The default store bound, as a user runs it (the tests' Spec raises it).
+    let spec = Spec::new(&sandbox, shared.then(|| redis.url()).as_deref())
+        .with("FLEET_CALLS", CALLS)
+        .with(
+            "FLEET_STORE_TIMEOUT_MS",
+            hh_runtime::store::OPERATION_TIMEOUT.as_millis(),
+        );
     let fleet = spec.go(n);
     let t = Totals::of(fleet).await;
     assert_eq!((t.ok, t.failed), ((n * CALLS) as u64, 0), "{:?}", t.errors);

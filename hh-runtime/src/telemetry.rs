@@ -312,14 +312,18 @@ pub(crate) mod metrics {
     /// seconds.
     pub(crate) const TOKEN_REMAINING: &str = "hh.token.remaining_lifetime";
 
-    /// Units and descriptions, given to each recorder the first time a sample of ours reaches
-    /// it: a recorder installed, or set for a thread, after the first call still gets them.
-    /// The recorder described last is known by its address (one thread-local read and one
-    /// atomic swap per sample).
+    /// Units and descriptions, given to each recorder the first time a call or token request
+    /// of ours reaches it: a recorder installed, or set for a thread, after the first call
+    /// still gets them. The recorder described last is known by its address (a thread-local
+    /// read and an atomic load per sample; a write only when the recorder changes), so a new
+    /// recorder at the very address of the last one, as a test's stack-allocated recorder
+    /// can be, is not described again.
     fn describe() {
         static DESCRIBED: AtomicUsize = AtomicUsize::new(0);
         let current = metrics::with_recorder(|r| std::ptr::from_ref(r).cast::<()>() as usize);
-        if DESCRIBED.swap(current, Ordering::Relaxed) == current {
+        if DESCRIBED.load(Ordering::Relaxed) == current
+            || DESCRIBED.swap(current, Ordering::Relaxed) == current
+        {
             return;
         }
         metrics::describe_histogram!(

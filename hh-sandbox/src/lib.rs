@@ -13,6 +13,12 @@
 //! - **Fault injection** per endpoint ([`Fault`]), token revocation, short token lifetimes, and
 //!   request counters, from Rust and over HTTP under `/_sandbox/`.
 //!
+//! The sandbox runs on the tokio runtime that starts it, and its clock follows tokio's: on the
+//! paused clock (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) tokens are
+//! issued and expire by the test's clock, to the second and with the configured clock skew.
+//! [`in_own_process`] runs a test alone in a process of its own, for tests that assert what a
+//! process-wide subscriber or recorder sees.
+//!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! let sandbox = hh_sandbox::Sandbox::start().await?;
@@ -31,9 +37,8 @@
 //!   `Cache-Control: no-store`;
 //! - bearer tokens are checked for signature, issuer, audience (`healthhero-api`), `nbf` and
 //!   `exp` with ASP.NET's default clock skew of 5 minutes ([`SandboxBuilder::clock_skew`] to
-//!   change it) on a clock that follows tokio's, so that on paused time (`start_paused`,
-//!   `tokio::time::advance`) tokens expire as the test's clock says, revocation, and that the path's tenant is the token's `client_id`; a failure is
-//!   `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
+//!   change it), revocation, and that the path's tenant is the token's `client_id`; a failure
+//!   is `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
 //!   was sent);
 //! - an unknown route is `404` with no body, a known route with the wrong method `405` with
 //!   `Allow`; an unknown traversal or member is `404`, a malformed body `400`, a duplicate member
@@ -47,6 +52,7 @@
 //! - HRA reports need a completed HRA traversal (`400` otherwise); the risk model is
 //!   illustrative, not clinical.
 
+mod alone;
 mod api;
 mod content;
 mod engine;
@@ -54,6 +60,8 @@ mod faults;
 mod hra;
 mod identity;
 mod wire;
+
+pub use alone::{in_own_process, in_own_process_within};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -96,7 +96,7 @@ fn connect(sandbox: &Sandbox, full_url: bool) -> HealthHero {
 async fn spans_follow_the_opentelemetry_http_client_conventions() {
     // Alone: tracing caches per callsite which subscribers want it, and a callsite seen for the
     // first time by another test while this one registers its subscriber can be left disabled.
-    if !crate::in_own_process() {
+    if !hh_sandbox::in_own_process() {
         return;
     }
     let exporter = InMemorySpanExporter::default();

@@ -62,8 +62,9 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The most [`ClientBuilder::store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
-/// accepts: a store is an optimisation, never worth a call waiting longer.
-const MAX_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// accepts: the longest lease a fetch takes (`min(token timeout, 5 s)`). A store is an
+/// optimisation: a call waiting on it longer than a fetch may take would defeat it.
+const MAX_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
 /// its detail reaching a caller) and carries on without the store.
@@ -150,8 +151,8 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
 
     /// Makes the first connection (a TLS handshake, authentication), so that later operations
     /// only send commands. hh calls it once per client, when the client is built inside a
-    /// runtime or else before the first operation, and gives it [`CONNECT_TIMEOUT`] rather
-    /// than [`OPERATION_TIMEOUT`]. The default does nothing.
+    /// runtime or else before the first operation, and gives it [`CONNECT_TIMEOUT`] (or the
+    /// operation bound, if longer) rather than the operation bound. The default does nothing.
     fn connect(&self) -> StoreFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }
@@ -299,11 +300,13 @@ impl crate::ClientBuilder {
     }
 
     /// The bound on each operation on the shared store (default [`OPERATION_TIMEOUT`],
-    /// 100 ms; at most 30 s): an operation that takes longer is abandoned, and the process
-    /// fetches its own token as when the store is down. Raise it for a store that is far
-    /// away (another region) or a machine too busy to hear from it in time; the first
-    /// connection gets at least as long. With [`redis_url`](Self::redis_url) the Redis
-    /// client's own response timeout follows it.
+    /// 100 ms; at most 5 s, the longest lease): an operation that takes longer is abandoned,
+    /// and the process fetches its own token as when the store is down. Raise it for a store
+    /// that is far away (another region) or a machine too busy to hear from it in time; the
+    /// first connection gets at least as long. A call that needs the store may wait a few
+    /// bounds for it (a read, the lease, a read): keep it well under the request timeout.
+    /// With `redis_url` the Redis client's own response timeout follows it; a `RedisStore`
+    /// you make yourself takes it from `RedisStore::with_operation_timeout`.
     pub fn store_operation_timeout(mut self, timeout: Duration) -> Self {
         self.store.operation_timeout = timeout;
         self

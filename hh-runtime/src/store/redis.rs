@@ -60,9 +60,11 @@ impl RedisStore {
         Self::with_operation_timeout(url, super::OPERATION_TIMEOUT)
     }
 
-    /// As [`new`](Self::new), with the Redis client's response timeout at `timeout` (the
-    /// client's `store_operation_timeout`, when the builder makes the store from a URL).
-    pub(crate) fn with_operation_timeout(url: &str, timeout: Duration) -> crate::Result<Self> {
+    /// As [`new`](Self::new), with the Redis client's response timeout at `timeout` rather
+    /// than [`OPERATION_TIMEOUT`](super::OPERATION_TIMEOUT): give it the same bound as the
+    /// client's [`store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
+    /// (the builder does, for a store it makes from `redis_url`).
+    pub fn with_operation_timeout(url: &str, timeout: Duration) -> crate::Result<Self> {
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
             crate::Error::config(format!(

@@ -62,6 +62,9 @@ pub(crate) struct Fleet {
     rejected: Mutex<Option<Arc<AccessToken>>>,
     /// Set once the store's first connection is made.
     connected: tokio::sync::OnceCell<()>,
+    /// The store's name, read once: `TokenStore::name` is the user's code, and the fetch
+    /// reads the name while it holds the flight lock.
+    name: String,
     /// The bound on each store operation (`store_operation_timeout`).
     op_timeout: Duration,
 }
@@ -86,6 +89,7 @@ impl Fleet {
         let names = KeyName::new(cfg);
         let lease_ttl = cfg.timeout.min(MAX_LEASE);
         Fleet {
+            name: store.name().to_owned(),
             store,
             sealer: Sealer::new(&names, &cfg.client_secret, key, previous_key),
             names,
@@ -111,7 +115,7 @@ impl Fleet {
 
     /// The store's name, for spans.
     pub(crate) fn store_name(&self) -> &str {
-        self.store.name()
+        &self.name
     }
 
     /// Asks the store before a fetch: adopt a fresh shared token, take the lease, or wait for
@@ -179,7 +183,7 @@ impl Fleet {
         {
             let _ = token.sealed.set(entry);
             tracing::debug!(
-                store = self.store.name(),
+                store = self.store_name(),
                 outcome = "published",
                 "token shared with the fleet"
             );
@@ -202,7 +206,7 @@ impl Fleet {
         tokio::spawn(async move {
             let deleted = fleet.op(|| fleet.store.delete_if_equals(&fleet.names.entry, &entry));
             if deleted.await == Some(true) {
-                tracing::debug!(target: "hh_runtime::token", store = fleet.store.name(), outcome = "invalidated", "removed the rejected token from the shared store");
+                tracing::debug!(target: "hh_runtime::token", store = fleet.store_name(), outcome = "invalidated", "removed the rejected token from the shared store");
             }
         });
     }
@@ -248,7 +252,7 @@ impl Fleet {
             Err(why) => {
                 tracing::warn!(
                     target: "hh_runtime::token",
-                    store = self.store.name(),
+                    store = self.store_name(),
                     outcome = "sealed entry rejected",
                     reason = why.as_str(),
                     "ignoring a shared token entry that cannot be trusted; it will be overwritten"
@@ -303,11 +307,10 @@ impl Fleet {
     }
 
     /// Makes the store's first connection, once per client, within [`CONNECT_TIMEOUT`] (or the
-    /// operation bound, if longer): a TLS
-    /// handshake and `AUTH` to a remote server take longer than one operation's bound, and
-    /// counting them against it would leave every process of a cold fleet on its own. Started
-    /// when the client is built (inside a runtime), so a call rarely waits for it at all;
-    /// `true` once connected.
+    /// operation bound, if longer): a TLS handshake and `AUTH` to a remote server take longer
+    /// than one operation's bound, and counting them against it would leave every process of
+    /// a cold fleet on its own. Started when the client is built (inside a runtime), so a call
+    /// rarely waits for it at all; `true` once connected.
     pub(crate) async fn connect(self: &Arc<Self>) -> bool {
         if self.connected.initialized() {
             return true;
@@ -335,7 +338,7 @@ impl Fleet {
     /// The store answered: the first answer after an outage is news.
     fn answered(&self) {
         if !self.available.swap(true, Ordering::Relaxed) {
-            tracing::info!(target: "hh_runtime::token", store = self.store.name(), "shared token store reachable again; coordinating with the fleet");
+            tracing::info!(target: "hh_runtime::token", store = self.store_name(), "shared token store reachable again; coordinating with the fleet");
         }
     }
 
@@ -343,10 +346,10 @@ impl Fleet {
     /// nothing after it is logged above debug.
     fn failed<T>(self: &Arc<Self>, error: &str) -> Option<T> {
         if self.available.swap(false, Ordering::Relaxed) {
-            tracing::warn!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+            tracing::warn!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
             self.probe();
         } else {
-            tracing::debug!(target: "hh_runtime::token", store = self.store.name(), %error, "shared token store still unavailable");
+            tracing::debug!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store still unavailable");
         }
         None
     }

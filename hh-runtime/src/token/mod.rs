@@ -228,6 +228,14 @@ impl TokenSource {
     /// Starts the one fetch on its own task. The caller holds the flight lock and has decided
     /// that none runs.
     fn start(&self, flight: &mut Flight, not_before: Option<Instant>) -> cache::Waiters {
+        // First, before the flight changes: creating a span runs the subscriber's code, and a
+        // panic there must leave no flight behind (and no guard that would take the flight
+        // lock this thread holds).
+        let span = telemetry::token_span(
+            &self.shared.cfg.token_url,
+            &self.shared.cfg.client_id,
+            self.store_name(),
+        );
         let (tx, rx) = watch::channel(None);
         let send_at = flight.start(Instant::now(), not_before, rx.clone());
         self.shared.fetching.store(true, Ordering::Release);
@@ -236,11 +244,6 @@ impl TokenSource {
             shared: Arc::clone(&self.shared),
             tx: Some(tx),
         };
-        let span = telemetry::token_span(
-            &self.shared.cfg.token_url,
-            &self.shared.cfg.client_id,
-            self.store_name(),
-        );
         tokio::spawn(
             async move {
                 tokio::time::sleep_until(send_at).await;

@@ -529,18 +529,27 @@ async fn retry_after_seconds_is_honoured() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_an_http_date_is_honoured() {
     let server = Server::start().await;
-    server.on_api(|n, _| match n {
-        1 => {
-            // HTTP dates have one-second resolution; ask for 3 s to see at least 2.
-            let when = std::time::SystemTime::now() + SECS(3);
-            Reply::new(503, "").header("retry-after", &httpdate::fmt_http_date(when))
-        }
+    // HTTP dates have one-second resolution: the date the server sends, as it sends it.
+    let date = httpdate::parse_http_date(&httpdate::fmt_http_date(
+        std::time::SystemTime::now() + SECS(3),
+    ))
+    .unwrap();
+    server.on_api(move |n, _| match n {
+        1 => Reply::new(503, "").header("retry-after", &httpdate::fmt_http_date(date)),
         _ => Reply::json(200, serde_json::json!({})),
     });
     let started = Instant::now();
     get_json(&server.client(), "/x").await.unwrap();
-    // The paused clock does not move the wall clock: the wait was computed from the date.
-    assert!(started.elapsed() >= SECS(2), "{:?}", started.elapsed());
+    // The client waits until the date by the wall clock it reads when the answer arrives,
+    // which is before `now`: so at least `date - now`, whatever the machine's speed. (The
+    // paused clock measures the wait; it does not move the wall clock.)
+    let now = std::time::SystemTime::now();
+    let least = date.duration_since(now).unwrap_or_default();
+    assert!(
+        started.elapsed() >= least,
+        "{:?} < {least:?}",
+        started.elapsed()
+    );
     assert_eq!(server.api_requests(), 2);
 }
 

@@ -29,7 +29,7 @@ impl Write for Capture {
 #[tokio::test(start_paused = true)]
 async fn secrets_never_reach_debug_display_or_trace_output() {
     // Alone, so that every callsite is enabled for this test's subscriber.
-    if !support::in_own_process() {
+    if !hh_sandbox::in_own_process() {
         return;
     }
     let capture = Capture::default();

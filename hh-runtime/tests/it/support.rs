@@ -304,37 +304,3 @@ pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serd
         .send::<Json<serde_json::Value>>()
         .await
 }
-
-/// The environment variable that marks a process started by [`in_own_process`].
-const OWN_PROCESS: &str = "HH_TEST_OWN_PROCESS";
-
-/// For a test whose outcome depends on process-wide state that other tests in this binary
-/// disturb (the process's memory; tracing's per-callsite cache of which subscribers want
-/// what, which a callsite seen for the first time while another test registers its subscriber
-/// can leave stale): in the test run, runs the calling test again, alone, in a process of its
-/// own, checks that it passed, and returns false; in that process, returns true.
-pub fn in_own_process() -> bool {
-    if std::env::var_os(OWN_PROCESS).is_some() {
-        return true;
-    }
-    // The test harness names each test's thread after the test.
-    let current = std::thread::current();
-    let test = current
-        .name()
-        .filter(|n| n.contains("::"))
-        .expect("called from a test");
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--include-ignored"])
-        .args(["--test-threads", "1"])
-        .env(OWN_PROCESS, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{test} failed in a process of its own:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    false
-}

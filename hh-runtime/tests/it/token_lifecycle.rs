@@ -795,3 +795,44 @@ fn a_runtime_shut_down_mid_fetch_leaves_the_client_usable() {
     stop_tx.send(()).unwrap();
     server_thread.join().unwrap();
 }
+
+/// E27: creating the token request's span runs the subscriber's code as a fetch starts, with
+/// the flight lock held. A subscriber that panics there fails the call that started the fetch
+/// (its own subscriber, its own call) and leaves no flight behind: the next call fetches.
+#[tokio::test(start_paused = true)]
+async fn a_subscriber_that_panics_as_a_fetch_starts_leaves_no_flight_behind() {
+    use futures_util::FutureExt as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    // Alone: the subscriber must see every callsite (see `hh_sandbox::in_own_process`).
+    if !hh_sandbox::in_own_process() {
+        return;
+    }
+    struct PanicOnce(AtomicBool);
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PanicOnce {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if attrs.metadata().name() == "hh.token_fetch" && self.0.swap(false, Ordering::SeqCst) {
+                panic!("a deliberate panic in a subscriber (a test of a subscriber that panics)");
+            }
+        }
+    }
+    let subscriber = tracing_subscriber::registry().with(PanicOnce(AtomicBool::new(true)));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = Server::start().await;
+    let client = server.client();
+    let first = std::panic::AssertUnwindSafe(client.access_token())
+        .catch_unwind()
+        .await;
+    assert!(first.is_err(), "the subscriber's panic reached its call");
+    assert_eq!(server.token_requests(), 0);
+    let token = tokio::time::timeout(SECS(60), token_of(&client)).await;
+    assert_eq!(token.unwrap().unwrap(), "tok-1");
+    assert_eq!(server.token_requests(), 1);
+}

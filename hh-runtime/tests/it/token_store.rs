@@ -27,7 +27,11 @@ struct Memory {
     panics: Arc<AtomicU8>,
     /// How long every read takes, in milliseconds.
     slow_ms: Arc<AtomicU64>,
+    /// How long the first connection takes, in milliseconds.
+    connect_ms: Arc<AtomicU64>,
     ops: Arc<AtomicUsize>,
+    /// How many operations panicked.
+    panicked: Arc<AtomicUsize>,
 }
 
 const IN_THE_FUTURE: u8 = 1;
@@ -37,6 +41,7 @@ impl Memory {
     fn check(&self) -> Result<(), hh_runtime::store::StoreError> {
         self.ops.fetch_add(1, Ordering::SeqCst);
         if self.panics.load(Ordering::SeqCst) == IN_THE_FUTURE {
+            self.panicked.fetch_add(1, Ordering::SeqCst);
             panic!("a deliberate panic in a store operation (a test of a store that panics)");
         }
         if self.down.load(Ordering::SeqCst) {
@@ -47,6 +52,7 @@ impl Memory {
 
     fn at_the_call(&self) {
         if self.panics.load(Ordering::SeqCst) == AT_THE_CALL {
+            self.panicked.fetch_add(1, Ordering::SeqCst);
             panic!("a deliberate panic making a store operation (a test of a store that panics)");
         }
     }
@@ -61,7 +67,11 @@ impl TokenStore for Memory {
         "memory"
     }
     fn connect(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async move { self.check() })
+        Box::pin(async move {
+            let slow = self.connect_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(slow)).await;
+            self.check()
+        })
     }
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         self.at_the_call();
@@ -248,31 +258,64 @@ async fn a_store_down_at_start_is_joined_once_it_comes_up() {
 async fn a_store_that_panics_is_a_store_that_failed() {
     let sandbox = Sandbox::start().await.unwrap();
     let store = Memory::default();
-    store.panics.store(IN_THE_FUTURE, Ordering::SeqCst);
     let replicas: Vec<Client> = (0..2)
         .map(|_| replica(&sandbox, &store).build().unwrap())
         .collect();
-    all_call(&replicas).await;
-    assert_eq!(sandbox.token_requests(), 2, "each replica alone");
-
-    store.panics.store(AT_THE_CALL, Ordering::SeqCst);
-    sandbox.revoke_all_tokens();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    all_call(&replicas).await;
-    assert_eq!(sandbox.token_requests(), 4, "each replica alone again");
-
-    // The store behaves again: the probes (one a second) find it, and what a replica
-    // publishes from then on is shared: a replica that joins adopts it.
-    store.panics.store(0, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    replicas[0].access_token().await.unwrap();
+    // Each kind of panic while the store is thought available, so that a fetch asks it.
+    let mut requests = 0;
+    for (panics, kind) in [
+        (AT_THE_CALL, "at the call"),
+        (IN_THE_FUTURE, "in the future"),
+    ] {
+        store.panics.store(panics, Ordering::SeqCst);
+        store.panicked.store(0, Ordering::SeqCst);
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        all_call(&replicas).await;
+        assert!(
+            store.panicked.load(Ordering::SeqCst) > 0,
+            "{kind}: no panic"
+        );
+        requests += 2;
+        assert_eq!(sandbox.token_requests(), requests, "{kind}: each alone");
+        // The store behaves again: within a second the probes find it.
+        store.panics.store(0, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    // The probes found it: a replica's fetch consults the store again.
+    let ops = store.ops.load(Ordering::SeqCst);
     let joined = replica(&sandbox, &store).build().unwrap();
-    support::create_traversal(&joined).await.unwrap();
-    assert_eq!(
-        sandbox.token_requests(),
-        4,
-        "the joining replica adopted a token"
+    joined.access_token().await.unwrap();
+    assert!(
+        store.ops.load(Ordering::SeqCst) > ops,
+        "the store was asked"
     );
+}
+
+/// The first connection is bounded apart from the operations (at 1 s, or the operation bound
+/// if longer): a handshake slower than one operation's bound still joins the fleet.
+#[tokio::test(start_paused = true)]
+async fn the_first_connection_has_a_bound_of_its_own() {
+    for (connect, bound) in [(500, None), (1_500, Some(Duration::from_secs(2)))] {
+        let sandbox = Sandbox::start().await.unwrap();
+        let store = Memory::default();
+        store.connect_ms.store(connect, Ordering::SeqCst);
+        let replicas: Vec<Client> = (0..2)
+            .map(|_| {
+                let b = replica(&sandbox, &store);
+                bound
+                    .map_or(b.clone(), |d| b.store_operation_timeout(d))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        all_call(&replicas).await;
+        assert_eq!(
+            sandbox.token_requests(),
+            1,
+            "a {connect} ms connection: one token for both"
+        );
+    }
 }
 
 /// Every operation is bounded: by default at 100 ms, past which a replica fetches alone; a
@@ -304,7 +347,7 @@ async fn the_operation_bound_decides_whether_a_slow_store_is_shared() {
     }
     assert_eq!(sandbox.token_requests(), 1, "one token for both");
 
-    for bad in [Duration::ZERO, Duration::from_secs(31)] {
+    for bad in [Duration::ZERO, Duration::from_secs(6)] {
         let err = replica(&sandbox, &store)
             .store_operation_timeout(bad)
             .build()

@@ -299,7 +299,8 @@ async fn token_errors_follow_rfc_6749() {
     assert_eq!(json_body.status(), 400);
 }
 
-#[tokio::test]
+// On the paused clock, which the sandbox's follows: the short token's expiry costs no real time.
+#[tokio::test(start_paused = true)]
 async fn bearer_tokens_are_checked() {
     let sandbox = Sandbox::builder()
         .extra_client("other-tenant", "other-secret")

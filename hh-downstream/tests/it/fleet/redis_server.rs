@@ -225,6 +225,22 @@ impl RedisServer {
         Some(conn)
     }
 
+    /// How many clients are connected (this query's own connection included), or 0 when the
+    /// server does not answer.
+    pub fn connected_clients(&self) -> usize {
+        let Some(mut conn) = self.connection() else {
+            return 0;
+        };
+        let info: String = redis::cmd("INFO")
+            .arg("clients")
+            .query(&mut conn)
+            .unwrap_or_default();
+        info.lines()
+            .find_map(|l| l.strip_prefix("connected_clients:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Every key and its value (values as bytes; a key of another type gives an empty value).
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let mut conn = self.connection().expect("redis answers");
