@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks a process started by [`in_own_process`].
@@ -28,9 +29,18 @@ const LIMIT: Duration = Duration::from_secs(600);
 /// What needs it: a subscriber set with `tracing::subscriber::set_default` whose output the
 /// test asserts (tracing caches per callsite which subscribers want it, and a callsite first
 /// reached by another test while this one registers its subscriber can stay disabled for
-/// it), a global subscriber or metrics recorder, the process's memory. It relies on the test
-/// harness naming each test's thread after the test, as Rust's does. A test that runs longer
-/// than 10 minutes is killed and fails ([`in_own_process_within`] sets another limit).
+/// it), a global subscriber or metrics recorder, the process's memory.
+///
+/// - Call it first thing, on the test's own thread (not in a spawned task or thread): it
+///   relies on the test harness naming that thread after the test, as Rust's does.
+/// - The child's standard output is printed (the harness shows it for a failure, or with
+///   `--show-output`); its standard error is shown only when it fails.
+/// - Not for `#[should_panic]` tests: the child's expected panic passes there, and the parent
+///   then returns without one.
+/// - A test that runs longer than 10 minutes is killed and fails ([`in_own_process_within`]
+///   sets another limit); processes it started itself are not killed.
+/// - `HH_TEST_OWN_PROCESS` marks the child: set in the environment of a test run, every test
+///   would run in place.
 pub fn in_own_process() -> bool {
     in_own_process_within(LIMIT)
 }
@@ -54,15 +64,21 @@ pub fn in_own_process_within(limit: Duration) -> bool {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the test binary starts again");
-    // Read both pipes as the test runs, so that a test that prints much never blocks.
+    // Read both pipes as the test runs, so that a test that prints much never blocks; into
+    // buffers kept here, since a process the test started may hold a pipe open after it.
     let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut text);
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let into = Arc::clone(&text);
+        let reader = std::thread::spawn(move || {
+            let Some(mut pipe) = pipe else { return };
+            let mut chunk = [0u8; 8192];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                into.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend_from_slice(&chunk[..n]);
             }
-            String::from_utf8_lossy(&text).into_owned()
-        })
+        });
+        (reader, text)
     };
     let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
@@ -78,14 +94,27 @@ pub fn in_own_process_within(limit: Duration) -> bool {
             }
         }
     };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
+    // What the readers have by now: all of it, unless a process the test started still holds
+    // a pipe (it is not killed; a second is long enough for the rest to arrive).
+    let grace = Instant::now() + Duration::from_secs(1);
+    let taken = |(reader, text): (std::thread::JoinHandle<()>, Arc<Mutex<Vec<u8>>>)| {
+        while !reader.is_finished() && Instant::now() < grace {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let bytes = text.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let stdout = taken(stdout);
+    let stderr = taken(stderr);
     print!("{stdout}");
     match status {
         None => panic!(
             "{test} did not finish within {limit:?} in a process of its own, and was killed:\n{stderr}"
         ),
         Some(status) if status.success() && stdout.contains("1 passed") => false,
+        Some(status) if status.success() => panic!(
+            "{test} ran no test in a process of its own: call in_own_process first thing on the test's own thread, not from a task or another thread"
+        ),
         Some(_) => panic!("{test} failed in a process of its own:\n{stderr}"),
     }
 }

@@ -126,7 +126,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// # Ok::<(), hh_runtime::Error>(())
 /// ```
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
-    /// A short name for logs, spans and `Debug` (`"redis"`).
+    /// A short name for logs, spans and `Debug` (`"redis"`), read once, when the client is
+    /// built.
     fn name(&self) -> &str;
 
     /// The value under `key`, if there is one.
@@ -239,7 +240,7 @@ impl StoreOptions {
     pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
         if self.operation_timeout.is_zero() || self.operation_timeout > MAX_OPERATION_TIMEOUT {
             problems.push(format!(
-                "store_operation_timeout must be more than zero and at most {} s (it bounds what a call may wait on the store)",
+                "store_operation_timeout must be more than zero and at most {} s (it bounds each operation on the shared store)",
                 MAX_OPERATION_TIMEOUT.as_secs()
             ));
         }

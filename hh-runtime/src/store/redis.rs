@@ -54,17 +54,25 @@ enum Connection {
 
 impl RedisStore {
     /// A store at `url` (`redis://`, `rediss://`, `valkey://`, `valkeys://`, `redis+unix://`).
-    /// Nothing is connected until the first token is needed; an unreachable server is not an
-    /// error here or later, only a warning.
+    /// Nothing is connected here: a client built with it connects in the background when it
+    /// is built inside a runtime, or else when the first token is needed; an unreachable
+    /// server is not an error here or later, only a warning.
     pub fn new(url: &str) -> crate::Result<Self> {
         Self::with_operation_timeout(url, super::OPERATION_TIMEOUT)
     }
 
     /// As [`new`](Self::new), with the Redis client's response timeout at `timeout` rather
-    /// than [`OPERATION_TIMEOUT`](super::OPERATION_TIMEOUT): give it the same bound as the
-    /// client's [`store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
-    /// (the builder does, for a store it makes from `redis_url`).
+    /// than [`OPERATION_TIMEOUT`](super::OPERATION_TIMEOUT), and its connection timeout at
+    /// `timeout` if that is longer than [`CONNECT_TIMEOUT`](super::CONNECT_TIMEOUT): give it
+    /// the client's [`store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
+    /// (the builder does, for a store it makes from `redis_url`). `timeout` must be more than
+    /// zero.
     pub fn with_operation_timeout(url: &str, timeout: Duration) -> crate::Result<Self> {
+        if timeout.is_zero() {
+            return Err(crate::Error::config(
+                "RedisStore::with_operation_timeout: the timeout must be more than zero",
+            ));
+        }
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
             crate::Error::config(format!(
@@ -277,6 +285,18 @@ mod tests {
             !error.contains("hunter2") && error.contains("redis_url"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_zero_operation_timeout_is_refused() {
+        let error = RedisStore::with_operation_timeout("redis://cache.internal/0", Duration::ZERO)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("more than zero"), "{error}");
+        let store =
+            RedisStore::with_operation_timeout("redis://cache.internal/0", Duration::from_secs(5));
+        assert!(store.is_ok());
     }
 
     #[test]

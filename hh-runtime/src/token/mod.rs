@@ -194,22 +194,31 @@ impl TokenSource {
         let Some(mut flight) = self.shared.try_flight() else {
             return;
         };
-        if let Some(not_before) = flight.background_refresh(now) {
-            tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
-            drop(self.start(&mut flight, not_before));
-        }
+        let Some(not_before) = flight.background_refresh(now) else {
+            return;
+        };
+        tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
+        let (_, fetch) = self.start(&mut flight, not_before);
+        drop(flight);
+        fetch.spawn();
     }
 
     async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
-        let mut rx = {
+        let (mut rx, fetch) = {
             let mut flight = self.shared.flight();
             match flight.decide(Instant::now(), self.shared.current.load_full()) {
                 Decision::Use(token) => return Ok(token),
                 Decision::Fail(error) => return Err(error),
-                Decision::Join(rx) => rx,
-                Decision::Fetch { not_before } => self.start(&mut flight, not_before),
+                Decision::Join(rx) => (rx, None),
+                Decision::Fetch { not_before } => {
+                    let (rx, fetch) = self.start(&mut flight, not_before);
+                    (rx, Some(fetch))
+                }
             }
         };
+        if let Some(fetch) = fetch {
+            fetch.spawn();
+        }
         loop {
             if let Some(outcome) = rx.borrow_and_update().clone() {
                 return outcome;
@@ -225,12 +234,13 @@ impl TokenSource {
         }
     }
 
-    /// Starts the one fetch on its own task. The caller holds the flight lock and has decided
-    /// that none runs.
-    fn start(&self, flight: &mut Flight, not_before: Option<Instant>) -> cache::Waiters {
+    /// Starts the one fetch. The caller holds the flight lock and has decided that none runs;
+    /// it spawns the returned fetch once it has released the lock: the fetch's guard takes
+    /// that lock when it completes, and at once if `spawn` drops it (no runtime, or one shut
+    /// down), which under the lock would deadlock.
+    fn start(&self, flight: &mut Flight, not_before: Option<Instant>) -> (cache::Waiters, Fetch) {
         // First, before the flight changes: creating a span runs the subscriber's code, and a
-        // panic there must leave no flight behind (and no guard that would take the flight
-        // lock this thread holds).
+        // panic there must leave no flight behind.
         let span = telemetry::token_span(
             &self.shared.cfg.token_url,
             &self.shared.cfg.client_id,
@@ -239,25 +249,18 @@ impl TokenSource {
         let (tx, rx) = watch::channel(None);
         let send_at = flight.start(Instant::now(), not_before, rx.clone());
         self.shared.fetching.store(true, Ordering::Release);
-
         let guard = FlightGuard {
             shared: Arc::clone(&self.shared),
             tx: Some(tx),
         };
-        tokio::spawn(
-            async move {
-                tokio::time::sleep_until(send_at).await;
-                let shared = Arc::clone(&guard.shared);
-                #[cfg(feature = "token-store")]
-                if let Some(fleet) = &shared.fleet {
-                    fetch_for_the_fleet(guard, &shared, fleet).await;
-                    return;
-                }
-                guard.finish(fetch(&shared).await);
-            }
-            .instrument(span),
-        );
-        rx
+        (
+            rx,
+            Fetch {
+                guard,
+                span,
+                send_at,
+            },
+        )
     }
 
     /// When the lifecycle will next send a token request after a failure (`None` when no
@@ -345,6 +348,38 @@ async fn fetch(shared: &Shared) -> Outcome {
         Err(e) => tracing::warn!(error = %e, "token request failed"),
     }
     outcome
+}
+
+/// A fetch decided under the flight lock, spawned once the lock is released.
+struct Fetch {
+    guard: FlightGuard,
+    span: tracing::Span,
+    send_at: Instant,
+}
+
+impl Fetch {
+    /// Runs the fetch on a task of its own. Outside a runtime this panics as `tokio::spawn`
+    /// does, and the guard, dropped, answers the waiters.
+    fn spawn(self) {
+        let Fetch {
+            guard,
+            span,
+            send_at,
+        } = self;
+        tokio::spawn(
+            async move {
+                tokio::time::sleep_until(send_at).await;
+                let shared = Arc::clone(&guard.shared);
+                #[cfg(feature = "token-store")]
+                if let Some(fleet) = &shared.fleet {
+                    fetch_for_the_fleet(guard, &shared, fleet).await;
+                    return;
+                }
+                guard.finish(fetch(&shared).await);
+            }
+            .instrument(span),
+        );
+    }
 }
 
 /// Owned by the fetch task. Whatever way the task ends (result, panic, runtime shutdown) the

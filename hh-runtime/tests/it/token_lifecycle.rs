@@ -805,8 +805,9 @@ async fn a_subscriber_that_panics_as_a_fetch_starts_leaves_no_flight_behind() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use tracing_subscriber::layer::SubscriberExt as _;
 
-    // Alone: the subscriber must see every callsite (see `hh_sandbox::in_own_process`).
-    if !hh_sandbox::in_own_process() {
+    // Alone: the subscriber must see every callsite (see `hh_sandbox::in_own_process`);
+    // within 30 s, since the bug this guards against is a hang.
+    if !hh_sandbox::in_own_process_within(SECS(30)) {
         return;
     }
     struct PanicOnce(AtomicBool);
@@ -835,4 +836,47 @@ async fn a_subscriber_that_panics_as_a_fetch_starts_leaves_no_flight_behind() {
     let token = tokio::time::timeout(SECS(60), token_of(&client)).await;
     assert_eq!(token.unwrap().unwrap(), "tok-1");
     assert_eq!(server.token_requests(), 1);
+}
+
+/// E28: a call polled outside any runtime panics as `tokio::spawn` does, and leaves no flight
+/// behind: the fetch's guard is dropped after the flight lock is released (under it, the
+/// guard's drop would take the lock its own thread holds, and hang). The next call, inside a
+/// runtime, fetches.
+#[test]
+fn a_call_outside_a_runtime_panics_and_leaves_no_flight_behind() {
+    use futures_util::FutureExt as _;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(Server::start());
+    let client = server.client();
+    // On a thread of its own, with a deadline, so that a hang fails the test.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let outside = client.clone();
+    std::thread::spawn(move || {
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            outside.access_token().now_or_never()
+        }));
+        let _ = done_tx.send(polled.is_err());
+    });
+    let panicked = done_rx
+        .recv_timeout(SECS(60))
+        .expect("a call outside a runtime hung instead of panicking");
+    assert!(
+        panicked,
+        "a call outside a runtime should panic as tokio::spawn does"
+    );
+    let token = rt.block_on(async {
+        // The abandoned fetch counts as a failure: wait out its (at most 2 s) backoff.
+        for _ in 0..40 {
+            if let Ok(token) = token_of(&client).await {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the client never recovered");
+    });
+    assert_eq!(token, "tok-1");
 }

@@ -19,3 +19,12 @@ fn a_test_that_runs_past_its_limit_is_killed_and_fails() {
     }
     std::thread::sleep(Duration::from_secs(600));
 }
+
+/// A child that fails fails its parent. (A `should_panic` test that returns normally fails,
+/// so the child fails here, and the parent must panic with the child's failure.)
+#[test]
+#[should_panic(expected = "failed in a process of its own")]
+fn a_test_that_fails_alone_fails_its_parent() {
+    // In the child, in_own_process returns true and the test returns without a panic.
+    let _ = hh_sandbox::in_own_process();
+}
