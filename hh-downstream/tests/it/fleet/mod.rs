@@ -74,7 +74,8 @@ fn f2_revocation() {
             .running(4)
             .with("FLEET_LOG", "hh_runtime=debug");
         let fleet = spec.go(PROCESSES);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        token_requests_reach(&sandbox, 1).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(sandbox.token_requests(), 1);
         sandbox.revoke_all_tokens();
         tokio::time::sleep(Duration::from_millis(2000)).await;
@@ -191,6 +192,7 @@ fn f4_redis_outage() {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let before = sandbox.token_requests();
         sandbox.revoke_all_tokens();
+        token_requests_reach(&sandbox, before + 1).await;
         tokio::time::sleep(Duration::from_millis(2000)).await;
         let after = sandbox.token_requests() - before;
         let t = Totals::of(fleet).await;
@@ -388,6 +390,19 @@ fn f9_redis_full() {
             "Redis refusing writes (OOM), {PROCESSES} processes × 50 cold calls: 0 failed, {requests} token requests (each process alone), nothing stored"
         )
     });
+}
+
+/// Waits until the sandbox has had `n` token requests, however long a loaded machine takes
+/// (up to a minute, then fails), rather than for a fixed time.
+async fn token_requests_reach(sandbox: &Sandbox, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sandbox.token_requests() < n {
+        assert!(
+            Instant::now() < deadline,
+            "the fleet never asked for a token"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.

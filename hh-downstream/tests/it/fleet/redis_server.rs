@@ -254,7 +254,8 @@ impl RedisServer {
     }
 
     /// Makes the server answer nothing for `ms` (`DEBUG SLEEP`, which needs
-    /// `--enable-debug-command local`), from another thread; returns at once.
+    /// `--enable-debug-command local`), from another thread; returns once the server has
+    /// stopped answering (a `PING` gets no answer within 500 ms), however long that takes.
     pub fn stall(&self, ms: u64) {
         let mut conn = self.connection().expect("redis answers");
         std::thread::spawn(move || {
@@ -263,6 +264,27 @@ impl RedisServer {
                 .arg(ms as f64 / 1000.0)
                 .query(&mut conn);
         });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if !self.answers_within(std::time::Duration::from_millis(500)) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("redis-server never stalled");
+    }
+
+    /// Whether a plain-text `PING` (no TLS) gets its `+PONG` within `limit`.
+    fn answers_within(&self, limit: std::time::Duration) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(limit));
+        let mut pong = [0u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut pong).is_ok()
+            && &pong == b"+PONG\r\n"
     }
 
     /// Sets `key` to `value`, keeping its expiry (or none if it had none).
