@@ -61,10 +61,23 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
 /// can wait for it.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The most [`ClientBuilder::store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
-/// accepts: the longest lease a fetch takes (`min(token timeout, 5 s)`). A store is an
-/// optimisation: a call waiting on it longer than a fetch may take would defeat it.
-const MAX_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest lease a fetch takes (`min(token timeout, 5 s)`): a holder that takes longer (or
+/// died) lets another process fetch. Also the most a store operation may be given
+/// ([`operation_timeout_problem`]): a store is an optimisation, and a call waiting on it longer
+/// than a fetch may take would defeat it.
+pub(crate) const MAX_LEASE: Duration = Duration::from_secs(5);
+
+/// What is wrong with a bound on store operations, if anything: the one rule for
+/// [`ClientBuilder::store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
+/// and `RedisStore::with_operation_timeout`.
+pub(crate) fn operation_timeout_problem(timeout: Duration) -> Option<String> {
+    (timeout.is_zero() || timeout > MAX_LEASE).then(|| {
+        format!(
+            "the store operation timeout (store_operation_timeout) must be more than zero and at most {} s, the longest lease; it bounds each operation on the shared store",
+            MAX_LEASE.as_secs()
+        )
+    })
+}
 
 /// The error a [`TokenStore`] operation returns: any error, since hh only logs it (without
 /// its detail reaching a caller) and carries on without the store.
@@ -238,19 +251,21 @@ impl StoreOptions {
     /// The store to use, if any: one given, or one built from the Redis URL. A URL that does
     /// not parse is a configuration problem, reported with the others.
     pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
-        if self.operation_timeout.is_zero() || self.operation_timeout > MAX_OPERATION_TIMEOUT {
-            problems.push(format!(
-                "store_operation_timeout must be more than zero and at most {} s (it bounds each operation on the shared store)",
-                MAX_OPERATION_TIMEOUT.as_secs()
-            ));
-        }
+        // Reported once here; a Redis store is still made, for its own checks of the URL.
+        let timeout = match operation_timeout_problem(self.operation_timeout) {
+            Some(problem) => {
+                problems.push(problem);
+                OPERATION_TIMEOUT
+            }
+            None => self.operation_timeout,
+        };
         #[cfg(feature = "redis")]
         if let Some(url) = &self.redis_url {
             if self.store.is_some() {
                 problems.push("redis_url and token_store are both set; choose one".into());
                 return None;
             }
-            return match RedisStore::with_operation_timeout(url, self.operation_timeout) {
+            return match RedisStore::with_operation_timeout(url, timeout) {
                 Ok(store) => Some(Arc::new(store)),
                 Err(e) => {
                     problems.push(e.to_string());
@@ -258,7 +273,7 @@ impl StoreOptions {
                 }
             };
         }
-        let _ = problems;
+        let _ = timeout;
         self.store.clone()
     }
 }

@@ -66,12 +66,10 @@ impl RedisStore {
     /// `timeout` if that is longer than [`CONNECT_TIMEOUT`](super::CONNECT_TIMEOUT): give it
     /// the client's [`store_operation_timeout`](crate::ClientBuilder::store_operation_timeout)
     /// (the builder does, for a store it makes from `redis_url`). `timeout` must be more than
-    /// zero.
+    /// zero and at most 5 s, as for the builder.
     pub fn with_operation_timeout(url: &str, timeout: Duration) -> crate::Result<Self> {
-        if timeout.is_zero() {
-            return Err(crate::Error::config(
-                "RedisStore::with_operation_timeout: the timeout must be more than zero",
-            ));
+        if let Some(problem) = super::operation_timeout_problem(timeout) {
+            return Err(crate::Error::config(problem));
         }
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
@@ -288,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_operation_timeout_is_refused() {
+    fn an_operation_timeout_out_of_bounds_is_refused() {
         let error = RedisStore::with_operation_timeout("redis://cache.internal/0", Duration::ZERO)
             .err()
             .unwrap()
@@ -297,6 +295,9 @@ mod tests {
         let store =
             RedisStore::with_operation_timeout("redis://cache.internal/0", Duration::from_secs(5));
         assert!(store.is_ok());
+        let over =
+            RedisStore::with_operation_timeout("redis://cache.internal/0", Duration::from_secs(6));
+        assert!(over.is_err());
     }
 
     #[test]

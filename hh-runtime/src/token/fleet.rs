@@ -18,12 +18,12 @@ use tokio::time::Instant;
 use super::TokenConfig;
 use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
-use crate::store::{CONNECT_TIMEOUT, KeyName, Sealer, SealingKey, StoreError, TokenStore};
+use crate::store::{
+    CONNECT_TIMEOUT, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, TokenStore,
+};
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).
 const POLL: Duration = Duration::from_millis(20);
-/// The longest lease: a holder that takes longer (or died) lets another process fetch.
-const MAX_LEASE: Duration = Duration::from_secs(5);
 /// During an outage, how often one background probe asks the store whether it is back (the
 /// calls meanwhile do not touch it at all).
 const PROBE: Duration = Duration::from_secs(1);

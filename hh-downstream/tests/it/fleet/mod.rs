@@ -184,11 +184,10 @@ fn f4_redis_outage() {
         // Each process's probe (one a second) reconnects, and the operation it reconnected
         // for tells it Redis is back: wait until all eight are connected, and a probe interval
         // more, rather than a fixed time a loaded machine might need more than.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while redis.connected_clients() < PROCESSES + 1 {
-            assert!(Instant::now() < deadline, "the fleet never reconnected");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until("the fleet reconnected", || {
+            redis.connected_clients() > PROCESSES
+        })
+        .await;
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let before = sandbox.token_requests();
         sandbox.revoke_all_tokens();
@@ -228,9 +227,7 @@ fn f5_lease_holder_killed() {
         let mut holder = spec.spawn();
         holder.go();
         let leased = Instant::now();
-        while sandbox.token_requests() == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        token_requests_reach(&sandbox, 1).await;
         let others = spec.go(PROCESSES - 1);
         tokio::time::sleep(Duration::from_millis(300)).await;
         holder.kill();
@@ -392,15 +389,20 @@ fn f9_redis_full() {
     });
 }
 
-/// Waits until the sandbox has had `n` token requests, however long a loaded machine takes
-/// (up to a minute, then fails), rather than for a fixed time.
+/// Waits until the sandbox has had `n` token requests.
 async fn token_requests_reach(sandbox: &Sandbox, n: u64) {
+    wait_until("the fleet asked for a token", || {
+        sandbox.token_requests() >= n
+    })
+    .await;
+}
+
+/// Waits until `done`, however long a loaded machine takes (up to a minute, then fails with
+/// what never happened), rather than for a fixed time.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while sandbox.token_requests() < n {
-        assert!(
-            Instant::now() < deadline,
-            "the fleet never asked for a token"
-        );
+    while !done() {
+        assert!(Instant::now() < deadline, "not within a minute: {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
