@@ -1,4 +1,6 @@
-//! Reading response bodies within a size cap, and keeping secrets out of what we store.
+//! Reading response bodies within a size cap, and keeping secrets out of what we store: the
+//! token and secret a server may echo (`scrub`), and the tokens a token endpoint's answer
+//! carries (`withhold_tokens`).
 
 use bytes::{Bytes, BytesMut};
 
@@ -61,6 +63,118 @@ pub(crate) fn scrub(body: Bytes, secrets: &[&[u8]]) -> Bytes {
 pub(crate) fn scrub_secrets(body: Bytes, token: &AccessToken, tokens: &TokenSource) -> Bytes {
     let [encoded_secret, raw_secret] = tokens.config().secret_forms();
     scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
+}
+
+/// What of a token endpoint's answer may be kept in an error: the body with every token it
+/// carries withheld, whatever its status and however it was rejected. A rejected answer (a
+/// `token_type` of `mac`, a lifetime that is not a number, a token with a line break) may
+/// still hold a live bearer token, and `Error::body`, `Debug` and every log of the error
+/// would print it.
+///
+/// - JSON: each member named like a token (`access_token`, `refresh_token`, `id_token`,
+///   `accessToken`, `token`: any name ending in "token", at any depth) is replaced by
+///   `"[redacted]"`, and so is any other occurrence of those values; the body is written
+///   again, so its layout may change.
+/// - Anything else (a torn or truncated JSON body, a form-encoded answer, a page): kept up to
+///   the first mention of "token", the rest withheld, since a token's extent cannot be told.
+pub(crate) fn withhold_tokens(body: Bytes) -> Withheld {
+    const WITHHELD: &str = "[withheld from here: it may hold a token]";
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&body) {
+        let mut tokens = Vec::new();
+        take_tokens(&mut json, &mut tokens);
+        if tokens.is_empty() {
+            return Withheld { body, tokens };
+        }
+        // Elsewhere, only values long enough not to match ordinary text.
+        tokens.retain(|t| t.len() >= 4);
+        replace_values(&mut json, &tokens);
+        let body = serde_json::to_vec(&json)
+            .map_or_else(|_| Bytes::from_static(b"[redacted]"), Bytes::from);
+        return Withheld { body, tokens };
+    }
+    let body = match find(&body.to_ascii_lowercase(), b"token") {
+        None => body,
+        Some(at) => {
+            let mut kept = body[..at].to_vec();
+            kept.extend_from_slice(WITHHELD.as_bytes());
+            Bytes::from(kept)
+        }
+    };
+    Withheld {
+        body,
+        tokens: Vec::new(),
+    }
+}
+
+/// A token endpoint's answer with its tokens withheld, and those tokens, so that what was
+/// read from the answer before (an `error_description`) can be cleaned the same way.
+pub(crate) struct Withheld {
+    pub(crate) body: Bytes,
+    tokens: Vec<String>,
+}
+
+impl Withheld {
+    /// `text` with every withheld token replaced by `[redacted]`.
+    pub(crate) fn clean(&self, text: &str) -> String {
+        clean(text, &self.tokens)
+    }
+}
+
+fn clean(text: &str, tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .fold(text.to_owned(), |s, t| s.replace(t.as_str(), "[redacted]"))
+}
+
+/// Replaces the value of every token-named member with `"[redacted]"`, collecting the
+/// string values replaced.
+fn take_tokens(value: &mut serde_json::Value, taken: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                if name.to_ascii_lowercase().ends_with("token") {
+                    let old = std::mem::replace(member, serde_json::Value::from("[redacted]"));
+                    collect_strings(old, taken);
+                } else {
+                    take_tokens(member, taken);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| take_tokens(v, taken)),
+        _ => {}
+    }
+}
+
+fn collect_strings(value: serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if !s.is_empty() => into.push(s),
+        serde_json::Value::Array(items) => items.into_iter().for_each(|v| collect_strings(v, into)),
+        serde_json::Value::Object(members) => {
+            members
+                .into_iter()
+                .for_each(|(_, v)| collect_strings(v, into));
+        }
+        _ => {}
+    }
+}
+
+/// Replaces the withheld tokens wherever else they appear (an `error_description` echoing
+/// one, say), in strings and in member names.
+fn replace_values(value: &mut serde_json::Value, tokens: &[String]) {
+    match value {
+        serde_json::Value::String(s) if tokens.iter().any(|t| s.contains(t.as_str())) => {
+            *s = clean(s, tokens);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| replace_values(v, tokens)),
+        serde_json::Value::Object(members) => {
+            let old = std::mem::take(members);
+            for (name, mut member) in old {
+                replace_values(&mut member, tokens);
+                members.insert(clean(&name, tokens), member);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -9,7 +9,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::client::{ApiBase, Client, ClientInner, Http, base_without_slash, check_url, defaults};
+use crate::client::{
+    ApiBase, Client, ClientInner, Http, base_without_slash, check_url, defaults, https_without_tls,
+};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 #[cfg(feature = "token-store")]
@@ -220,8 +222,10 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every API call, such as `x-api-version: v3`. An invalid name or value
-    /// is reported by `build`.
+    /// A header sent with every API call, such as `x-api-version: v3`. A name given twice is
+    /// sent with both values; one of the defaults (`accept: application/json`) is replaced;
+    /// a header declared on an endpoint replaces a default of its name. An invalid name or
+    /// value is reported by `build`.
     pub fn default_header(mut self, name: &str, value: &str) -> Self {
         match (
             HeaderName::from_bytes(name.as_bytes()),
@@ -359,14 +363,20 @@ impl ClientBuilder {
         // reqwest sends the user agent of a client we build; a client you bring keeps its own
         // unless you set one here.
         let own_user_agent = self.http.is_some() && self.user_agent.is_some();
+        let own_http = self.http.is_some();
         let (http, token_http) = self.http_clients(&checked.user_agent)?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if own_user_agent {
             default_headers.insert(USER_AGENT, checked.user_agent.clone());
         }
+        // The user's headers replace ours of the same name (`accept`, say), and a name they
+        // gave twice is sent with both values, as `HeaderMap::append` and reqwest do.
+        for name in self.headers.keys() {
+            default_headers.remove(name);
+        }
         for (name, value) in &self.headers {
-            default_headers.insert(name, value.clone());
+            default_headers.append(name, value.clone());
         }
         let client_id_segment = crate::request::encoded_segment(&checked.token.cfg.client_id);
         let tokens = self.token_source(checked.token, token_http);
@@ -375,6 +385,7 @@ impl ClientBuilder {
                 api: ApiBase::new(checked.api_url),
                 client_id_segment,
                 trace_full_url: self.trace_full_url,
+                own_http,
                 http,
                 tokens,
                 retry: self.retry,
@@ -477,17 +488,17 @@ impl ClientBuilder {
         if self.api_url.is_none() {
             problems.push("api_url is required".into());
         }
-        no_tls_for_https(
-            [
-                ("api_url", api_url.as_ref(), self.http.is_some()),
-                (
-                    "token_url",
-                    token_url.as_ref(),
-                    self.token_http_client.is_some(),
-                ),
-            ],
-            problems,
-        );
+        let tls = [
+            ("api_url", api_url.as_ref(), self.http.is_some()),
+            (
+                "token_url",
+                token_url.as_ref(),
+                self.token_http_client.is_some(),
+            ),
+        ];
+        for (what, url, own_client) in tls {
+            problems.extend(url.and_then(|url| https_without_tls(what, url, own_client)));
+        }
         (api_url, token_url)
     }
 
@@ -543,34 +554,6 @@ struct CheckedToken {
     cfg: TokenConfig,
     #[cfg(feature = "token-store")]
     store: Option<Arc<dyn crate::store::TokenStore>>,
-}
-
-/// Whether hh-runtime was built with a TLS implementation (one of its TLS features).
-const TLS: bool = cfg!(any(
-    feature = "rustls",
-    feature = "rustls-no-provider",
-    feature = "native-tls"
-));
-
-/// Built without TLS, an `https` URL served by a client we build could never connect: said
-/// now, naming the fix, rather than as a connect error on the first call. `(what, url, the
-/// user brought their own client for it)`.
-fn no_tls_for_https<'a>(
-    urls: impl IntoIterator<Item = (&'a str, Option<&'a Url>, bool)>,
-    problems: &mut Vec<String>,
-) {
-    if TLS {
-        return;
-    }
-    for (what, url, own_client) in urls {
-        if !own_client && url.is_some_and(|u| u.scheme() == "https") {
-            problems.push(format!(
-                "{what} is https, but hh-runtime was built without TLS: enable its `rustls` \
-                 (default) or `native-tls` feature, or bring a reqwest::Client built with TLS \
-                 (`http_client` / `token_http_client`)"
-            ));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub(crate) struct ClientInner {
     /// Whether call spans record `url.full` (path and query values included).
     pub(crate) trace_full_url: bool,
     pub(crate) http: Http,
+    /// Whether `http` is the user's (`http_client`, `http_middleware`), whose TLS is theirs.
+    pub(crate) own_http: bool,
     pub(crate) tokens: TokenSource,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Option<Duration>,
@@ -92,6 +94,9 @@ impl Client {
     /// another API base URL: HealthHero serves some APIs, such as HRA reports, from other hosts.
     pub fn with_api_url(&self, api_url: &str) -> Result<Self> {
         let url = check_url("api_url", api_url).map_err(Error::config)?;
+        if let Some(problem) = https_without_tls("api_url", &url, self.inner.own_http) {
+            return Err(Error::config(problem));
+        }
         Ok(Self {
             inner: Arc::new(ClientInner {
                 api: ApiBase::new(url),
@@ -224,6 +229,27 @@ pub(crate) fn base_without_slash(url: &Url) -> String {
 
 /// A base URL must be absolute, carry no credentials, query or fragment, and use https unless
 /// it points at this machine.
+/// Whether hh-runtime was built with a TLS implementation (one of its TLS features).
+pub(crate) const TLS: bool = cfg!(any(
+    feature = "rustls",
+    feature = "rustls-no-provider",
+    feature = "native-tls"
+));
+
+/// Built without TLS, an `https` URL served by a client we build could never connect: said
+/// when the URL is set, naming the fix, rather than as a connect error on the first call. The
+/// one rule for `build` and `Client::with_api_url`; `own_client` when the user brought the
+/// client that sends to `url`.
+pub(crate) fn https_without_tls(what: &str, url: &Url, own_client: bool) -> Option<String> {
+    (!TLS && !own_client && url.scheme() == "https").then(|| {
+        format!(
+            "{what} is https, but hh-runtime was built without TLS: enable its `rustls` \
+             (default) or `native-tls` feature, or bring a reqwest::Client built with TLS \
+             (`http_client` / `token_http_client`)"
+        )
+    })
+}
+
 pub(crate) fn check_url(what: &str, value: &str) -> std::result::Result<Url, String> {
     let url =
         Url::parse(value.trim()).map_err(|e| format!("{what} `{value}` is not a URL: {e}"))?;

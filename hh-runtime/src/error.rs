@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::telemetry::{self, ErrorType};
-use crate::token::{OAuthError, OAuthErrorCode};
+use crate::token::OAuthError;
 
 mod display;
 use display::is_outage;
@@ -438,11 +438,9 @@ impl Error {
             Repr::Status { http, .. } => crate::retry::is_transient_status(http.status),
             Repr::Token { failure, http, .. } => match failure {
                 // `temporarily_unavailable`, `server_error` and unknown codes are worth another
-                // try whatever status carried them (some servers send errors with 200);
-                // `invalid_request` and the permanent codes are not.
-                TokenFailure::OAuth(e) => {
-                    !e.code.is_permanent() && e.code != OAuthErrorCode::InvalidRequest
-                }
+                // try whatever status carried them (some servers send errors with 200); the
+                // codes RFC 6749 defines are not (`OAuthErrorCode::is_permanent`, the one rule).
+                TokenFailure::OAuth(e) => !e.code.is_permanent(),
                 TokenFailure::Transport(_) | TokenFailure::Timeout(_) | TokenFailure::Aborted => {
                     true
                 }

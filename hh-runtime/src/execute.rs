@@ -123,8 +123,9 @@ impl Request<'_> {
     ) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
+        // Appended: a name given twice to `default_header` is sent with both values.
         for (name, value) in &inner.default_headers {
-            headers.insert(name, value.clone());
+            headers.append(name, value.clone());
         }
         // A header declared on the method or trait replaces a client default of that name.
         for (name, _) in self.declared_headers() {

@@ -1,5 +1,6 @@
 //! The builder's checks: what builds, what is refused and how it is said.
 use super::*;
+use crate::client::TLS;
 
 fn base() -> ClientBuilder {
     Client::builder()
@@ -34,14 +35,28 @@ fn https_without_tls_is_a_configuration_error_naming_the_fix() {
         .token_http_client(own)
         .build()
         .unwrap();
-    // Plain http to loopback needs no TLS at all.
-    Client::builder()
+    // Plain http to loopback needs no TLS at all...
+    let plain = Client::builder()
         .identity_url("http://127.0.0.1:1")
         .api_url("http://127.0.0.1:1")
         .client_id("c")
         .client_secret("s")
         .build()
         .unwrap();
+    // ... and moving such a client to https is refused the same way, by the same rule.
+    let moved = plain.with_api_url("https://api.example").unwrap_err();
+    assert!(moved.is_config(), "{moved}");
+    assert!(moved.to_string().contains("api_url is https"), "{moved}");
+    let own = reqwest::Client::new();
+    let theirs = Client::builder()
+        .identity_url("http://127.0.0.1:1")
+        .api_url("http://127.0.0.1:1")
+        .client_id("c")
+        .client_secret("s")
+        .http_client(own)
+        .build()
+        .unwrap();
+    theirs.with_api_url("https://api.example").unwrap();
 }
 
 #[test]

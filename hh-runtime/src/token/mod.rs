@@ -40,7 +40,7 @@ use fleet::Acquired;
 #[cfg(feature = "token-store")]
 pub(crate) use fleet::Fleet;
 #[cfg(feature = "token-store")]
-pub(crate) use oauth::MAX_LIFETIME;
+pub(crate) use oauth::{MAX_LIFETIME, fits_in_a_header};
 pub use oauth::{OAuthError, OAuthErrorCode};
 
 use crate::error::{Error, TokenFailure};

@@ -12,7 +12,7 @@ use http::{HeaderValue, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ClientAuth, TokenConfig, jwt};
-use crate::body::{read_capped, scrub};
+use crate::body::{read_capped, scrub, withhold_tokens};
 use crate::error::{Error, HttpParts, Repr, TokenFailure};
 
 /// The largest token response we read (1 MiB); anything bigger is refused.
@@ -68,11 +68,17 @@ impl OAuthErrorCode {
         }
     }
 
-    /// Whether asking again with the same configuration cannot succeed.
+    /// Whether asking again with the same configuration cannot succeed: every code RFC 6749
+    /// defines, since each says the request or the client is wrong. `invalid_request` is among
+    /// them: the same request is malformed the same way next time. Other codes
+    /// (`temporarily_unavailable`, `server_error`, `slow_down`, anything unknown) are not.
+    /// This is the one rule: [`Error::is_retryable`](crate::Error::is_retryable) and the token
+    /// backoff both follow it.
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
-            Self::InvalidClient
+            Self::InvalidRequest
+                | Self::InvalidClient
                 | Self::UnauthorizedClient
                 | Self::InvalidScope
                 | Self::UnsupportedGrantType
@@ -107,8 +113,8 @@ pub(crate) struct ParsedToken {
     pub(crate) lifetime: Duration,
 }
 
-/// One token request, start to finish: send, refuse redirects, read within the cap, scrub
-/// the secret from what is kept, parse.
+/// One token request, start to finish: send, refuse redirects, read within the cap, parse;
+/// what an error keeps of the answer has the secret and every token withheld.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     cfg: &TokenConfig,
@@ -149,21 +155,44 @@ pub(crate) async fn request_token(
     let (body, truncated) = read_capped(response, MAX_TOKEN_RESPONSE)
         .await
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
+    answer(status, headers, body, truncated, cfg)
+}
+
+/// A token endpoint's answer read into a token, or into the error that keeps what of the
+/// answer may be kept: never the secret, never a token (accepted or not).
+fn answer(
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Bytes,
+    truncated: bool,
+    cfg: &TokenConfig,
+) -> Result<ParsedToken, Error> {
+    // The secret first, so that nothing read from the answer (an `error_description`
+    // echoing the request) carries it.
     let [encoded, raw] = cfg.secret_forms();
     let body = scrub(body, &[&encoded, &raw]);
-    if truncated {
-        return Err(token_error(
-            TokenFailure::Malformed(format!(
-                "the body is larger than {} KiB",
-                MAX_TOKEN_RESPONSE / 1024
-            )),
-            status,
-            headers,
-            body,
-            true,
-        ));
+    let mut failure = if truncated {
+        TokenFailure::Malformed(format!(
+            "the body is larger than {} KiB",
+            MAX_TOKEN_RESPONSE / 1024
+        ))
+    } else {
+        match parse_token_response(status, &body) {
+            Ok(token) => return Ok(token),
+            Err(failure) => failure,
+        }
+    };
+    let kept = withhold_tokens(body);
+    if let TokenFailure::OAuth(error) = &mut failure {
+        // Read from the answer as sent: an echoed token is withheld here too.
+        for text in [&mut error.description, &mut error.uri]
+            .into_iter()
+            .flatten()
+        {
+            *text = kept.clean(text);
+        }
     }
-    parse_token_response(status, &body).map_err(|f| token_error(f, status, headers, body, false))
+    Err(token_error(failure, status, headers, kept.body, truncated))
 }
 
 fn token_error(
@@ -222,7 +251,13 @@ pub(crate) fn parse_token_response(
     let malformed = |m: &str| TokenFailure::Malformed(m.to_owned());
     if !status.is_success() {
         // RFC 6749 section 5.2 if the body says so; otherwise the status says it all.
-        return Err(oauth_error(body).unwrap_or(TokenFailure::Status));
+        let object = serde_json::from_slice::<serde_json::Value>(body).ok();
+        return Err(
+            match object.as_ref().and_then(|v| oauth_error(v.as_object()?)) {
+                Some(Ok(error)) => TokenFailure::OAuth(error),
+                Some(Err(_)) | None => TokenFailure::Status,
+            },
+        );
     }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(malformed("the body is empty"));
@@ -245,16 +280,8 @@ pub(crate) fn parse_token_response(
         return Err(malformed("the body is JSON but not an object"));
     };
     // RFC 6749 section 5.2, on any status: some servers send `error` with 200.
-    if let Some(code) = object.get("error") {
-        let Some(code) = code.as_str() else {
-            return Err(malformed("`error` is not a string"));
-        };
-        let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        return Err(TokenFailure::OAuth(OAuthError {
-            code: OAuthErrorCode::parse(code),
-            description: text("error_description"),
-            uri: text("error_uri"),
-        }));
+    if let Some(error) = oauth_error(object) {
+        return Err(error.map_or_else(|m| malformed(m), TokenFailure::OAuth));
     }
     let token = match object.get("access_token") {
         Some(serde_json::Value::String(t)) if !t.is_empty() => t,
@@ -277,9 +304,21 @@ pub(crate) fn parse_token_response(
     })
 }
 
+/// Whether a token can be sent as `Authorization: Bearer <token>`: visible ASCII only
+/// (0x21 to 0x7E), so no space, line break or control character, and not empty. The one
+/// rule for a token from the identity server and for one read from a shared store: a token
+/// one process accepts, every other accepts too.
+pub(crate) fn fits_in_a_header(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| (0x21..0x7f).contains(&b))
+}
+
 impl ParsedToken {
-    /// A token with its `Authorization` value, or `None` if it cannot be sent in a header.
+    /// A token with its `Authorization` value, or `None` if it cannot be sent in a header
+    /// (`fits_in_a_header`).
     pub(crate) fn new(token: SecretString, lifetime: Duration) -> Option<Self> {
+        if !fits_in_a_header(token.expose_secret()) {
+            return None;
+        }
         let mut header = HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).ok()?;
         header.set_sensitive(true);
         Some(ParsedToken {
@@ -290,13 +329,17 @@ impl ParsedToken {
     }
 }
 
-/// The RFC 6749 section 5.2 error in a non-2xx body, if it holds one.
-fn oauth_error(body: &[u8]) -> Option<TokenFailure> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let object = json.as_object()?;
-    let code = object.get("error")?.as_str()?;
+/// The RFC 6749 section 5.2 error object, the one reading of it whatever the status: `None`
+/// when there is no `error` member, and what is wrong when it is not a string.
+fn oauth_error(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Result<OAuthError, &'static str>> {
+    let code = object.get("error")?;
+    let Some(code) = code.as_str() else {
+        return Some(Err("`error` is not a string"));
+    };
     let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    Some(TokenFailure::OAuth(OAuthError {
+    Some(Ok(OAuthError {
         code: OAuthErrorCode::parse(code),
         description: text("error_description"),
         uri: text("error_uri"),
@@ -495,6 +538,17 @@ mod tests {
             ))
             .contains("header")
         );
+        // A space is a valid header byte, but not in a token: it is refused here as it would
+        // be when read from a shared store.
+        for token in ["a b", "tab\t", "caf\u{e9}", "\u{7f}"] {
+            let body = serde_json::json!({"access_token": token, "token_type": "Bearer"});
+            assert!(
+                malformed(parse(200, &body.to_string())).contains("header"),
+                "{token:?}"
+            );
+            assert!(!fits_in_a_header(token));
+        }
+        assert!(fits_in_a_header("eyJ.a-b_c~d+e/f="));
 
         assert!(malformed(parse(200, r#"{"error":5}"#)).contains("`error`"));
         let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}");
@@ -519,7 +573,41 @@ mod tests {
             ]
         }
 
+        /// A marker token: recognisable by its middle, with characters that need escaping
+        /// (or cannot be sent in a header) around it.
+        fn marker() -> impl Strategy<Value = String> {
+            ("[a-z\\\"\r\n <>&=]{0,3}", "[a-z\\\"\r\n <>&=]{0,3}")
+                .prop_map(|(a, b)| format!("{a}MARK3R-f00d-c0ffee{b}"))
+        }
+
         proptest! {
+            #[test]
+            fn no_token_answer_renders_its_token(
+                token in marker(),
+                kind in prop_oneof![Just(serde_json::json!("Bearer")), Just(serde_json::json!("mac")), json_value()],
+                expires in json_value(),
+                error in prop::option::of(prop_oneof![Just(serde_json::json!("invalid_request")), json_value()]),
+                status in prop_oneof![Just(200u16), Just(201u16), Just(400u16), Just(401u16), Just(503u16)],
+                cut in prop::option::of(any::<prop::sample::Index>()),
+                key in prop_oneof![Just("access_token"), Just("refresh_token"), Just("id_token"), Just("token")],
+            ) {
+                let mut object = serde_json::json!({"token_type": kind, "expires_in": expires});
+                object[key] = serde_json::Value::from(token);
+                if let Some(e) = error {
+                    object["error"] = e;
+                }
+                let mut body = object.to_string().into_bytes();
+                if let Some(at) = cut {
+                    body.truncate(at.index(body.len() + 1));
+                }
+                let status = StatusCode::from_u16(status).unwrap();
+                let result = answer(status, http::HeaderMap::new(), Bytes::from(body.clone()), cut.is_some(), &super::config());
+                if let Err(error) = result {
+                    let all = super::rendered(&error);
+                    prop_assert!(!all.contains("f00d-c0ffee"), "{}\n{}", String::from_utf8_lossy(&body), all);
+                }
+            }
+
             #[test]
             fn token_parser_never_panics_on_bytes(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..600)) {
                 let _ = parse_token_response(StatusCode::from_u16(status).unwrap(), &body);
@@ -549,6 +637,115 @@ mod tests {
         }
     }
 
+    fn config() -> TokenConfig {
+        TokenConfig {
+            token_url: "http://127.0.0.1:1/connect/token".parse().unwrap(),
+            client_id: "c".into(),
+            client_secret: SecretString::from("the-client-secret"),
+            scope: None,
+            auth: ClientAuth::Post,
+            timeout: Duration::from_secs(10),
+            refresh_ahead: Duration::from_secs(300),
+            min_remaining: Duration::from_secs(30),
+        }
+    }
+
+    /// Everything an error lets a caller or a log see: `Display`, `Debug` (both forms), the
+    /// body (raw and as text), the OAuth error and the `source` chain.
+    pub(crate) fn rendered(error: &Error) -> String {
+        use std::error::Error as _;
+        let mut all = format!(
+            "{error}\n{error:?}\n{error:#?}\n{:?}\n{:?}\n{:?}",
+            error.body().map(String::from_utf8_lossy),
+            error.body_text(),
+            error.oauth_error()
+        );
+        let mut source = error.source();
+        while let Some(s) = source {
+            all.push_str(&format!("\n{s} {s:?}"));
+            source = s.source();
+        }
+        all
+    }
+
+    #[test]
+    fn a_rejected_token_answer_keeps_no_token() {
+        let live = "eyJhbGciOiJSUzI1NiJ9.live-token.sig";
+        let cases = [
+            (
+                200,
+                format!(r#"{{"access_token":"{live}","token_type":"mac","expires_in":3600}}"#),
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"{live}","token_type":"Bearer","expires_in":"soon"}}"#),
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"{live}","token_type":"Bearer","expires_in":36"#),
+            ),
+            (
+                200,
+                format!(r#"{{"token_type":"Bearer","access_token":"{live}\r\nX-Evil: 1"}}"#),
+            ),
+            (200, format!(r#"{{"access_token":"{live}"}}"#)),
+            (200, format!("access_token={live}&token_type=bearer")),
+            (
+                200,
+                format!(
+                    r#"{{"error":"server_error","error_description":"issued {live}","access_token":"{live}"}}"#
+                ),
+            ),
+            (
+                400,
+                format!(
+                    r#"{{"error":"invalid_request","refresh_token":"{live}","x":{{"id_token":"{live}"}}}}"#
+                ),
+            ),
+            (
+                400,
+                format!(
+                    r#"{{"error":"invalid_client","error_description":"got the-client-secret"}}"#
+                ),
+            ),
+            (503, format!(r#"{{"accessToken":"{live}"}}"#)),
+        ];
+        for (status, body) in cases {
+            let error = answer(
+                StatusCode::from_u16(status).unwrap(),
+                http::HeaderMap::new(),
+                Bytes::from(body.clone()),
+                false,
+                &config(),
+            )
+            .unwrap_err();
+            let all = rendered(&error);
+            assert!(!all.contains("live-token"), "{body}\n{all}");
+            assert!(!all.contains("the-client-secret"), "{body}\n{all}");
+            assert!(error.body().is_some_and(|b| !b.is_empty()), "{body}");
+        }
+        // A body cut at the size cap, the token in the part kept.
+        let cut = answer(
+            StatusCode::OK,
+            http::HeaderMap::new(),
+            Bytes::from(format!(r#"{{"token_type":"Bearer","access_token":"{live}"#)),
+            true,
+            &config(),
+        )
+        .unwrap_err();
+        assert!(!rendered(&cut).contains("live-token"));
+        // What holds no token is kept as sent.
+        let page = answer(
+            StatusCode::OK,
+            http::HeaderMap::new(),
+            Bytes::from_static(b"<html>Sign in</html>"),
+            false,
+            &config(),
+        )
+        .unwrap_err();
+        assert_eq!(page.body_text(), Some("<html>Sign in</html>"));
+    }
+
     #[test]
     fn basic_auth_form_encodes_before_base64() {
         let header = basic_auth("my client:1", "p%s+w rd:ü");
@@ -566,6 +763,7 @@ mod tests {
     #[test]
     fn permanent_oauth_codes() {
         for code in [
+            "invalid_request",
             "invalid_client",
             "unauthorized_client",
             "invalid_scope",

@@ -229,6 +229,30 @@ async fn headers_static_dynamic_and_default() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_default_header_given_twice_is_sent_with_both_values() {
+    let server = answering(Reply::json(200, serde_json::json!({}))).await;
+    let client = server
+        .builder()
+        .default_header("x-feature", "a")
+        .default_header("x-feature", "b")
+        .default_header("accept", "application/problem+json")
+        .build()
+        .unwrap();
+    get_json(&client, "/h").await.unwrap();
+    let seen = &server.api_log()[0];
+    let values = |name: &str| -> Vec<String> {
+        seen.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(values("x-feature"), ["a", "b"]);
+    // A default of ours is replaced, not joined.
+    assert_eq!(values("accept"), ["application/problem+json"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_declared_header_replaces_a_client_default_of_the_same_name() {
     let server = answering(Reply::json(200, serde_json::json!({}))).await;
     let client = server

@@ -107,6 +107,30 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
     let err = odd.client().access_token().await.unwrap_err();
     printed.push(format!("{err} {err:?}"));
 
+    // Token answers the client rejects, each carrying a live-looking token: the error keeps
+    // what it can of the answer, never the token.
+    let rejected = [
+        r#"{"access_token":"eyJrejected.mac-type.sig","token_type":"mac","expires_in":3600}"#,
+        r#"{"access_token":"eyJrejected.soon-lifetime.sig","token_type":"Bearer","expires_in":"soon"}"#,
+        r#"{"token_type":"Bearer","access_token":"eyJrejected.truncated.sig"#,
+        r#"{"access_token":"eyJrejected.crlf.sig
+X-Evil: 1","token_type":"Bearer"}"#,
+        "access_token=eyJrejected.form-encoded.sig&token_type=bearer",
+        r#"{"error":"temporarily_unavailable","access_token":"eyJrejected.with-error.sig"}"#,
+    ];
+    let shapes = Server::start().await;
+    shapes.on_token(move |n, _| {
+        let body = rejected[(n - 1) % rejected.len()];
+        Reply::new(if n == 6 { 503 } else { 200 }, body).header("content-type", "application/json")
+    });
+    for _ in 0..rejected.len() {
+        // A client each, so that no failure is shared and every shape is requested.
+        let err = shapes.client().access_token().await.unwrap_err();
+        assert!(err.body().is_some_and(|b| !b.is_empty()), "{err:?}");
+        printed.push(format!("{err} {err:?} {err:#?} {:?}", err.body_text()));
+    }
+    assert_eq!(shapes.token_requests(), rejected.len());
+
     // A token as a value: Debug of the secrecy wrapper.
     let token = client.access_token().await.unwrap();
     printed.push(format!("{token:?}"));
@@ -131,6 +155,17 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
         assert!(output.contains(expected), "trace output lacks {expected:?}");
     }
     let mut secrets = vec![CLIENT_SECRET.to_owned()];
+    secrets.extend(
+        [
+            "mac-type",
+            "soon-lifetime",
+            "rejected.truncated",
+            "crlf.sig",
+            "form-encoded",
+            "with-error",
+        ]
+        .map(str::to_owned),
+    );
     secrets.extend(server.issued().into_iter().filter(|t| t.starts_with("eyJ")));
     assert!(secrets.len() >= 3, "{secrets:?}");
     let everything = format!("{output}\n{}", printed.join("\n"));
