@@ -158,6 +158,12 @@ impl ApiBase {
         }
     }
 
+    /// Its origin (scheme, host, port): where the token may be sent.
+    #[cfg(feature = "middleware")]
+    pub(crate) fn origin(&self) -> url::Origin {
+        self.url.origin()
+    }
+
     /// The URL of one call: `path` (already percent-encoded, starting with this base's path)
     /// and `query` (encoded; empty for none).
     pub(crate) fn join(&self, path: &str, query: &str) -> Url {

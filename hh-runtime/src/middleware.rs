@@ -20,6 +20,12 @@
 //! does), and after a 401 the rejected token dropped (only if it is still the cached one) and
 //! the request replayed once with a fresh token.
 //!
+//! The token goes only where it belongs: to the API's origin (the scheme, host and port of
+//! the client's `api_url`) and to the origins you add with [`TokenMiddleware::also_for`].
+//! A stack is often shared with calls to other services; a request to any other origin passes
+//! through untouched, without a token and without the 401 handling, and an `Authorization`
+//! header it already has is left as it is.
+//!
 //! ```no_run
 //! use hh_runtime::middleware::{TokenMiddleware, reqwest_middleware};
 //!
@@ -45,7 +51,9 @@ use http::header::AUTHORIZATION;
 pub use reqwest_middleware;
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
-use crate::client::{Client, Http};
+use url::Origin;
+
+use crate::client::{Client, Http, check_url};
 use crate::execute::{Tries, token_for_call};
 use crate::{ClientBuilder, Error};
 
@@ -69,15 +77,40 @@ impl ClientBuilder {
 #[derive(Clone)]
 pub struct TokenMiddleware {
     client: Client,
+    /// Where the token is sent: the API's origin first, then those added.
+    origins: Vec<Origin>,
 }
 
 impl TokenMiddleware {
     /// The token lifecycle of `client`: its credentials, token cache and settings
-    /// (`replay_on_401` included).
+    /// (`replay_on_401` included), for requests to the client's API origin.
     pub fn new(client: &Client) -> Self {
         TokenMiddleware {
+            origins: vec![client.inner.api.origin()],
             client: client.clone(),
         }
+    }
+
+    /// Also sends the token to `url`'s origin (scheme, host and port; its path is ignored),
+    /// for a second host of the same API. The URL is checked as `api_url` is: https, or
+    /// plain http to a loopback host, with no credentials in it.
+    ///
+    /// ```no_run
+    /// # fn run(hh: &hh_runtime::Client) -> hh_runtime::Result<()> {
+    /// let middleware = hh_runtime::middleware::TokenMiddleware::new(hh)
+    ///     .also_for("https://reports.healthhero.example")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn also_for(mut self, url: &str) -> crate::Result<Self> {
+        let url = check_url("also_for", url).map_err(Error::config)?;
+        self.origins.push(url.origin());
+        Ok(self)
+    }
+
+    /// Whether a request to `url` gets the token.
+    fn serves(&self, url: &url::Url) -> bool {
+        let origin = url.origin();
+        self.origins.contains(&origin)
     }
 }
 
@@ -85,6 +118,14 @@ impl fmt::Debug for TokenMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenMiddleware")
             .field("client", &self.client)
+            .field(
+                "origins",
+                &self
+                    .origins
+                    .iter()
+                    .map(Origin::ascii_serialization)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -97,6 +138,10 @@ impl Middleware for TokenMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
+        if !self.serves(request.url()) {
+            // Another service's request: none of our business, and never our token.
+            return next.run(request, extensions).await;
+        }
         let inner = &*self.client.inner;
         let tokens = &inner.tokens;
         // As a generated call does: a transient token failure is waited out within the

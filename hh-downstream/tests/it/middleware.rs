@@ -184,3 +184,82 @@ async fn a_users_middleware_sees_every_attempt_and_never_a_token_request() {
     let all = recorder.seen.lock().unwrap().clone();
     assert!(all.iter().all(|(path, _)| !path.contains("connect/token")));
 }
+
+/// Another service on loopback: answers 401 to everything (so a replay would show) and
+/// records the `Authorization` header of each request it receives.
+async fn other_service() -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let app = axum::Router::new().fallback(move |headers: http::HeaderMap| {
+        let record = Arc::clone(&record);
+        async move {
+            let auth = headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned());
+            record.lock().unwrap().push(auth);
+            http::StatusCode::UNAUTHORIZED
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_token_middleware_sends_the_token_only_to_the_apis_origin() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let hh = builder(&sandbox).build().unwrap();
+    let (other, seen) = other_service().await;
+    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TokenMiddleware::new(&hh))
+        .build();
+
+    // Another service through the same stack: no token, no replay of its 401, and a header
+    // of the caller's own left as it is.
+    let answer = http.get(format!("{other}/api/v1/x")).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+    http.get(format!("{other}/y"))
+        .header("authorization", "Basic theirs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None, Some("Basic theirs".to_owned())]
+    );
+    // Not even a token request was made for them.
+    assert_eq!(sandbox.token_requests(), 0);
+
+    // The API's origin gets the token (and a trailing path of any shape).
+    let url = format!("{}/api/v1/{}/Traversals", hh.api_url(), hh.client_id());
+    let created = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(r#"{"shortCode":"SYMPTOMS"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    assert_eq!(sandbox.token_requests(), 1);
+
+    // An origin listed explicitly gets it too, and its 401 is replayed once.
+    let listed = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TokenMiddleware::new(&hh).also_for(&other).unwrap())
+        .build();
+    seen.lock().unwrap().clear();
+    listed.get(format!("{other}/z")).send().await.unwrap();
+    let bearer = seen.lock().unwrap().clone();
+    assert_eq!(bearer.len(), 2, "{bearer:?}");
+    assert!(
+        bearer
+            .iter()
+            .all(|b| b.as_deref().is_some_and(|b| b.starts_with("Bearer ")))
+    );
+
+    // Listing is checked as api_url is.
+    let refused = TokenMiddleware::new(&hh)
+        .also_for("http://reports.example")
+        .unwrap_err();
+    assert!(refused.is_config(), "{refused}");
+}
