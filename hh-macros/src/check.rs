@@ -296,10 +296,30 @@ fn placeholder_names<'e>(endpoint: &'e Endpoint<'_>) -> Vec<&'e str> {
     template::params(&endpoint.pieces).collect()
 }
 
+/// Each placeholder that has no argument of its name but is a likely typo of an argument
+/// that fills no placeholder, with that argument: `(<referal_id>, referral_id)`. One mistake,
+/// so it is reported once, at the placeholder, and the argument is not reported again as
+/// having no role.
+fn misspelt_placeholders<'e>(endpoint: &'e Endpoint<'_>) -> Vec<(&'e str, &'e str)> {
+    let names = placeholder_names(endpoint);
+    let roleless: Vec<&str> = endpoint
+        .args
+        .iter()
+        .filter(|a| matches!(a.role, Role::Path) && !names.contains(&a.name.as_str()))
+        .map(|a| a.name.as_str())
+        .collect();
+    names
+        .iter()
+        .filter(|n| **n != CLIENT_ID && !endpoint.args.iter().any(|a| a.name == **n))
+        .filter_map(|n| did_you_mean(n, roleless.iter().copied()).map(|arg| (*n, arg)))
+        .collect()
+}
+
 /// Every `<name>` in the template binds an argument `name` that has no other role
 /// (`<client_id>` may also come from the client's configuration).
 fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
     let method = &endpoint.method.sig.ident;
+    let misspelt = misspelt_placeholders(endpoint);
     for name in placeholder_names(endpoint) {
         match endpoint.args.iter().find(|a| a.name == name) {
             // Its role attribute was malformed and is reported already.
@@ -321,15 +341,6 @@ fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>
             }
             None if name == CLIENT_ID => {}
             None => {
-                let unbound: Vec<&str> = endpoint
-                    .args
-                    .iter()
-                    .filter(|a| matches!(a.role, Role::Path))
-                    .map(|a| a.name.as_str())
-                    .collect();
-                let hint = did_you_mean(name, unbound.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
                 let own = endpoint
                     .own_pieces
                     .as_ref()
@@ -340,11 +351,18 @@ fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>
                     (None, Some(prefix)) => quote::ToTokens::to_token_stream(&prefix.lit),
                     (None, None) => quote::ToTokens::to_token_stream(&endpoint.method.sig.ident),
                 };
+                if let Some((_, arg)) = misspelt.iter().find(|(p, _)| *p == name) {
+                    cx.error_spanned_by(
+                        place,
+                        format!(
+                            "placeholder `<{name}>` has no argument named `{name}` in `{method}`; did you mean `{arg}`?"
+                        ),
+                    );
+                    continue;
+                }
                 cx.error_spanned_by(
                     place,
-                    format!(
-                        "placeholder `<{name}>` has no argument named `{name}` in `{method}`{hint}"
-                    ),
+                    format!("placeholder `<{name}>` has no argument named `{name}` in `{method}`"),
                 );
                 cx.syn_error(syn::Error::new(
                     endpoint.method.sig.paren_token.span.join(),
@@ -358,6 +376,7 @@ fn placeholders_have_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>
 /// Every argument has a role: a placeholder of its name, or one of our attributes.
 fn arguments_have_roles(cx: &Ctxt, endpoint: &Endpoint<'_>) {
     let names = placeholder_names(endpoint);
+    let misspelt = misspelt_placeholders(endpoint);
     let unfilled: Vec<&str> = names
         .iter()
         .copied()
@@ -368,10 +387,11 @@ fn arguments_have_roles(cx: &Ctxt, endpoint: &Endpoint<'_>) {
         .iter()
         .filter(|a| matches!(a.role, Role::Path))
     {
-        if names.contains(&arg.name.as_str()) {
+        let name = arg.name.as_str();
+        // Filling a placeholder, or named by a misspelt one's error already.
+        if names.contains(&name) || misspelt.iter().any(|(_, a)| *a == name) {
             continue;
         }
-        let name = &arg.name;
         let hint = did_you_mean(name, unfilled.iter().copied())
             .map(|s| format!("; did you mean the placeholder `<{s}>`?"))
             .unwrap_or_default();
