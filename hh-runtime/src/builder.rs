@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     auth: ClientAuth,
     connect_timeout: Duration,
     request_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
     token_timeout: Duration,
     retry: RetryPolicy,
     headers: HeaderMap,
@@ -82,6 +83,7 @@ impl Default for ClientBuilder {
             auth: ClientAuth::default(),
             connect_timeout: defaults::CONNECT_TIMEOUT,
             request_timeout: Some(defaults::REQUEST_TIMEOUT),
+            call_timeout: None,
             token_timeout: defaults::TOKEN_TIMEOUT,
             retry: RetryPolicy::default(),
             headers: HeaderMap::new(),
@@ -209,8 +211,19 @@ impl ClientBuilder {
         self
     }
 
-    /// Time one token fetch may take, end to end (default 10 s). The fetch is shared by
-    /// every caller waiting for a token and is never cut short by any one of them.
+    /// A limit on each call as a whole: the wait for a token, every attempt and every backoff
+    /// between them (off by default, as each of those has its own bound). When it fires, the
+    /// call fails with [`ErrorKind::Deadline`](crate::ErrorKind::Deadline), whose message
+    /// names the limit, how long the call ran and what it was waiting for. A token fetch the
+    /// call was waiting for goes on for the other callers.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// Time one token fetch may take, end to end (default 10 s): with a shared token store,
+    /// its first connection and any wait for another process's fetch count too. The fetch is
+    /// shared by every caller waiting for a token and is never cut short by any one of them.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
         self
@@ -390,6 +403,7 @@ impl ClientBuilder {
                 tokens,
                 retry: self.retry,
                 request_timeout: self.request_timeout,
+                call_timeout: self.call_timeout,
                 default_headers,
                 replay_on_401: self.replay_on_401,
                 max_response_bytes: self.max_response_bytes,

@@ -58,6 +58,8 @@ pub(crate) struct ClientInner {
     pub(crate) tokens: TokenSource,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Option<Duration>,
+    /// The limit on a whole call (`ClientBuilder::call_timeout`).
+    pub(crate) call_timeout: Option<Duration>,
     pub(crate) default_headers: HeaderMap,
     pub(crate) replay_on_401: bool,
     pub(crate) max_response_bytes: usize,

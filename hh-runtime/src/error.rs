@@ -49,6 +49,14 @@ pub enum ErrorKind {
     /// A reqwest-middleware of yours (feature `middleware`) failed the request; its error is
     /// the [`source`](std::error::Error::source). Not retried.
     Middleware,
+    /// The call as a whole ran out of time: its
+    /// [`call_timeout`](crate::ClientBuilder::call_timeout), or its retry budget
+    /// ([`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed)) while a token request
+    /// was still going. The message names the limit and what the call was waiting for; the
+    /// failure it was waiting out, if any, is the [`source`](std::error::Error::source). (One
+    /// attempt's own timeout is [`Transport`](ErrorKind::Transport), a token request's is
+    /// [`Token`](ErrorKind::Token); [`Error::is_timeout`] is true for all three.)
+    Deadline,
 }
 
 /// An RFC 9457 (formerly 7807) problem details body, as ASP.NET services send on errors.
@@ -138,10 +146,42 @@ pub(crate) enum Repr {
     },
     /// A user's middleware failed the request.
     Middleware(Box<dyn std::error::Error + Send + Sync>),
+    /// A limit on the whole call fired.
+    Deadline {
+        limit: Limit,
+        /// The limit's value, and how long the call had run when it fired.
+        after: Duration,
+        elapsed: Duration,
+        waiting: Waiting,
+        /// The failure the call was waiting out (a token error), if any.
+        last: Option<Error>,
+    },
+}
+
+/// Which limit on a whole call fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// `ClientBuilder::call_timeout`, or the endpoint's own.
+    CallTimeout,
+    /// `RetryPolicy::max_elapsed`, which bounds a call's wait for a token.
+    RetryBudget,
+}
+
+/// What a call was waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waiting {
+    /// An access token.
+    Token,
+    /// The answer to its n-th attempt.
+    Answer(u32),
+    /// The backoff before its n-th attempt.
+    Backoff(u32),
 }
 
 pub(crate) struct Inner {
-    pub(crate) repr: Repr,
+    /// Shared on its own, so that one failure handed to many calls (a token failure) can be
+    /// tied to each call without copying what the server sent.
+    pub(crate) repr: Arc<Repr>,
     /// `METHOD /path/template` of the call, when the error belongs to one.
     pub(crate) call: Option<(Method, &'static str)>,
 }
@@ -153,7 +193,10 @@ impl Error {
 
     pub(crate) fn new(repr: Repr) -> Self {
         Self {
-            inner: Arc::new(Inner { repr, call: None }),
+            inner: Arc::new(Inner {
+                repr: Arc::new(repr),
+                call: None,
+            }),
         }
     }
 
@@ -177,10 +220,8 @@ impl Error {
     /// Names the token endpoint a token error came from (errors are made where the URL is not
     /// at hand; this is called once, where the fetch ends).
     pub(crate) fn at_token_endpoint(mut self, url: &url::Url) -> Self {
-        if let Some(Inner {
-            repr: Repr::Token { endpoint, .. },
-            ..
-        }) = Arc::get_mut(&mut self.inner)
+        if let Some(Repr::Token { endpoint, .. }) =
+            Arc::get_mut(&mut self.inner).and_then(|inner| Arc::get_mut(&mut inner.repr))
         {
             *endpoint = Some(url.clone());
         }
@@ -189,7 +230,7 @@ impl Error {
 
     /// The token endpoint URL a token error came from.
     pub fn token_endpoint(&self) -> Option<&str> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Token { endpoint, .. } => endpoint.as_ref().map(url::Url::as_str),
             _ => None,
         }
@@ -200,22 +241,20 @@ impl Error {
         if self.inner.call.is_some() {
             return self;
         }
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                inner.call = Some((method.clone(), template));
-                Self {
-                    inner: Arc::new(inner),
-                }
-            }
-            // Shared (a token failure handed to many callers): leave it as it is.
-            Err(inner) => Self { inner },
+        // Shared or not (a token failure is handed to every waiting call), each call's error
+        // names its call; what the server sent is not copied.
+        Self {
+            inner: Arc::new(Inner {
+                repr: Arc::clone(&self.inner.repr),
+                call: Some((method.clone(), template)),
+            }),
         }
     }
 
     /// OpenTelemetry's `error.type` for a call that failed with this error: the status code,
     /// or a short name for the kind of failure.
     pub(crate) fn error_type(&self) -> ErrorType {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Status { http, .. } => ErrorType::Status(http.status),
             Repr::Transport { source, .. } => {
                 ErrorType::Named(telemetry::transport_error_type(source.as_ref()))
@@ -223,6 +262,7 @@ impl Error {
             Repr::Token { .. } => ErrorType::Named("token"),
             Repr::Decode { .. } => ErrorType::Named("decode"),
             Repr::Middleware(_) => ErrorType::Named("middleware"),
+            Repr::Deadline { .. } => ErrorType::Named("timeout"),
             Repr::InvalidInput(_) => ErrorType::Named("invalid_input"),
             Repr::Config(_) => ErrorType::Named("config"),
         }
@@ -231,7 +271,7 @@ impl Error {
     /// The `error.type` of a failed token request, finer than a call's `token`: the status
     /// the token endpoint answered with, or what kept it from answering.
     pub(crate) fn token_error_type(&self) -> ErrorType {
-        let Repr::Token { failure, http, .. } = &self.inner.repr else {
+        let Repr::Token { failure, http, .. } = &*self.inner.repr else {
             return self.error_type();
         };
         if let Some(http) = http {
@@ -249,7 +289,7 @@ impl Error {
 
     /// The broad category of this error.
     pub fn kind(&self) -> ErrorKind {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Config(_) => ErrorKind::Config,
             Repr::InvalidInput(_) => ErrorKind::InvalidInput,
             Repr::Token { .. } => ErrorKind::Token,
@@ -257,11 +297,12 @@ impl Error {
             Repr::Status { .. } => ErrorKind::Status,
             Repr::Decode { .. } => ErrorKind::Decode,
             Repr::Middleware(_) => ErrorKind::Middleware,
+            Repr::Deadline { .. } => ErrorKind::Deadline,
         }
     }
 
     fn http(&self) -> Option<&HttpParts> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Status { http, .. } | Repr::Decode { http, .. } => Some(http),
             Repr::Token { http, .. } => http.as_ref(),
             _ => None,
@@ -278,7 +319,7 @@ impl Error {
     /// The status the API answered the call with: [`status`](Error::status) except for a
     /// token error, whose status is the identity server's.
     pub(crate) fn api_status(&self) -> Option<StatusCode> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Token { .. } => None,
             _ => self.status(),
         }
@@ -307,7 +348,7 @@ impl Error {
 
     /// The error body parsed as JSON, when the API sent JSON with a non-2xx status.
     pub fn json(&self) -> Option<&serde_json::Value> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Status { json, .. } => json.as_ref(),
             _ => None,
         }
@@ -315,7 +356,7 @@ impl Error {
 
     /// The error body as RFC 9457 problem details, when it was one.
     pub fn problem(&self) -> Option<&ProblemDetails> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Status { problem, .. } => problem.as_ref(),
             _ => None,
         }
@@ -323,7 +364,7 @@ impl Error {
 
     /// The RFC 6749 error the token endpoint returned, if that is what this is.
     pub fn oauth_error(&self) -> Option<&OAuthError> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Token {
                 failure: TokenFailure::OAuth(e),
                 ..
@@ -335,7 +376,7 @@ impl Error {
     /// For a body that did not match the expected type: the JSON path where it failed
     /// (for example `nodes[0].questions[2].controlType`).
     pub fn decode_path(&self) -> Option<&str> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Decode { path, .. } => path.as_deref(),
             _ => None,
         }
@@ -343,7 +384,7 @@ impl Error {
 
     /// How long the server asked us to wait (`Retry-After`, in seconds or as an HTTP date).
     pub fn retry_after(&self) -> Option<Duration> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Status { retry_after, .. } | Repr::Token { retry_after, .. } => *retry_after,
             _ => None,
         }
@@ -379,9 +420,11 @@ impl Error {
         self.kind() == ErrorKind::Decode
     }
 
-    /// A timeout fired: connecting, waiting for the API, or fetching a token.
+    /// A timeout fired: connecting, waiting for the API, fetching a token, or the call's
+    /// own deadline ([`ErrorKind::Deadline`]).
     pub fn is_timeout(&self) -> bool {
-        match &self.inner.repr {
+        match &*self.inner.repr {
+            Repr::Deadline { .. } => true,
             Repr::Transport {
                 source, timeout, ..
             } => timeout.is_some() || source.as_ref().is_some_and(reqwest::Error::is_timeout),
@@ -399,7 +442,7 @@ impl Error {
 
     /// The connection could not be established (nothing reached the server).
     pub fn is_connect(&self) -> bool {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Transport { source, .. } => {
                 source.as_ref().is_some_and(reqwest::Error::is_connect)
             }
@@ -413,7 +456,7 @@ impl Error {
 
     /// The API answered 401 Unauthorized (after the one replay with a fresh token).
     pub fn is_unauthorized(&self) -> bool {
-        matches!(&self.inner.repr, Repr::Status { http, .. } if http.status == StatusCode::UNAUTHORIZED)
+        matches!(&*self.inner.repr, Repr::Status { http, .. } if http.status == StatusCode::UNAUTHORIZED)
     }
 
     /// The API answered 404 Not Found.
@@ -431,10 +474,10 @@ impl Error {
     /// This judges the error alone: whether hh resends a call also depends on its method (a
     /// POST that may have reached the server is not resent by default).
     pub fn is_retryable(&self) -> bool {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Config(_) | Repr::InvalidInput(_) | Repr::Decode { .. } => false,
             Repr::Middleware(_) => false,
-            Repr::Transport { .. } => true,
+            Repr::Transport { .. } | Repr::Deadline { .. } => true,
             Repr::Status { http, .. } => crate::retry::is_transient_status(http.status),
             Repr::Token { failure, http, .. } => match failure {
                 // `temporarily_unavailable`, `server_error` and unknown codes are worth another
@@ -479,7 +522,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Transport {
                 source: Some(source),
                 ..
@@ -492,6 +535,9 @@ impl std::error::Error for Error {
                 source: Some(s), ..
             } => Some(&**s),
             Repr::Middleware(s) => Some(&**s),
+            Repr::Deadline {
+                last: Some(last), ..
+            } => Some(last),
             _ => None,
         }
     }
@@ -509,6 +555,18 @@ mod tests {
         fn assert_bounds<T: std::error::Error + Send + Sync + 'static>() {}
         assert_bounds::<Error>();
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn a_shared_error_names_each_call_it_is_handed_to() {
+        let shared = Error::config("x");
+        let held = shared.clone();
+        let a = shared.with_call(&Method::GET, "/a");
+        let b = held.clone().with_call(&Method::POST, "/b");
+        assert_eq!(a.to_string(), "GET /a: invalid client configuration: x");
+        assert_eq!(b.to_string(), "POST /b: invalid client configuration: x");
+        assert_eq!(held.to_string(), "invalid client configuration: x");
+        assert!(Arc::ptr_eq(&a.inner.repr, &b.inner.repr), "not copied");
     }
 
     #[test]

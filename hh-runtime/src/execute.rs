@@ -14,7 +14,7 @@ use tracing::{Instrument as _, Span};
 use crate::body::{read_capped, scrub_secrets};
 use crate::client::{ClientInner, SendError};
 use crate::decode::Answer;
-use crate::error::{Error, HttpParts, ProblemDetails, Repr, Result};
+use crate::error::{Error, HttpParts, Limit, ProblemDetails, Repr, Result, Waiting};
 use crate::request::{Body, Request};
 use crate::retry::{RetryPolicy, retry_after};
 use crate::telemetry::{self, Call, ErrorType};
@@ -41,6 +41,10 @@ pub(crate) struct Tries {
     pub(crate) started: Instant,
     retries: u32,
     replayed: bool,
+    /// What the call is waiting for, and the token failure it is waiting out: what a deadline
+    /// that fires meanwhile reports.
+    waiting: Waiting,
+    last: Option<Error>,
 }
 
 impl Tries {
@@ -49,7 +53,20 @@ impl Tries {
             started: Instant::now(),
             retries: 0,
             replayed: false,
+            waiting: Waiting::Token,
+            last: None,
         }
+    }
+
+    /// The error of a call whose `limit` fired now.
+    fn deadline(&self, limit: Limit, after: Duration) -> Error {
+        Error::new(Repr::Deadline {
+            limit,
+            after,
+            elapsed: self.started.elapsed(),
+            waiting: self.waiting,
+            last: self.last.clone(),
+        })
     }
 }
 
@@ -64,11 +81,25 @@ enum Step {
 }
 
 impl Request<'_> {
-    /// The attempts of one call, until an answer to decode or the error the call returns.
+    /// One call, within its `call_timeout` if it has one: an answer to decode or the error
+    /// the call returns.
     pub(crate) async fn run(&mut self, call: &Call) -> Result<Answer> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
+        let mut tries = Tries::new();
+        let Some(limit) = self.client.inner.call_timeout else {
+            return self.attempts(call, &mut tries).await;
+        };
+        let deadline = tries.started + limit;
+        match tokio::time::timeout_at(deadline, self.attempts(call, &mut tries)).await {
+            Ok(result) => result,
+            Err(_) => Err(tries.deadline(Limit::CallTimeout, limit)),
+        }
+    }
+
+    /// The attempts of one call, until an answer to decode or the error the call returns.
+    async fn attempts(&mut self, call: &Call, tries: &mut Tries) -> Result<Answer> {
         let inner = &*self.client.inner;
         // A copy of the parsed base with this call's path and query, made again for each
         // attempt: the first, nearly always the only one, takes it by value.
@@ -80,13 +111,13 @@ impl Request<'_> {
         {
             call.full_url(url.as_str());
         }
-        let mut tries = Tries::new();
         // One clock read serves the first attempt's token lookup and its timer.
         let mut now = tries.started;
         // Requests put on the wire so far (waits for a token send none).
         let mut sent = 0u32;
         loop {
-            let (token, started) = token_for_call(inner, &mut tries, now).await?;
+            let (token, started) = token_for_call(inner, tries, now).await?;
+            tries.waiting = Waiting::Answer(sent + 1);
             let target = first.take().unwrap_or_else(url);
             let span = telemetry::attempt_span(sent);
             let attempt = self.attempt(inner, target, &token, tries.replayed, started, &span);
@@ -97,7 +128,7 @@ impl Request<'_> {
                 attempt.instrument(span.clone()).await
             };
             sent += 1;
-            match self.next_step(inner, exchange, &token, &tries) {
+            match self.next_step(inner, exchange, &token, tries) {
                 Step::Done(result) => return result,
                 Step::Replay => {
                     tries.replayed = true;
@@ -106,6 +137,7 @@ impl Request<'_> {
                 }
                 Step::Retry(wait) => {
                     tries.retries += 1;
+                    tries.waiting = Waiting::Backoff(sent + 1);
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -320,9 +352,16 @@ impl Request<'_> {
 }
 
 /// A token for the next attempt of a call, and the instant it was in hand: `now` when the
-/// cache had one then, read again after any wait. After a transient failure to get one, waits
-/// for the token lifecycle's next request (see `token_retry`) and asks again, each wait
-/// counted as a retry of the call; a permanent failure, or one past the budget, is returned.
+/// cache had one then, read again after any wait.
+///
+/// After a transient failure to get one, the call waits until a fetch obtains a token or the
+/// token lifecycle may send its next request (`TokenSource::next_request_at`, the rule every
+/// caller follows), and asks again. These waits are bounded by the retry budget's time
+/// (`max_elapsed`), the wait for the token in hand included, but are not counted as
+/// attempts: `max_attempts` bounds the requests sent to the API, and none was; the identity
+/// server is spared by the lifecycle, which sends one request for every waiting call, however
+/// many. A permanent failure (`invalid_client`, say), a policy that never retries
+/// (`RetryPolicy::none()`), or a budget spent ends the call with the token error.
 pub(crate) async fn token_for_call(
     inner: &ClientInner,
     tries: &mut Tries,
@@ -331,38 +370,43 @@ pub(crate) async fn token_for_call(
     if let Some(token) = inner.tokens.cached(now) {
         return Ok((token, now));
     }
+    tries.waiting = Waiting::Token;
+    let budget = inner.retry.max_elapsed;
+    let budget_ends = tries.started + budget;
     loop {
-        match inner.tokens.get().await {
-            Ok(token) => return Ok((token, Instant::now())),
-            Err(error) => match token_retry(inner, &error, tries) {
-                Some(wait) => {
-                    tries.retries += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(error),
-            },
-        }
+        let error = match tokio::time::timeout_at(budget_ends, inner.tokens.get()).await {
+            Ok(Ok(token)) => return Ok((token, Instant::now())),
+            Ok(Err(error)) => error,
+            // The budget ran out with a fetch still going: the failure it was waiting out, if
+            // any, says more than the budget does.
+            Err(_) => {
+                return Err(match tries.last.take() {
+                    Some(last) => last,
+                    None => tries.deadline(Limit::RetryBudget, budget),
+                });
+            }
+        };
+        let Some(until) = token_wait(inner, &error, budget_ends) else {
+            return Err(error);
+        };
+        tracing::debug!(
+            wait_ms = until.saturating_duration_since(Instant::now()).as_millis() as u64,
+            error = %error,
+            "no access token yet; waiting for the next token request"
+        );
+        tries.last = Some(error);
+        inner.tokens.wait_for_token(until).await;
     }
 }
 
-/// After a failure to get a token: the wait until the token lifecycle's next request, when
-/// the failure is transient and the call's retry budget (attempts and time) allows it, or
-/// `None` to fail now (a permanent error such as `invalid_client`, or the budget spent).
-/// Nothing reached the API, so a call of any method may wait.
-fn token_retry(inner: &ClientInner, error: &Error, tries: &Tries) -> Option<Duration> {
-    if !error.is_retryable() {
+/// After a failure to get a token: until when the call may wait for one (see
+/// `token_for_call`), or `None` to fail now.
+fn token_wait(inner: &ClientInner, error: &Error, budget_ends: Instant) -> Option<Instant> {
+    if !error.is_retryable() || inner.retry.max_attempts <= 1 {
         return None;
     }
-    let wait = inner.tokens.next_attempt().map_or(Duration::ZERO, |at| {
-        at.saturating_duration_since(Instant::now())
-    });
-    let wait = within_budget(&inner.retry, tries, wait)?;
-    tracing::debug!(
-        wait_ms = wait.as_millis() as u64,
-        error = %error,
-        "no access token yet; waiting for the next token request"
-    );
-    Some(wait)
+    let until = inner.tokens.next_request_at().unwrap_or_else(Instant::now);
+    (until <= budget_ends).then_some(until)
 }
 
 /// The wait before the next retry, or `None` when attempts or time are used up. A
@@ -379,8 +423,7 @@ fn next_retry(
     within_budget(policy, tries, wait)
 }
 
-/// `wait`, if one more attempt after it stays within the policy's attempts and time: the one
-/// budget check for retries after an answer and for waits for a token.
+/// `wait`, if one more attempt after it stays within the policy's attempts and time.
 fn within_budget(policy: &RetryPolicy, tries: &Tries, wait: Duration) -> Option<Duration> {
     let attempts_left = tries.retries + 1 < policy.max_attempts;
     (attempts_left && tries.started.elapsed() + wait <= policy.max_elapsed).then_some(wait)

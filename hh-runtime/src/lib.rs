@@ -41,16 +41,23 @@
 //!   jittered backoff (from 1 s, doubling, up to 30 s, each wait between half its step and the
 //!   step); once no valid token is left, callers within 2 s of a failure get that failure at
 //!   once instead of each starting a request; never more than one token request per second;
-//!   permanent errors (`invalid_client`, `unauthorized_client`, `invalid_scope`,
-//!   `unsupported_grant_type`, `invalid_grant`) hold for the whole backoff (15 to 30 s,
+//!   permanent errors (`invalid_request`, `invalid_client`, `unauthorized_client`,
+//!   `invalid_scope`, `unsupported_grant_type`, `invalid_grant`) hold for the whole backoff (15 to 30 s,
 //!   jittered so that a fleet does not retry in step), and so does a `Retry-After` from the
 //!   token endpoint, believed up to 30 s;
-//! - runs each fetch on its own task under its own timeout (10 s), so no caller's
-//!   cancellation can stall or cancel it, and never follows a redirect from the token endpoint;
-//! - makes an API call that finds no token after a transient failure wait, within its
-//!   [`RetryPolicy`] budget, for the lifecycle's next token request (so all waiting calls
-//!   still share one request), whatever its method, since nothing reached the API; permanent
-//!   errors and a spent budget fail the call at once ([`Client::access_token`] never waits);
+//! - runs each fetch on its own task under its own timeout (10 s, end to end: with a shared
+//!   store, its wait for the store counts too), so no caller's cancellation can stall or
+//!   cancel it, and never follows a redirect from the token endpoint;
+//! - makes an API call that finds no token after a transient failure wait, whatever its
+//!   method, until a fetch obtains a token (it is told) or the lifecycle may send its next
+//!   request (by the same rule a new caller follows), so the call that came first never
+//!   finishes after a later one, and all of them share one request. These waits are bounded
+//!   by the [`RetryPolicy`]'s time (`max_elapsed`, 30 s), the wait for a token request in
+//!   flight included, and are not counted as attempts: `max_attempts` bounds requests to the
+//!   API, and none was sent. Permanent errors, a spent budget and
+//!   [`RetryPolicy::none`] fail the call at once ([`Client::access_token`] never waits);
+//! - with [`ClientBuilder::call_timeout`], bounds each call as a whole (token wait, attempts,
+//!   backoffs) and says which limit fired ([`ErrorKind::Deadline`]);
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
 //!   new token however many calls saw the 401, and replays each call once. A 403 is final.
 //!

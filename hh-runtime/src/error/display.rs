@@ -5,14 +5,14 @@ use std::fmt;
 
 use http::StatusCode;
 
-use super::{Error, HttpParts, Repr, TokenFailure};
+use super::{Error, HttpParts, Limit, Repr, TokenFailure, Waiting};
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some((method, template)) = &self.inner.call {
             write!(f, "{method} {template}: ")?;
         }
-        match &self.inner.repr {
+        match &*self.inner.repr {
             Repr::Config(m) => write!(f, "invalid client configuration: {m}"),
             Repr::InvalidInput(m) => write!(f, "invalid request input: {m}"),
             Repr::Token {
@@ -64,6 +64,32 @@ impl fmt::Display for Error {
             Repr::Middleware(source) => {
                 write!(f, "a middleware failed the request: {}", Chain(&**source))
             }
+            Repr::Deadline {
+                limit,
+                after,
+                elapsed,
+                waiting,
+                last,
+            } => {
+                let limit = match limit {
+                    Limit::CallTimeout => "`call_timeout`",
+                    Limit::RetryBudget => "retry budget (`RetryPolicy::max_elapsed`)",
+                };
+                write!(
+                    f,
+                    "the call ran out of time: its {after:?} {limit} fired after {:.1} s, ",
+                    elapsed.as_secs_f64()
+                )?;
+                match waiting {
+                    Waiting::Token => f.write_str("waiting for an access token")?,
+                    Waiting::Answer(n) => write!(f, "waiting for the answer to attempt {n}")?,
+                    Waiting::Backoff(n) => write!(f, "waiting to send attempt {n}")?,
+                }
+                if let Some(last) = last {
+                    write!(f, "; before that: {last}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -101,7 +127,9 @@ fn fmt_token(
         TokenFailure::Transport(e) => {
             write!(f, "the token endpoint could not be reached: {}", Chain(e))
         }
-        TokenFailure::Timeout(d) => write!(f, "the token request did not complete within {d:?}"),
+        TokenFailure::Timeout(d) => {
+            write!(f, "no token within the {d:?} `token_timeout`")
+        }
         TokenFailure::Status => match status {
             Some(StatusCode::NOT_FOUND) => {
                 f.write_str("not found (HTTP 404 Not Found): check identity_url / token_url")

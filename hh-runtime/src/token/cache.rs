@@ -198,7 +198,7 @@ impl Flight {
         if let Some(rx) = &self.waiting {
             return Decision::Join(rx.clone());
         }
-        let hold = self.hold_until();
+        let hold = self.next_request_at();
         match (&self.failure, hold) {
             (Some(failure), Some(hold)) if now < hold => Decision::Fail(failure.clone()),
             _ => Decision::Fetch { not_before: hold },
@@ -214,11 +214,14 @@ impl Flight {
         Some(self.next_attempt)
     }
 
-    /// Until when a caller that has no usable token gets the latest failure instead of a new
-    /// request. Transient failures are shared for a short window only, so callers recover
-    /// quickly once the identity server does; permanent errors and `Retry-After` hold for the
-    /// whole backoff.
-    fn hold_until(&self) -> Option<Instant> {
+    /// When the next token request may go out for callers that have no usable token, after
+    /// a failure (`None` when no failure holds). The one rule for both sides of it: a caller
+    /// deciding before then gets the failure instead of a new request, and a call waiting out
+    /// the failure wakes then (or sooner, when a token arrives) to ask again. Transient
+    /// failures hold for a short window only, so callers recover quickly once the identity
+    /// server does; permanent errors and `Retry-After` hold for the whole backoff. (A refresh
+    /// in the background, while the token is still usable, waits the whole backoff.)
+    pub(crate) fn next_request_at(&self) -> Option<Instant> {
         let (failure, next, at) = (self.failure.as_ref()?, self.next_attempt?, self.failed_at?);
         if failure.is_retryable() && failure.retry_after().is_none() {
             Some(next.min(at + SHARED_FAILURE_WINDOW))
@@ -245,11 +248,6 @@ impl Flight {
         self.last_sent = Some(send_at);
         self.waiting = Some(waiters);
         send_at
-    }
-
-    /// When the next token request may go out after a failure, if one holds.
-    pub(crate) fn next_attempt(&self) -> Option<Instant> {
-        self.next_attempt
     }
 
     /// The fetch ended with a token: failures are forgotten.

@@ -88,6 +88,8 @@ struct Shared {
     /// Mirrors `Flight::waiting.is_some()` so the hit path can skip the mutex.
     fetching: AtomicBool,
     flight: Mutex<Flight>,
+    /// Told each time a fetch obtains a token, for the calls waiting out a failure.
+    obtained: watch::Sender<()>,
     /// The store shared with the rest of the fleet, if one is configured.
     #[cfg(feature = "token-store")]
     fleet: Option<Arc<Fleet>>,
@@ -102,6 +104,7 @@ impl Shared {
             current: arc_swap::ArcSwapOption::empty(),
             fetching: AtomicBool::new(false),
             flight: Mutex::new(Flight::default()),
+            obtained: watch::Sender::new(()),
             #[cfg(feature = "token-store")]
             fleet: None,
         }
@@ -263,11 +266,31 @@ impl TokenSource {
         )
     }
 
-    /// When the lifecycle will next send a token request after a failure (`None` when no
-    /// failure holds). A call that failed to get a token waits for this, not for a timer of
-    /// its own, so that all of them together still cause one request.
-    pub(crate) fn next_attempt(&self) -> Option<Instant> {
-        self.shared.flight().next_attempt()
+    /// When a call that failed to get a token may ask again (`Flight::next_request_at`, the
+    /// rule `get` follows too): all of them together still cause one request.
+    pub(crate) fn next_request_at(&self) -> Option<Instant> {
+        self.shared.flight().next_request_at()
+    }
+
+    /// For a call waiting out a token failure: returns when a fetch obtains a token (told, not
+    /// polled) or at `until`, whichever comes first; the call then asks again.
+    pub(crate) async fn wait_for_token(&self, until: Instant) {
+        // Subscribed before looking, so a token that arrives in between is not missed.
+        let mut obtained = self.shared.obtained.subscribe();
+        let now = Instant::now();
+        if self
+            .shared
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|t| t.is_usable(now))
+        {
+            return;
+        }
+        tokio::select! {
+            _ = obtained.changed() => {}
+            () = tokio::time::sleep_until(until) => {}
+        }
     }
 
     /// Drops the cached token if it is still the one the API rejected. A token fetched since
@@ -289,8 +312,20 @@ impl TokenSource {
 /// A fetch with a shared store: adopt what the fleet published, or fetch under the lease (or
 /// alone) and publish.
 #[cfg(feature = "token-store")]
-async fn fetch_for_the_fleet(guard: FlightGuard, shared: &Shared, fleet: &Arc<Fleet>) {
-    let lease = match fleet.acquire().await {
+async fn fetch_for_the_fleet(
+    guard: FlightGuard,
+    shared: &Shared,
+    fleet: &Arc<Fleet>,
+    deadline: Instant,
+) {
+    // The store's part (its first connection, a wait for another process's fetch) counts
+    // against the token timeout: the fetch as a whole is bounded by it.
+    let Ok(acquired) = tokio::time::timeout_at(deadline, fleet.acquire()).await else {
+        record_store_outcome("timed out");
+        guard.finish(timed_out(&shared.cfg));
+        return;
+    };
+    let lease = match acquired {
         Acquired::Adopted(token) => {
             record_store_outcome("adopted");
             guard.finish(Ok(token));
@@ -305,8 +340,9 @@ async fn fetch_for_the_fleet(guard: FlightGuard, shared: &Shared, fleet: &Arc<Fl
             None
         }
     };
-    let outcome = fetch(shared).await;
-    // The waiters first: publishing is the fleet's business, not theirs.
+    let outcome = fetch(shared, deadline).await;
+    // The waiters first: publishing is the fleet's business, not theirs (and is bounded by
+    // the store operation bound).
     guard.finish(outcome.clone());
     fleet.finish(&outcome, lease).await;
 }
@@ -318,13 +354,19 @@ fn record_store_outcome(outcome: &str) {
     tracing::debug!(store_outcome = outcome, "consulted the shared token store");
 }
 
-/// One fetch under the token timeout, with its outcome logged (never the token).
-async fn fetch(shared: &Shared) -> Outcome {
+/// The failure of a fetch that did not end within the token timeout.
+fn timed_out(cfg: &TokenConfig) -> Outcome {
+    Err(Error::token(TokenFailure::Timeout(cfg.timeout)).at_token_endpoint(&cfg.token_url))
+}
+
+/// One token request, ending by `deadline` (the token timeout from the fetch's start), with
+/// its outcome logged (never the token).
+async fn fetch(shared: &Shared, deadline: Instant) -> Outcome {
     let cfg = &shared.cfg;
     let sent_at = Instant::now();
     let issued = std::time::SystemTime::now();
     let outcome =
-        match tokio::time::timeout(cfg.timeout, oauth::request_token(&shared.http, cfg)).await {
+        match tokio::time::timeout_at(deadline, oauth::request_token(&shared.http, cfg)).await {
             Ok(Ok(parsed)) => Ok(Arc::new(AccessToken::new(
                 parsed,
                 sent_at,
@@ -332,10 +374,9 @@ async fn fetch(shared: &Shared) -> Outcome {
                 cfg.refresh_ahead,
                 cfg.min_remaining,
             ))),
-            Ok(Err(error)) => Err(error),
-            Err(_) => Err(Error::token(TokenFailure::Timeout(cfg.timeout))),
-        }
-        .map_err(|error| error.at_token_endpoint(&cfg.token_url));
+            Ok(Err(error)) => Err(error.at_token_endpoint(&cfg.token_url)),
+            Err(_) => timed_out(cfg),
+        };
     telemetry::token_outcome(outcome.as_ref().map(|_| ()), sent_at.elapsed());
     match &outcome {
         Ok(token) => tracing::debug!(
@@ -370,12 +411,14 @@ impl Fetch {
             async move {
                 tokio::time::sleep_until(send_at).await;
                 let shared = Arc::clone(&guard.shared);
+                // The token timeout bounds the whole fetch, the shared store's part included.
+                let deadline = Instant::now() + shared.cfg.timeout;
                 #[cfg(feature = "token-store")]
                 if let Some(fleet) = &shared.fleet {
-                    fetch_for_the_fleet(guard, &shared, fleet).await;
+                    fetch_for_the_fleet(guard, &shared, fleet, deadline).await;
                     return;
                 }
-                guard.finish(fetch(&shared).await);
+                guard.finish(fetch(&shared, deadline).await);
             }
             .instrument(span),
         );
@@ -407,7 +450,11 @@ impl FlightGuard {
             }
             self.shared.fetching.store(false, Ordering::Release);
         }
+        let obtained = outcome.is_ok();
         tx.send_replace(Some(outcome));
+        if obtained {
+            self.shared.obtained.send_replace(());
+        }
     }
 }
 

@@ -281,7 +281,7 @@ pub(crate) fn parse_token_response(
     };
     // RFC 6749 section 5.2, on any status: some servers send `error` with 200.
     if let Some(error) = oauth_error(object) {
-        return Err(error.map_or_else(|m| malformed(m), TokenFailure::OAuth));
+        return Err(error.map_or_else(&malformed, TokenFailure::OAuth));
     }
     let token = match object.get("access_token") {
         Some(serde_json::Value::String(t)) if !t.is_empty() => t,
@@ -704,9 +704,8 @@ mod tests {
             ),
             (
                 400,
-                format!(
-                    r#"{{"error":"invalid_client","error_description":"got the-client-secret"}}"#
-                ),
+                r#"{"error":"invalid_client","error_description":"got the-client-secret"}"#
+                    .to_owned(),
             ),
             (503, format!(r#"{{"accessToken":"{live}"}}"#)),
         ];

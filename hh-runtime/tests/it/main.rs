@@ -3,6 +3,7 @@
 //! (`-- reliability::tokens::a1`) of it. Each module says what it covers.
 
 mod against_sandbox;
+mod call_waits;
 mod calls;
 mod redaction;
 mod reliability;

@@ -32,6 +32,8 @@ struct Memory {
     ops: Arc<AtomicUsize>,
     /// How many operations panicked.
     panicked: Arc<AtomicUsize>,
+    /// Another process holds every lease and never publishes (it died holding it).
+    held: Arc<AtomicBool>,
 }
 
 const IN_THE_FUTURE: u8 = 1;
@@ -100,7 +102,7 @@ impl TokenStore for Memory {
         Box::pin(async move {
             self.check()?;
             let mut map = self.map.lock().unwrap();
-            if map.contains_key(key) {
+            if map.contains_key(key) || self.held.load(Ordering::SeqCst) {
                 return Ok(false);
             }
             map.insert(key.into(), value.into());
@@ -356,4 +358,29 @@ async fn the_operation_bound_decides_whether_a_slow_store_is_shared() {
             .unwrap_err();
         assert!(err.to_string().contains("store_operation_timeout"), "{err}");
     }
+}
+
+/// The token timeout bounds a fetch end to end, the store's part included: a replica waiting
+/// on a lease that another (dead) replica holds gives up when the token timeout says (2 s
+/// here), not when its wait for the lease would (2 leases and a second: 5 s), and the next
+/// fetch, once the lease is free, succeeds.
+#[tokio::test(start_paused = true)]
+async fn the_token_timeout_bounds_a_fetch_waiting_on_the_store() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.held.store(true, Ordering::SeqCst);
+    let client = replica(&sandbox, &store)
+        .token_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let error = client.access_token().await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(2), "{error}");
+    assert!(error.is_token() && error.is_timeout(), "{error}");
+    assert_eq!(sandbox.token_requests(), 0);
+
+    store.held.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    support::create_traversal(&client).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 1);
 }

@@ -77,11 +77,16 @@ fn a2_expiry_herd() {
         for _ in 0..10_000 {
             let client = env.client.clone();
             let id = id.clone();
-            tasks.spawn(async move { get(&client, &id).await.is_ok() });
+            tasks.spawn(async move { get(&client, &id).await.map_err(|e| e.to_string()) });
         }
         let mut errors = 0;
         while let Some(ok) = tasks.join_next().await {
-            errors += usize::from(!ok.unwrap());
+            if let Err(e) = ok.unwrap() {
+                if errors == 0 {
+                    println!("  error: {e}");
+                }
+                errors += 1;
+            }
         }
         let requests = env.sandbox.token_requests();
         ensure!(
