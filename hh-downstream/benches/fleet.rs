@@ -26,6 +26,9 @@ mod procs;
 #[allow(dead_code)]
 #[path = "../tests/it/fleet/redis_server.rs"]
 mod redis_server;
+// What a child builds for a Redis Cluster or Sentinel (the tests' F10–F12; not benchmarked).
+#[path = "../tests/it/fleet/stores.rs"]
+mod stores;
 
 use std::time::{Duration, Instant};
 

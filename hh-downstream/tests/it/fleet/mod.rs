@@ -4,9 +4,11 @@
 //! `cargo test -p hh-downstream --test it fleet::` (part of `cargo test --workspace`);
 //! `-- fleet::f3` runs one case, `--show-output` prints the figure each measured. The cases run
 //! one at a time (each is eight processes and a Redis), in real time: what they count is what
-//! the fleet logic guarantees while every store operation completes within its bound. Without
-//! `redis-server` and `openssl` on the PATH the cases pass with a note saying they were
-//! skipped, except under CI (`CI` set), where that is a failure: `.ci/run` installs them.
+//! the fleet logic guarantees while every store operation completes within its bound. F10–F12
+//! run the fleet on a Redis Cluster and on a Sentinel-managed primary that fails over, through
+//! the connections of [`stores`]. Without `redis-server`, `redis-sentinel`, `redis-cli` and
+//! `openssl` on the PATH the cases pass with a note saying they were skipped, except under CI
+//! (`CI` set), where that is a failure: `.ci/run` installs them.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +18,9 @@
 )]
 
 mod procs;
+mod redis_groups;
 mod redis_server;
+mod stores;
 
 use std::future::Future;
 use std::io::Write as _;
@@ -24,10 +28,22 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hh_sandbox::{Fault, Sandbox};
-use procs::{Spec, Totals};
+use procs::{Proc, Spec, Totals};
+use redis::Role;
+use redis_groups::{RedisCluster, SERVICE, SentinelGroup, role};
 use redis_server::RedisServer;
 
 const PROCESSES: usize = 8;
+
+/// The children's log for the cases that follow each process's store conversations: a line
+/// per fetch (`CONSULTED`), and the outage warnings and returns.
+const STORE_LOG: &str = "hh_runtime=info,hh_runtime::token=debug";
+/// Logged once per fetch, whatever the store said.
+const CONSULTED: &str = "consulted the shared token store";
+/// Logged once when a process finds the store failing...
+const WARNED: &str = "shared token store unavailable";
+/// ...and once when it answers again.
+const REJOINED: &str = "shared token store reachable again";
 
 /// 8 processes × 100 concurrent calls, all cold at once: one token request in all. Redis then
 /// holds no token, no part of one, and no secret.
@@ -389,6 +405,313 @@ fn f9_redis_full() {
     });
 }
 
+/// A Redis Cluster of three primaries, through redis-rs's cluster connection given to
+/// `RedisStore::with_connection`: a cold fleet makes one token request, and a revocation one
+/// more. The entry and its lease are found on one node, on one slot (`CLUSTER KEYSLOT` of the
+/// names actually written), and the cluster holds no token or secret.
+#[test]
+fn f10_redis_cluster() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let cluster = RedisCluster::start();
+        let spec = Spec::new(&sandbox, None)
+            .with("FLEET_REDIS_CLUSTER", cluster.urls())
+            .running(4)
+            .with("FLEET_LOG", STORE_LOG);
+        // The first token request answered after 3 s, so that its lease is there to be found.
+        sandbox.inject("token", Fault::Latency { ms: 3000 });
+        let fleet = spec.go(PROCESSES);
+        let leases = wait_for("the lease in the cluster", || {
+            let leases: Vec<(u16, String)> = cluster
+                .keys()
+                .into_iter()
+                .filter(|(_, k)| k.ends_with(":lease"))
+                .collect();
+            (!leases.is_empty()).then_some(leases)
+        })
+        .await;
+        assert_eq!(leases.len(), 1, "{leases:?}");
+        let (lease_node, lease) = leases[0].clone();
+        sandbox.clear_faults();
+        every_log_has(&fleet, CONSULTED, 1).await;
+        let (entry_node, entry, first) =
+            wait_for("the entry published, the lease released", || {
+                published(&cluster.keys(), |port, key| cluster.get(port, key), None)
+            })
+            .await;
+        assert_eq!(sandbox.token_requests(), 1, "a cold fleet on a cluster");
+        assert_eq!(lease, format!("{entry}:lease"));
+        assert_eq!(
+            entry_node, lease_node,
+            "the entry and its lease on one node"
+        );
+        let slot = cluster.keyslot(&entry);
+        assert_eq!(
+            cluster.keyslot(&lease),
+            slot,
+            "the entry and its lease on one slot"
+        );
+        // Nothing else anywhere: the one entry, on the node that serves its slot.
+        assert_eq!(cluster.keys(), [(entry_node, entry.clone())]);
+        let others = cluster.nodes.len() - 1;
+
+        sandbox.revoke_all_tokens();
+        every_log_has(&fleet, CONSULTED, 2).await;
+        let (node, _, _) = wait_for("a new entry published, the lease released", || {
+            published(
+                &cluster.keys(),
+                |port, key| cluster.get(port, key),
+                Some(&first),
+            )
+        })
+        .await;
+        assert_eq!(node, entry_node);
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert_eq!(
+            sandbox.token_requests(),
+            2,
+            "one token before, one after the revocation"
+        );
+        for log in &t.stderr {
+            assert!(!log.contains(WARNED), "{log}");
+        }
+        let keys = assert_no_secret_in(&sandbox, cluster.dump());
+        assert_no_secret_in_logs(&sandbox, &t);
+        format!(
+            "3-primary cluster, {PROCESSES} processes ({} calls, 0 failed): 1 token request cold, 1 for a revocation; the entry and its lease on slot {slot}, both on node :{entry_node} (none on the {others} others); {keys} key(s) in the cluster, no token, token part or secret",
+            t.ok
+        )
+    });
+}
+
+/// A Sentinel fails the primary over (`SENTINEL FAILOVER`) while the fleet calls, and then
+/// makes the old primary a replica of the new one; the tokens are revoked after that. No call
+/// fails, no process finds the store failing, and the revocation costs the fleet one token,
+/// shared through the new primary.
+#[test]
+fn f11_sentinel_failover() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let group = SentinelGroup::start();
+        let (old, new) = (group.servers[0].port(), group.servers[1].port());
+        let spec = Spec::new(&sandbox, None)
+            .with("FLEET_REDIS_SENTINEL", group.sentinel_url())
+            .with("FLEET_REDIS_SERVICE", SERVICE)
+            .running(4)
+            .with("FLEET_LOG", STORE_LOG);
+        let fleet = spec.go(PROCESSES);
+        every_log_has(&fleet, CONSULTED, 1).await;
+        // Published, released, and copied to the replica.
+        let (_, _, first) = wait_for("the entry on the replica", || {
+            published_on(&group.servers[1], None)
+        })
+        .await;
+        assert_eq!(sandbox.token_requests(), 1);
+
+        group.failover();
+        let asked = Instant::now();
+        wait_for_within("the Sentinel names the replica", FAILOVER, || {
+            (group.primary_port() == Some(new)).then_some(())
+        })
+        .await;
+        let switched = asked.elapsed();
+        // Until then the old primary still takes writes from whoever is connected to it (see
+        // `stores::SentinelPrimary`); the Sentinel demotes it, closing their connections.
+        wait_for_within("the old primary a replica of the new", FAILOVER, || {
+            replica_of(old, new).then_some(())
+        })
+        .await;
+        let demoted = asked.elapsed();
+
+        sandbox.revoke_all_tokens();
+        every_log_has(&fleet, CONSULTED, 2).await;
+        wait_for("a new entry on the new primary", || {
+            published_on(&group.servers[1], Some(&first))
+        })
+        .await;
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert_eq!(
+            sandbox.token_requests(),
+            2,
+            "one token before the failover, one for the revocation after it\n{}",
+            group.log()
+        );
+        for log in &t.stderr {
+            assert!(!log.contains(WARNED), "the failover reached hh:\n{log}");
+        }
+        assert_no_secret_in(&sandbox, group.servers[1].dump());
+        assert_no_secret_in_logs(&sandbox, &t);
+        format!(
+            "SENTINEL FAILOVER while {PROCESSES} processes called ({} calls, 0 failed, slowest {:?}): the replica named primary {switched:.1?} after the request, the old primary a replica {demoted:.1?} after it; the revocation then: 1 token request for the fleet, shared through the new primary; no process saw the store fail",
+            t.ok,
+            t.quantile(1.0)
+        )
+    });
+}
+
+/// The primary is killed (SIGKILL) while the fleet calls, and the Sentinel promotes the
+/// replica; the tokens are revoked once it has: one token for the fleet, no process finds the
+/// store failing. Then the old primary, restarted as a replica, is promoted in turn when the
+/// new one is killed, this time with the tokens revoked at the same moment, so that the fleet
+/// needs the store while there is no primary: no call fails, each process that found no
+/// primary fetched its own token (at most one request per process) and rejoins once the
+/// Sentinel names the next one.
+#[test]
+fn f12_sentinel_primary_killed() {
+    run(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let mut group = SentinelGroup::start();
+        let (a, b) = (group.servers[0].port(), group.servers[1].port());
+        let spec = Spec::new(&sandbox, None)
+            .with("FLEET_REDIS_SENTINEL", group.sentinel_url())
+            .with("FLEET_REDIS_SERVICE", SERVICE)
+            .running(4)
+            .with("FLEET_LOG", STORE_LOG);
+        let fleet = spec.go(PROCESSES);
+        every_log_has(&fleet, CONSULTED, 1).await;
+        let (_, _, first) = wait_for("the entry on the replica", || {
+            published_on(&group.servers[1], None)
+        })
+        .await;
+        assert_eq!(sandbox.token_requests(), 1);
+
+        // 1. The primary killed; the tokens revoked once the Sentinel has promoted the replica.
+        group.server(a).kill();
+        let killed = Instant::now();
+        wait_for_within("the Sentinel names the replica", FAILOVER, || {
+            (group.primary_port() == Some(b)).then_some(())
+        })
+        .await;
+        let first_failover = killed.elapsed();
+        sandbox.revoke_all_tokens();
+        every_log_has(&fleet, CONSULTED, 2).await;
+        wait_for("a new entry on the new primary", || {
+            published_on(&group.servers[1], Some(&first))
+        })
+        .await;
+        assert_eq!(
+            sandbox.token_requests(),
+            2,
+            "one token for the revocation after the failover\n{}",
+            group.log()
+        );
+        for p in &fleet {
+            assert!(
+                !p.log().contains(WARNED),
+                "the failover reached hh:\n{}",
+                p.log()
+            );
+        }
+
+        // 2. The old primary back as a replica of the new one; then the new one killed and the
+        // tokens revoked at once.
+        let b_arg = b.to_string();
+        group
+            .server(a)
+            .restart_with(&["--replicaof", "127.0.0.1", &b_arg]);
+        wait_for_within(
+            "the Sentinel sees the old primary as a linked replica",
+            FAILOVER,
+            || group.knows_linked_replica(a).then_some(()),
+        )
+        .await;
+        let before = sandbox.token_requests();
+        group.server(b).kill();
+        sandbox.revoke_all_tokens();
+        let killed = Instant::now();
+        wait_for_within("the Sentinel names the old primary again", FAILOVER, || {
+            (group.primary_port() == Some(a)).then_some(())
+        })
+        .await;
+        let second_failover = killed.elapsed();
+        every_log_has(&fleet, CONSULTED, 3).await;
+        wait_until(
+            "every process that found no primary is back with the store",
+            || {
+                fleet.iter().all(|p| {
+                    let log = p.log();
+                    log.matches(WARNED).count() == log.matches(REJOINED).count()
+                })
+            },
+        )
+        .await;
+        let alone = fleet.iter().filter(|p| p.log().contains(WARNED)).count();
+        let t = Totals::of(fleet).await;
+        let during = sandbox.token_requests() - before;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert!(
+            (1..=PROCESSES as u64).contains(&during),
+            "{during} token requests for a revocation during the failover"
+        );
+        for log in &t.stderr {
+            assert!(
+                log.matches(WARNED).count() <= 1,
+                "one warning per outage:\n{log}"
+            );
+        }
+        assert_no_secret_in_logs(&sandbox, &t);
+        format!(
+            "primary killed while {PROCESSES} processes called: the replica named primary {first_failover:.1?} later, and the revocation then cost 1 token request, no process saw the store fail; the new primary killed with the tokens revoked at once ({second_failover:.1?} to the next primary): {during} token requests, {alone} processes alone until it, each back with the store after; {} calls, 0 failed, slowest {:?}",
+            t.ok,
+            t.quantile(1.0)
+        )
+    });
+}
+
+/// How long a Sentinel may take over a failover: its own detection (2 s) and promotion, and
+/// the old primary's demotion (about 10 s), or on a machine too slow for its timer a 30 s
+/// pause ("tilt") before it acts at all.
+const FAILOVER: Duration = Duration::from_secs(120);
+
+/// Whether the server on `port` is a replica of the one on `primary`, with its link up.
+fn replica_of(port: u16, primary: u16) -> bool {
+    matches!(
+        role(port),
+        Some(Role::Replica { primary_port, replication_state, .. })
+            if primary_port == primary && replication_state == "connected"
+    )
+}
+
+/// An entry (not `previous`) among `keys` (with their nodes' ports), with its lease released:
+/// its node, name and value.
+fn published(
+    keys: &[(u16, String)],
+    get: impl Fn(u16, &str) -> Option<Vec<u8>>,
+    previous: Option<&[u8]>,
+) -> Option<(u16, String, Vec<u8>)> {
+    if keys.iter().any(|(_, k)| k.ends_with(":lease")) {
+        return None;
+    }
+    let (node, entry) = keys.iter().find(|(_, k)| k.starts_with("hh:token:"))?;
+    let value = get(*node, entry)?;
+    (Some(value.as_slice()) != previous).then(|| (*node, entry.clone(), value))
+}
+
+/// [`published`] on one server.
+fn published_on(server: &RedisServer, previous: Option<&[u8]>) -> Option<(u16, String, Vec<u8>)> {
+    let dump = server.dump();
+    let keys: Vec<(u16, String)> = dump
+        .iter()
+        .map(|(k, _)| (server.port(), k.clone()))
+        .collect();
+    published(
+        &keys,
+        |_, key| dump.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
+        previous,
+    )
+}
+
+/// Waits until every process has logged `line` at least `n` times.
+async fn every_log_has(fleet: &[Proc], line: &str, n: usize) {
+    wait_until(
+        &format!("every process logged {line:?} {n} time(s)"),
+        || fleet.iter().all(|p| p.log().matches(line).count() >= n),
+    )
+    .await;
+}
+
 /// Waits until the sandbox has had `n` token requests.
 async fn token_requests_reach(sandbox: &Sandbox, n: u64) {
     wait_until("the fleet asked for a token", || {
@@ -400,16 +723,33 @@ async fn token_requests_reach(sandbox: &Sandbox, n: u64) {
 /// Waits until `done`, however long a loaded machine takes (up to a minute, then fails with
 /// what never happened), rather than for a fixed time.
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within a minute: {what}");
+    wait_for(what, || done().then_some(())).await;
+}
+
+/// Waits until `done` gives a value, and returns it (up to a minute, as [`wait_until`]).
+async fn wait_for<T>(what: &str, done: impl FnMut() -> Option<T>) -> T {
+    wait_for_within(what, Duration::from_secs(60), done).await
+}
+
+/// Waits until `done` gives a value, up to `limit`.
+async fn wait_for_within<T>(what: &str, limit: Duration, mut done: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = done() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.
 fn assert_no_secret_in_redis(sandbox: &Sandbox, redis: &RedisServer) -> usize {
-    let dump = redis.dump();
+    assert_no_secret_in(sandbox, redis.dump())
+}
+
+/// [`assert_no_secret_in_redis`] on keys and values from anywhere (every node of a cluster).
+fn assert_no_secret_in(sandbox: &Sandbox, dump: Vec<(String, Vec<u8>)>) -> usize {
     let secret = sandbox.client_secret().as_bytes();
     for (key, value) in &dump {
         for hay in [key.as_bytes(), value.as_slice()] {
@@ -452,16 +792,16 @@ fn run(case: impl Future<Output = String> + Send + 'static) {
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !redis_server::available() {
+    if !(redis_server::available() && redis_groups::available()) {
         assert!(
             std::env::var_os("CI").is_none(),
-            "redis-server or openssl is not installed (apt-get install redis-server openssl); .ci/run installs them"
+            "redis-server, redis-sentinel, redis-cli or openssl is not installed (apt-get install redis-server redis-sentinel redis-tools openssl); .ci/run installs them"
         );
         // Straight to the process's stderr: the harness captures what `println!` prints and
         // shows it only for a failure, and this note must be seen.
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED {}: the fleet cases need redis-server and openssl on the PATH (apt-get install redis-server openssl)",
+            "SKIPPED {}: the fleet cases need redis-server, redis-sentinel, redis-cli and openssl on the PATH (apt-get install redis-server redis-sentinel redis-tools openssl)",
             std::thread::current().name().unwrap_or("a fleet case")
         );
         return;

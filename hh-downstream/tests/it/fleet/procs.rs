@@ -1,18 +1,21 @@
 //! A fleet of real OS processes: this test binary run again with `HH_FLEET_CHILD` set, running
 //! only the test [`child`], each one an hh client configured the way a replica would be (`Client::from_env`, so
-//! `HH_REDIS_URL` decides whether it shares tokens).
+//! `HH_REDIS_URL` decides whether it shares tokens; or a store built by hand for a Redis
+//! Cluster or Sentinel, see [`super::stores`]).
 //!
 //! A child prints `ready` once its client is built, waits for `go` on stdin, then either fires
 //! `FLEET_CALLS` concurrent calls once (`FLEET_MODE=burst`) or keeps `FLEET_CALLS` tasks
 //! calling until stdin closes (`FLEET_MODE=run`). It ends with one line:
 //! `REPORT ok=.. failed=.. us=<latency of each call, comma-separated> error=<first error>`.
 //! `FLEET_TOKEN_TIMEOUT_MS` and `FLEET_STORE_TIMEOUT_MS` set the client's token timeout and
-//! store operation bound.
+//! store operation bound. The parent reads a child's stderr (its log) as it is written, so that
+//! a case can wait for what every process has logged ([`Proc::log`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The one call every child makes: a member that does not exist (`404`, so `None`): cheap for
@@ -65,6 +68,10 @@ async fn calls() -> String {
     }
     if let Ok(ms) = env("FLEET_STORE_TIMEOUT_MS").parse() {
         builder = builder.store_operation_timeout(Duration::from_millis(ms));
+    }
+    let store_timeout = Duration::from_millis(env("FLEET_STORE_TIMEOUT_MS").parse().unwrap_or(100));
+    if let Some(store) = super::stores::from_env(store_timeout).await {
+        builder = builder.token_store(store);
     }
     let api = FleetApiClient::new(builder.build().unwrap());
     println!("ready");
@@ -133,6 +140,9 @@ pub struct Proc {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+    /// Its stderr so far, read by a thread of its own as the child writes it.
+    stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<JoinHandle<()>>,
 }
 
 /// How to start children.
@@ -194,18 +204,39 @@ impl Spec {
             .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let stdin = child.stdin.take();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut from_child = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::clone(&stderr);
+        let stderr_reader = std::thread::spawn(move || {
+            let mut line = String::new();
+            while from_child.read_line(&mut line).is_ok_and(|n| n > 0) {
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_str(&line);
+                line.clear();
+            }
+        });
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         // The harness announces the test first: the child's own output starts at `ready`.
         let mut line = String::new();
         while line.trim() != "ready" {
             line.clear();
             let read = stdout.read_line(&mut line).unwrap();
-            assert!(read > 0, "a child failed to start");
+            if read == 0 {
+                let _ = child.wait();
+                let _ = stderr_reader.join();
+                panic!(
+                    "a child failed to start; stderr:\n{}",
+                    stderr.lock().unwrap_or_else(PoisonError::into_inner)
+                );
+            }
         }
         Proc {
             child,
             stdin,
             stdout,
+            stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -230,6 +261,14 @@ impl Proc {
         stdin.flush().unwrap();
     }
 
+    /// What the child has logged so far.
+    pub fn log(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// SIGKILL.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -245,11 +284,11 @@ impl Proc {
             out.push_str(&line);
             line.clear();
         }
-        let mut stderr = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-        }
         let _ = self.child.wait();
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        let stderr = self.log();
         let report = out
             .lines()
             .find_map(|l| l.strip_prefix("REPORT "))

@@ -7,15 +7,27 @@ use std::time::{Duration, Instant};
 
 /// Whether `redis-server` (and `openssl`, for the TLS server's certificates) can be run here.
 pub fn available() -> bool {
-    let runs = |program: &str, arg: &str| {
-        Command::new(program)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     runs("redis-server", "--version") && runs("openssl", "version")
+}
+
+/// Whether `program arg` runs and succeeds.
+pub fn runs(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `n` distinct free loopback ports (each held until all are found, so none is given twice).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound port").port())
+        .collect()
 }
 
 /// One running server (or a stopped one that can be started again on the same port).
@@ -133,11 +145,16 @@ impl RedisServer {
         Self::launch(true, &[])
     }
 
+    /// Starts a server on `port` (from [`free_ports`]) with extra configuration.
+    pub fn start_on(port: u16, extra: &[&str]) -> RedisServer {
+        Self::launch_on(port, false, extra)
+    }
+
     fn launch(tls: bool, extra: &[&str]) -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
+        Self::launch_on(free_ports(1)[0], tls, extra)
+    }
+
+    fn launch_on(port: u16, tls: bool, extra: &[&str]) -> RedisServer {
         let mut server = RedisServer {
             port,
             child: None,
@@ -146,6 +163,11 @@ impl RedisServer {
         };
         server.restart();
         server
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The TLS settings, for a server from [`RedisServer::start_tls`].
@@ -170,6 +192,12 @@ impl RedisServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts it again on the same port, empty, with other extra configuration.
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        self.restart();
     }
 
     /// Starts it (again) on the same port, empty, and waits until it answers.
