@@ -301,13 +301,33 @@ fn single_type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     }
 }
 
-/// Whether the type is written as (a path ending in) `HeaderValue`.
+/// Whether the type is written as (a path ending in) `HeaderValue`, or a reference to one.
 pub(crate) fn is_header_value(ty: &Type) -> bool {
-    let ty = match ty {
-        Type::Reference(r) => &*r.elem,
-        other => other,
-    };
+    let (_, ty) = dereferenced(ty);
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "HeaderValue"))
+}
+
+/// The type under its references (and parentheses), and how many references there were.
+pub(crate) fn dereferenced(mut ty: &Type) -> (usize, &Type) {
+    let mut depth = 0;
+    loop {
+        match ty {
+            Type::Reference(r) => {
+                depth += 1;
+                ty = &r.elem;
+            }
+            Type::Paren(p) => ty = &p.elem,
+            Type::Group(g) => ty = &g.elem,
+            other => return (depth, other),
+        }
+    }
+}
+
+/// For a type written `Option<T>`, `&Option<T>` (any number of references): how many
+/// references there are, and `T`.
+pub(crate) fn maybe_option(ty: &Type) -> Option<(usize, &Type)> {
+    let (depth, ty) = dereferenced(ty);
+    option_inner(ty).map(|inner| (depth, inner))
 }
 
 /// The element type of a type written as a sequence: `Vec<T>`, `[T]`, `[T; N]`, `&[T]`,

@@ -18,9 +18,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemTrait, ReturnType, Signature, TraitItem};
+use syn::{ItemTrait, ReturnType, Signature, TraitItem, Type};
 
-use crate::ast::{Api, Decoder, Endpoint, is_header_value, option_inner};
+use crate::ast::{Api, Decoder, Endpoint, is_header_value, maybe_option, option_inner};
 use crate::attr::{BodyKind, Options, Role};
 use crate::template::Piece;
 use crate::{boxed, check, ctxt::Ctxt, fallback, skeleton};
@@ -177,13 +177,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             Role::Body(BodyKind::Bytes) => quote_spanned!(span=> .bytes(&#value)),
             Role::Body(BodyKind::Text) => quote_spanned!(span=> .text(&#value)),
             Role::Form => quote_spanned!(span=> .form(&#value)),
-            Role::Header { name } if option_inner(arg.ty).is_some() => {
-                quote_spanned!(span=> .header_opt(#name, &#value))
-            }
-            Role::Header { name } if is_header_value(arg.ty) => {
-                quote_spanned!(span=> .header_value(#name, &#value))
-            }
-            Role::Header { name } => quote_spanned!(span=> .header(#name, &#value)),
+            Role::Header { name } => header(krate, name, arg.ident, arg.ty),
         })
     });
     let options = call_options(api, endpoint);
@@ -225,6 +219,65 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             #body
         }
     }
+}
+
+/// The step that sends a `#[header("name")]` argument: its text (`HeaderText::header_text`) or
+/// an `HeaderValue` as it is, and for an `Option` (or a reference to one) only when `Some`.
+/// What `header_text` is given is spanned from the first to the last token of its type, so a
+/// type that cannot be a header is reported on the type, in `HeaderText`'s words.
+fn header(krate: &syn::Path, name: &syn::LitStr, value: &syn::Ident, ty: &Type) -> TokenStream {
+    let span = ty.span();
+    let Some((depth, inner)) = maybe_option(ty) else {
+        if is_header_value(ty) {
+            return quote_spanned!(span=> .header_value(#name, &#value));
+        }
+        let text = over_type(ty, quote!(&), value);
+        return quote_spanned!(span=> .header(#name, #krate::__private::HeaderText::header_text(#text)));
+    };
+    // A reference to the `Option`: `&value` for `Option<T>`, `value` for `&Option<T>`, `*value`
+    // for `&&Option<T>`..
+    let option = if depth == 0 {
+        quote_spanned!(span=> &#value)
+    } else {
+        let stars = (1..depth).map(|_| quote!(*));
+        quote_spanned!(span=> #(#stars)* #value)
+    };
+    let some = format_ident!("__hh_value", span = last_span(inner));
+    if is_header_value(inner) {
+        quote_spanned!(span=> .header_value_opt(#name, match #option {
+            ::core::option::Option::Some(#some) => ::core::option::Option::Some::<&#krate::__private::HeaderValue>(#some),
+            ::core::option::Option::None => ::core::option::Option::None,
+        }))
+    } else {
+        let text = over_type(inner, quote!(&*), &some);
+        quote_spanned!(span=> .header_opt(#name, match #option {
+            ::core::option::Option::Some(#some) => ::core::option::Option::Some(#krate::__private::HeaderText::header_text(#text)),
+            ::core::option::Option::None => ::core::option::Option::None,
+        }))
+    }
+}
+
+/// `#prefix #value`, with the prefix spanned at `ty`'s first token and the value at its last.
+fn over_type(ty: &Type, prefix: TokenStream, value: &syn::Ident) -> TokenStream {
+    let first = ty.span();
+    let mut value = value.clone();
+    value.set_span(last_span(ty));
+    let prefix: TokenStream = prefix
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(first);
+            t
+        })
+        .collect();
+    quote!(#prefix #value)
+}
+
+/// The span of the last token of `ty` as written.
+fn last_span(ty: &Type) -> proc_macro2::Span {
+    quote::ToTokens::to_token_stream(ty)
+        .into_iter()
+        .last()
+        .map_or_else(|| ty.span(), |t| t.span())
 }
 
 /// `.static_headers(..)` with the trait's and the method's `#[header("name", "value")]`, as a

@@ -77,17 +77,28 @@ pub(crate) fn encoded_segment(value: &str) -> Option<Box<str>> {
     Some(encoded.into())
 }
 
-/// What a `#[header("Name")]` argument may be: anything `Display` (an `Option` of it, or an
-/// `HeaderValue`, is recognised by the macro from the type as written). The trait exists so
-/// that a rejected type gets this message rather than one about our internals.
+/// What a `#[header("Name")]` argument is sent as: its text. The macro tells an `Option` (or a
+/// reference to one) and an `HeaderValue` by how the type is written, and calls `header_text`
+/// on the value with no bound of ours in between, so a refused type gets this message on its
+/// own type and no note about our internals. The impl is kept out of suggestions so that rustc
+/// does not advise implementing `Display` where no one can (`Vec<String>`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a `#[header]` value",
-    label = "a header argument must be `Display`, an `Option` of a `Display` type, or an `HeaderValue`",
-    note = "implement `Display` for `{Self}`, or convert it to a string before the call"
+    label = "not a header value",
+    note = "a `#[header(\"Name\")]` argument is a string, a number, any other type that implements `Display`, or an `HeaderValue`; a reference to one; or an `Option` of one or a reference to that `Option` (`None` sends no header)",
+    note = "join a list into one string before the call; for a type of your own, implement `Display` for it"
 )]
-pub trait HeaderText: Display {}
+pub trait HeaderText {
+    /// The value, to be written as the header's text.
+    fn header_text(&self) -> &dyn Display;
+}
 
-impl<T: Display + ?Sized> HeaderText for T {}
+#[diagnostic::do_not_recommend]
+impl<T: Display> HeaderText for T {
+    fn header_text(&self) -> &dyn Display {
+        self
+    }
+}
 
 /// One API call being put together. Each step records its first error instead of returning
 /// it, so generated code is a single chain that ends in `send`.
@@ -314,7 +325,7 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header whose value is computed from a method argument.
-    pub fn header<T: HeaderText + ?Sized>(self, name: &str, value: &T) -> Self {
+    pub fn header<T: Display + ?Sized>(self, name: &str, value: &T) -> Self {
         let mut text = String::new();
         let _ = write!(text, "{value}");
         let value = HeaderValue::from_str(&text).map_err(|_| {
@@ -327,7 +338,7 @@ impl<'c> Request<'c> {
     }
 
     /// Adds a header from an optional argument: `None` sends no header.
-    pub fn header_opt<T: HeaderText>(self, name: &str, value: &Option<T>) -> Self {
+    pub fn header_opt(self, name: &str, value: Option<&dyn Display>) -> Self {
         match value {
             Some(value) => self.header(name, value),
             None => self,
@@ -337,6 +348,14 @@ impl<'c> Request<'c> {
     /// Adds a header from an argument that is already a [`HeaderValue`], sent as it is.
     pub fn header_value(self, name: &str, value: &HeaderValue) -> Self {
         self.push_header(name, Ok(value.clone()))
+    }
+
+    /// Adds a header from an optional [`HeaderValue`]: `None` sends no header.
+    pub fn header_value_opt(self, name: &str, value: Option<&HeaderValue>) -> Self {
+        match value {
+            Some(value) => self.header_value(name, value),
+            None => self,
+        }
     }
 
     /// Appends one header, or records why its name or value cannot be sent.

@@ -43,6 +43,15 @@ pub trait Things {
         #[header("x-trace")] trace: &hh_runtime::HeaderValue,
     ) -> Result<(), Error>;
 
+    /// Optional headers held by reference, as a caller keeping them in a struct has them.
+    #[get("/tags/<id>")]
+    async fn tags(
+        &self,
+        id: &str,
+        #[header("x-tag")] tag: &Option<String>,
+        #[header("x-trace")] trace: &Option<hh_runtime::HeaderValue>,
+    ) -> Result<(), Error>;
+
     /// A photo, as raw bytes.
     #[put("/things/<id>/photo")]
     #[header("content-type", "image/png")]
@@ -187,6 +196,27 @@ async fn optional_and_typed_headers_and_an_optional_body() {
     );
     assert!(seen.body.is_empty(), "None sends no body, not `null`");
     assert!(seen.headers.get("content-type").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_to_optional_headers_send_some_and_omit_none() {
+    let (api, log) = api().await;
+    let trace = Some(hh_runtime::HeaderValue::from_static("abc; sampled=1"));
+    api.tags("t-1", &Some("blue".to_owned()), &trace)
+        .await
+        .unwrap();
+    let seen = last(&log);
+    assert_eq!(seen.line, "GET /api/v1/tags/t-1");
+    assert_eq!(seen.headers["x-tag"], "blue");
+    assert_eq!(seen.headers["x-trace"], "abc; sampled=1");
+
+    api.tags("t-1", &None, &None).await.unwrap();
+    let seen = last(&log);
+    assert!(seen.headers.get("x-tag").is_none(), "None sends no header");
+    assert!(
+        seen.headers.get("x-trace").is_none(),
+        "None sends no header"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,9 @@
 use hh_runtime::{healthhero_api, Error};
 
-pub struct Token(Vec<u8>);
-
 #[healthhero_api]
 pub trait Api {
     #[get("/things")]
-    async fn things(&self, #[header("x-token")] token: &Token) -> Result<(), Error>;
+    async fn things(&self, #[header("x-tags")] tags: &Option<Vec<String>>) -> Result<(), Error>;
 }
 
 fn main() {}
