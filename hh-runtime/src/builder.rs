@@ -362,9 +362,24 @@ impl ClientBuilder {
         if let Some(scope) = var("HH_SCOPE") {
             b = b.scope(&scope);
         }
-        #[cfg(feature = "redis")]
         if let Some(url) = var("HH_REDIS_URL").filter(|v| !v.trim().is_empty()) {
-            b = b.redis_url(url);
+            #[cfg(feature = "redis")]
+            {
+                b = b.redis_url(url);
+                b.store.redis_url_setting = "HH_REDIS_URL";
+            }
+            // A setting that cannot be honoured is an error, not a fleet that quietly
+            // fetches a token per process.
+            #[cfg(not(feature = "redis"))]
+            {
+                let _ = url;
+                b.problems.push(
+                    "HH_REDIS_URL is set, but hh-runtime was built without its `redis` feature: \
+                     enable `redis` (a feature of hh-runtime and of healthhero), or unset \
+                     HH_REDIS_URL"
+                        .into(),
+                );
+            }
         }
         Ok(b)
     }

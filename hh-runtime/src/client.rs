@@ -107,6 +107,14 @@ impl Client {
         })
     }
 
+    /// Whether the shared token store answers (`None` without one): for a health check.
+    /// An unavailable store fails no call, but the fleet then fetches a token per process;
+    /// with the `metrics` feature the same shows as the gauge `hh.token.store.available`.
+    #[cfg(feature = "token-store")]
+    pub fn token_store_status(&self) -> Option<crate::store::StoreStatus> {
+        self.inner.tokens.store_status()
+    }
+
     /// An access token for a request the generated code cannot express (say, a file upload made
     /// with your own HTTP client). The value is a [`SecretString`](crate::SecretString):
     /// `Debug` hides it, and [`ExposeSecret`](crate::ExposeSecret) (both re-exported here, so

@@ -271,6 +271,15 @@ fn failed(span: &Span, error_type: ErrorType) {
 #[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{token_cache_hit, token_cache_miss};
 
+/// Whether the shared token store answers: the gauge `hh.token.store.available`.
+#[cfg(feature = "token-store")]
+pub(crate) fn store_available(available: bool) {
+    #[cfg(feature = "metrics")]
+    metrics::store_available(available);
+    #[cfg(not(feature = "metrics"))]
+    let _ = available;
+}
+
 /// No metrics without the feature: the calls compile to nothing.
 #[cfg(not(feature = "metrics"))]
 pub(crate) fn token_cache_hit(_remaining: std::time::Duration) {}
@@ -349,6 +358,11 @@ pub(crate) mod metrics {
             Unit::Seconds,
             "Remaining life of the current access token."
         );
+        #[cfg(feature = "token-store")]
+        metrics::describe_gauge!(
+            STORE_AVAILABLE,
+            "1 while the shared token store answers, 0 while it does not."
+        );
     }
 
     pub(super) fn call(
@@ -413,6 +427,17 @@ pub(crate) mod metrics {
     pub(crate) fn token_cache_hit(remaining: Duration) {
         metrics::counter!(TOKEN_CACHE_HITS).increment(1);
         metrics::gauge!(TOKEN_REMAINING).set(remaining.as_secs_f64());
+    }
+
+    /// `hh.token.store.available`: 1 while the shared token store answers, 0 while it
+    /// does not (set when that changes).
+    #[cfg(feature = "token-store")]
+    pub(crate) const STORE_AVAILABLE: &str = "hh.token.store.available";
+
+    #[cfg(feature = "token-store")]
+    pub(super) fn store_available(available: bool) {
+        describe();
+        metrics::gauge!(STORE_AVAILABLE).set(if available { 1.0 } else { 0.0 });
     }
 
     /// A call waited `waited` for a token.

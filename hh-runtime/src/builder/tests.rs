@@ -151,3 +151,63 @@ fn client_is_send_sync_clone() {
     fn assert_bounds<T: Send + Sync + Clone + 'static>() {}
     assert_bounds::<Client>();
 }
+
+/// `HH_REDIS_URL` names the Redis URL both ways: honoured with the `redis` feature (a bad one
+/// named as the user set it, shown with only its password hidden, the prefix once), and a
+/// configuration error naming the feature without it, never silently ignored. Run both ways
+/// by `.ci/run` (filtered on `redis_url`).
+#[test]
+fn hh_redis_url_is_honoured_or_refused_never_ignored() {
+    let vars = |redis: &'static str| {
+        move |name: &str| {
+            Some(
+                match name {
+                    "HH_IDENTITY_URL" => "https://id.example",
+                    "HH_API_URL" => "https://api.example",
+                    "HH_CLIENT_ID" => "env-client",
+                    "HH_CLIENT_SECRET" => "env-secret",
+                    "HH_REDIS_URL" => redis,
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        }
+    };
+    let garbage = Client::builder()
+        .env_with(vars("redis//garbage"))
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        garbage.matches("invalid client configuration").count(),
+        1,
+        "{garbage}"
+    );
+    if cfg!(feature = "redis") {
+        assert!(
+            garbage.contains("HH_REDIS_URL `redis//garbage` is not a Redis URL"),
+            "{garbage}"
+        );
+        let hidden = Client::builder()
+            .env_with(vars("redis//hh:hunter2@cache"))
+            .unwrap()
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            hidden.contains("`redis//hh:[redacted]@cache`") && !hidden.contains("hunter2"),
+            "{hidden}"
+        );
+        Client::builder()
+            .env_with(vars("redis://cache.internal:6379/0"))
+            .unwrap()
+            .build()
+            .unwrap();
+    } else {
+        assert!(
+            garbage.contains("HH_REDIS_URL is set") && garbage.contains("`redis` feature"),
+            "{garbage}"
+        );
+    }
+}

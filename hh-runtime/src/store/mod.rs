@@ -55,6 +55,28 @@ pub(crate) use seal::{KeyName, Sealer};
 /// call never waits on the store for more.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(100);
 
+/// Whether a client's shared store is answering, from
+/// [`Client::token_store_status`](crate::Client::token_store_status): for a health check or a
+/// readiness probe. While the store is unavailable the process fetches its own tokens (calls
+/// do not fail), the fleet no longer shares them, and a warning is logged once a minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreStatus {
+    /// The last operation succeeded (or none has been tried yet).
+    Available,
+    /// The store has failed every operation since `since` (by the wall clock); `error` is the
+    /// latest failure (a wrong password, a refused connection, no answer within the bound).
+    Unavailable {
+        /// When the outage began.
+        since: std::time::SystemTime,
+        /// The latest failure, as the store reported it.
+        error: String,
+    },
+}
+
+/// While the store is unavailable, how often the warning is repeated.
+pub(crate) const UNAVAILABLE_WARNING_EVERY: Duration = Duration::from_secs(60);
+
 /// The bound on a client's first connection to the shared store ([`TokenStore::connect`]):
 /// long enough for a TLS handshake and authentication with a server in another zone (or the
 /// operation bound, if that is longer). Only a fetch that starts before the connection is made
@@ -232,6 +254,10 @@ pub(crate) struct StoreOptions {
     pub(crate) operation_timeout: Duration,
     #[cfg(feature = "redis")]
     pub(crate) redis_url: Option<String>,
+    /// What the user called it (`redis_url`, or `HH_REDIS_URL` from the environment), for
+    /// messages about it.
+    #[cfg(feature = "redis")]
+    pub(crate) redis_url_setting: &'static str,
 }
 
 impl Default for StoreOptions {
@@ -243,6 +269,8 @@ impl Default for StoreOptions {
             operation_timeout: OPERATION_TIMEOUT,
             #[cfg(feature = "redis")]
             redis_url: None,
+            #[cfg(feature = "redis")]
+            redis_url_setting: "redis_url",
         }
     }
 }
@@ -265,10 +293,10 @@ impl StoreOptions {
                 problems.push("redis_url and token_store are both set; choose one".into());
                 return None;
             }
-            return match RedisStore::with_operation_timeout(url, timeout) {
+            return match RedisStore::open(url, timeout, self.redis_url_setting) {
                 Ok(store) => Some(Arc::new(store)),
-                Err(e) => {
-                    problems.push(e.to_string());
+                Err(problem) => {
+                    problems.push(problem);
                     None
                 }
             };

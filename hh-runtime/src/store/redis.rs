@@ -45,7 +45,9 @@ enum Connection {
     /// `ClientBuilder::build` may run outside one.
     Managed {
         client: Box<redis::Client>,
-        manager: OnceLock<Result<ConnectionManager, String>>,
+        /// Made on first use; a failure to make it is not kept, so the next operation tries
+        /// again rather than the store failing for the client's life.
+        manager: OnceLock<ConnectionManager>,
         /// The response timeout: the operation bound hh applies anyway.
         timeout: Duration,
     },
@@ -71,12 +73,18 @@ impl RedisStore {
         if let Some(problem) = super::operation_timeout_problem(timeout) {
             return Err(crate::Error::config(problem));
         }
+        Self::open(url, timeout, "the Redis URL").map_err(crate::Error::config)
+    }
+
+    /// The store at `url`, or what is wrong with the URL, naming it as the user did
+    /// (`setting`: `redis_url`, `HH_REDIS_URL`).
+    pub(crate) fn open(url: &str, timeout: Duration, setting: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
-            crate::Error::config(format!(
-                "redis_url `{}` is not a Redis URL (redis://[user:password@]host[:port][/db], or rediss:// for TLS)",
+            format!(
+                "{setting} `{}` is not a Redis URL (redis://[user:password@]host[:port][/db], or rediss:// for TLS)",
                 redacted_url(url)
-            ))
+            )
         })?;
         Ok(RedisStore {
             shown: redacted_url(url),
@@ -111,18 +119,21 @@ impl RedisStore {
                 client,
                 manager,
                 timeout,
-            } => manager
-                .get_or_init(|| {
-                    let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(super::CONNECT_TIMEOUT.max(*timeout)))
-                        .set_response_timeout(Some(*timeout))
-                        .set_number_of_retries(2)
-                        .set_max_delay(Duration::from_secs(2));
-                    ConnectionManager::new_lazy_with_config((**client).clone(), config)
-                        .map_err(|e| e.to_string())
-                })
-                .clone()
-                .map(|m| Dyn(Box::new(m))),
+            } => {
+                if let Some(manager) = manager.get() {
+                    return Ok(Dyn(Box::new(manager.clone())));
+                }
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(super::CONNECT_TIMEOUT.max(*timeout)))
+                    .set_response_timeout(Some(*timeout))
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_secs(2));
+                let made = ConnectionManager::new_lazy_with_config((**client).clone(), config)
+                    .map_err(|e| e.to_string())?;
+                // Another operation may have made one meanwhile: either serves.
+                let manager = manager.get_or_init(|| made);
+                Ok(Dyn(Box::new(manager.clone())))
+            }
         }
     }
 }
@@ -230,15 +241,30 @@ impl ConnectionLike for Dyn {
 }
 
 /// A Redis URL without its password, for `Debug`, logs and errors.
+/// The URL as the user wrote it, with only its password replaced: parsed when it parses;
+/// otherwise whatever follows the first `:` of the part before the last `@` (where a password
+/// would be), so a typo elsewhere stays visible.
 pub(crate) fn redacted_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("[redacted]"));
-            }
-            parsed.to_string()
+    if let Ok(mut parsed) = url::Url::parse(url)
+        && parsed.has_host()
+    {
+        if parsed.password().is_some() {
+            let _ = parsed.set_password(Some("redacted"));
+            // Brackets, as elsewhere, once the URL has been written (it would encode them).
+            return parsed.to_string().replacen(":redacted@", ":[redacted]@", 1);
         }
-        Err(_) => "[unparsable URL]".to_owned(),
+        return parsed.to_string();
+    }
+    let Some((userinfo, host)) = url.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let (scheme, credentials) = match userinfo.find("://") {
+        Some(at) => userinfo.split_at(at + 3),
+        None => ("", userinfo),
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}{user}:[redacted]@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -280,8 +306,15 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            !error.contains("hunter2") && error.contains("redis_url"),
+            !error.contains("hunter2")
+                && error.contains("the Redis URL `http://:[redacted]@cache/0`"),
             "{error}"
+        );
+        assert_eq!(redacted_url("redis//garbage"), "redis//garbage");
+        assert_eq!(redacted_url("cache.internal:6379"), "cache.internal:6379");
+        assert_eq!(
+            redacted_url("redis://hh:p@ss@[bad"),
+            "redis://hh:[redacted]@[bad"
         );
     }
 

@@ -19,7 +19,8 @@ use super::TokenConfig;
 use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
 use crate::store::{
-    CONNECT_TIMEOUT, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, TokenStore,
+    CONNECT_TIMEOUT, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, StoreStatus, TokenStore,
+    UNAVAILABLE_WARNING_EVERY,
 };
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).
@@ -58,6 +59,8 @@ pub(crate) struct Fleet {
     min_remaining: Duration,
     /// False from the first failed operation of an outage to the next success.
     available: AtomicBool,
+    /// The outage in progress, if any: for `status` and the repeated warning.
+    outage: Mutex<Option<Outage>>,
     /// The token the API last rejected: never adopted again, whatever the store says.
     rejected: Mutex<Option<Arc<AccessToken>>>,
     /// Set once the store's first connection is made.
@@ -98,6 +101,7 @@ impl Fleet {
             refresh_ahead: cfg.refresh_ahead,
             min_remaining: cfg.min_remaining,
             available: AtomicBool::new(true),
+            outage: Mutex::new(None),
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
             op_timeout,
@@ -335,24 +339,77 @@ impl Fleet {
         }
     }
 
+    /// Whether the store is answering.
+    pub(crate) fn status(&self) -> StoreStatus {
+        match &*self.outage.lock().unwrap_or_else(PoisonError::into_inner) {
+            None => StoreStatus::Available,
+            Some(outage) => StoreStatus::Unavailable {
+                since: outage.since,
+                error: outage.error.clone(),
+            },
+        }
+    }
+
     /// The store answered: the first answer after an outage is news.
     fn answered(&self) {
         if !self.available.swap(true, Ordering::Relaxed) {
+            *self.outage.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            crate::telemetry::store_available(true);
             tracing::info!(target: "hh_runtime::token", store = self.store_name(), "shared token store reachable again; coordinating with the fleet");
         }
     }
 
     /// The store failed: the first failure of an outage is a warning and starts the probe;
-    /// nothing after it is logged above debug.
+    /// while it lasts, the warning is repeated once per `UNAVAILABLE_WARNING_EVERY` (a wrong
+    /// password never heals, and one line at start-up is easy to miss), the rest at debug.
     fn failed<T>(self: &Arc<Self>, error: &str) -> Option<T> {
-        if self.available.swap(false, Ordering::Relaxed) {
-            tracing::warn!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+        let first = self.available.swap(false, Ordering::Relaxed);
+        let now = Instant::now();
+        let warn = {
+            let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+            let outage = outage.get_or_insert_with(|| Outage {
+                since: SystemTime::now(),
+                started: now,
+                error: String::new(),
+                warned: None,
+            });
+            outage.error = error.to_owned();
+            let due = outage
+                .warned
+                .is_none_or(|at| now.duration_since(at) >= UNAVAILABLE_WARNING_EVERY);
+            if due {
+                outage.warned = Some(now);
+            }
+            due.then(|| now.duration_since(outage.started))
+        };
+        if first {
+            crate::telemetry::store_available(false);
             self.probe();
-        } else {
-            tracing::debug!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store still unavailable");
+        }
+        match warn {
+            Some(down) if first || down.is_zero() => {
+                tracing::warn!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store unavailable; each process fetches its own tokens until it is back");
+            }
+            Some(down) => {
+                tracing::warn!(target: "hh_runtime::token", store = self.store_name(), %error, down_s = down.as_secs(), "shared token store still unavailable; each process fetches its own tokens");
+            }
+            None => {
+                tracing::debug!(target: "hh_runtime::token", store = self.store_name(), %error, "shared token store still unavailable");
+            }
         }
         None
     }
+}
+
+/// A store outage in progress.
+struct Outage {
+    /// When it began, by the wall clock (for `StoreStatus`) and by tokio's.
+    since: SystemTime,
+    started: Instant,
+    /// The latest failure.
+    error: String,
+    /// When it was last warned about.
+    warned: Option<Instant>,
 }
 
 /// Runs store code, which for a store of the user's own is the user's code, with a panic in it

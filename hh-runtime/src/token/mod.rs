@@ -164,6 +164,12 @@ impl TokenSource {
         self.shared.fleet.as_deref().map(Fleet::store_name)
     }
 
+    /// Whether the shared store answers, if one is configured.
+    #[cfg(feature = "token-store")]
+    pub(crate) fn store_status(&self) -> Option<crate::store::StoreStatus> {
+        self.shared.fleet.as_deref().map(Fleet::status)
+    }
+
     /// A token with at least the minimum remaining life, fetching one if needed.
     pub(crate) async fn get(&self) -> Result<Arc<AccessToken>, Error> {
         let now = Instant::now();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hh_runtime::store::{SealingKey, StoreFuture, TokenStore};
+use hh_runtime::store::{SealingKey, StoreFuture, StoreStatus, TokenStore};
 use hh_runtime::{Client, ExposeSecret};
 use hh_sandbox::Sandbox;
 
@@ -383,4 +383,62 @@ async fn the_token_timeout_bounds_a_fetch_waiting_on_the_store() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     support::create_traversal(&client).await.unwrap();
     assert_eq!(sandbox.token_requests(), 1);
+}
+
+/// A store that stays down (a wrong password, say) is not silent: `token_store_status` says
+/// so with the latest error, and the warning is repeated once a minute while it lasts (the
+/// probe meanwhile asks once a second, at debug), until the store answers again.
+#[tokio::test(start_paused = true)]
+async fn an_unavailable_store_is_reported_and_warned_about_once_a_minute() {
+    // Alone: the warnings are counted through a subscriber of this test's own.
+    if !hh_sandbox::in_own_process() {
+        return;
+    }
+    let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = Arc::clone(&lines);
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || Writer(Arc::clone(&writer)))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.down.store(true, Ordering::SeqCst);
+    let client = replica(&sandbox, &store).build().unwrap();
+    assert_eq!(client.token_store_status(), Some(StoreStatus::Available));
+    support::create_traversal(&client).await.unwrap();
+    match client.token_store_status() {
+        Some(StoreStatus::Unavailable { error, .. }) => assert_eq!(error, "store down"),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(Duration::from_secs(150)).await;
+    let warnings = |lines: &Mutex<Vec<u8>>| {
+        String::from_utf8_lossy(&lines.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains("WARN") && l.contains("shared token store"))
+            .count()
+    };
+    // At 0 s, 60 s and 120 s: three in 150 s, where the probe failed 150 times.
+    assert_eq!(warnings(&lines), 3);
+    assert!(store.ops.load(Ordering::SeqCst) >= 150);
+
+    store.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(client.token_store_status(), Some(StoreStatus::Available));
+    assert_eq!(warnings(&lines), 3);
+}
+
+/// A writer into a shared buffer, for a subscriber's output.
+struct Writer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
