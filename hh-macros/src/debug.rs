@@ -1,10 +1,12 @@
-//! `HH_MACROS_DEBUG=1`: print what the macro wrote, formatted, one block per trait.
+//! `HH_MACROS_DEBUG`: print what the macro wrote, formatted, one block per trait; every trait
+//! (`1`, `all`), or only those the value names (`Traversals,Members`, or a crate: `my_app`).
 //!
 //! A proc macro runs only when its user's crate is compiled, so the variable alone would print
 //! nothing for a crate already built, and would keep replaying after it is unset. Every
 //! expansion therefore reads it with `option_env!`, which makes rustc record the variable as
 //! an input of the user's crate: setting, changing or unsetting it recompiles the crate, and
-//! the macro runs again.
+//! the macro runs again. That recompiles every crate using the macro, `healthhero` included
+//! (whose own traits print hundreds of lines first), hence the names: to see only your own.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -12,14 +14,26 @@ use quote::quote;
 /// The variable's name.
 const VAR: &str = "HH_MACROS_DEBUG";
 
-/// On for any value but unset, empty, `0`, `false`, `no` or `off`.
-pub(crate) fn enabled(value: Option<&str>) -> bool {
-    value.is_some_and(|v| {
-        !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "no" | "off"
-        )
-    })
+/// Whether the variable, set to `value`, asks for the expansion of the trait `trait_name` in
+/// the crate `crate_name` (as `CARGO_CRATE_NAME` has it, `-` written `_`).
+///
+/// Unset, empty, `0`, `false`, `no` and `off` print nothing; `1`, `true`, `yes`, `on` and `all`
+/// print every trait; anything else is a comma-separated list of trait and crate names, and
+/// a trait is printed when its name or its crate's is in it (a crate name may be written with
+/// `-`, as in `Cargo.toml`).
+pub(crate) fn wanted(value: Option<&str>, trait_name: &str, crate_name: Option<&str>) -> bool {
+    let Some(value) = value.map(str::trim) else {
+        return false;
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => return false,
+        "1" | "true" | "yes" | "on" | "all" => return true,
+        _ => {}
+    }
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|name| name == trait_name || crate_name.is_some_and(|c| name.replace('-', "_") == c))
 }
 
 /// Tokens that make the user's crate depend on the variable (see the module docs).
@@ -39,9 +53,12 @@ pub(crate) fn render(trait_name: &str, output: &TokenStream) -> String {
     format!("// ---- #[healthhero_api] on `{trait_name}` ----\n{code}")
 }
 
-/// Prints the expansion to stderr when the variable is on.
+/// Prints the expansion to stderr when the variable asks for it.
 pub(crate) fn maybe_print(trait_name: &str, output: &TokenStream) {
-    if enabled(std::env::var(VAR).ok().as_deref()) {
+    let value = std::env::var(VAR).ok();
+    // Cargo sets it for every crate it compiles, so it names the crate being expanded.
+    let crate_name = std::env::var("CARGO_CRATE_NAME").ok();
+    if wanted(value.as_deref(), trait_name, crate_name.as_deref()) {
         eprintln!("{}", render(trait_name, output));
     }
 }
@@ -61,11 +78,48 @@ mod tests {
             Some("OFF"),
             Some("no"),
         ] {
-            assert!(!enabled(off), "{off:?}");
+            assert!(!wanted(off, "Clock", Some("my_app")), "{off:?}");
         }
-        for on in [Some("1"), Some("yes"), Some("true"), Some("all")] {
-            assert!(enabled(on), "{on:?}");
+        for on in [
+            Some("1"),
+            Some("yes"),
+            Some("true"),
+            Some("all"),
+            Some("ALL"),
+        ] {
+            assert!(wanted(on, "Clock", Some("my_app")), "{on:?}");
+            assert!(wanted(on, "Clock", None), "{on:?}");
         }
+    }
+
+    #[test]
+    fn names_select_traits_and_crates() {
+        let value = Some("Traversals, Members");
+        assert!(wanted(value, "Traversals", Some("healthhero")));
+        assert!(wanted(value, "Members", Some("my_app")));
+        assert!(!wanted(value, "Reports", Some("healthhero")));
+        // Trait names are matched exactly, as Rust writes them.
+        assert!(!wanted(
+            Some("traversals"),
+            "Traversals",
+            Some("healthhero")
+        ));
+
+        let value = Some("my-app");
+        assert!(
+            wanted(value, "Clock", Some("my_app")),
+            "`-` as in Cargo.toml"
+        );
+        assert!(wanted(Some("my_app"), "Clock", Some("my_app")));
+        assert!(!wanted(value, "Traversals", Some("healthhero")));
+        assert!(!wanted(value, "Clock", None), "no crate name, no match");
+
+        assert!(wanted(
+            Some("my_app,Traversals"),
+            "Traversals",
+            Some("healthhero")
+        ));
+        assert!(!wanted(Some(",,"), "Clock", Some("my_app")));
     }
 
     #[test]

@@ -40,9 +40,12 @@
 //!   change it), revocation, and that the path's tenant is the token's `client_id`; a failure
 //!   is `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
 //!   was sent);
-//! - an unknown route is `404` with no body, a known route with the wrong method `405` with
-//!   `Allow`; an unknown traversal or member is `404`, a malformed body `400`, a duplicate member
-//!   `409`, all with an RFC 9457 problem details body and a `traceId`;
+//! - an unknown route is `404` with an RFC 9457 problem details body whose `detail` names the
+//!   method and path and says where the routes are (ASP.NET answers an empty `404`, which
+//!   leaves a caller guessing); a known route with the wrong method is `405` with `Allow`
+//!   and no body; an unknown traversal or member is `404`, a malformed body `400` (the field at
+//!   fault named in `detail` and, by its JSON path, in `errors`), a duplicate member `409`,
+//!   each with problem details too; every problem details body carries a `traceId`;
 //! - answer validation problems come back in a `200` as `errors` (strings) on the traversal and
 //!   on the node, as documented; chat traversals return the documented `TraversalResponse` with
 //!   one node holding one question;

@@ -1228,6 +1228,8 @@ async fn routes_are_case_insensitive_under_v1_and_v2() {
         ),
         (405, "GET")
     );
+    // As the crate docs say: no body, unlike the unknown route below.
+    assert!(wrong_method.bytes().await.unwrap().is_empty());
     let unknown = api
         .http
         .get(format!("{}/nothing/here", sandbox.url()))
