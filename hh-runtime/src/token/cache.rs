@@ -142,6 +142,13 @@ impl fmt::Debug for AccessToken {
     }
 }
 
+/// The refresh-ahead time of one token: the configured one, less up to a quarter of it at
+/// random (`jitter` uniform in `[0, 1)`), so that replicas started together, each fetching
+/// its own token, do not all refresh at the same instant of every lifetime.
+pub(crate) fn spread(refresh_ahead: Duration, jitter: f64) -> Duration {
+    refresh_ahead - (refresh_ahead / 4).mul_f64(jitter.clamp(0.0, 1.0))
+}
+
 /// How long before expiry to start refreshing, and the least remaining life a token may be
 /// handed out with: the configured values, capped at 50% and 25% of the lifetime so that
 /// short-lived tokens are still used (and not re-fetched on every call).
@@ -168,6 +175,9 @@ pub(crate) struct Flight {
     waiting: Option<Waiters>,
     /// When the latest token request was (or is scheduled to be) sent.
     last_sent: Option<Instant>,
+    /// The one before, restored when a fetch ends without a request (a token adopted from
+    /// the fleet's store): only requests count against the one-per-second floor.
+    previous_sent: Option<Instant>,
     /// Consecutive failed fetches.
     failures: u32,
     /// The latest failure, shared with callers that need a token until `hold_until` says.
@@ -245,9 +255,17 @@ impl Flight {
         if let Some(not_before) = not_before {
             send_at = send_at.max(not_before);
         }
+        self.previous_sent = self.last_sent;
         self.last_sent = Some(send_at);
         self.waiting = Some(waiters);
         send_at
+    }
+
+    /// The fetch ended with a token and sent no request (it adopted the fleet's): the floor
+    /// between requests counts from the last request actually sent.
+    pub(crate) fn adopted(&mut self) {
+        self.last_sent = self.previous_sent;
+        self.succeeded();
     }
 
     /// The fetch ended with a token: failures are forgotten.
@@ -360,6 +378,28 @@ mod tests {
     }
 
     #[test]
+    fn refresh_ahead_is_spread_over_its_last_quarter() {
+        assert_eq!(spread(secs(300), 0.0), secs(300));
+        assert_eq!(spread(secs(300), 0.5), Duration::from_millis(262_500));
+        assert_eq!(spread(secs(300), 1.0), secs(225));
+        // Two replicas fetching at the same instant refresh at different ones.
+        let t0 = Instant::now();
+        let at = |jitter| {
+            let parsed = ParsedToken::new(SecretString::from("t"), secs(3600)).unwrap();
+            let token = AccessToken::new(
+                parsed,
+                t0,
+                SystemTime::now(),
+                spread(secs(300), jitter),
+                secs(30),
+            );
+            token.refresh_at
+        };
+        assert_eq!(at(0.0), t0 + secs(3300));
+        assert_eq!(at(0.9), t0 + secs(3300) + secs(300 / 4).mul_f64(0.9));
+    }
+
+    #[test]
     fn a_token_is_fresh_then_refreshing_then_unusable() {
         let t0 = Instant::now();
         let t = token(t0, 3600);
@@ -458,6 +498,28 @@ mod tests {
             flight.decide(t0 + secs(3), None),
             Decision::Fetch { not_before: None }
         ));
+    }
+
+    #[test]
+    fn an_adopted_token_does_not_count_as_a_request() {
+        let t0 = Instant::now();
+        let mut flight = Flight::default();
+        flight.start(t0, None, waiters());
+        flight.succeeded();
+        // A fetch 5 s later adopts the fleet's token: no request was sent...
+        flight.start(t0 + secs(5), None, waiters());
+        flight.adopted();
+        // ... so a fetch right after (a 401 on the adopted token) is sent at once.
+        let ms = Duration::from_millis;
+        assert_eq!(
+            flight.start(t0 + secs(5) + ms(10), None, waiters()),
+            t0 + secs(5) + ms(10)
+        );
+        // After a request, the floor holds.
+        assert_eq!(
+            flight.start(t0 + secs(5) + ms(20), None, waiters()),
+            t0 + secs(6) + ms(10)
+        );
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl Fleet {
                 parsed,
                 opened.issued,
                 (now, wall),
-                self.refresh_ahead,
+                super::cache::spread(self.refresh_ahead, fastrand::f64()),
                 self.min_remaining,
             )
         });

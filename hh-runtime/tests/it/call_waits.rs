@@ -216,3 +216,70 @@ async fn a_shared_token_failure_names_each_call() {
     }
     assert_eq!(server.token_requests(), 1);
 }
+
+/// A subscriber's code (a slow `fmt` layer, say) never runs under the lock that callers
+/// without a token take to decide: while the subscriber makes the fetch's span, another caller
+/// on another thread gets through that lock and joins the fetch. Were the span made under the
+/// lock, that caller would be held until the subscriber gave up waiting for it (30 s).
+#[test]
+fn a_slow_subscriber_never_holds_up_the_callers_deciding() {
+    use futures_util::FutureExt as _;
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    if !hh_sandbox::in_own_process_within(SECS(120)) {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(Server::start());
+    let client = server.client();
+
+    /// Making the fetch's span, it starts a second caller on a thread of its own and waits
+    /// (up to 30 s) for that caller to have got past the decision.
+    struct Slow {
+        client: hh_runtime::Client,
+        joined: Arc<Mutex<Option<bool>>>,
+    }
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Slow {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if attrs.metadata().name() != "hh.token_fetch" || self.joined.lock().unwrap().is_some()
+            {
+                return;
+            }
+            let (tx, rx) = mpsc::channel();
+            let other = self.client.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let _enter = rt.enter();
+                // The first poll decides under the lock, then waits for the fetch.
+                let mut call = Box::pin(other.access_token());
+                let pending = (&mut call).now_or_never().is_none();
+                let _ = tx.send(pending);
+            });
+            let joined = rx.recv_timeout(SECS(30)).unwrap_or(false);
+            *self.joined.lock().unwrap() = Some(joined);
+        }
+    }
+    let joined = Arc::new(Mutex::new(None));
+    let subscriber = tracing_subscriber::registry().with(Slow {
+        client: client.clone(),
+        joined: Arc::clone(&joined),
+    });
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let token = rt.block_on(client.access_token());
+    assert!(token.is_ok());
+    assert_eq!(*joined.lock().unwrap(), Some(true));
+    assert_eq!(server.token_requests(), 1);
+}
