@@ -28,10 +28,17 @@ return 0
 ///   background after a failure (redis-rs's `ConnectionManager`).
 /// - **Cluster**: entry names carry a hash tag, so an entry and its lease live on one slot.
 ///   Build a `redis::cluster_async::ClusterConnection` (feature `cluster-async` of the `redis`
-///   crate, the version hh-runtime uses) and pass it to [`RedisStore::with_connection`].
-/// - **Sentinel**: resolve the primary with `redis::sentinel::SentinelClient` (feature
-///   `sentinel`), or point a `redis::aio::ConnectionManager` at it, and pass the connection to
-///   [`RedisStore::with_connection`].
+///   crate, the version hh-runtime uses) and pass it to [`RedisStore::with_connection`]; it
+///   routes each command to its slot's node and reconnects on its own. hh-downstream's
+///   `fleet::f10_redis_cluster` runs a fleet on a cluster of three primaries this way.
+/// - **Sentinel**: a connection to the primary a Sentinel named (from
+///   `redis::sentinel::SentinelClient`, feature `sentinel`, or a `ConnectionManager` pointed at
+///   it) keeps that server's address: after a failover it reconnects to a dead server, or to
+///   the old primary, whose writes fail with `READONLY` once it is a replica, and every process
+///   fetches its own tokens from then on. Give [`RedisStore::with_connection`] a connection that
+///   asks the Sentinels again when its primary fails: `SentinelPrimary` in hh-downstream's
+///   `tests/it/fleet/stores.rs`, under which `fleet::f11_sentinel_failover` and
+///   `fleet::f12_sentinel_primary_killed` fail a primary over while a fleet calls.
 ///
 /// `Debug` shows the scheme, host, port and database, never the password.
 pub struct RedisStore {
@@ -97,10 +104,12 @@ impl RedisStore {
         })
     }
 
-    /// A store on a connection you made: a cluster connection, a connection to the primary
-    /// a Sentinel named, a `ConnectionManager` with your own settings. It is cloned for each
-    /// operation (redis-rs connections are cheap handles), and should reconnect on its own.
-    /// `name` is what `Debug` and logs show for it.
+    /// A store on a connection you made: a cluster connection, a connection that follows the
+    /// primary Sentinel names, a `ConnectionManager` with your own settings. It is cloned for
+    /// each operation (redis-rs connections are cheap handles), and should reconnect on its
+    /// own, to the server that is the primary now (see above). hh bounds each operation by
+    /// [`store_operation_timeout`](crate::ClientBuilder::store_operation_timeout) whatever the
+    /// connection's timeouts. `name` is what `Debug` and logs show for it.
     pub fn with_connection<C>(connection: C, name: impl Into<String>) -> Self
     where
         C: ConnectionLike + Clone + Send + Sync + 'static,

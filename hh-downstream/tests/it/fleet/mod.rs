@@ -607,10 +607,7 @@ fn f12_sentinel_primary_killed() {
 
         // 2. The old primary back as a replica of the new one; then the new one killed and the
         // tokens revoked at once.
-        let b_arg = b.to_string();
-        group
-            .server(a)
-            .restart_with(&["--replicaof", "127.0.0.1", &b_arg]);
+        group.restart_as_replica(a, b);
         wait_for_within(
             "the Sentinel sees the old primary as a linked replica",
             FAILOVER,

@@ -176,6 +176,8 @@ impl RedisCluster {
 pub struct SentinelGroup {
     /// The servers, the first primary first.
     pub servers: Vec<RedisServer>,
+    /// Their working directories.
+    dirs: Vec<String>,
     sentinel: Child,
     sentinel_port: u16,
     dir: TempDir,
@@ -186,9 +188,23 @@ impl SentinelGroup {
     /// the replica and its link to the primary is up (a failover needs both).
     pub fn start() -> SentinelGroup {
         let dir = TempDir::new("sentinel");
-        let primary = RedisServer::start();
-        let replica =
-            RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary.port().to_string()]);
+        // A directory each, for the copy of the data a replica receives (`dump.rdb`).
+        let dirs: Vec<String> = ["a", "b"]
+            .iter()
+            .map(|d| {
+                let d = dir.path().join(d);
+                std::fs::create_dir_all(&d).unwrap();
+                d.display().to_string()
+            })
+            .collect();
+        let primary = RedisServer::start_with(&["--dir", &dirs[0]]);
+        let replica = RedisServer::start_with(&[
+            "--replicaof",
+            "127.0.0.1",
+            &primary.port().to_string(),
+            "--dir",
+            &dirs[1],
+        ]);
         let sentinel_port = free_ports(1)[0];
         let conf = dir.path().join("sentinel.conf");
         // 2 s without an answer before the primary is thought down: short enough for a test,
@@ -213,6 +229,7 @@ impl SentinelGroup {
             .expect("redis-sentinel starts (apt-get install redis-sentinel)");
         let group = SentinelGroup {
             servers: vec![primary, replica],
+            dirs,
             sentinel,
             sentinel_port,
             dir,
@@ -268,6 +285,13 @@ impl SentinelGroup {
     /// The server on `port`.
     pub fn server(&mut self, port: u16) -> &mut RedisServer {
         self.servers.iter_mut().find(|s| s.port() == port).unwrap()
+    }
+
+    /// Starts the server on `port` again, empty, as a replica of the one on `primary`.
+    pub fn restart_as_replica(&mut self, port: u16, primary: u16) {
+        let i = self.servers.iter().position(|s| s.port() == port).unwrap();
+        let (primary, dir) = (primary.to_string(), self.dirs[i].clone());
+        self.servers[i].restart_with(&["--replicaof", "127.0.0.1", &primary, "--dir", &dir]);
     }
 
     /// The Sentinel's log, for a failure's message.

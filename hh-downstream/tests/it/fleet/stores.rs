@@ -1,6 +1,6 @@
 //! The shared stores a fleet child builds by hand, as a service on a Redis Cluster or on a
 //! Sentinel-managed primary would: a redis-rs connection given to
-//! [`RedisStore::with_connection`] (README.md, "A fleet sharing tokens", points here).
+//! [`RedisStore::with_connection`] (README.md, "Running a fleet", points here).
 //!
 //! - **Cluster**: redis-rs's `ClusterConnection` (feature `cluster-async`) as it is: it routes
 //!   each command to the node that holds its slot, follows `MOVED` and reconnects. hh's entry
