@@ -1,816 +1,483 @@
-//! A fleet sharing tokens through Redis: several real OS processes (this binary, run again as
-//! children), a real `redis-server` per case, and hh-sandbox as the identity server and API.
+//! The OAuth 2.0 client-credentials token lifecycle: fetch, cache, refresh ahead, coalesce,
+//! back off, invalidate.
 //!
-//! `cargo test -p hh-downstream --test it fleet::` (part of `cargo test --workspace`);
-//! `-- fleet::f3` runs one case, `--show-output` prints the figure each measured. The cases run
-//! one at a time (each is eight processes and a Redis), in real time: what they count is what
-//! the fleet logic guarantees while every store operation completes within its bound. F10–F12
-//! run the fleet on a Redis Cluster and on a Sentinel-managed primary that fails over, through
-//! the connections of [`stores`]. Without `redis-server`, `redis-sentinel`, `redis-cli` and
-//! `openssl` on the PATH the cases pass with a note saying they were skipped, except under CI
-//! (`CI` set), where that is a failure: `.ci/run` installs them.
+//! - `cache`: the state and every decision, as pure functions of the time and the state;
+//! - `oauth`: the token endpoint on the wire (request, client authentication, parsing);
+//! - `jwt`: reading `exp` from a JWT when the response has no `expires_in`;
+//! - `fleet`: the shared store a fetch consults first, when one is configured;
+//! - this module: the handle that ties them together with a clock, a lock and a task.
+//!
+//! How it fits together:
+//! - The current token lives in an `ArcSwapOption`, so a cache hit is one atomic load and never
+//!   waits on anything a refresh holds.
+//! - At most one fetch runs at a time. It runs on its own task, so it belongs to no caller:
+//!   dropping any caller's future never cancels or stalls it. Callers that need a token wait on
+//!   a `watch` channel for its outcome.
+//! - `Flight` (behind a short-lived `std` mutex, never held across an await) records the fetch
+//!   in progress, when the last request went out, and the most recent failure with the time
+//!   before which no new request may start.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::print_stdout,
-    missing_docs,
-    unreachable_pub
-)]
+mod cache;
+#[cfg(feature = "token-store")]
+mod fleet;
+mod jwt;
+mod oauth;
 
-mod procs;
-mod redis_groups;
-mod redis_server;
-mod stores;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
 
-use std::future::Future;
-use std::io::Write as _;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+use url::Url;
 
-use hh_sandbox::{Fault, Sandbox};
-use procs::{Proc, Spec, Totals};
-use redis::Role;
-use redis_groups::{RedisCluster, SERVICE, SentinelGroup, role};
-use redis_server::RedisServer;
+pub(crate) use cache::AccessToken;
+use cache::{Decision, Flight, Outcome};
+#[cfg(feature = "token-store")]
+use fleet::Acquired;
+#[cfg(feature = "token-store")]
+pub(crate) use fleet::Fleet;
+#[cfg(feature = "token-store")]
+pub(crate) use oauth::{MAX_LIFETIME, fits_in_a_header};
+pub use oauth::{OAuthError, OAuthErrorCode};
 
-const PROCESSES: usize = 8;
+use crate::error::{Error, TokenFailure};
+use crate::telemetry;
 
-/// The children's log for the cases that follow each process's store conversations: a line
-/// per fetch (`CONSULTED`), and the outage warnings and returns.
-const STORE_LOG: &str = "hh_runtime=info,hh_runtime::token=debug";
-/// Logged once per fetch, whatever the store said.
-const CONSULTED: &str = "consulted the shared token store";
-/// Logged once when a process finds the store failing...
-const WARNED: &str = "shared token store unavailable";
-/// ...and once when it answers again.
-const REJOINED: &str = "shared token store reachable again";
+/// How the client proves its identity to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` as form fields in the request body
+    /// (`client_secret_post`). HealthHero documents this method, so it is the default.
+    #[default]
+    Post,
+    /// HTTP Basic authentication (`client_secret_basic`), with the id and the secret each
+    /// form-encoded before joining, as RFC 6749 section 2.3.1 requires.
+    Basic,
+}
 
-/// 8 processes × 100 concurrent calls, all cold at once: one token request in all. Redis then
-/// holds no token, no part of one, and no secret.
-#[test]
-fn f1_cold_fleet() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .with("FLEET_CALLS", 100)
-            .with("FLEET_LOG", "hh_runtime=trace");
-        let fleet = spec.go(PROCESSES);
-        let t = Totals::of(fleet).await;
-        assert_eq!((t.ok, t.failed), (800, 0), "{:?}", t.errors);
-        assert_eq!(sandbox.token_requests(), 1);
-        // Every process's trace names the store and what it said.
-        let outcomes = |o: &str| {
-            t.stderr
-                .iter()
-                .filter(|l| l.contains(&format!("store_outcome=\"{o}\"")))
-                .count()
+/// Everything the token source needs, fixed when the client is built.
+pub(crate) struct TokenConfig {
+    pub(crate) token_url: Url,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) scope: Option<String>,
+    pub(crate) auth: ClientAuth,
+    pub(crate) timeout: Duration,
+    pub(crate) refresh_ahead: Duration,
+    pub(crate) min_remaining: Duration,
+}
+
+impl TokenConfig {
+    /// The forms in which a server may echo the secret back: as sent in a form body, and raw.
+    /// Bodies we keep are scrubbed of both.
+    pub(crate) fn secret_forms(&self) -> [Vec<u8>; 2] {
+        let raw = self.client_secret.expose_secret();
+        let encoded = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+        [encoded.into_bytes(), raw.as_bytes().to_vec()]
+    }
+}
+
+struct Shared {
+    cfg: TokenConfig,
+    http: reqwest::Client,
+    current: arc_swap::ArcSwapOption<AccessToken>,
+    /// Mirrors `Flight::waiting.is_some()` so the hit path can skip the mutex.
+    fetching: AtomicBool,
+    flight: Mutex<Flight>,
+    /// Told each time a fetch obtains a token, for the calls waiting out a failure.
+    obtained: watch::Sender<()>,
+    /// The store shared with the rest of the fleet, if one is configured.
+    #[cfg(feature = "token-store")]
+    fleet: Option<Arc<Fleet>>,
+}
+
+impl Shared {
+    /// An empty cache: no token, no fetch, no store.
+    fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
+        Shared {
+            cfg,
+            http,
+            current: arc_swap::ArcSwapOption::empty(),
+            fetching: AtomicBool::new(false),
+            flight: Mutex::new(Flight::default()),
+            obtained: watch::Sender::new(()),
+            #[cfg(feature = "token-store")]
+            fleet: None,
+        }
+    }
+
+    /// The flight lock. Nothing that holds it can panic half way, but a poisoned lock is
+    /// recovered, never turned into a panic on every later call.
+    fn flight(&self) -> MutexGuard<'_, Flight> {
+        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flight lock if it is free (recovered from poisoning the same way), `None` if
+    /// someone holds it.
+    fn try_flight(&self) -> Option<MutexGuard<'_, Flight>> {
+        match self.flight.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+/// The shared, cloneable handle to one client's token cache.
+#[derive(Clone)]
+pub(crate) struct TokenSource {
+    shared: Arc<Shared>,
+}
+
+impl TokenSource {
+    pub(crate) fn new(cfg: TokenConfig, http: reqwest::Client) -> Self {
+        Self {
+            shared: Arc::new(Shared::new(cfg, http)),
+        }
+    }
+
+    /// The same, sharing its tokens with the fleet through `fleet`'s store.
+    #[cfg(feature = "token-store")]
+    pub(crate) fn with_fleet(cfg: TokenConfig, http: reqwest::Client, fleet: Fleet) -> Self {
+        let fleet = Arc::new(fleet);
+        fleet.warm_up();
+        let mut shared = Shared::new(cfg, http);
+        shared.fleet = Some(fleet);
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &TokenConfig {
+        &self.shared.cfg
+    }
+
+    /// The name of the shared store, if one is configured (for `Debug`).
+    pub(crate) fn store_name(&self) -> Option<&str> {
+        store_name(&self.shared)
+    }
+
+    /// Whether the shared store answers, if one is configured.
+    #[cfg(feature = "token-store")]
+    pub(crate) fn store_status(&self) -> Option<crate::store::StoreStatus> {
+        self.shared.fleet.as_deref().map(Fleet::status)
+    }
+
+    /// A token with at least the minimum remaining life, fetching one if needed.
+    pub(crate) async fn get(&self) -> Result<Arc<AccessToken>, Error> {
+        let now = Instant::now();
+        if let Some(token) = self.cached(now) {
+            return Ok(token);
+        }
+        let token = self.get_slow().await;
+        telemetry::token_cache_miss(now.elapsed());
+        token
+    }
+
+    /// The cached token if it is usable at `now` (starting a background refresh when it is
+    /// due), without waiting: the hit path, one atomic load and no lock. `now` is the
+    /// caller's, so that a call reads the clock once for this and its attempt's timer.
+    pub(crate) fn cached(&self, now: Instant) -> Option<Arc<AccessToken>> {
+        let current = self.shared.current.load();
+        let token = current.as_ref().filter(|t| t.is_usable(now))?;
+        if token.wants_refresh(now) {
+            self.refresh_in_background(now);
+        }
+        telemetry::token_cache_hit(token.expires_at.saturating_duration_since(now));
+        Some(Arc::clone(token))
+    }
+
+    /// Starts a refresh that nobody waits for, unless one is running or a recent failure says
+    /// to wait. Never blocks: if the lock is busy, someone else is deciding already.
+    fn refresh_in_background(&self, now: Instant) {
+        if self.shared.fetching.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(mut flight) = self.shared.try_flight() else {
+            return;
         };
-        assert_eq!(outcomes("lease won"), 1, "{:?}", t.stderr);
-        assert_eq!(outcomes("adopted"), PROCESSES - 1);
-        assert!(t.stderr.iter().all(|l| l.contains("store=\"redis\"")));
-        let keys = assert_no_secret_in_redis(&sandbox, &redis);
-        assert_no_secret_in_logs(&sandbox, &t);
-        format!(
-            "{PROCESSES} processes × 100 cold calls: {} token request, 0 failed, p50 {:?} p99 {:?}; Redis: {keys} key(s), no token, token part or secret",
-            sandbox.token_requests(),
-            t.quantile(0.5),
-            t.quantile(0.99)
-        )
-    });
-}
-
-/// A running fleet whose tokens are revoked: one new token for all of it, no call fails.
-#[test]
-fn f2_revocation() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .running(4)
-            .with("FLEET_LOG", "hh_runtime=debug");
-        let fleet = spec.go(PROCESSES);
-        token_requests_reach(&sandbox, 1).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(sandbox.token_requests(), 1);
-        sandbox.revoke_all_tokens();
-        tokio::time::sleep(Duration::from_millis(2000)).await;
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "one token before, one after the revocation"
-        );
-        assert_no_secret_in_redis(&sandbox, &redis);
-        assert_no_secret_in_logs(&sandbox, &t);
-        // The rejected entry is removed by compare-and-delete: by one process at most, never by
-        // one that would remove the replacement.
-        let invalidated: usize = t
-            .stderr
-            .iter()
-            .map(|l| l.matches("outcome=\"invalidated\"").count())
-            .sum();
-        assert!(
-            invalidated <= 1,
-            "{invalidated} processes removed the shared entry"
-        );
-        format!(
-            "{PROCESSES} processes, {} calls, tokens revoked mid-run: 1 new token request for the fleet, 0 failed; the rejected entry removed by {invalidated} process",
-            t.ok
-        )
-    });
-}
-
-/// Every entry in Redis flipped or replaced by a planted one, then the tokens revoked so that
-/// every process must read the store: no request carries a token the identity server did not
-/// issue, and no call fails.
-#[test]
-fn f3_tampering() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url())).running(4);
-        let fleet = spec.go(PROCESSES);
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        // A token of our own, well-formed (a JWT with the right claims, our own signature).
-        let planted = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJjbGllbnRfaWQiOiJzYW5kYm94LWNsaWVudCIsImF1ZCI6ImhlYWx0aGhlcm8tYXBpIn0.Zm9yZ2Vk";
-        let mut tampered = 0;
-        for round in 0..4 {
-            for (key, value) in redis.dump() {
-                let bad = match round {
-                    // One flipped bit somewhere in the sealed bytes.
-                    0 | 2 if !value.is_empty() => {
-                        let mut v = value.clone();
-                        let i = (v.len() / 2 + round) % v.len();
-                        v[i] ^= 0x10;
-                        v
-                    }
-                    // The framing of a sealed entry around a token of our own.
-                    1 => [&[1u8][..], &[7u8; 24], planted.as_bytes(), &[0u8; 16]].concat(),
-                    // The token in the clear.
-                    _ => planted.as_bytes().to_vec(),
-                };
-                redis.set(&key, &bad);
-                tampered += 1;
-            }
-            sandbox.revoke_all_tokens();
-            tokio::time::sleep(Duration::from_millis(1200)).await;
-        }
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        assert_eq!(
-            sandbox.unissued_tokens(),
-            0,
-            "a request carried a token never issued"
-        );
-        let rejected: usize = t
-            .stderr
-            .iter()
-            .map(|e| e.matches("sealed entry rejected").count())
-            .sum();
-        assert!(rejected > 0, "no process saw a tampered entry");
-        assert_no_secret_in_redis(&sandbox, &redis);
-        format!(
-            "{tampered} entries tampered over 4 rounds (bit flips, planted framed token, plaintext token), each followed by a revocation: {} calls, 0 failed, 0 requests with an unissued token, {rejected} rejections logged, {} token requests",
-            t.ok,
-            sandbox.token_requests()
-        )
-    });
-}
-
-/// Redis killed mid-run (tokens revoked while it is down), then restarted on the same port
-/// and the tokens revoked again: no call fails, one warning per process for the outage, and
-/// the fleet coordinates again (one token for the second revocation).
-#[test]
-fn f4_redis_outage() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let mut redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .running(4)
-            .with("FLEET_LOG", "hh_runtime=info");
-        let fleet = spec.go(PROCESSES);
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        redis.kill();
-        sandbox.revoke_all_tokens();
-        tokio::time::sleep(Duration::from_millis(2000)).await;
-        let during = sandbox.token_requests() - 1;
-        redis.restart();
-        // Each process's probe (one a second) reconnects, and the operation it reconnected
-        // for tells it Redis is back: wait until all eight are connected, and a probe interval
-        // more, rather than a fixed time a loaded machine might need more than.
-        wait_until("the fleet reconnected", || {
-            redis.connected_clients() > PROCESSES
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let before = sandbox.token_requests();
-        sandbox.revoke_all_tokens();
-        token_requests_reach(&sandbox, before + 1).await;
-        tokio::time::sleep(Duration::from_millis(2000)).await;
-        let after = sandbox.token_requests() - before;
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        for log in &t.stderr {
-            assert_eq!(
-                log.matches("shared token store unavailable").count(),
-                1,
-                "one warning per outage:\n{log}"
-            );
-            assert!(log.contains("reachable again"), "{log}");
-        }
-        assert_eq!(after, 1, "the fleet coordinates again once Redis is back");
-        format!(
-            "{} calls, 0 failed; Redis down: {during} token requests (each process alone), 1 warning per process; back: 1 token request for the fleet",
-            t.ok
-        )
-    });
-}
-
-/// The lease holder is killed (SIGKILL) while its token request hangs: the others wait for its
-/// lease to run out, then one of them fetches, and all of them succeed.
-#[test]
-fn f5_lease_holder_killed() {
-    run(async {
-        const TOKEN_TIMEOUT_MS: u64 = 3000; // the lease lasts as long: min(token timeout, 5 s)
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .with("FLEET_CALLS", 10)
-            .with("FLEET_TOKEN_TIMEOUT_MS", TOKEN_TIMEOUT_MS);
-        sandbox.inject("token", Fault::Latency { ms: 60_000 });
-        let mut holder = spec.spawn();
-        holder.go();
-        let leased = Instant::now();
-        token_requests_reach(&sandbox, 1).await;
-        let others = spec.go(PROCESSES - 1);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        holder.kill();
-        let killed = Instant::now();
-        sandbox.clear_faults();
-        let t = Totals::of(others).await;
-        let recovered = killed.elapsed();
-        assert_eq!((t.ok, t.failed), (70, 0), "{:?}", t.errors);
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "the dead holder's, and one more"
-        );
-        // Served only once the dead holder's lease ran out; and by one process's fetch, not by
-        // the fallback that lets each fetch alone (that would be 7 more token requests, where
-        // the count above allows one): the code's own quantities, whatever the machine's speed.
-        let lease = Duration::from_millis(TOKEN_TIMEOUT_MS);
-        let served = leased.elapsed();
-        assert!(
-            served >= lease,
-            "recovered {served:?} after the lease was taken"
-        );
-        format!(
-            "holder killed {:?} after taking a {lease:?} lease: the other {} processes all served {recovered:?} after the kill ({:?} after the lease was taken), 1 more token request",
-            killed - leased,
-            PROCESSES - 1,
-            leased.elapsed()
-        )
-    });
-}
-
-/// Tokens living 6 s, a fleet calling for 15 s: the fleet refreshes about as often as one
-/// process would, not once per process.
-#[test]
-fn f6_short_lifetimes() {
-    run(async {
-        let sandbox = Sandbox::builder()
-            .token_lifetime(Duration::from_secs(6))
-            .start()
-            .await
-            .unwrap();
-        let redis = RedisServer::start();
-        let spec = Spec::new(&sandbox, Some(&redis.url())).running(2);
-        let fleet = spec.go(PROCESSES);
-        let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(15)).await;
-        let t = Totals::of(fleet).await;
-        let run = started.elapsed();
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        // A token is refreshed from its half-life (refresh-ahead is capped at 50 %), less a tenth
-        // of its life for clock skew when adopted: every 2.4 s at most, as for one process.
-        let one_process = 1 + (run.as_secs_f64() / 2.4).floor() as u64;
-        let requests = sandbox.token_requests();
-        // No spare: with store operations bounded at 5 s here, no process gives up on the store
-        // and fetches alone, however loaded the machine.
-        assert!(
-            requests <= one_process,
-            "{requests} token requests; one process would make {one_process} at most"
-        );
-        format!(
-            "6 s tokens, {PROCESSES} processes calling for {run:.1?} ({} calls, 0 failed): {requests} token requests for the fleet (one process: at most {one_process}; unshared fleet: about {})",
-            t.ok,
-            one_process * PROCESSES as u64
-        )
-    });
-}
-
-/// A TLS-only Redis whose default user is off: the URL's scheme, user and password are what
-/// the fleet connects with (the CA through `SSL_CERT_FILE`, as a platform's roots would be).
-#[test]
-fn f7_tls_and_acl() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start_tls();
-        let tls = redis.tls().unwrap();
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .with("FLEET_CALLS", 50)
-            .with("SSL_CERT_FILE", tls.ca().display())
-            .with("FLEET_LOG", "hh_runtime=debug");
-        let fleet = spec.go(4);
-        let t = Totals::of(fleet).await;
-        assert_eq!((t.ok, t.failed), (200, 0), "{:?}", t.errors);
-        assert_eq!(sandbox.token_requests(), 1, "{:?}", t.stderr);
-        for log in &t.stderr {
-            assert!(
-                !log.contains(&tls.password),
-                "the Redis password is in a log"
-            );
-            assert!(!log.contains("unavailable"), "{log}");
-        }
-        "rediss:// with user and password, 4 processes × 50 cold calls: 1 token request, 0 failed, the password in no log".to_owned()
-    });
-}
-
-/// Redis answers nothing for 6 s (`DEBUG SLEEP`) while the fleet must replace a revoked token:
-/// no call fails, and none waits on Redis beyond the operation bound.
-#[test]
-fn f8_redis_stalled() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis = RedisServer::start_with(&["--enable-debug-command", "local"]);
-        // A 1 s bound against a 6 s stall: what this case shows is that a call waits for the
-        // bound, never for the stall (and 1 s, not the default 100 ms, so that on a loaded
-        // machine no operation outside the stall outlasts it).
-        let spec = Spec::new(&sandbox, Some(&redis.url()))
-            .with("FLEET_STORE_TIMEOUT_MS", 1000)
-            .running(4)
-            .with("FLEET_LOG", "hh_runtime=info");
-        let fleet = spec.go(PROCESSES);
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let stall = Duration::from_secs(6);
-        redis.stall(stall.as_millis() as u64);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        sandbox.revoke_all_tokens();
-        tokio::time::sleep(stall + Duration::from_millis(500)).await;
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        // A call that waited on the stalled Redis would take the stall's 6 s; one that waited
-        // for the bound takes about 1 s: half the stall tells the two apart on any machine.
-        let slowest = t.quantile(1.0);
-        assert!(slowest < stall / 2, "a call took {slowest:?}");
-        for log in &t.stderr {
-            assert_eq!(
-                log.matches("shared token store unavailable").count(),
-                1,
-                "{log}"
-            );
-        }
-        format!(
-            "Redis stalled 6 s across a revocation: {} calls, 0 failed, slowest call {slowest:?} (401, a store operation abandoned at the 1 s bound, a token of its own, the replay), 1 warning per process",
-            t.ok
-        )
-    });
-}
-
-/// Redis refuses every write (`maxmemory` 1 byte, `noeviction`): no call fails, each process
-/// fetches its own token, and nothing is stored.
-#[test]
-fn f9_redis_full() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let redis =
-            RedisServer::start_with(&["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
-        let spec = Spec::new(&sandbox, Some(&redis.url())).with("FLEET_CALLS", 50);
-        let fleet = spec.go(PROCESSES);
-        let t = Totals::of(fleet).await;
-        assert_eq!(
-            (t.ok, t.failed),
-            (50 * PROCESSES as u64, 0),
-            "{:?}",
-            t.errors
-        );
-        let requests = sandbox.token_requests();
-        assert!(requests <= PROCESSES as u64, "{requests} token requests");
-        assert_eq!(redis.dump().len(), 0);
-        format!(
-            "Redis refusing writes (OOM), {PROCESSES} processes × 50 cold calls: 0 failed, {requests} token requests (each process alone), nothing stored"
-        )
-    });
-}
-
-/// A Redis Cluster of three primaries, through redis-rs's cluster connection given to
-/// `RedisStore::with_connection`: a cold fleet makes one token request, and a revocation one
-/// more. The entry and its lease are found on one node, on one slot (`CLUSTER KEYSLOT` of the
-/// names actually written), and the cluster holds no token or secret.
-#[test]
-fn f10_redis_cluster() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let cluster = RedisCluster::start();
-        let spec = Spec::new(&sandbox, None)
-            .with("FLEET_REDIS_CLUSTER", cluster.urls())
-            .running(4)
-            .with("FLEET_LOG", STORE_LOG);
-        // The first token request answered after 3 s, so that its lease is there to be found.
-        sandbox.inject("token", Fault::Latency { ms: 3000 });
-        let fleet = spec.go(PROCESSES);
-        let leases = wait_for("the lease in the cluster", || {
-            let leases: Vec<(u16, String)> = cluster
-                .keys()
-                .into_iter()
-                .filter(|(_, k)| k.ends_with(":lease"))
-                .collect();
-            (!leases.is_empty()).then_some(leases)
-        })
-        .await;
-        assert_eq!(leases.len(), 1, "{leases:?}");
-        let (lease_node, lease) = leases[0].clone();
-        sandbox.clear_faults();
-        every_log_has(&fleet, CONSULTED, 1).await;
-        let (entry_node, entry, first) =
-            wait_for("the entry published, the lease released", || {
-                published(&cluster.keys(), |port, key| cluster.get(port, key), None)
-            })
-            .await;
-        assert_eq!(sandbox.token_requests(), 1, "a cold fleet on a cluster");
-        assert_eq!(lease, format!("{entry}:lease"));
-        assert_eq!(
-            entry_node, lease_node,
-            "the entry and its lease on one node"
-        );
-        let slot = cluster.keyslot(&entry);
-        assert_eq!(
-            cluster.keyslot(&lease),
-            slot,
-            "the entry and its lease on one slot"
-        );
-        // Nothing else anywhere: the one entry, on the node that serves its slot.
-        assert_eq!(cluster.keys(), [(entry_node, entry.clone())]);
-        let others = cluster.nodes.len() - 1;
-
-        sandbox.revoke_all_tokens();
-        every_log_has(&fleet, CONSULTED, 2).await;
-        let (node, _, _) = wait_for("a new entry published, the lease released", || {
-            published(
-                &cluster.keys(),
-                |port, key| cluster.get(port, key),
-                Some(&first),
-            )
-        })
-        .await;
-        assert_eq!(node, entry_node);
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "one token before, one after the revocation"
-        );
-        for log in &t.stderr {
-            assert!(!log.contains(WARNED), "{log}");
-        }
-        let keys = assert_no_secret_in(&sandbox, cluster.dump());
-        assert_no_secret_in_logs(&sandbox, &t);
-        format!(
-            "3-primary cluster, {PROCESSES} processes ({} calls, 0 failed): 1 token request cold, 1 for a revocation; the entry and its lease on slot {slot}, both on node :{entry_node} (none on the {others} others); {keys} key(s) in the cluster, no token, token part or secret",
-            t.ok
-        )
-    });
-}
-
-/// A Sentinel fails the primary over (`SENTINEL FAILOVER`) while the fleet calls, and then
-/// makes the old primary a replica of the new one; the tokens are revoked after that. No call
-/// fails, no process finds the store failing, and the revocation costs the fleet one token,
-/// shared through the new primary.
-#[test]
-fn f11_sentinel_failover() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let group = SentinelGroup::start();
-        let (old, new) = (group.servers[0].port(), group.servers[1].port());
-        let spec = Spec::new(&sandbox, None)
-            .with("FLEET_REDIS_SENTINEL", group.sentinel_url())
-            .with("FLEET_REDIS_SERVICE", SERVICE)
-            .running(4)
-            .with("FLEET_LOG", STORE_LOG);
-        let fleet = spec.go(PROCESSES);
-        every_log_has(&fleet, CONSULTED, 1).await;
-        // Published, released, and copied to the replica.
-        let (_, _, first) = wait_for("the entry on the replica", || {
-            published_on(&group.servers[1], None)
-        })
-        .await;
-        assert_eq!(sandbox.token_requests(), 1);
-
-        group.failover();
-        let asked = Instant::now();
-        wait_for_within("the Sentinel names the replica", FAILOVER, || {
-            (group.primary_port() == Some(new)).then_some(())
-        })
-        .await;
-        let switched = asked.elapsed();
-        // Until then the old primary still takes writes from whoever is connected to it (see
-        // `stores::SentinelPrimary`); the Sentinel demotes it, closing their connections.
-        wait_for_within("the old primary a replica of the new", FAILOVER, || {
-            replica_of(old, new).then_some(())
-        })
-        .await;
-        let demoted = asked.elapsed();
-
-        sandbox.revoke_all_tokens();
-        every_log_has(&fleet, CONSULTED, 2).await;
-        wait_for("a new entry on the new primary", || {
-            published_on(&group.servers[1], Some(&first))
-        })
-        .await;
-        let t = Totals::of(fleet).await;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "one token before the failover, one for the revocation after it\n{}",
-            group.log()
-        );
-        for log in &t.stderr {
-            assert!(!log.contains(WARNED), "the failover reached hh:\n{log}");
-        }
-        assert_no_secret_in(&sandbox, group.servers[1].dump());
-        assert_no_secret_in_logs(&sandbox, &t);
-        format!(
-            "SENTINEL FAILOVER while {PROCESSES} processes called ({} calls, 0 failed, slowest {:?}): the replica named primary {switched:.1?} after the request, the old primary a replica {demoted:.1?} after it; the revocation then: 1 token request for the fleet, shared through the new primary; no process saw the store fail",
-            t.ok,
-            t.quantile(1.0)
-        )
-    });
-}
-
-/// The primary is killed (SIGKILL) while the fleet calls, and the Sentinel promotes the
-/// replica; the tokens are revoked once it has: one token for the fleet, no process finds the
-/// store failing. Then the old primary, restarted as a replica, is promoted in turn when the
-/// new one is killed, this time with the tokens revoked at the same moment, so that the fleet
-/// needs the store while there is no primary: no call fails, each process that found no
-/// primary fetched its own token (at most one request per process) and rejoins once the
-/// Sentinel names the next one.
-#[test]
-fn f12_sentinel_primary_killed() {
-    run(async {
-        let sandbox = Sandbox::start().await.unwrap();
-        let mut group = SentinelGroup::start();
-        let (a, b) = (group.servers[0].port(), group.servers[1].port());
-        let spec = Spec::new(&sandbox, None)
-            .with("FLEET_REDIS_SENTINEL", group.sentinel_url())
-            .with("FLEET_REDIS_SERVICE", SERVICE)
-            .running(4)
-            .with("FLEET_LOG", STORE_LOG);
-        let fleet = spec.go(PROCESSES);
-        every_log_has(&fleet, CONSULTED, 1).await;
-        let (_, _, first) = wait_for("the entry on the replica", || {
-            published_on(&group.servers[1], None)
-        })
-        .await;
-        assert_eq!(sandbox.token_requests(), 1);
-
-        // 1. The primary killed; the tokens revoked once the Sentinel has promoted the replica.
-        group.server(a).kill();
-        let killed = Instant::now();
-        wait_for_within("the Sentinel names the replica", FAILOVER, || {
-            (group.primary_port() == Some(b)).then_some(())
-        })
-        .await;
-        let first_failover = killed.elapsed();
-        sandbox.revoke_all_tokens();
-        every_log_has(&fleet, CONSULTED, 2).await;
-        wait_for("a new entry on the new primary", || {
-            published_on(&group.servers[1], Some(&first))
-        })
-        .await;
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "one token for the revocation after the failover\n{}",
-            group.log()
-        );
-        for p in &fleet {
-            assert!(
-                !p.log().contains(WARNED),
-                "the failover reached hh:\n{}",
-                p.log()
-            );
-        }
-
-        // 2. The old primary back as a replica of the new one; then the new one killed and the
-        // tokens revoked at once.
-        group.restart_as_replica(a, b);
-        wait_for_within(
-            "the Sentinel sees the old primary as a linked replica",
-            FAILOVER,
-            || group.knows_linked_replica(a).then_some(()),
-        )
-        .await;
-        let before = sandbox.token_requests();
-        group.server(b).kill();
-        sandbox.revoke_all_tokens();
-        let killed = Instant::now();
-        wait_for_within("the Sentinel names the old primary again", FAILOVER, || {
-            (group.primary_port() == Some(a)).then_some(())
-        })
-        .await;
-        let second_failover = killed.elapsed();
-        every_log_has(&fleet, CONSULTED, 3).await;
-        wait_until(
-            "every process that found no primary is back with the store",
-            || {
-                fleet.iter().all(|p| {
-                    let log = p.log();
-                    log.matches(WARNED).count() == log.matches(REJOINED).count()
-                })
-            },
-        )
-        .await;
-        let alone = fleet.iter().filter(|p| p.log().contains(WARNED)).count();
-        let t = Totals::of(fleet).await;
-        let during = sandbox.token_requests() - before;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        assert!(
-            (1..=PROCESSES as u64).contains(&during),
-            "{during} token requests for a revocation during the failover"
-        );
-        for log in &t.stderr {
-            assert!(
-                log.matches(WARNED).count() <= 1,
-                "one warning per outage:\n{log}"
-            );
-        }
-        assert_no_secret_in_logs(&sandbox, &t);
-        format!(
-            "primary killed while {PROCESSES} processes called: the replica named primary {first_failover:.1?} later, and the revocation then cost 1 token request, no process saw the store fail; the new primary killed with the tokens revoked at once ({second_failover:.1?} to the next primary): {during} token requests, {alone} processes alone until it, each back with the store after; {} calls, 0 failed, slowest {:?}",
-            t.ok,
-            t.quantile(1.0)
-        )
-    });
-}
-
-/// How long a Sentinel may take over a failover: its own detection (2 s) and promotion, and
-/// the old primary's demotion (about 10 s), or on a machine too slow for its timer a 30 s
-/// pause ("tilt") before it acts at all.
-const FAILOVER: Duration = Duration::from_secs(120);
-
-/// Whether the server on `port` is a replica of the one on `primary`, with its link up.
-fn replica_of(port: u16, primary: u16) -> bool {
-    matches!(
-        role(port),
-        Some(Role::Replica { primary_port, replication_state, .. })
-            if primary_port == primary && replication_state == "connected"
-    )
-}
-
-/// An entry (not `previous`) among `keys` (with their nodes' ports), with its lease released:
-/// its node, name and value.
-fn published(
-    keys: &[(u16, String)],
-    get: impl Fn(u16, &str) -> Option<Vec<u8>>,
-    previous: Option<&[u8]>,
-) -> Option<(u16, String, Vec<u8>)> {
-    if keys.iter().any(|(_, k)| k.ends_with(":lease")) {
-        return None;
+        let Some(not_before) = flight.background_refresh(now) else {
+            return;
+        };
+        let (_, fetch) = self.start(&mut flight, not_before);
+        drop(flight);
+        tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
+        fetch.spawn();
     }
-    let (node, entry) = keys.iter().find(|(_, k)| k.starts_with("hh:token:"))?;
-    let value = get(*node, entry)?;
-    (Some(value.as_slice()) != previous).then(|| (*node, entry.clone(), value))
-}
 
-/// [`published`] on one server.
-fn published_on(server: &RedisServer, previous: Option<&[u8]>) -> Option<(u16, String, Vec<u8>)> {
-    let dump = server.dump();
-    let keys: Vec<(u16, String)> = dump
-        .iter()
-        .map(|(k, _)| (server.port(), k.clone()))
-        .collect();
-    published(
-        &keys,
-        |_, key| dump.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
-        previous,
-    )
-}
-
-/// Waits until every process has logged `line` at least `n` times.
-async fn every_log_has(fleet: &[Proc], line: &str, n: usize) {
-    wait_until(
-        &format!("every process logged {line:?} {n} time(s)"),
-        || fleet.iter().all(|p| p.log().matches(line).count() >= n),
-    )
-    .await;
-}
-
-/// Waits until the sandbox has had `n` token requests.
-async fn token_requests_reach(sandbox: &Sandbox, n: u64) {
-    wait_until("the fleet asked for a token", || {
-        sandbox.token_requests() >= n
-    })
-    .await;
-}
-
-/// Waits until `done`, however long a loaded machine takes (up to a minute, then fails with
-/// what never happened), rather than for a fixed time.
-async fn wait_until(what: &str, done: impl Fn() -> bool) {
-    wait_for(what, || done().then_some(())).await;
-}
-
-/// Waits until `done` gives a value, and returns it (up to a minute, as [`wait_until`]).
-async fn wait_for<T>(what: &str, done: impl FnMut() -> Option<T>) -> T {
-    wait_for_within(what, Duration::from_secs(60), done).await
-}
-
-/// Waits until `done` gives a value, up to `limit`.
-async fn wait_for_within<T>(what: &str, limit: Duration, mut done: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = done() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Scans every key and value: no issued token, no 12-byte piece of one, no client secret.
-fn assert_no_secret_in_redis(sandbox: &Sandbox, redis: &RedisServer) -> usize {
-    assert_no_secret_in(sandbox, redis.dump())
-}
-
-/// [`assert_no_secret_in_redis`] on keys and values from anywhere (every node of a cluster).
-fn assert_no_secret_in(sandbox: &Sandbox, dump: Vec<(String, Vec<u8>)>) -> usize {
-    let secret = sandbox.client_secret().as_bytes();
-    for (key, value) in &dump {
-        for hay in [key.as_bytes(), value.as_slice()] {
-            assert!(
-                !contains(hay, secret),
-                "the client secret is in Redis under {key}"
-            );
-            for token in sandbox.issued_tokens() {
-                for piece in token.as_bytes().chunks(12).filter(|p| p.len() == 12) {
-                    assert!(
-                        !contains(hay, piece),
-                        "part of a token is in Redis under {key}"
-                    );
+    async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
+        let (mut rx, fetch) = {
+            let mut flight = self.shared.flight();
+            match flight.decide(Instant::now(), self.shared.current.load_full()) {
+                Decision::Use(token) => return Ok(token),
+                Decision::Fail(error) => return Err(error),
+                Decision::Join(rx) => (rx, None),
+                Decision::Fetch { not_before } => {
+                    let (rx, fetch) = self.start(&mut flight, not_before);
+                    (rx, Some(fetch))
                 }
             }
+        };
+        if let Some(fetch) = fetch {
+            fetch.spawn();
+        }
+        loop {
+            if let Some(outcome) = rx.borrow_and_update().clone() {
+                return outcome;
+            }
+            if rx.changed().await.is_err() {
+                // The sender is gone; it always sends before it goes, but check once more.
+                return match rx.borrow().clone() {
+                    Some(outcome) => outcome,
+                    None => Err(Error::token(TokenFailure::Aborted)
+                        .at_token_endpoint(&self.shared.cfg.token_url)),
+                };
+            }
         }
     }
-    dump.len()
-}
 
-/// The children's logs name no token and no secret.
-fn assert_no_secret_in_logs(sandbox: &Sandbox, t: &Totals) {
-    for log in &t.stderr {
-        assert!(!log.contains(sandbox.client_secret()));
-        for token in sandbox.issued_tokens() {
-            assert!(!log.contains(&token));
+    /// Starts the one fetch. The caller holds the flight lock and has decided that none runs;
+    /// it spawns the returned fetch once it has released the lock: the fetch's guard takes
+    /// that lock when it completes, and at once if `spawn` drops it (no runtime, or one shut
+    /// down), which under the lock would deadlock. Nothing here runs a subscriber's code (the
+    /// fetch's span is made by `spawn`), so a slow or panicking subscriber never holds up the
+    /// callers deciding under the lock.
+    fn start(&self, flight: &mut Flight, not_before: Option<Instant>) -> (cache::Waiters, Fetch) {
+        let (tx, rx) = watch::channel(None);
+        let send_at = flight.start(Instant::now(), not_before, rx.clone());
+        self.shared.fetching.store(true, Ordering::Release);
+        let guard = FlightGuard {
+            shared: Arc::clone(&self.shared),
+            tx: Some(tx),
+        };
+        (rx, Fetch { guard, send_at })
+    }
+
+    /// When a call that failed to get a token may ask again (`Flight::next_request_at`, the
+    /// rule `get` follows too): all of them together still cause one request.
+    pub(crate) fn next_request_at(&self) -> Option<Instant> {
+        self.shared.flight().next_request_at()
+    }
+
+    /// For a call waiting out a token failure: returns when a fetch obtains a token (told, not
+    /// polled) or at `until`, whichever comes first; the call then asks again.
+    pub(crate) async fn wait_for_token(&self, until: Instant) {
+        // Subscribed before looking, so a token that arrives in between is not missed.
+        let mut obtained = self.shared.obtained.subscribe();
+        let now = Instant::now();
+        if self
+            .shared
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|t| t.is_usable(now))
+        {
+            return;
+        }
+        tokio::select! {
+            _ = obtained.changed() => {}
+            () = tokio::time::sleep_until(until) => {}
+        }
+    }
+
+    /// Drops the cached token if it is still the one the API rejected. A token fetched since
+    /// (by another caller that saw the same 401) is kept.
+    pub(crate) fn invalidate(&self, rejected: &Arc<AccessToken>) {
+        let _flight = self.shared.flight();
+        let current = self.shared.current.load();
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
+            tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
+            self.shared.current.store(None);
+            #[cfg(feature = "token-store")]
+            if let Some(fleet) = &self.shared.fleet {
+                fleet.rejected(rejected);
+            }
         }
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Runs one case, after any other has finished, on a runtime of its own, and prints its
-/// figure; or says why it is skipped.
-fn run(case: impl Future<Output = String> + Send + 'static) {
-    // One at a time: each case is eight processes and a Redis of its own.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !(redis_server::available() && redis_groups::available()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server, redis-sentinel, redis-cli or openssl is not installed (apt-get install redis-server redis-sentinel redis-tools openssl); .ci/run installs them"
-        );
-        // Straight to the process's stderr: the harness captures what `println!` prints and
-        // shows it only for a failure, and this note must be seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {}: the fleet cases need redis-server, redis-sentinel, redis-cli and openssl on the PATH (apt-get install redis-server redis-sentinel redis-tools openssl)",
-            std::thread::current().name().unwrap_or("a fleet case")
-        );
+/// A fetch with a shared store: adopt what the fleet published, or fetch under the lease (or
+/// alone) and publish.
+#[cfg(feature = "token-store")]
+async fn fetch_for_the_fleet(
+    guard: FlightGuard,
+    shared: &Shared,
+    fleet: &Arc<Fleet>,
+    deadline: Instant,
+) {
+    // The store's part (its first connection, a wait for another process's fetch) counts
+    // against the token timeout: the fetch as a whole is bounded by it.
+    let Ok(acquired) = tokio::time::timeout_at(deadline, fleet.acquire()).await else {
+        record_store_outcome("timed out");
+        guard.finish(timed_out(&shared.cfg));
         return;
+    };
+    let lease = match acquired {
+        Acquired::Adopted(token) => {
+            record_store_outcome("adopted");
+            guard.adopted(token);
+            return;
+        }
+        Acquired::Leased(lease) => {
+            record_store_outcome("lease won");
+            Some(lease)
+        }
+        Acquired::Alone(outcome) => {
+            record_store_outcome(outcome);
+            None
+        }
+    };
+    let outcome = fetch(shared, deadline).await;
+    // The waiters first: publishing is the fleet's business, not theirs (and is bounded by
+    // the store operation bound).
+    guard.finish(outcome.clone());
+    fleet.finish(&outcome, lease).await;
+}
+
+/// What the shared store said before a fetch, on the fetch's span and as an event.
+#[cfg(feature = "token-store")]
+fn record_store_outcome(outcome: &str) {
+    tracing::Span::current().record("store_outcome", outcome);
+    tracing::debug!(store_outcome = outcome, "consulted the shared token store");
+}
+
+/// The failure of a fetch that did not end within the token timeout.
+fn timed_out(cfg: &TokenConfig) -> Outcome {
+    Err(Error::token(TokenFailure::Timeout(cfg.timeout)).at_token_endpoint(&cfg.token_url))
+}
+
+/// The name of the shared store, if one is configured.
+fn store_name(shared: &Shared) -> Option<&str> {
+    #[cfg(not(feature = "token-store"))]
+    return {
+        let _ = shared;
+        None
+    };
+    #[cfg(feature = "token-store")]
+    shared.fleet.as_deref().map(Fleet::store_name)
+}
+
+/// One token request, ending by `deadline` (the token timeout from the fetch's start), with
+/// its outcome logged (never the token).
+async fn fetch(shared: &Shared, deadline: Instant) -> Outcome {
+    let cfg = &shared.cfg;
+    let sent_at = Instant::now();
+    let issued = std::time::SystemTime::now();
+    let outcome =
+        match tokio::time::timeout_at(deadline, oauth::request_token(&shared.http, cfg)).await {
+            Ok(Ok(parsed)) => Ok(Arc::new(AccessToken::new(
+                parsed,
+                sent_at,
+                issued,
+                cache::spread(cfg.refresh_ahead, fastrand::f64()),
+                cfg.min_remaining,
+            ))),
+            Ok(Err(error)) => Err(error.at_token_endpoint(&cfg.token_url)),
+            Err(_) => timed_out(cfg),
+        };
+    telemetry::token_outcome(outcome.as_ref().map(|_| ()), sent_at.elapsed());
+    match &outcome {
+        Ok(token) => tracing::debug!(
+            lifetime_s = token
+                .expires_at
+                .saturating_duration_since(sent_at)
+                .as_secs(),
+            "access token issued"
+        ),
+        Err(e) => tracing::warn!(error = %e, "token request failed"),
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let figure = rt
-        .block_on(rt.spawn(case))
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    println!("{figure} [{:.1} s]", started.elapsed().as_secs_f64());
+    outcome
+}
+
+/// A fetch decided under the flight lock, spawned once the lock is released.
+struct Fetch {
+    guard: FlightGuard,
+    send_at: Instant,
+}
+
+impl Fetch {
+    /// Runs the fetch on a task of its own, in its span. Outside a runtime this panics as
+    /// `tokio::spawn` does, and so may a subscriber making the span: either way the guard,
+    /// dropped, answers the waiters and clears the flight.
+    fn spawn(self) {
+        let Fetch { guard, send_at } = self;
+        let shared = &guard.shared;
+        let span = telemetry::token_span(
+            &shared.cfg.token_url,
+            &shared.cfg.client_id,
+            store_name(shared),
+        );
+        tokio::spawn(
+            async move {
+                tokio::time::sleep_until(send_at).await;
+                let shared = Arc::clone(&guard.shared);
+                // The token timeout bounds the whole fetch, the shared store's part included.
+                let deadline = Instant::now() + shared.cfg.timeout;
+                #[cfg(feature = "token-store")]
+                if let Some(fleet) = &shared.fleet {
+                    fetch_for_the_fleet(guard, &shared, fleet, deadline).await;
+                    return;
+                }
+                guard.finish(fetch(&shared, deadline).await);
+            }
+            .instrument(span),
+        );
+    }
+}
+
+/// Owned by the fetch task. Whatever way the task ends (result, panic, runtime shutdown) the
+/// flight is cleared and the waiters are answered.
+struct FlightGuard {
+    shared: Arc<Shared>,
+    tx: Option<watch::Sender<Option<Outcome>>>,
+}
+
+impl FlightGuard {
+    fn finish(mut self, outcome: Outcome) {
+        self.complete(outcome, true);
+    }
+
+    /// The fetch ended with the fleet's token, without a request of its own.
+    #[cfg(feature = "token-store")]
+    fn adopted(mut self, token: Arc<AccessToken>) {
+        self.complete(Ok(token), false);
+    }
+
+    fn complete(&mut self, outcome: Outcome, sent: bool) {
+        let Some(tx) = self.tx.take() else { return };
+        {
+            let mut flight = self.shared.flight();
+            match &outcome {
+                Ok(token) => {
+                    self.shared.current.store(Some(Arc::clone(token)));
+                    if sent {
+                        flight.succeeded();
+                    } else {
+                        flight.adopted();
+                    }
+                }
+                Err(error) => flight.failed(Instant::now(), error.clone(), fastrand::f64()),
+            }
+            self.shared.fetching.store(false, Ordering::Release);
+        }
+        let obtained = outcome.is_ok();
+        tx.send_replace(Some(outcome));
+        if obtained {
+            self.shared.obtained.send_replace(());
+        }
+    }
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            let aborted =
+                Error::token(TokenFailure::Aborted).at_token_endpoint(&self.shared.cfg.token_url);
+            self.complete(Err(aborted), true);
+        }
+    }
 }
