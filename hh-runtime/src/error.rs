@@ -464,6 +464,16 @@ impl Error {
         self.status() == Some(StatusCode::NOT_FOUND) && self.is_status()
     }
 
+    /// Whether this 404 says "no such resource", which an `Option<T>` method returns as
+    /// `None`: the API's own answer, a JSON body (ASP.NET sends problem details for a
+    /// resource it does not have). A 404 with no body or with an HTML or text page is the
+    /// server saying it has no such route (ASP.NET answers an unmatched route with an empty
+    /// 404), or another server's page: a wrong `api_url` or deploy, which must not look like
+    /// an empty result, so it stays an error.
+    pub(crate) fn means_absent(&self) -> bool {
+        self.is_not_found() && self.json().is_some()
+    }
+
     /// Whether the same call might succeed later without any change: transport failures,
     /// timeouts, the transient statuses the default [`RetryPolicy`](crate::RetryPolicy)
     /// retries (408, 429, 502, 503, 504), and token failures that are not permanent (such as

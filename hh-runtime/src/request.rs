@@ -473,8 +473,14 @@ impl<'c> Request<'c> {
         };
         let result = match answered {
             Ok(answer) => D::decode(answer),
-            // `Option<T>` methods: absent is an answer, not an error.
-            Err(e) if e.is_not_found() => D::not_found().ok_or(e),
+            // `Option<T>` methods: absent is an answer, not an error, when the 404 says so.
+            Err(e) if e.means_absent() => match D::not_found() {
+                Some(none) => {
+                    call.absent();
+                    Ok(none)
+                }
+                None => Err(e),
+            },
             Err(e) => Err(e),
         };
         call.finish(status, result.as_ref().err());

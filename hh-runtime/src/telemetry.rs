@@ -136,6 +136,7 @@ impl Call {
                 http.response.status_code = Empty,
                 error.type = Empty,
                 otel.status_code = Empty,
+                hh.absent = Empty,
             )
         };
         Call {
@@ -149,6 +150,12 @@ impl Call {
             #[cfg(feature = "metrics")]
             started: std::time::Instant::now(),
         }
+    }
+
+    /// Records that an `Option<T>` call's 404 was returned as `None` (`hh.absent = true`):
+    /// not an error, but not a result either, and a trace should tell the two apart.
+    pub(crate) fn absent(&self) {
+        self.span.record("hh.absent", true);
     }
 
     /// Records `url.full` (only called when the client opted in).

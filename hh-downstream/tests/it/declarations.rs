@@ -129,6 +129,20 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
             StatusCode::NO_CONTENT.into_response()
         }
         "/api/v1/jobs/unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // The API's "no such thing": problem details, as ASP.NET's `NotFound()` sends.
+        "/api/v1/things/missing" => (
+            StatusCode::NOT_FOUND,
+            [("content-type", "application/problem+json")],
+            r#"{"title":"Not Found","status":404}"#,
+        )
+            .into_response(),
+        // Another server's page, or a server without the route (an empty 404).
+        "/api/v1/things/elsewhere" => (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/html")],
+            "<html><body><h1>404 Not Found</h1></body></html>",
+        )
+            .into_response(),
         p if p.starts_with("/api/v1/things/") && parts.method == "GET" => {
             StatusCode::NOT_FOUND.into_response()
         }
@@ -161,6 +175,12 @@ async fn option_returns_mean_absent_is_not_an_error() {
     // Everything else is an error as for `T`.
     let err = api.find("broken").await.unwrap_err();
     assert_eq!(err.status().unwrap().as_u16(), 500);
+    // A 404 that is not the API's answer (a page, or no body: a server without the route, a
+    // wrong deploy) is not "none": it stays an error.
+    for id in ["elsewhere", "unrouted"] {
+        let err = api.find(id).await.unwrap_err();
+        assert!(err.is_not_found(), "{id}: {err}");
+    }
     // And the helper on top of them works as a default method.
     assert_eq!(
         api.find_or_default("missing").await.unwrap(),
