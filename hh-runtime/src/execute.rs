@@ -40,7 +40,8 @@ enum Exchange {
 pub(crate) struct Tries {
     pub(crate) started: Instant,
     retries: u32,
-    replayed: bool,
+    /// How many times a 401 was answered with a fresh token (`replays_401`).
+    replays: u32,
     /// What the call is waiting for, and the token failure it is waiting out: what a deadline
     /// that fires meanwhile reports.
     waiting: Waiting,
@@ -52,10 +53,15 @@ impl Tries {
         Tries {
             started: Instant::now(),
             retries: 0,
-            replayed: false,
+            replays: 0,
             waiting: Waiting::Token,
             last: None,
         }
+    }
+
+    /// A 401 was answered with a fresh token.
+    pub(crate) fn replayed(&mut self) {
+        self.replays += 1;
     }
 
     /// The error of a call whose `limit` fired now.
@@ -120,7 +126,8 @@ impl Request<'_> {
             tries.waiting = Waiting::Answer(sent + 1);
             let target = first.take().unwrap_or_else(url);
             let span = telemetry::attempt_span(sent);
-            let attempt = self.attempt(inner, target, &token, tries.replayed, started, &span);
+            let will_replay = replays_401(inner, tries, &token);
+            let attempt = self.attempt(inner, target, &token, will_replay, started, &span);
             // Entered only when a subscriber wants it (see `telemetry::Call::start`).
             let exchange = if span.is_disabled() {
                 attempt.await
@@ -131,7 +138,7 @@ impl Request<'_> {
             match self.next_step(inner, exchange, &token, tries) {
                 Step::Done(result) => return result,
                 Step::Replay => {
-                    tries.replayed = true;
+                    tries.replayed();
                     tracing::debug!("401 Unauthorized: replaying once with a fresh token");
                     inner.tokens.invalidate(&token);
                 }
@@ -193,14 +200,13 @@ impl Request<'_> {
         inner: &ClientInner,
         url: reqwest::Url,
         token: &AccessToken,
-        replayed: bool,
+        will_replay_401: bool,
         started: Instant,
         span: &Span,
     ) -> Exchange {
         // Handed to the transport now, so that only its future (not the request) is held
         // while the answer is awaited.
         let sent = inner.http.execute(self.request(inner, url, token));
-        let will_replay_401 = inner.replay_on_401 && !replayed;
         let exchange = async move {
             let mut response = sent.await?;
             let status = response.status();
@@ -314,7 +320,7 @@ impl Request<'_> {
             } => (status, headers, body, truncated),
         };
 
-        if status == StatusCode::UNAUTHORIZED && inner.replay_on_401 && !tries.replayed {
+        if status == StatusCode::UNAUTHORIZED && replays_401(inner, tries, token) {
             return Step::Replay;
         }
         if status.is_success() {
@@ -349,6 +355,17 @@ impl Request<'_> {
             wait_at_least,
         )))
     }
+}
+
+/// Whether a 401 to an attempt sent with `token` is answered by dropping the token and sending
+/// again with a fresh one: once per call, and once more when the token of that replay came
+/// from the fleet's store. A process's own token and another's, published before a revocation
+/// that killed both, look alike to it until the API rejects the second; the second replay
+/// (after which the store's entry is dropped too, and this process fetches) is what keeps a
+/// revocation from failing calls. Never more than two, so a 401 that is not about the token
+/// ends the call.
+pub(crate) fn replays_401(inner: &ClientInner, tries: &Tries, token: &AccessToken) -> bool {
+    inner.replay_on_401 && (tries.replays == 0 || (tries.replays == 1 && token.adopted))
 }
 
 /// A token for the next attempt of a call, and the instant it was in hand: `now` when the

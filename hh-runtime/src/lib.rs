@@ -59,7 +59,9 @@
 //! - with [`ClientBuilder::call_timeout`], bounds each call as a whole (token wait, attempts,
 //!   backoffs) and says which limit fired ([`ErrorKind::Deadline`]);
 //! - on a 401 from an API, drops the token only if it is still the one rejected, fetches one
-//!   new token however many calls saw the 401, and replays each call once. A 403 is final.
+//!   new token however many calls saw the 401, and replays each call once (twice when the
+//!   token of the first replay came from the fleet's store and was rejected too: another
+//!   process's token, revoked with its own). A 403 is final.
 //!
 //! # A fleet
 //!

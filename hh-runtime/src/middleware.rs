@@ -18,7 +18,8 @@
 //! every request, refreshed ahead of expiry, one token request however many calls wait, a
 //! transient token failure waited out within the client's retry budget (as a generated call
 //! does), and after a 401 the rejected token dropped (only if it is still the cached one) and
-//! the request replayed once with a fresh token.
+//! the request replayed with a fresh token, once (twice when the first fresh one came from
+//! the fleet's store and was rejected too, as for a generated call).
 //!
 //! The token goes only where it belongs: to the API's origin (the scheme, host and port of
 //! the client's `api_url`) and to the origins you add with [`TokenMiddleware::also_for`].
@@ -54,7 +55,7 @@ use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 use url::Origin;
 
 use crate::client::{Client, Http, check_url};
-use crate::execute::{Tries, token_for_call};
+use crate::execute::{Tries, replays_401, token_for_call};
 use crate::{ClientBuilder, Error};
 
 impl ClientBuilder {
@@ -148,36 +149,38 @@ impl Middleware for TokenMiddleware {
         // client's retry budget, together with every other waiting call.
         let mut tries = Tries::new();
         let started = tries.started;
-        let (token, _) = token_for_call(inner, &mut tries, started)
+        let (mut token, _) = token_for_call(inner, &mut tries, started)
             .await
             .map_err(middleware_error)?;
-        let replay = if self.client.inner.replay_on_401 {
-            request.try_clone()
-        } else {
-            None
-        };
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, token.header.clone());
-        let response = next.clone().run(request, extensions).await?;
-        let Some(mut again) = replay else {
-            return Ok(response);
-        };
-        if response.status() != http::StatusCode::UNAUTHORIZED {
-            return Ok(response);
+        loop {
+            // A copy to send again, when a 401 to this attempt would be answered that way
+            // (the rule generated calls follow: `execute::replays_401`).
+            let replay = if replays_401(inner, &tries, &token) {
+                request.try_clone()
+            } else {
+                None
+            };
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, token.header.clone());
+            let response = next.clone().run(request, extensions).await?;
+            let Some(again) = replay else {
+                return Ok(response);
+            };
+            if response.status() != http::StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            tracing::debug!(
+                target: crate::telemetry::CALL_TARGET,
+                "401 Unauthorized: replaying with a fresh token"
+            );
+            tries.replayed();
+            tokens.invalidate(&token);
+            (token, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
+                .await
+                .map_err(middleware_error)?;
+            request = again;
         }
-        tracing::debug!(
-            target: crate::telemetry::CALL_TARGET,
-            "401 Unauthorized: replaying once with a fresh token"
-        );
-        tokens.invalidate(&token);
-        let (fresh, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
-            .await
-            .map_err(middleware_error)?;
-        again
-            .headers_mut()
-            .insert(AUTHORIZATION, fresh.header.clone());
-        next.run(again, extensions).await
     }
 }
 

@@ -47,6 +47,9 @@ pub(crate) struct AccessToken {
     /// the shared entry only if it still holds this token.
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) sealed: OnceLock<Vec<u8>>,
+    /// Whether it came from the fleet's store rather than from a request of this process: a
+    /// token this process cannot know was revoked along with its own.
+    pub(crate) adopted: bool,
 }
 
 impl AccessToken {
@@ -82,13 +85,9 @@ impl AccessToken {
             .ok()?
             .checked_sub(margin)?;
         let expires_at = now + left;
-        Some(Self::expiring(
-            parsed,
-            expires_at,
-            issued,
-            refresh_ahead,
-            min_remaining,
-        ))
+        let mut token = Self::expiring(parsed, expires_at, issued, refresh_ahead, min_remaining);
+        token.adopted = true;
+        Some(token)
     }
 
     fn expiring(
@@ -109,6 +108,7 @@ impl AccessToken {
             issued,
             lifetime: parsed.lifetime,
             sealed: OnceLock::new(),
+            adopted: false,
         }
     }
 
@@ -266,6 +266,13 @@ impl Flight {
     pub(crate) fn adopted(&mut self) {
         self.last_sent = self.previous_sent;
         self.succeeded();
+    }
+
+    /// The fetch never started (the subscriber panicked making its span): as if it had not
+    /// been decided, with no failure recorded and no request counted.
+    pub(crate) fn abandoned(&mut self) {
+        self.last_sent = self.previous_sent;
+        self.waiting = None;
     }
 
     /// The fetch ended with a token: failures are forgotten.

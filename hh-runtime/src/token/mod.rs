@@ -406,11 +406,22 @@ impl Fetch {
     fn spawn(self) {
         let Fetch { guard, send_at } = self;
         let shared = &guard.shared;
-        let span = telemetry::token_span(
-            &shared.cfg.token_url,
-            &shared.cfg.client_id,
-            store_name(shared),
-        );
+        let span = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            telemetry::token_span(
+                &shared.cfg.token_url,
+                &shared.cfg.client_id,
+                store_name(shared),
+            )
+        }));
+        let span = match span {
+            Ok(span) => span,
+            // The subscriber's panic is the caller's, but the fetch never began: nothing is
+            // recorded against the token endpoint.
+            Err(panic) => {
+                guard.abandon();
+                std::panic::resume_unwind(panic);
+            }
+        };
         tokio::spawn(
             async move {
                 tokio::time::sleep_until(send_at).await;
@@ -445,6 +456,20 @@ impl FlightGuard {
     #[cfg(feature = "token-store")]
     fn adopted(mut self, token: Arc<AccessToken>) {
         self.complete(Ok(token), false);
+    }
+
+    /// The fetch never began: the flight is cleared as if it had not been decided, and its
+    /// waiters are told it ended without a result.
+    fn abandon(mut self) {
+        let Some(tx) = self.tx.take() else { return };
+        {
+            let mut flight = self.shared.flight();
+            flight.abandoned();
+            self.shared.fetching.store(false, Ordering::Release);
+        }
+        let aborted =
+            Error::token(TokenFailure::Aborted).at_token_endpoint(&self.shared.cfg.token_url);
+        tx.send_replace(Some(Err(aborted)));
     }
 
     fn complete(&mut self, outcome: Outcome, sent: bool) {
