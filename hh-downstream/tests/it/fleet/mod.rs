@@ -6,9 +6,9 @@
 //! one at a time (each is eight processes and a Redis), in real time: what they count is what
 //! the fleet logic guarantees while every store operation completes within its bound. F10–F12
 //! run the fleet on a Redis Cluster and on a Sentinel-managed primary that fails over, through
-//! the connections of [`stores`]. Without `redis-server`, `redis-sentinel`, `redis-cli` and
-//! `openssl` on the PATH the cases pass with a note saying they were skipped, except under CI
-//! (`CI` set), where that is a failure: `.ci/run` installs them.
+//! the connections of [`stores`]. Without `redis-server` and `openssl` on the PATH (and, for
+//! F10–F12, `redis-sentinel` and `redis-cli`) the cases pass with a note saying they were
+//! skipped, except under CI (`CI` set), where that is a failure: `.ci/run` installs them.
 
 #![allow(
     clippy::unwrap_used,
@@ -411,7 +411,7 @@ fn f9_redis_full() {
 /// names actually written), and the cluster holds no token or secret.
 #[test]
 fn f10_redis_cluster() {
-    run(async {
+    run_on_group(async {
         let sandbox = Sandbox::start().await.unwrap();
         let cluster = RedisCluster::start();
         let spec = Spec::new(&sandbox, None)
@@ -491,7 +491,7 @@ fn f10_redis_cluster() {
 /// shared through the new primary.
 #[test]
 fn f11_sentinel_failover() {
-    run(async {
+    run_on_group(async {
         let sandbox = Sandbox::start().await.unwrap();
         let group = SentinelGroup::start();
         let (old, new) = (group.servers[0].port(), group.servers[1].port());
@@ -560,7 +560,7 @@ fn f11_sentinel_failover() {
 /// Sentinel names the next one.
 #[test]
 fn f12_sentinel_primary_killed() {
-    run(async {
+    run_on_group(async {
         let sandbox = Sandbox::start().await.unwrap();
         let mut group = SentinelGroup::start();
         let (a, b) = (group.servers[0].port(), group.servers[1].port());
@@ -784,21 +784,35 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// Runs one case, after any other has finished, on a runtime of its own, and prints its
 /// figure; or says why it is skipped.
 fn run(case: impl Future<Output = String> + Send + 'static) {
+    run_with(redis_server::available(), "redis-server and openssl", case);
+}
+
+/// [`run`], for a case on a Cluster or under a Sentinel, which also needs `redis-sentinel` and
+/// `redis-cli`.
+fn run_on_group(case: impl Future<Output = String> + Send + 'static) {
+    run_with(
+        redis_server::available() && redis_groups::available(),
+        "redis-server, redis-sentinel, redis-cli and openssl",
+        case,
+    );
+}
+
+fn run_with(available: bool, needs: &str, case: impl Future<Output = String> + Send + 'static) {
     // One at a time: each case is eight processes and a Redis of its own.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !(redis_server::available() && redis_groups::available()) {
+    if !available {
         assert!(
             std::env::var_os("CI").is_none(),
-            "redis-server, redis-sentinel, redis-cli or openssl is not installed (apt-get install redis-server redis-sentinel redis-tools openssl); .ci/run installs them"
+            "this case needs {needs} (apt-get install redis-server redis-sentinel redis-tools openssl); .ci/run installs them"
         );
         // Straight to the process's stderr: the harness captures what `println!` prints and
         // shows it only for a failure, and this note must be seen.
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED {}: the fleet cases need redis-server, redis-sentinel, redis-cli and openssl on the PATH (apt-get install redis-server redis-sentinel redis-tools openssl)",
+            "SKIPPED {}: this case needs {needs} on the PATH (apt-get install redis-server redis-sentinel redis-tools openssl)",
             std::thread::current().name().unwrap_or("a fleet case")
         );
         return;
