@@ -52,7 +52,14 @@ async fn server() -> String {
                     if id == "known" {
                         format!("real {id} {}", query.unwrap_or_default()).into_response()
                     } else {
-                        axum::http::StatusCode::NOT_FOUND.into_response()
+                        // The API's "no such thing" (problem details), which `Option` reads
+                        // as `None`.
+                        (
+                            axum::http::StatusCode::NOT_FOUND,
+                            [("content-type", "application/problem+json")],
+                            r#"{"title":"Not Found","status":404}"#,
+                        )
+                            .into_response()
                     }
                 },
             ),

@@ -304,3 +304,26 @@ pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serd
         .send::<Json<serde_json::Value>>()
         .await
 }
+
+/// Holds tokio's paused clock still until dropped. With the clock paused, a runtime with
+/// nothing to run jumps to its next timer, even while a loopback request is in flight: on a
+/// loaded machine, a herd of thousands of calls waiting on their I/O could see an attempt's
+/// 30 s timer fire in no real time. A blocking task in progress stops those jumps (tokio's
+/// `test-util` does so for a current-thread runtime), so a herd that needs no timer to fire
+/// runs on the clock it started with, whatever the machine's load.
+pub struct HeldClock(Option<std::sync::mpsc::Sender<()>>);
+
+pub fn hold_clock() -> HeldClock {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    tokio::task::spawn_blocking(move || {
+        let _ = held.recv();
+    });
+    HeldClock(Some(release))
+}
+
+impl Drop for HeldClock {
+    fn drop(&mut self) {
+        // Dropping the sender ends the blocking task, and with it the hold.
+        self.0.take();
+    }
+}
