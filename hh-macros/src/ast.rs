@@ -19,6 +19,8 @@ pub(crate) struct Api<'a> {
     pub(crate) headers: Vec<StaticHeader>,
     /// `#[timeout]` on the trait, for every method without its own (`check` wants one).
     pub(crate) timeouts: Vec<(u64, &'a Attribute)>,
+    /// `#[call_timeout]` on the trait, likewise.
+    pub(crate) call_timeouts: Vec<(u64, &'a Attribute)>,
     pub(crate) endpoints: Vec<Endpoint<'a>>,
     /// Trait items that are not methods (reported by `check`).
     pub(crate) others: Vec<&'a TraitItem>,
@@ -43,11 +45,12 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) patterns: Vec<&'a PatType>,
 }
 
-/// `#[timeout]`, `#[retry]` and `#[idempotent]` on one method, with the attributes that set
-/// them (for error spans).
+/// `#[timeout]`, `#[call_timeout]`, `#[retry]` and `#[idempotent]` on one method, with the
+/// attributes that set them (for error spans).
 #[derive(Default)]
 pub(crate) struct CallOptions<'a> {
     pub(crate) timeouts: Vec<(u64, &'a Attribute)>,
+    pub(crate) call_timeouts: Vec<(u64, &'a Attribute)>,
     pub(crate) retries: Vec<(syn::LitBool, &'a Attribute)>,
     pub(crate) idempotent: Vec<&'a Attribute>,
 }
@@ -56,6 +59,14 @@ impl CallOptions<'_> {
     /// The per-attempt timeout in milliseconds: the method's own, else `trait_wide`'s.
     pub(crate) fn timeout_ms(&self, trait_wide: &[(u64, &Attribute)]) -> Option<u64> {
         self.timeouts
+            .first()
+            .or(trait_wide.first())
+            .map(|(ms, _)| *ms)
+    }
+
+    /// The limit on the whole call in milliseconds: the method's own, else `trait_wide`'s.
+    pub(crate) fn call_timeout_ms(&self, trait_wide: &[(u64, &Attribute)]) -> Option<u64> {
+        self.call_timeouts
             .first()
             .or(trait_wide.first())
             .map(|(ms, _)| *ms)
@@ -87,10 +98,12 @@ impl<'a> Api<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, options: Options, item: &'a ItemTrait) -> Self {
         let mut headers = Vec::new();
         let mut timeouts = Vec::new();
+        let mut call_timeouts = Vec::new();
         for a in &item.attrs {
             match attr::item_attr(cx, a, Site::Trait) {
                 ItemAttr::Header(h) => headers.push(h),
                 ItemAttr::Timeout(ms) => timeouts.push((ms, a)),
+                ItemAttr::CallTimeout(ms) => call_timeouts.push((ms, a)),
                 _ => {}
             }
         }
@@ -109,6 +122,7 @@ impl<'a> Api<'a> {
             options,
             headers,
             timeouts,
+            call_timeouts,
             endpoints,
             others,
         }
@@ -126,6 +140,7 @@ impl<'a> Endpoint<'a> {
                 ItemAttr::Verb { verb, path } => verbs.push((verb, path, a)),
                 ItemAttr::Header(h) => headers.push(h),
                 ItemAttr::Timeout(ms) => call.timeouts.push((ms, a)),
+                ItemAttr::CallTimeout(ms) => call.call_timeouts.push((ms, a)),
                 ItemAttr::Retry(value) => call.retries.push((value, a)),
                 ItemAttr::Idempotent => call.idempotent.push(a),
                 ItemAttr::Invalid => broken_attr = true,

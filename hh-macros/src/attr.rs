@@ -13,6 +13,7 @@ pub(crate) const QUERY: &str = "query";
 pub(crate) const BODY: &str = "body";
 pub(crate) const FORM: &str = "form";
 pub(crate) const TIMEOUT: &str = "timeout";
+pub(crate) const CALL_TIMEOUT: &str = "call_timeout";
 pub(crate) const RETRY: &str = "retry";
 pub(crate) const IDEMPOTENT: &str = "idempotent";
 
@@ -60,11 +61,10 @@ pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
     match (site, name) {
         (_, HEADER) => Place::Consumed,
         (Site::Method, verb) if VERBS.contains(&verb) => Place::Consumed,
-        (Site::Trait | Site::Method, TIMEOUT) => Place::Consumed,
+        (Site::Trait | Site::Method, TIMEOUT | CALL_TIMEOUT) => Place::Consumed,
         (Site::Method, RETRY | IDEMPOTENT) => Place::Consumed,
-        (Site::Argument, TIMEOUT) | (Site::Trait | Site::Argument, RETRY | IDEMPOTENT) => {
-            Place::Misplaced
-        }
+        (Site::Argument, TIMEOUT | CALL_TIMEOUT)
+        | (Site::Trait | Site::Argument, RETRY | IDEMPOTENT) => Place::Misplaced,
         (Site::Argument, role) if ours_on_arguments.contains(&role) => Place::Consumed,
         (Site::Trait | Site::Argument, verb) if VERBS.contains(&verb) => Place::Misplaced,
         (Site::Trait | Site::Method, role) if ours_on_arguments.contains(&role) => Place::Misplaced,
@@ -84,7 +84,7 @@ pub(crate) fn place(site: Site, attr: &Attribute) -> Place {
 }
 
 /// Our attributes, with where each belongs, for "did you mean" and misplacement messages.
-const OURS: [(&str, &str); 12] = [
+const OURS: [(&str, &str); 13] = [
     ("get", "a method"),
     ("post", "a method"),
     ("put", "a method"),
@@ -92,6 +92,7 @@ const OURS: [(&str, &str); 12] = [
     ("delete", "a method"),
     ("header", "the trait, a method or an argument"),
     ("timeout", "the trait or a method"),
+    ("call_timeout", "the trait or a method"),
     ("retry", "a method"),
     ("idempotent", "a method"),
     ("query", "an argument"),
@@ -125,7 +126,7 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
         Site::Method => VERBS
             .iter()
             .copied()
-            .chain([HEADER, TIMEOUT, RETRY, IDEMPOTENT])
+            .chain([HEADER, TIMEOUT, CALL_TIMEOUT, RETRY, IDEMPOTENT])
             .collect(),
         Site::Argument | Site::Trait => vec![QUERY, BODY, FORM, HEADER],
     };
@@ -134,7 +135,7 @@ pub(crate) fn report_misplaced(cx: &Ctxt, site: Site, attr: &Attribute, owner: &
         .unwrap_or_default();
     let expected = match site {
         Site::Method => {
-            "one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`, `#[timeout]`, `#[retry]`, `#[idempotent]`; write other tools' attributes with their path, like `#[tracing::instrument]`"
+            "one of `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]`, `#[header]`, `#[timeout]`, `#[call_timeout]`, `#[retry]`, `#[idempotent]`; write other tools' attributes with their path, like `#[tracing::instrument]`"
         }
         Site::Argument | Site::Trait => "`#[query]`, `#[body]`, `#[form]` or `#[header(\"Name\")]`",
     };
@@ -290,6 +291,8 @@ pub(crate) enum ItemAttr {
     Header(StaticHeader),
     /// `#[timeout("5s")]`: the per-attempt timeout, in milliseconds.
     Timeout(u64),
+    /// `#[call_timeout("30s")]`: the limit on the whole call, in milliseconds.
+    CallTimeout(u64),
     /// `#[retry(false)]` (or `true`, which `check` reports as the default).
     Retry(syn::LitBool),
     /// `#[idempotent]`.
@@ -318,7 +321,10 @@ pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
         return ItemAttr::Other;
     };
     match verb.to_string().as_str() {
-        TIMEOUT => return timeout(cx, attr),
+        TIMEOUT => return timeout(cx, attr, "5s").map_or(ItemAttr::Invalid, ItemAttr::Timeout),
+        CALL_TIMEOUT => {
+            return timeout(cx, attr, "30s").map_or(ItemAttr::Invalid, ItemAttr::CallTimeout);
+        }
         RETRY => return retry(cx, attr),
         IDEMPOTENT => return idempotent(cx, attr),
         _ => {}
@@ -358,20 +364,28 @@ pub(crate) fn item_attr(cx: &Ctxt, attr: &Attribute, site: Site) -> ItemAttr {
     }
 }
 
-/// `#[timeout("5s")]`: one string with a duration, reported at the literal when it is not one.
-fn timeout(cx: &Ctxt, attr: &Attribute) -> ItemAttr {
+/// `#[timeout("5s")]` and `#[call_timeout("30s")]`: one string with a duration, in
+/// milliseconds; reported at the literal when it is not one (`example` is the duration the
+/// message suggests). `None` once reported.
+fn timeout(cx: &Ctxt, attr: &Attribute, example: &str) -> Option<u64> {
+    let name = attr
+        .path()
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
     let Ok(lit) = attr.parse_args::<LitStr>() else {
         cx.error_spanned_by(
             arguments(attr),
-            "expected `#[timeout(\"5s\")]` with one duration string (units `ms`, `s`, `m`, `h`)",
+            format!("expected `#[{name}(\"{example}\")]` with one duration string (units `ms`, `s`, `m`, `h`)"),
         );
-        return ItemAttr::Invalid;
+        return None;
     };
     match parse_duration_ms(&lit.value()) {
-        Ok(ms) => ItemAttr::Timeout(ms),
+        Ok(ms) => Some(ms),
         Err(why) => {
-            cx.error_spanned_by(&lit, format!("`{}` is not a timeout: {why}", lit.value()));
-            ItemAttr::Invalid
+            let what = name.replace('_', " ");
+            cx.error_spanned_by(&lit, format!("`{}` is not a {what}: {why}", lit.value()));
+            None
         }
     }
 }
@@ -431,9 +445,15 @@ pub(crate) fn parse_duration_ms(text: &str) -> Result<u64, String> {
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_end);
+        // With no digits at all (`"soon"`), the word in their place is what is not a number.
+        let shown = if number.is_empty() {
+            unit.trim()
+        } else {
+            number
+        };
         let value: f64 = number
             .parse()
-            .map_err(|_| format!("`{number}` is not a number; {EXAMPLES}"))?;
+            .map_err(|_| format!("`{shown}` is not a number; {EXAMPLES}"))?;
         let scale = match unit.trim() {
             "ms" => 1.0,
             "s" => 1_000.0,
@@ -666,6 +686,7 @@ mod tests {
             ("5", "no unit"),
             ("5 sec", "`sec` is not a unit"),
             ("s", "is not a number"),
+            ("soon", "`soon` is not a number"),
             ("1..5s", "is not a number"),
             ("0s", "under one millisecond"),
             ("0.1ms", "under one millisecond"),

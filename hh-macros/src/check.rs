@@ -16,6 +16,7 @@ const CLIENT_ID: &str = "client_id";
 pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
     trait_shape(cx, api);
     at_most_once(cx, "the trait", api.timeouts.iter().map(|(_, a)| *a));
+    at_most_once(cx, "the trait", api.call_timeouts.iter().map(|(_, a)| *a));
     for endpoint in &api.endpoints {
         one_verb(cx, endpoint);
         call_options(cx, endpoint);
@@ -119,14 +120,15 @@ fn one_verb(cx: &Ctxt, endpoint: &Endpoint<'_>) {
     }
 }
 
-/// `#[timeout]`, `#[retry]` and `#[idempotent]` once each, and only where they change
-/// something: `#[idempotent]` on a verb that is not idempotent already, `#[retry(false)]`
-/// (`true` is the default) and not on a method also marked idempotent.
+/// `#[timeout]`, `#[call_timeout]`, `#[retry]` and `#[idempotent]` once each, and only where
+/// they change something: `#[idempotent]` on a verb that is not idempotent already,
+/// `#[retry(false)]` (`true` is the default) and not on a method also marked idempotent.
 fn call_options(cx: &Ctxt, endpoint: &Endpoint<'_>) {
     let name = &endpoint.method.sig.ident;
     let owner = format!("`{name}`");
     let options = &endpoint.options;
     at_most_once(cx, &owner, options.timeouts.iter().map(|(_, a)| *a));
+    at_most_once(cx, &owner, options.call_timeouts.iter().map(|(_, a)| *a));
     at_most_once(cx, &owner, options.retries.iter().map(|(_, a)| *a));
     at_most_once(cx, &owner, options.idempotent.iter().copied());
     for (value, _) in &options.retries {

@@ -107,7 +107,7 @@ fn generate(api: &Api<'_>) -> TokenStream {
 }
 
 /// What the per-call options change, for docs: ` (idempotent: retried like a GET; timeout
-/// 5s)`, or nothing.
+/// 5s per attempt; 30s for the whole call)`, or nothing.
 fn options_note(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
     let options = &endpoint.options;
     let mut notes = Vec::new();
@@ -118,17 +118,24 @@ fn options_note(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
         notes.push("never retried".to_owned());
     }
     if let Some(ms) = options.timeout_ms(&api.timeouts) {
-        let shown = if ms % 1000 == 0 {
-            format!("{}s", ms / 1000)
-        } else {
-            format!("{ms}ms")
-        };
-        notes.push(format!("timeout {shown} per attempt"));
+        notes.push(format!("timeout {} per attempt", shown_ms(ms)));
+    }
+    if let Some(ms) = options.call_timeout_ms(&api.call_timeouts) {
+        notes.push(format!("{} for the whole call", shown_ms(ms)));
     }
     if notes.is_empty() {
         String::new()
     } else {
         format!(" ({})", notes.join("; "))
+    }
+}
+
+/// `5s` or `1500ms`, for docs.
+fn shown_ms(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
     }
 }
 
@@ -324,16 +331,20 @@ fn otel_template(endpoint: &Endpoint<'_>) -> String {
         .collect()
 }
 
-/// `.timeout(..)` (the method's, else the trait's), `.retry(false)` and `.idempotent()`, for
-/// the options the declaration sets; nothing otherwise.
+/// `.timeout(..)` and `.call_timeout(..)` (each the method's, else the trait's),
+/// `.retry(false)` and `.idempotent()`, for the options the declaration sets; nothing
+/// otherwise.
 fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let options = &endpoint.options;
     let timeout = options
         .timeout_ms(&api.timeouts)
         .map(|ms| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    let call_timeout = options
+        .call_timeout_ms(&api.call_timeouts)
+        .map(|ms| quote!(.call_timeout(::core::time::Duration::from_millis(#ms))));
     let retry = options.never_retried().then(|| quote!(.retry(false)));
     let idempotent = options.is_idempotent().then(|| quote!(.idempotent()));
-    quote!(#timeout #retry #idempotent)
+    quote!(#timeout #call_timeout #retry #idempotent)
 }
 
 fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {

@@ -215,7 +215,8 @@ impl ClientBuilder {
     /// between them (off by default, as each of those has its own bound). When it fires, the
     /// call fails with [`ErrorKind::Deadline`](crate::ErrorKind::Deadline), whose message
     /// names the limit, how long the call ran and what it was waiting for. A token fetch the
-    /// call was waiting for goes on for the other callers.
+    /// call was waiting for goes on for the other callers. `#[call_timeout("30s")]` on a
+    /// method (or on its trait) gives that method its own limit instead.
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self

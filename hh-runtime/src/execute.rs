@@ -87,14 +87,14 @@ enum Step {
 }
 
 impl Request<'_> {
-    /// One call, within its `call_timeout` if it has one: an answer to decode or the error
-    /// the call returns.
+    /// One call, within its `call_timeout` (the endpoint's, else the client's) if it has one:
+    /// an answer to decode or the error the call returns.
     pub(crate) async fn run(&mut self, call: &Call) -> Result<Answer> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
         let mut tries = Tries::new();
-        let Some(limit) = self.client.inner.call_timeout else {
+        let Some(limit) = self.options.call_timeout.or(self.client.inner.call_timeout) else {
             return self.attempts(call, &mut tries).await;
         };
         let deadline = tries.started + limit;

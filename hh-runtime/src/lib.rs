@@ -220,12 +220,14 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 ///   without the route (a wrong `api_url`, another deploy), which must not look like "none".
 /// - **Per-call options**: `#[timeout("5s")]` on a method (or on the trait, for every method
 ///   without its own) replaces the client's per-attempt timeout (`ms`, `s`, `m`, `h`, or a sum
-///   such as `"1m30s"`); `#[retry(false)]` sends a method once, even where the client's
-///   [`RetryPolicy`] would resend it; `#[idempotent]` marks a POST or PATCH as safe to send
-///   twice (the effect of two deliveries is that of one), so it is retried like a GET. A POST
-///   without it is resent only when the attempt never connected. HealthHero's `revisit`
-///   (which names the node to go back to) is idempotent; `respond` and `previous` (which move
-///   relative to the current page) are not.
+///   such as `"1m30s"`); `#[call_timeout("30s")]`, written the same way and in the same
+///   places, replaces the client's [`ClientBuilder::call_timeout`], the limit on the whole
+///   call (token wait, attempts and backoffs); `#[retry(false)]` sends a method once, even
+///   where the client's [`RetryPolicy`] would resend it; `#[idempotent]` marks a POST or
+///   PATCH as safe to send twice (the effect of two deliveries is that of one), so it is
+///   retried like a GET. A POST without it is resent only when the attempt never connected.
+///   HealthHero's `revisit` (which names the node to go back to) is idempotent; `respond` and
+///   `previous` (which move relative to the current page) are not.
 /// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
 ///   every method's path; `client = "Name"` names the generated struct; `dyn` selects the
 ///   dyn-compatible form (below);

@@ -120,8 +120,8 @@ pub struct Request<'c> {
     pub(crate) body: Body,
     /// The first input that could not be encoded; `send` returns it without sending.
     pub(crate) error: Option<Error>,
-    /// What the endpoint's declaration changes for this call (`#[timeout]`, `#[retry]`,
-    /// `#[idempotent]`).
+    /// What the endpoint's declaration changes for this call (`#[timeout]`,
+    /// `#[call_timeout]`, `#[retry]`, `#[idempotent]`).
     pub(crate) options: CallOptions,
 }
 
@@ -130,6 +130,8 @@ pub struct Request<'c> {
 pub(crate) struct CallOptions {
     /// The per-attempt timeout instead of the client's.
     pub(crate) timeout: Option<std::time::Duration>,
+    /// The limit on the whole call instead of the client's `call_timeout`.
+    pub(crate) call_timeout: Option<std::time::Duration>,
     /// `false`: never resend after a transport error or a retryable status.
     pub(crate) no_retry: bool,
     /// Safe to resend whatever its method.
@@ -220,6 +222,14 @@ impl<'c> Request<'c> {
     /// This endpoint's per-attempt timeout, instead of the client's (`#[timeout("5s")]`).
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// This endpoint's limit on the whole call (token wait, attempts and backoffs), instead of
+    /// the client's [`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)
+    /// (`#[call_timeout("30s")]`).
+    pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.call_timeout = Some(timeout);
         self
     }
 

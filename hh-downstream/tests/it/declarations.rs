@@ -97,6 +97,19 @@ pub trait Jobs {
     async fn start(&self) -> Result<(), Error>;
 }
 
+/// Exports, one of them declared with a limit on the whole call.
+#[healthhero_api(prefix = "/api/v1", client = "ExportsApi")]
+pub trait Exports {
+    /// Given 1 s in all, against an endpoint that takes 3 s.
+    #[get("/exports/slow")]
+    #[call_timeout("1s")]
+    async fn hurried(&self) -> Result<(), Error>;
+
+    /// The same endpoint, with no limit of its own.
+    #[get("/exports/slow")]
+    async fn unhurried(&self) -> Result<(), Error>;
+}
+
 #[derive(Clone, Debug)]
 struct Seen {
     line: String,
@@ -129,6 +142,10 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
             StatusCode::NO_CONTENT.into_response()
         }
         "/api/v1/jobs/unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        "/api/v1/exports/slow" => {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
         // The API's "no such thing": problem details, as ASP.NET's `NotFound()` sends.
         "/api/v1/things/missing" => (
             StatusCode::NOT_FOUND,
@@ -302,4 +319,43 @@ async fn per_call_options_change_timeouts_and_retries() {
     assert_eq!(sent("POST /api/v1/jobs/unavailable"), 3);
     jobs.start().await.unwrap_err();
     assert_eq!(sent("POST /api/v1/jobs/unavailable"), 4);
+}
+
+// On the paused clock, as above: the server's 3 s and the method's 1 s are exact, and both are
+// far below the client's 30 s per-attempt timeout.
+#[tokio::test(start_paused = true)]
+async fn a_methods_call_timeout_limits_that_method_only() {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().fallback(record).with_state(log.clone());
+    let url = support::serve(app).await;
+    let exports = ExportsApi::new(support::client(&url, "c"));
+
+    // The method's 1 s fires while the endpoint's 3 s answer is still on its way.
+    let started = tokio::time::Instant::now();
+    let error = exports.hurried().await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error.kind(), hh_runtime::ErrorKind::Deadline, "{error}");
+    assert!(error.to_string().contains("`call_timeout`"), "{error}");
+    assert!(error.to_string().contains("1s"), "{error}");
+    assert!(
+        took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(3),
+        "{took:?}"
+    );
+
+    // The same client's other method waits the endpoint's 3 s out and gets its answer.
+    let started = tokio::time::Instant::now();
+    exports.unhurried().await.unwrap();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.line == "GET /api/v1/exports/slow")
+            .count(),
+        2
+    );
 }

@@ -8,6 +8,7 @@ use hh_runtime::{healthhero_api, Error};
 pub trait Jobs {
     #[get("/jobs/<id>")]
     #[timeout("1m30s")]
+    #[call_timeout("5m")]
     async fn job(&self, id: &str) -> Result<String, Error>;
 
     #[get("/jobs")]
@@ -24,6 +25,7 @@ pub trait Jobs {
 
 #[healthhero_api(dyn)]
 #[timeout("500ms")]
+#[call_timeout("2s")]
 pub trait Pings {
     #[put("/ping")]
     #[retry(false)]
