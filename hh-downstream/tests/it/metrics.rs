@@ -181,3 +181,39 @@ async fn calls_and_tokens_are_measured() {
     };
     assert!(left.0 > 3000.0 && left.0 <= 3600.0, "{left}");
 }
+
+/// A store that does not answer shows as `hh.token.store.available` 0 (and the client's
+/// `token_store_status` says why), while calls go on without it.
+#[tokio::test]
+async fn an_unavailable_store_is_a_gauge_at_zero() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _recorder = metrics::set_default_local_recorder(&recorder);
+    // A port with nothing listening: every store operation fails at once.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nowhere = format!("redis://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = support::sandbox_builder(&sandbox)
+        .redis_url(nowhere)
+        .build()
+        .unwrap();
+    TraversalsClient::new(client.clone())
+        .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .await
+        .unwrap();
+    assert!(matches!(
+        client.token_store_status(),
+        Some(hh_runtime::store::StoreStatus::Unavailable { .. })
+    ));
+    let gauge = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .find(|(key, ..)| key.key().name() == "hh.token.store.available")
+        .map(|(.., value)| value);
+    match gauge {
+        Some(DebugValue::Gauge(value)) => assert_eq!(value.into_inner(), 0.0),
+        other => panic!("{other:?}"),
+    }
+}
