@@ -7,7 +7,7 @@ use hh_runtime::{ClientAuth, ErrorKind};
 use hh_sandbox::{Fault, MalformedToken, Sandbox};
 use tokio::time::Instant;
 
-use super::{Clock, Env, builder, register, run, token};
+use super::{Clock, Env, builder, create, register, run, token};
 
 // ---------------------------------------------------------------------------------------------
 // E. Timeouts and cancellation
@@ -68,6 +68,63 @@ fn e24_callers_time_out_alone() {
 
 // ---------------------------------------------------------------------------------------------
 // F. Response validation and client authentication
+
+/// J2 in real time: four 503s from the identity server while a new call arrives every 200 ms.
+/// The call that was waiting from the start wakes with the new token, as the first new call
+/// to get it does (within a second, the token schedule's own unit; the bug was a waiter
+/// sleeping on to the end of a backoff of its own, seconds later).
+#[test]
+fn e29_a_waiting_call_wakes_with_the_new_token() {
+    run(Clock::Real, async {
+        let env = Env::with(Sandbox::builder().clock_skew(Duration::ZERO), |b| {
+            b.retry(hh_runtime::RetryPolicy::default().max_attempts(6))
+        })
+        .await;
+        env.sandbox.inject(
+            "token",
+            Fault::FailTimes {
+                times: 4,
+                status: 503,
+                retry_after: None,
+            },
+        );
+        let t0 = Instant::now();
+        let first = {
+            let client = env.client.clone();
+            tokio::spawn(async move { create(&client).await.map(|_| Instant::now()) })
+        };
+        let mut later = tokio::task::JoinSet::new();
+        for _ in 0..75 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let client = env.client.clone();
+            later.spawn(async move { create(&client).await.map(|_| Instant::now()) });
+        }
+        let first_done = first.await.unwrap().unwrap();
+        let mut earliest = None::<Instant>;
+        while let Some(done) = later.join_next().await {
+            if let Ok(done) = done.unwrap() {
+                earliest = Some(earliest.map_or(done, |e| e.min(done)));
+            }
+        }
+        let earliest = earliest.unwrap();
+        ensure!(
+            first_done <= earliest + Duration::from_secs(1),
+            "the first call finished at {:?}, a later one got the token at {:?}",
+            first_done - t0,
+            earliest - t0
+        );
+        ensure!(
+            env.sandbox.token_requests() == 5,
+            "{} token requests",
+            env.sandbox.token_requests()
+        );
+        format!(
+            "four 503s, a new call every 200 ms: the first call done at {:.1} s, the first new call to get the token at {:.1} s",
+            (first_done - t0).as_secs_f64(),
+            (earliest - t0).as_secs_f64()
+        )
+    });
+}
 
 #[test]
 fn f29_malformed_token_responses() {
