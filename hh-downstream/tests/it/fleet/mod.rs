@@ -36,7 +36,8 @@ use redis_server::RedisServer;
 const PROCESSES: usize = 8;
 
 /// The children's log for the cases that follow each process's store conversations: a line
-/// per fetch (`CONSULTED`), and the outage warnings and returns.
+/// per fetch (`CONSULTED`), per token request answered, per token the API rejected, and the
+/// outage warnings and returns.
 const STORE_LOG: &str = "hh_runtime=info,hh_runtime::token=debug";
 /// Logged once per fetch, whatever the store said.
 const CONSULTED: &str = "consulted the shared token store";
@@ -44,6 +45,12 @@ const CONSULTED: &str = "consulted the shared token store";
 const WARNED: &str = "shared token store unavailable";
 /// ...and once when it answers again.
 const REJOINED: &str = "shared token store reachable again";
+/// Logged once for each token the API rejected, as the process drops it.
+const DROPPED: &str = "API rejected the cached token; dropping it";
+/// Logged as each of a process's own token requests is answered...
+const ISSUED: &str = "access token issued";
+/// ...or fails.
+const REQUEST_FAILED: &str = "token request failed";
 
 /// 8 processes × 100 concurrent calls, all cold at once: one token request in all. Redis then
 /// holds no token, no part of one, and no secret.
@@ -555,9 +562,14 @@ fn f11_sentinel_failover() {
 /// replica; the tokens are revoked once it has: one token for the fleet, no process finds the
 /// store failing. Then the old primary, restarted as a replica, is promoted in turn when the
 /// new one is killed, this time with the tokens revoked at the same moment, so that the fleet
-/// needs the store while there is no primary: no call fails, each process that found no
-/// primary fetched its own token (at most one request per process) and rejoins once the
-/// Sentinel names the next one.
+/// needs the store while there is no primary: each process that found no primary fetched its
+/// own token (at most one request per process) and rejoins once the Sentinel names the next
+/// one. That leaves the fleet diverged: each process holds a token of its own, and the new
+/// primary still holds the entry of the token revoked at that second revocation (copied to it
+/// while it was a replica; no process could remove it while there was no primary). Revoked a
+/// third time, a process is rejected, adopts that entry (revoked too, which it cannot know),
+/// is rejected again, and replays once more with a token it fetches: one token request for
+/// the fleet, as for any revocation with the store up. No call fails in any of it.
 #[test]
 fn f12_sentinel_primary_killed() {
     run_on_group(async {
@@ -587,7 +599,7 @@ fn f12_sentinel_primary_killed() {
         let first_failover = killed.elapsed();
         sandbox.revoke_all_tokens();
         every_log_has(&fleet, CONSULTED, 2).await;
-        wait_for("a new entry on the new primary", || {
+        let (_, _, second) = wait_for("a new entry on the new primary", || {
             published_on(&group.servers[1], Some(&first))
         })
         .await;
@@ -634,23 +646,83 @@ fn f12_sentinel_primary_killed() {
             },
         )
         .await;
+        every_token_request_answered(&fleet, &sandbox).await;
         let alone = fleet.iter().filter(|p| p.log().contains(WARNED)).count();
-        let t = Totals::of(fleet).await;
         let during = sandbox.token_requests() - before;
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
         assert!(
             (1..=PROCESSES as u64).contains(&during),
             "{during} token requests for a revocation during the failover"
         );
+
+        // 3. The fleet back on the store, diverged; the tokens revoked a third time (where,
+        // before the fix, 16 calls failed with a 401 after their one replay).
+        let marks: Vec<usize> = fleet.iter().map(|p| p.log().len()).collect();
+        let stale = published_on(&group.servers[0], None).map(|(_, _, entry)| entry);
+        let held_revoked = stale.as_deref() == Some(second.as_slice());
+        let before = sandbox.token_requests();
+        sandbox.revoke_all_tokens();
+        token_requests_reach(&sandbox, before + 1).await;
+        wait_until("every process fetched after the third revocation", || {
+            fleet
+                .iter()
+                .zip(&marks)
+                .all(|(p, &mark)| p.log()[mark..].contains(CONSULTED))
+        })
+        .await;
+        wait_for("a new entry on the primary", || {
+            published_on(&group.servers[0], stale.as_deref())
+        })
+        .await;
+        let t = Totals::of(fleet).await;
+        let third = sandbox.token_requests() - before;
+        // What each process logged from the third revocation on.
+        let since: Vec<&str> = t
+            .stderr
+            .iter()
+            .zip(&marks)
+            .map(|(log, &mark)| &log[mark..])
+            .collect();
+        // A process that adopted the revoked entry dropped two tokens: its own, then that one.
+        let rejected_twice = since
+            .iter()
+            .filter(|log| log.matches(DROPPED).count() >= 2)
+            .count();
+
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
         for log in &t.stderr {
             assert!(
                 log.matches(WARNED).count() <= 1,
                 "one warning per outage:\n{log}"
             );
         }
+        // With every process answered by the store, the lease makes one fetch for the fleet,
+        // as for phase 1's revocation: the revoked entry is adopted, never fetched for, and a
+        // call's second replay waits for the lease holder's token like any other fetch.
+        for log in &since {
+            assert!(
+                !log.contains(WARNED),
+                "the store failed after the fleet was back:\n{log}"
+            );
+        }
+        assert_eq!(
+            third,
+            1,
+            "token requests for the revocation after the fleet diverged\n{}",
+            since.join("\n")
+        );
+        if held_revoked {
+            // Only a process rejected with that entry's token removes it (no process's own
+            // token, rejected first, was ever published), so the first to read it adopts it.
+            assert!(
+                rejected_twice >= 1,
+                "no process adopted the revoked entry\n{}",
+                since.join("\n")
+            );
+        }
+        assert_eq!(sandbox.unissued_tokens(), 0);
         assert_no_secret_in_logs(&sandbox, &t);
         format!(
-            "primary killed while {PROCESSES} processes called: the replica named primary {first_failover:.1?} later, and the revocation then cost 1 token request, no process saw the store fail; the new primary killed with the tokens revoked at once ({second_failover:.1?} to the next primary): {during} token requests, {alone} processes alone until it, each back with the store after; {} calls, 0 failed, slowest {:?}",
+            "primary killed while {PROCESSES} processes called: the replica named primary {first_failover:.1?} later, and the revocation then cost 1 token request, no process saw the store fail; the new primary killed with the tokens revoked at once ({second_failover:.1?} to the next primary): {during} token requests, {alone} processes alone until it, each back with the store after; the tokens revoked a third time with the fleet back on the store (the primary still holding the entry revoked at the second: {held_revoked}): {third} token request, {rejected_twice} processes adopted that entry, were rejected with it and replayed a second time; {} calls, 0 failed, slowest {:?}",
             t.ok,
             t.quantile(1.0)
         )
@@ -706,6 +778,22 @@ async fn every_log_has(fleet: &[Proc], line: &str, n: usize) {
         &format!("every process logged {line:?} {n} time(s)"),
         || fleet.iter().all(|p| p.log().matches(line).count() >= n),
     )
+    .await;
+}
+
+/// Waits until every token request the sandbox has had is answered in a process's log: none
+/// is still in flight to be counted later.
+async fn every_token_request_answered(fleet: &[Proc], sandbox: &Sandbox) {
+    wait_until("every token request answered", || {
+        let answered: usize = fleet
+            .iter()
+            .map(|p| {
+                let log = p.log();
+                log.matches(ISSUED).count() + log.matches(REQUEST_FAILED).count()
+            })
+            .sum();
+        answered as u64 == sandbox.token_requests()
+    })
     .await;
 }
 
