@@ -81,8 +81,10 @@ pub(crate) fn withhold_tokens(body: Bytes) -> Withheld {
     const WITHHELD: &str = "[withheld from here: it may hold a token]";
     if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&body) {
         let mut tokens = Vec::new();
-        take_tokens(&mut json, &mut tokens);
-        if tokens.is_empty() {
+        // Written again whenever a member is named like a token, whatever its value: a name
+        // given twice parses as its last value, and the first (a live token) would survive
+        // in the bytes as sent.
+        if !take_tokens(&mut json, &mut tokens) {
             return Withheld { body, tokens };
         }
         // Elsewhere, only values long enough not to match ordinary text.
@@ -127,22 +129,29 @@ fn clean(text: &str, tokens: &[String]) -> String {
 }
 
 /// Replaces the value of every token-named member with `"[redacted]"`, collecting the
-/// string values replaced.
-fn take_tokens(value: &mut serde_json::Value, taken: &mut Vec<String>) {
+/// string values replaced; whether there was any such member.
+fn take_tokens(value: &mut serde_json::Value, taken: &mut Vec<String>) -> bool {
+    let mut found = false;
     match value {
         serde_json::Value::Object(members) => {
             for (name, member) in members.iter_mut() {
                 if name.to_ascii_lowercase().ends_with("token") {
                     let old = std::mem::replace(member, serde_json::Value::from("[redacted]"));
                     collect_strings(old, taken);
+                    found = true;
                 } else {
-                    take_tokens(member, taken);
+                    found |= take_tokens(member, taken);
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| take_tokens(v, taken)),
+        serde_json::Value::Array(items) => {
+            for item in items {
+                found |= take_tokens(item, taken);
+            }
+        }
         _ => {}
     }
+    found
 }
 
 fn collect_strings(value: serde_json::Value, into: &mut Vec<String>) {

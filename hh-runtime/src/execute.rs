@@ -373,12 +373,15 @@ pub(crate) fn replays_401(inner: &ClientInner, tries: &Tries, token: &AccessToke
 ///
 /// After a transient failure to get one, the call waits until a fetch obtains a token or the
 /// token lifecycle may send its next request (`TokenSource::next_request_at`, the rule every
-/// caller follows), and asks again. These waits are bounded by the retry budget's time
-/// (`max_elapsed`), the wait for the token in hand included, but are not counted as
-/// attempts: `max_attempts` bounds the requests sent to the API, and none was; the identity
-/// server is spared by the lifecycle, which sends one request for every waiting call, however
-/// many. A permanent failure (`invalid_client`, say), a policy that never retries
-/// (`RetryPolicy::none()`), or a budget spent ends the call with the token error.
+/// caller follows), and asks again. Waiting out a failure is bounded by the retry budget's
+/// time (`max_elapsed` from the call's start, the fetch it then waits for included); the
+/// first fetch, and the fetch for a 401's replay, are bounded by the token timeout alone, as
+/// they wait out no failure. The waits are not counted as attempts: `max_attempts` bounds
+/// the requests sent to the API, and none was; the identity server is spared by the
+/// lifecycle, which sends one request for every waiting call, however many. A permanent
+/// failure (`invalid_client`, say), a policy that never retries (`RetryPolicy::none()`), or
+/// a spent budget ends the call: with the token error, or, when the budget ran out while a
+/// fetch was still going, with `ErrorKind::Deadline` and that error as its source.
 pub(crate) async fn token_for_call(
     inner: &ClientInner,
     tries: &mut Tries,
@@ -390,18 +393,21 @@ pub(crate) async fn token_for_call(
     tries.waiting = Waiting::Token;
     let budget = inner.retry.max_elapsed;
     let budget_ends = tries.started + budget;
+    // A failure seen by this wait for a token, not by an earlier one of the same call.
+    let mut failed = false;
     loop {
-        let error = match tokio::time::timeout_at(budget_ends, inner.tokens.get()).await {
-            Ok(Ok(token)) => return Ok((token, Instant::now())),
-            Ok(Err(error)) => error,
-            // The budget ran out with a fetch still going: the failure it was waiting out, if
-            // any, says more than the budget does.
-            Err(_) => {
-                return Err(match tries.last.take() {
-                    Some(last) => last,
-                    None => tries.deadline(Limit::RetryBudget, budget),
-                });
+        let got = if failed {
+            tokio::time::timeout_at(budget_ends, inner.tokens.get()).await
+        } else {
+            Ok(inner.tokens.get().await)
+        };
+        let error = match got {
+            Ok(Ok(token)) => {
+                tries.last = None;
+                return Ok((token, Instant::now()));
             }
+            Ok(Err(error)) => error,
+            Err(_) => return Err(tries.deadline(Limit::RetryBudget, budget)),
         };
         let Some(until) = token_wait(inner, &error, budget_ends) else {
             return Err(error);
@@ -412,6 +418,7 @@ pub(crate) async fn token_for_call(
             "no access token yet; waiting for the next token request"
         );
         tries.last = Some(error);
+        failed = true;
         inner.tokens.wait_for_token(until).await;
     }
 }

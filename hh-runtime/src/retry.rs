@@ -75,7 +75,11 @@ impl RetryPolicy {
         self
     }
 
-    /// No retry starts later than this after the first attempt began.
+    /// No retry starts later than this after the call began; and a call waiting out a failure
+    /// to get a token waits no longer than this from its start (the token request it then
+    /// waits for included), failing with [`ErrorKind::Deadline`](crate::ErrorKind::Deadline)
+    /// if that request is still going. The call's first token request is bounded by the token
+    /// timeout alone.
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;
         self

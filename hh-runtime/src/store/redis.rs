@@ -250,31 +250,53 @@ impl ConnectionLike for Dyn {
 }
 
 /// A Redis URL without its password, for `Debug`, logs and errors.
-/// The URL as the user wrote it, with only its password replaced: parsed when it parses;
-/// otherwise whatever follows the first `:` of the part before the last `@` (where a password
-/// would be), so a typo elsewhere stays visible.
+/// The URL as the user wrote it, with only its password replaced: the one in the user-info
+/// part, and the `pass` or `password` query parameter (where redis-rs reads a Unix socket's
+/// password). Parsed when it parses; otherwise whatever follows the first `:` of the part
+/// before the last `@`, and those parameters' values, so a typo elsewhere stays visible.
 pub(crate) fn redacted_url(url: &str) -> String {
-    if let Ok(mut parsed) = url::Url::parse(url)
-        && parsed.has_host()
-    {
-        if parsed.password().is_some() {
+    const HIDDEN: &str = "[redacted]";
+    let shown = match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("redacted"));
             // Brackets, as elsewhere, once the URL has been written (it would encode them).
-            return parsed.to_string().replacen(":redacted@", ":[redacted]@", 1);
+            parsed.to_string().replacen(":redacted@", ":[redacted]@", 1)
         }
-        return parsed.to_string();
-    }
-    let Some((userinfo, host)) = url.rsplit_once('@') else {
-        return url.to_owned();
+        Ok(parsed) if parsed.has_host() || parsed.scheme().ends_with("+unix") => parsed.to_string(),
+        _ => match url.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let (scheme, credentials) = match userinfo.find("://") {
+                    Some(at) => userinfo.split_at(at + 3),
+                    None => ("", userinfo),
+                };
+                match credentials.split_once(':') {
+                    Some((user, _)) => format!("{scheme}{user}:{HIDDEN}@{host}"),
+                    None => url.to_owned(),
+                }
+            }
+            None => url.to_owned(),
+        },
     };
-    let (scheme, credentials) = match userinfo.find("://") {
-        Some(at) => userinfo.split_at(at + 3),
-        None => ("", userinfo),
+    hide_password_parameters(&shown, HIDDEN)
+}
+
+/// `text` with the values of its `pass=` and `password=` query parameters hidden.
+fn hide_password_parameters(text: &str, hidden: &str) -> String {
+    let Some((base, query)) = text.split_once('?') else {
+        return text.to_owned();
     };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}{user}:[redacted]@{host}"),
-        None => url.to_owned(),
-    }
+    let parameters: Vec<String> = query
+        .split('&')
+        .map(|parameter| match parameter.split_once('=') {
+            Some((name, _))
+                if name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password") =>
+            {
+                format!("{name}={hidden}")
+            }
+            _ => parameter.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", parameters.join("&"))
 }
 
 impl crate::ClientBuilder {
@@ -324,6 +346,21 @@ mod tests {
         assert_eq!(
             redacted_url("redis://hh:p@ss@[bad"),
             "redis://hh:[redacted]@[bad"
+        );
+        // A Unix socket's password, in the query as redis-rs reads it.
+        let socket = RedisStore::new("redis+unix:///run/redis.sock?db=0&pass=hunter2").unwrap();
+        let shown = format!("{socket:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("pass=[redacted]"),
+            "{shown}"
+        );
+        assert_eq!(
+            redacted_url("redis+unix:///run/redis.sock?password=hunter2&db=1"),
+            "redis+unix:///run/redis.sock?password=[redacted]&db=1"
+        );
+        assert_eq!(
+            redacted_url("redis+unix//bad?pass=hunter2"),
+            "redis+unix//bad?pass=[redacted]"
         );
     }
 

@@ -216,6 +216,7 @@ mod fuzz {
             status in prop_oneof![Just(200u16), Just(201u16), Just(400u16), Just(401u16), Just(503u16)],
             cut in prop::option::of(any::<prop::sample::Index>()),
             key in prop_oneof![Just("access_token"), Just("refresh_token"), Just("id_token"), Just("token")],
+            twice in any::<bool>(),
         ) {
             let mut object = serde_json::json!({"token_type": kind, "expires_in": expires});
             object[key] = serde_json::Value::from(token);
@@ -223,6 +224,11 @@ mod fuzz {
                 object["error"] = e;
             }
             let mut body = object.to_string().into_bytes();
+            if twice {
+                // The member again, last: a parser keeps this value, the bytes keep both.
+                body.pop();
+                body.extend_from_slice(format!(r#","{key}":null}}"#).as_bytes());
+            }
             if let Some(at) = cut {
                 body.truncate(at.index(body.len() + 1));
             }
@@ -333,6 +339,11 @@ fn a_rejected_token_answer_keeps_no_token() {
             r#"{"error":"invalid_client","error_description":"got the-client-secret"}"#.to_owned(),
         ),
         (503, format!(r#"{{"accessToken":"{live}"}}"#)),
+        // A name given twice: JSON parsers keep the last value, the bytes keep both.
+        (
+            200,
+            format!(r#"{{"access_token":"{live}","token_type":"Bearer","access_token":null}}"#),
+        ),
     ];
     for (status, body) in cases {
         let error = answer(
