@@ -365,7 +365,7 @@ pub(crate) enum Decoder<'a> {
     Raw,
     Json(&'a Type),
     WithResponse(Box<Decoder<'a>>),
-    /// `Option<T>`: 404, 204 and an empty body are `None`.
+    /// `Option<T>`: a 404 with problem details, 204 and an empty body are `None`.
     Optional(Box<Decoder<'a>>),
 }
 

@@ -223,8 +223,10 @@ impl ClientBuilder {
     }
 
     /// Time one token fetch may take, end to end (default 10 s): with a shared token store,
-    /// its first connection and any wait for another process's fetch count too. The fetch is
-    /// shared by every caller waiting for a token and is never cut short by any one of them.
+    /// its first connection and any wait for another process's fetch count too (a store
+    /// operation under way when it ends is let finish, within its own bound, so that no lease
+    /// is left taken). The fetch is shared by every caller waiting for a token and is never
+    /// cut short by any one of them.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
         self

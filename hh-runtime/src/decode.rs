@@ -94,8 +94,9 @@ pub trait Decode {
     }
 }
 
-/// `Option<T>`: absent is not an error. A 404, a 204 and an empty or `null` body give `None`;
-/// anything else decodes as `T` does.
+/// `Option<T>`: absent is not an error. A 404 with problem details (`Error::means_absent`, the
+/// one rule), a 204 and an empty or `null` body give `None`; anything else decodes as `T`
+/// does.
 #[doc(hidden)]
 pub struct Optional<D>(PhantomData<fn() -> D>);
 

@@ -454,7 +454,7 @@ impl Error {
         }
     }
 
-    /// The API answered 401 Unauthorized (after the one replay with a fresh token).
+    /// The API answered 401 Unauthorized (after the replay with a fresh token).
     pub fn is_unauthorized(&self) -> bool {
         matches!(&*self.inner.repr, Repr::Status { http, .. } if http.status == StatusCode::UNAUTHORIZED)
     }
@@ -465,13 +465,13 @@ impl Error {
     }
 
     /// Whether this 404 says "no such resource", which an `Option<T>` method returns as
-    /// `None`: the API's own answer, a JSON body (ASP.NET sends problem details for a
-    /// resource it does not have). A 404 with no body or with an HTML or text page is the
-    /// server saying it has no such route (ASP.NET answers an unmatched route with an empty
-    /// 404), or another server's page: a wrong `api_url` or deploy, which must not look like
-    /// an empty result, so it stays an error.
+    /// `None`: the API's own answer, RFC 9457 problem details (what ASP.NET sends for a
+    /// resource it does not have). Anything else is a server without the route or someone
+    /// else's answer: an empty 404 (ASP.NET's unmatched route), an HTML or text page, a
+    /// gateway's own JSON (`{"statusCode":404,"message":"Resource not found"}`). That is a
+    /// wrong `api_url` or deploy, which must not look like an empty result: it stays an error.
     pub(crate) fn means_absent(&self) -> bool {
-        self.is_not_found() && self.json().is_some()
+        self.is_not_found() && self.problem().is_some()
     }
 
     /// Whether the same call might succeed later without any change: transport failures,

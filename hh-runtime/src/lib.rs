@@ -213,11 +213,12 @@ pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
 /// - **Return types**: `Result<T, hh_runtime::Error>` or `hh_runtime::Result<T>`, where `T` is
 ///   any `DeserializeOwned` (decoded from JSON), `()` (body ignored), `String` (the body as
 ///   text), `bytes::Bytes` (raw), `hh_runtime::Response<T>` (with status and headers), or
-///   `Option<T>` of any of these: absent is not an error, so a 404 with a JSON body (the
-///   API's "no such resource", problem details), a 204 and an empty or `null` body give
-///   `None` (recorded on the call's span as `hh.absent = true`), and everything else is as
-///   for `T`. A 404 with no body or an HTML or text page stays an error: that is a server
-///   without the route (a wrong `api_url`, another deploy), which must not look like "none".
+///   `Option<T>` of any of these: absent is not an error, so a 404 with problem details (the
+///   API's "no such resource"), a 204 and an empty or `null` body give `None` (recorded on
+///   the call's span as `hh.absent = true`), and everything else is as for `T`. Any other
+///   404 (no body, an HTML or text page, a gateway's own JSON) stays an error: that is a
+///   server without the route (a wrong `api_url`, another deploy), which must not look like
+///   "none".
 /// - **Per-call options**: `#[timeout("5s")]` on a method (or on the trait, for every method
 ///   without its own) replaces the client's per-attempt timeout (`ms`, `s`, `m`, `h`, or a sum
 ///   such as `"1m30s"`); `#[call_timeout("30s")]`, written the same way and in the same

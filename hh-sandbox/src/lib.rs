@@ -40,9 +40,10 @@
 //!   change it), revocation, and that the path's tenant is the token's `client_id`; a failure
 //!   is `401` with `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` when no token
 //!   was sent);
-//! - an unknown route is `404` with an RFC 9457 problem details body whose `detail` names the
-//!   method and path and says where the routes are (ASP.NET answers an empty `404`, which
-//!   leaves a caller guessing); a known route with the wrong method is `405` with `Allow`
+//! - an unknown route is `404` with a plain-text body that names the method and path and says
+//!   where the routes are (ASP.NET answers an empty `404`, which leaves a caller guessing; not
+//!   problem details, which the APIs send for a resource they do not have, so that an `Option`
+//!   method called on a wrong route fails instead of reading `None`); a known route with the wrong method is `405` with `Allow`
 //!   and no body; an unknown traversal or member is `404`, a malformed body `400` (the field at
 //!   fault named in `detail` and, by its JSON path, in `errors`), a duplicate member `409`,
 //!   each with problem details too; every problem details body carries a `traceId`;

@@ -153,6 +153,13 @@ async fn record(State(log): State<Log>, request: Request) -> axum::response::Res
             r#"{"title":"Not Found","status":404}"#,
         )
             .into_response(),
+        // A gateway's own JSON for a route it does not have: not problem details.
+        "/api/v1/things/gateway" => (
+            StatusCode::NOT_FOUND,
+            [("content-type", "application/json")],
+            r#"{"statusCode":404,"message":"Resource not found"}"#,
+        )
+            .into_response(),
         // Another server's page, or a server without the route (an empty 404).
         "/api/v1/things/elsewhere" => (
             StatusCode::NOT_FOUND,
@@ -194,7 +201,7 @@ async fn option_returns_mean_absent_is_not_an_error() {
     assert_eq!(err.status().unwrap().as_u16(), 500);
     // A 404 that is not the API's answer (a page, or no body: a server without the route, a
     // wrong deploy) is not "none": it stays an error.
-    for id in ["elsewhere", "unrouted"] {
+    for id in ["elsewhere", "unrouted", "gateway"] {
         let err = api.find(id).await.unwrap_err();
         assert!(err.is_not_found(), "{id}: {err}");
     }
@@ -357,5 +364,34 @@ async fn a_methods_call_timeout_limits_that_method_only() {
             .filter(|s| s.line == "GET /api/v1/exports/slow")
             .count(),
         2
+    );
+}
+
+/// Members, as a user declares them, with one route mistyped (`Membrs`).
+#[healthhero_api]
+pub trait Directory {
+    /// `None` when there is no such member.
+    #[get("/api/v1/<client_id>/Members/<reference>")]
+    async fn member(&self, reference: &str) -> Result<Option<serde_json::Value>, Error>;
+    /// The same, on a route the server does not have.
+    #[get("/api/v1/<client_id>/Membrs/<reference>")]
+    async fn misrouted(&self, reference: &str) -> Result<Option<serde_json::Value>, Error>;
+}
+
+/// Against hh-sandbox: an unknown member is `None` (the API's problem details), while the
+/// same call on a mistyped route fails, naming the route, instead of reading as "no member".
+#[tokio::test(start_paused = true)]
+async fn a_wrong_route_is_not_an_absent_resource() {
+    let sandbox = hh_sandbox::Sandbox::start().await.unwrap();
+    let directory = DirectoryClient::new(support::sandbox_builder(&sandbox).build().unwrap());
+    assert_eq!(directory.member("no-such-member").await.unwrap(), None);
+    let error = directory.misrouted("no-such-member").await.unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+    assert!(
+        error
+            .body_text()
+            .unwrap()
+            .contains("is not a route of the sandbox"),
+        "{error:?}"
     );
 }

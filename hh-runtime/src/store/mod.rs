@@ -20,8 +20,10 @@
 //!   clock skew, so no process uses a shared token later than it would use its own;
 //! - **never a dependency**: every store operation is bounded (see [`OPERATION_TIMEOUT`], and
 //!   [`CONNECT_TIMEOUT`] for the first connection, made when the client is built);
-//!   a store that fails or is slow leaves each process on its own lifecycle, with one warning
-//!   per outage, and the fleet coordinates again once it answers.
+//!   a store that fails or is slow leaves each process on its own lifecycle, with a warning at
+//!   the start of an outage and once a minute while it lasts
+//!   ([`Client::token_store_status`](crate::Client::token_store_status) says so too), and the
+//!   fleet coordinates again once it answers.
 //!
 //! Tracing: the `hh.token_fetch` span names the store (`store`) and what it said
 //! (`store_outcome`: `adopted`, `lease won`, `lease lost` when the wait ran out, `unavailable`),

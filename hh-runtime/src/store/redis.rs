@@ -317,6 +317,8 @@ impl crate::ClientBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis_url(mut self, url: impl Into<String>) -> Self {
         self.store.redis_url = Some(url.into());
+        // Named as set here, even after `from_env` read `HH_REDIS_URL`.
+        self.store.redis_url_setting = "redis_url";
         self
     }
 }

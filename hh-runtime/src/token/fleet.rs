@@ -38,6 +38,9 @@ pub(crate) enum Acquired {
     /// No coordination (the store failed, or the wait ran out; the outcome says which):
     /// fetch, then publish anyway.
     Alone(&'static str),
+    /// The fetch's deadline (the token timeout) came while another process held the lease:
+    /// no time is left for a request of this process's own.
+    OutOfTime,
 }
 
 /// The lease a process holds while it fetches for the fleet: a random owner value, so that
@@ -59,8 +62,11 @@ pub(crate) struct Fleet {
     min_remaining: Duration,
     /// False from the first failed operation of an outage to the next success.
     available: AtomicBool,
-    /// The outage in progress, if any: for `status` and the repeated warning.
+    /// The outage in progress, if any: for `status` and the repeated warning. `available`
+    /// changes only under its lock.
     outage: Mutex<Option<Outage>>,
+    /// Whether the store's availability has been reported (the gauge set) at all.
+    reported: AtomicBool,
     /// The token the API last rejected: never adopted again, whatever the store says.
     rejected: Mutex<Option<Arc<AccessToken>>>,
     /// Set once the store's first connection is made.
@@ -102,6 +108,7 @@ impl Fleet {
             min_remaining: cfg.min_remaining,
             available: AtomicBool::new(true),
             outage: Mutex::new(None),
+            reported: AtomicBool::new(false),
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
             op_timeout,
@@ -123,12 +130,14 @@ impl Fleet {
     }
 
     /// Asks the store before a fetch: adopt a fresh shared token, take the lease, or wait for
-    /// the holder's token (polling the entry and retrying the lease) until `wait` runs out.
-    pub(crate) async fn acquire(self: &Arc<Self>) -> Acquired {
+    /// the holder's token (polling the entry and retrying the lease) until `wait` runs out, or
+    /// the fetch's own `deadline` comes. Never abandoned half way (a lease taken is always
+    /// returned, to be released), so the caller does not cut it short.
+    pub(crate) async fn acquire(self: &Arc<Self>, fetch_deadline: Instant) -> Acquired {
         if !self.available.load(Ordering::Relaxed) {
             return Acquired::Alone("unavailable");
         }
-        let deadline = Instant::now() + self.wait;
+        let deadline = (Instant::now() + self.wait).min(fetch_deadline);
         let owner: [u8; 16] = fastrand::u128(..).to_be_bytes();
         loop {
             match self.read().await {
@@ -153,10 +162,14 @@ impl Fleet {
                 }
                 Some(false) => {}
             }
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= fetch_deadline {
+                return Acquired::OutOfTime;
+            }
+            if now >= deadline {
                 return Acquired::Alone("lease lost");
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep_until((now + POLL).min(deadline)).await;
         }
     }
 
@@ -199,10 +212,14 @@ impl Fleet {
             .await;
     }
 
-    /// The API rejected `token`: never adopt it again, and remove the shared entry if (and
-    /// only if) it still holds it, so the fleet fetches one replacement.
-    pub(crate) fn rejected(self: &Arc<Self>, token: &Arc<AccessToken>) {
+    /// The API rejected `token`: never adopt it again.
+    pub(crate) fn remember_rejected(&self, token: &Arc<AccessToken>) {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(token));
+    }
+
+    /// Removes the shared entry if (and only if) it still holds the rejected `token`, so the
+    /// fleet fetches one replacement.
+    pub(crate) fn remove_rejected(self: &Arc<Self>, token: &Arc<AccessToken>) {
         let Some(entry) = token.sealed.get().cloned() else {
             return;
         };
@@ -350,11 +367,20 @@ impl Fleet {
         }
     }
 
-    /// The store answered: the first answer after an outage is news.
+    /// The store answered: the first answer after an outage is news. The outage and
+    /// `available` change together, under the outage's lock, so that a success and a failure
+    /// racing cannot leave the status saying "unavailable" of a store that answers.
     fn answered(&self) {
-        if !self.available.swap(true, Ordering::Relaxed) {
-            *self.outage.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let (back, first_answer) = {
+            let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+            let back = outage.take().is_some();
+            self.available.store(true, Ordering::Relaxed);
+            (back, !self.reported.swap(true, Ordering::Relaxed))
+        };
+        if back || first_answer {
             crate::telemetry::store_available(true);
+        }
+        if back {
             tracing::info!(target: "hh_runtime::token", store = self.store_name(), "shared token store reachable again; coordinating with the fleet");
         }
     }
@@ -363,10 +389,12 @@ impl Fleet {
     /// while it lasts, the warning is repeated once per `UNAVAILABLE_WARNING_EVERY` (a wrong
     /// password never heals, and one line at start-up is easy to miss), the rest at debug.
     fn failed<T>(self: &Arc<Self>, error: &str) -> Option<T> {
-        let first = self.available.swap(false, Ordering::Relaxed);
         let now = Instant::now();
-        let warn = {
+        let (first, warn) = {
             let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+            let first = outage.is_none();
+            self.available.store(false, Ordering::Relaxed);
+            self.reported.store(true, Ordering::Relaxed);
             let outage = outage.get_or_insert_with(|| Outage {
                 since: SystemTime::now(),
                 started: now,
@@ -380,7 +408,7 @@ impl Fleet {
             if due {
                 outage.warned = Some(now);
             }
-            due.then(|| now.duration_since(outage.started))
+            (first, due.then(|| now.duration_since(outage.started)))
         };
         if first {
             crate::telemetry::store_available(false);

@@ -205,8 +205,8 @@ impl TokenSource {
         };
         let (_, fetch) = self.start(&mut flight, not_before);
         drop(flight);
-        tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
         fetch.spawn();
+        tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
     }
 
     async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
@@ -287,15 +287,24 @@ impl TokenSource {
     /// Drops the cached token if it is still the one the API rejected. A token fetched since
     /// (by another caller that saw the same 401) is kept.
     pub(crate) fn invalidate(&self, rejected: &Arc<AccessToken>) {
-        let _flight = self.shared.flight();
-        let current = self.shared.current.load();
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
-            tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
+        {
+            let _flight = self.shared.flight();
+            let current = self.shared.current.load();
+            if !current.as_ref().is_some_and(|c| Arc::ptr_eq(c, rejected)) {
+                return;
+            }
             self.shared.current.store(None);
+            // Under the lock, so that no fetch decided after this adopts the rejected token.
             #[cfg(feature = "token-store")]
             if let Some(fleet) = &self.shared.fleet {
-                fleet.rejected(rejected);
+                fleet.remember_rejected(rejected);
             }
+        }
+        // The subscriber's code and a task of the store's, outside the lock.
+        tracing::debug!(target: "hh_runtime::token", "API rejected the cached token; dropping it");
+        #[cfg(feature = "token-store")]
+        if let Some(fleet) = &self.shared.fleet {
+            fleet.remove_rejected(rejected);
         }
     }
 }
@@ -311,12 +320,12 @@ async fn fetch_for_the_fleet(
 ) {
     // The store's part (its first connection, a wait for another process's fetch) counts
     // against the token timeout: the fetch as a whole is bounded by it.
-    let Ok(acquired) = tokio::time::timeout_at(deadline, fleet.acquire()).await else {
-        record_store_outcome("timed out");
-        guard.finish(timed_out(&shared.cfg));
-        return;
-    };
-    let lease = match acquired {
+    let lease = match fleet.acquire(deadline).await {
+        Acquired::OutOfTime => {
+            record_store_outcome("timed out");
+            guard.finish(timed_out(&shared.cfg));
+            return;
+        }
         Acquired::Adopted(token) => {
             record_store_outcome("adopted");
             guard.adopted(token);

@@ -65,20 +65,26 @@ fn not_found(what: &str) -> Response {
     )
 }
 
-/// A route the sandbox does not serve: 404 problem details naming it and where the routes are,
-/// rather than an empty body that leaves a caller guessing.
+/// A route the sandbox does not serve: 404 with a plain-text body naming it and where the
+/// routes are, rather than the empty body ASP.NET sends, which leaves a caller guessing. Not
+/// problem details: those are the APIs' answer for a resource they do not have (an `Option`
+/// method's `None`), and a wrong route must not read as one.
 pub(crate) fn unknown_route(method: &Method, path: &str) -> Response {
-    problem(
+    let text = format!(
+        "`{method} {path}` is not a route of the sandbox: the token endpoint is \
+         `POST /connect/token`, the APIs are under `/api/v1/{{clientId}}/` and \
+         `/api/v2/{{clientId}}/` (Traversals, ChatTraversals, Members, reports), and the \
+         controls under `/_sandbox/`"
+    );
+    (
         StatusCode::NOT_FOUND,
-        "Not Found",
-        Some(format!(
-            "`{method} {path}` is not a route of the sandbox: the token endpoint is \
-             `POST /connect/token`, the APIs are under `/api/v1/{{clientId}}/` and \
-             `/api/v2/{{clientId}}/` (Traversals, ChatTraversals, Members, reports), and the \
-             controls under `/_sandbox/`"
-        )),
-        None,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
     )
+        .into_response()
 }
 
 /// A body that is not the JSON the endpoint expects: 400 with the complaint in `errors`,
