@@ -38,7 +38,9 @@ return 0
 ///   fetches its own tokens from then on. Give [`RedisStore::with_connection`] a connection that
 ///   asks the Sentinels again when its primary fails: `SentinelPrimary` in hh-downstream's
 ///   `tests/it/fleet/stores.rs`, under which `fleet::f11_sentinel_failover` and
-///   `fleet::f12_sentinel_primary_killed` fail a primary over while a fleet calls.
+///   `fleet::f12_sentinel_primary_killed` fail a primary over while a fleet calls. hh ships
+///   no such connection itself: that one is an example to copy, proven by those tests, not a
+///   published API.
 ///
 /// `Debug` shows the scheme, host, port and database, never the password.
 pub struct RedisStore {
