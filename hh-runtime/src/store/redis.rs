@@ -30,15 +30,15 @@ return 0
 ///   Build a `redis::cluster_async::ClusterConnection` (feature `cluster-async` of the `redis`
 ///   crate, the version hh-runtime uses) and pass it to [`RedisStore::with_connection`]; it
 ///   routes each command to its slot's node and reconnects on its own. hh-downstream's
-///   `fleet::f10_redis_cluster` runs a fleet on a cluster of three primaries this way.
+///   `fleet::groups::f10_redis_cluster` runs a fleet on a cluster of three primaries this way.
 /// - **Sentinel**: a connection to the primary a Sentinel named (from
 ///   `redis::sentinel::SentinelClient`, feature `sentinel`, or a `ConnectionManager` pointed at
 ///   it) keeps that server's address: after a failover it reconnects to a dead server, or to
 ///   the old primary, whose writes fail with `READONLY` once it is a replica, and every process
 ///   fetches its own tokens from then on. Give [`RedisStore::with_connection`] a connection that
 ///   asks the Sentinels again when its primary fails: `SentinelPrimary` in hh-downstream's
-///   `tests/it/fleet/stores.rs`, under which `fleet::f11_sentinel_failover` and
-///   `fleet::f12_sentinel_primary_killed` fail a primary over while a fleet calls. hh ships
+///   `tests/it/fleet/stores.rs`, under which `fleet::groups::f11_sentinel_failover` and
+///   `fleet::groups::f12_sentinel_primary_killed` fail a primary over while a fleet calls. hh ships
 ///   no such connection itself: that one is an example to copy, proven by those tests, not a
 ///   published API.
 ///
