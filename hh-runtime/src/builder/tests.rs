@@ -161,9 +161,10 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
     let vars = |redis: &'static str| {
         move |name: &str| {
             Some(
+                // Loopback http, so that the test builds with and without TLS.
                 match name {
-                    "HH_IDENTITY_URL" => "https://id.example",
-                    "HH_API_URL" => "https://api.example",
+                    "HH_IDENTITY_URL" => "http://127.0.0.1:1",
+                    "HH_API_URL" => "http://127.0.0.1:1",
                     "HH_CLIENT_ID" => "env-client",
                     "HH_CLIENT_SECRET" => "env-secret",
                     "HH_REDIS_URL" => redis,

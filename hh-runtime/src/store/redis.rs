@@ -88,6 +88,18 @@ impl RedisStore {
     /// The store at `url`, or what is wrong with the URL, naming it as the user did
     /// (`setting`: `redis_url`, `HH_REDIS_URL`).
     pub(crate) fn open(url: &str, timeout: Duration, setting: &str) -> Result<Self, String> {
+        // Redis's TLS is the one the user chose for HTTP (feature `rustls` or `native-tls`),
+        // and none without one: said now, rather than as "not a Redis URL".
+        let tls = ["rediss:", "valkeys:"]
+            .iter()
+            .any(|scheme| url.trim_start().to_ascii_lowercase().starts_with(scheme));
+        if tls && !crate::client::TLS {
+            return Err(format!(
+                "{setting} `{}` asks for TLS, but hh-runtime was built without TLS: enable its \
+                 `rustls` (default) or `native-tls` feature",
+                redacted_url(url)
+            ));
+        }
         let client = redis::Client::open(url).map_err(|_| {
             // redis-rs's message may quote the URL, password and all.
             format!(
@@ -366,6 +378,22 @@ mod tests {
             redacted_url("redis+unix//bad?pass=hunter2"),
             "redis+unix//bad?pass=[redacted]"
         );
+    }
+
+    /// Run both ways by `.ci/run` (filtered on `redis_url`): Redis's TLS follows the user's
+    /// TLS feature, and none without one.
+    #[test]
+    fn a_rediss_url_needs_a_tls_feature_redis_url() {
+        let result = RedisStore::new("rediss://hh:hunter2@cache.internal:6380/0");
+        if crate::client::TLS {
+            assert!(result.is_ok());
+        } else {
+            let error = result.err().unwrap().to_string();
+            assert!(
+                error.contains("built without TLS") && !error.contains("hunter2"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -278,10 +278,9 @@ impl TokenSource {
         {
             return;
         }
-        tokio::select! {
-            _ = obtained.changed() => {}
-            () = tokio::time::sleep_until(until) => {}
-        }
+        let told = std::pin::pin!(obtained.changed());
+        let slept = std::pin::pin!(tokio::time::sleep_until(until));
+        futures_util::future::select(told, slept).await;
     }
 
     /// Drops the cached token if it is still the one the API rejected. A token fetched since
