@@ -42,6 +42,7 @@ use crate::token::{ClientAuth, TokenConfig, TokenSource};
 /// # Ok::<(), hh_runtime::Error>(())
 /// ```
 #[derive(Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     identity_url: Option<String>,
     token_url: Option<String>,

@@ -26,6 +26,7 @@ use http::{HeaderMap, Method, StatusCode};
 /// # let _ = (policy, never);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "a retry policy does nothing until given to `ClientBuilder::retry`"]
 pub struct RetryPolicy {
     pub(crate) max_attempts: u32,
     pub(crate) initial_backoff: Duration,

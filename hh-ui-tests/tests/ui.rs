@@ -28,6 +28,7 @@ fn ui() {
         "types",
         "options",
         "many",
+        "surface",
     ] {
         t.compile_fail(format!("tests/ui/{group}/*.rs"));
     }

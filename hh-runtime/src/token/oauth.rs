@@ -93,8 +93,11 @@ impl std::fmt::Display for OAuthErrorCode {
     }
 }
 
-/// An RFC 6749 section 5.2 error response from the token endpoint.
+/// An RFC 6749 section 5.2 error response from the token endpoint. Read from an [`Error`]
+/// ([`Error::oauth_error`]); it may gain fields (RFC 9126's, a server's own), so it is not
+/// built outside hh.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OAuthError {
     /// The `error` code.
     pub code: OAuthErrorCode,
