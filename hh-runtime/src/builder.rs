@@ -567,7 +567,7 @@ impl ClientBuilder {
                 &checked.cfg,
                 self.store.key.as_ref(),
                 self.store.previous_key.as_ref(),
-                self.store.operation_timeout,
+                self.store.bounds(&mut Vec::new()),
             );
             return TokenSource::with_fleet(checked.cfg, token_http, fleet);
         }

@@ -79,11 +79,48 @@ pub enum StoreStatus {
 /// While the store is unavailable, how often the warning is repeated.
 pub(crate) const UNAVAILABLE_WARNING_EVERY: Duration = Duration::from_secs(60);
 
-/// The bound on a client's first connection to the shared store ([`TokenStore::connect`]):
-/// long enough for a TLS handshake and authentication with a server in another zone (or the
-/// operation bound, if that is longer). Only a fetch that starts before the connection is made
-/// can wait for it.
+/// The default bound on a client's first connection to the shared store
+/// ([`TokenStore::connect`]): long enough for a TLS handshake and authentication with a server
+/// in another zone (or the operation bound, if that is longer). Only a fetch that starts
+/// before the connection is made can wait for it. Set with
+/// [`ClientBuilder::store_connect_timeout`](crate::ClientBuilder::store_connect_timeout).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The longest first connection a client may be given: a call that needs a token waits for
+/// it (within the token timeout), so a store that takes longer is better done without.
+pub(crate) const MAX_CONNECT: Duration = Duration::from_secs(30);
+
+/// The bounds on a client's store conversations, checked when the client is built.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// Each operation (`store_operation_timeout`).
+    pub(crate) operation: Duration,
+    /// The first connection (`store_connect_timeout`), never less than `operation`.
+    pub(crate) connect: Duration,
+}
+
+impl Bounds {
+    pub(crate) const DEFAULT: Bounds = Bounds {
+        operation: OPERATION_TIMEOUT,
+        connect: CONNECT_TIMEOUT,
+    };
+
+    /// The first connection's bound: the connect bound, or the operation's if longer.
+    pub(crate) fn first_connection(&self) -> Duration {
+        self.connect.max(self.operation)
+    }
+}
+
+/// What is wrong with a bound on the store's first connection, if anything (the one rule,
+/// for [`ClientBuilder::store_connect_timeout`](crate::ClientBuilder::store_connect_timeout)).
+pub(crate) fn connect_timeout_problem(timeout: Duration) -> Option<String> {
+    (timeout.is_zero() || timeout > MAX_CONNECT).then(|| {
+        format!(
+            "the store connect timeout (store_connect_timeout) must be more than zero and at most {} s; it bounds the first connection to the shared store",
+            MAX_CONNECT.as_secs()
+        )
+    })
+}
 
 /// The longest lease a fetch takes (`min(token timeout, 5 s)`): a holder that takes longer (or
 /// died) lets another process fetch. Also the most a store operation may be given
@@ -254,6 +291,8 @@ pub(crate) struct StoreOptions {
     pub(crate) previous_key: Option<SealingKey>,
     /// The bound on each operation (and at least the first connection's).
     pub(crate) operation_timeout: Duration,
+    /// The bound on the first connection.
+    pub(crate) connect_timeout: Duration,
     #[cfg(feature = "redis")]
     pub(crate) redis_url: Option<String>,
     /// What the user called it (`redis_url`, or `HH_REDIS_URL` from the environment), for
@@ -269,6 +308,7 @@ impl Default for StoreOptions {
             key: None,
             previous_key: None,
             operation_timeout: OPERATION_TIMEOUT,
+            connect_timeout: CONNECT_TIMEOUT,
             #[cfg(feature = "redis")]
             redis_url: None,
             #[cfg(feature = "redis")]
@@ -281,21 +321,14 @@ impl StoreOptions {
     /// The store to use, if any: one given, or one built from the Redis URL. A URL that does
     /// not parse is a configuration problem, reported with the others.
     pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
-        // Reported once here; a Redis store is still made, for its own checks of the URL.
-        let timeout = match operation_timeout_problem(self.operation_timeout) {
-            Some(problem) => {
-                problems.push(problem);
-                OPERATION_TIMEOUT
-            }
-            None => self.operation_timeout,
-        };
+        let bounds = self.bounds(problems);
         #[cfg(feature = "redis")]
         if let Some(url) = &self.redis_url {
             if self.store.is_some() {
                 problems.push("redis_url and token_store are both set; choose one".into());
                 return None;
             }
-            return match RedisStore::open(url, timeout, self.redis_url_setting) {
+            return match RedisStore::open(url, bounds, self.redis_url_setting) {
                 Ok(store) => Some(Arc::new(store)),
                 Err(problem) => {
                     problems.push(problem);
@@ -303,8 +336,31 @@ impl StoreOptions {
                 }
             };
         }
-        let _ = timeout;
+        let _ = bounds;
         self.store.clone()
+    }
+
+    /// The bounds, checked: each problem reported (once, here), and the default used in its
+    /// place so that a Redis store is still made for its own checks of the URL.
+    pub(crate) fn bounds(&self, problems: &mut Vec<String>) -> Bounds {
+        let mut checked = |value: Duration, problem: Option<String>, default: Duration| {
+            problem.map_or(value, |problem| {
+                problems.push(problem);
+                default
+            })
+        };
+        Bounds {
+            operation: checked(
+                self.operation_timeout,
+                operation_timeout_problem(self.operation_timeout),
+                OPERATION_TIMEOUT,
+            ),
+            connect: checked(
+                self.connect_timeout,
+                connect_timeout_problem(self.connect_timeout),
+                CONNECT_TIMEOUT,
+            ),
+        }
     }
 }
 
@@ -319,6 +375,7 @@ impl fmt::Debug for StoreOptions {
         );
         d.field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("operation_timeout", &self.operation_timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -355,6 +412,16 @@ impl crate::ClientBuilder {
     /// you make yourself takes it from `RedisStore::with_operation_timeout`.
     pub fn store_operation_timeout(mut self, timeout: Duration) -> Self {
         self.store.operation_timeout = timeout;
+        self
+    }
+
+    /// The bound on the first connection to the shared store (default [`CONNECT_TIMEOUT`],
+    /// 1 s; never less than the operation bound; at most 30 s): a TLS handshake and `AUTH` with
+    /// a store in another region may need longer. Made when the client is built (inside a
+    /// runtime), so a call rarely waits for it; one that does waits within its token timeout.
+    /// With `redis_url` the Redis client's own connection timeout follows it.
+    pub fn store_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.store.connect_timeout = timeout;
         self
     }
 }

@@ -57,8 +57,9 @@ enum Connection {
         /// Made on first use; a failure to make it is not kept, so the next operation tries
         /// again rather than the store failing for the client's life.
         manager: OnceLock<ConnectionManager>,
-        /// The response timeout: the operation bound hh applies anyway.
-        timeout: Duration,
+        /// The response timeout (the operation bound hh applies anyway) and the connection
+        /// timeout (the first connection's bound).
+        bounds: super::Bounds,
     },
     Given(Arc<dyn Fn() -> Dyn + Send + Sync>),
 }
@@ -82,12 +83,16 @@ impl RedisStore {
         if let Some(problem) = super::operation_timeout_problem(timeout) {
             return Err(crate::Error::config(problem));
         }
-        Self::open(url, timeout, "the Redis URL").map_err(crate::Error::config)
+        let bounds = super::Bounds {
+            operation: timeout,
+            ..super::Bounds::DEFAULT
+        };
+        Self::open(url, bounds, "the Redis URL").map_err(crate::Error::config)
     }
 
     /// The store at `url`, or what is wrong with the URL, naming it as the user did
     /// (`setting`: `redis_url`, `HH_REDIS_URL`).
-    pub(crate) fn open(url: &str, timeout: Duration, setting: &str) -> Result<Self, String> {
+    pub(crate) fn open(url: &str, bounds: super::Bounds, setting: &str) -> Result<Self, String> {
         // Redis's TLS is the one the user chose for HTTP (feature `rustls` or `native-tls`),
         // and none without one: said now, rather than as "not a Redis URL".
         let tls = ["rediss:", "valkeys:"]
@@ -112,7 +117,7 @@ impl RedisStore {
             connection: Connection::Managed {
                 client: Box::new(client),
                 manager: OnceLock::new(),
-                timeout,
+                bounds,
             },
             delete_if_equals: Script::new(DELETE_IF_EQUALS),
         })
@@ -141,14 +146,14 @@ impl RedisStore {
             Connection::Managed {
                 client,
                 manager,
-                timeout,
+                bounds,
             } => {
                 if let Some(manager) = manager.get() {
                     return Ok(Dyn(Box::new(manager.clone())));
                 }
                 let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(super::CONNECT_TIMEOUT.max(*timeout)))
-                    .set_response_timeout(Some(*timeout))
+                    .set_connection_timeout(Some(bounds.first_connection()))
+                    .set_response_timeout(Some(bounds.operation))
                     .set_number_of_retries(2)
                     .set_max_delay(Duration::from_secs(2));
                 let made = ConnectionManager::new_lazy_with_config((**client).clone(), config)

@@ -19,7 +19,7 @@ use super::TokenConfig;
 use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
 use crate::store::{
-    CONNECT_TIMEOUT, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, StoreStatus, TokenStore,
+    Bounds, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, StoreStatus, TokenStore,
     UNAVAILABLE_WARNING_EVERY,
 };
 
@@ -76,6 +76,8 @@ pub(crate) struct Fleet {
     name: String,
     /// The bound on each store operation (`store_operation_timeout`).
     op_timeout: Duration,
+    /// The bound on the first connection (`store_connect_timeout`, at least `op_timeout`).
+    connect_timeout: Duration,
 }
 
 impl fmt::Debug for Fleet {
@@ -93,7 +95,7 @@ impl Fleet {
         cfg: &TokenConfig,
         key: Option<&SealingKey>,
         previous_key: Option<&SealingKey>,
-        op_timeout: Duration,
+        bounds: Bounds,
     ) -> Self {
         let names = KeyName::new(cfg);
         let lease_ttl = cfg.timeout.min(MAX_LEASE);
@@ -111,7 +113,8 @@ impl Fleet {
             reported: AtomicBool::new(false),
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
-            op_timeout,
+            op_timeout: bounds.operation,
+            connect_timeout: bounds.first_connection(),
         }
     }
 
@@ -327,8 +330,8 @@ impl Fleet {
         }
     }
 
-    /// Makes the store's first connection, once per client, within [`CONNECT_TIMEOUT`] (or the
-    /// operation bound, if longer): a TLS handshake and `AUTH` to a remote server take longer
+    /// Makes the store's first connection, once per client, within its own bound
+    /// (`store_connect_timeout`, 1 s by default, or the operation bound if longer): a TLS handshake and `AUTH` to a remote server take longer
     /// than one operation's bound, and counting them against it would leave every process of
     /// a cold fleet on its own. Started when the client is built (inside a runtime), so a call
     /// rarely waits for it at all; `true` once connected.
@@ -339,7 +342,7 @@ impl Fleet {
         let connected = self
             .connected
             .get_or_try_init(|| async {
-                let bound = CONNECT_TIMEOUT.max(self.op_timeout);
+                let bound = self.connect_timeout;
                 match tokio::time::timeout(bound, contained(|| self.store.connect())).await {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(e),

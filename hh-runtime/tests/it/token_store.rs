@@ -296,6 +296,33 @@ async fn a_store_that_panics_is_a_store_that_failed() {
     assert_eq!(sandbox.token_requests(), requests + 1, "one token for both");
 }
 
+/// `store_connect_timeout` gives a slow first connection (a store in another region) the time
+/// it needs, with the default operation bound; out of range it is a configuration error.
+#[tokio::test(start_paused = true)]
+async fn the_first_connections_bound_is_configurable() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    store.connect_ms.store(2_500, Ordering::SeqCst);
+    let replicas: Vec<Client> = (0..2)
+        .map(|_| {
+            replica(&sandbox, &store)
+                .store_connect_timeout(Duration::from_secs(3))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 1, "one token for both");
+    for bad in [Duration::ZERO, Duration::from_secs(31)] {
+        let error = replica(&sandbox, &store)
+            .store_connect_timeout(bad)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("store_connect_timeout"), "{error}");
+    }
+}
+
 /// The first connection is bounded apart from the operations (at 1 s, or the operation bound
 /// if longer): a handshake slower than one operation's bound still joins the fleet.
 #[tokio::test(start_paused = true)]
