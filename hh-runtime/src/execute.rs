@@ -139,7 +139,7 @@ impl Request<'_> {
                 Step::Done(result) => return result,
                 Step::Replay => {
                     tries.replayed();
-                    tracing::debug!("401 Unauthorized: replaying once with a fresh token");
+                    tracing::debug!("401 Unauthorized: replaying with a fresh token");
                     inner.tokens.invalidate(&token);
                 }
                 Step::Retry(wait) => {

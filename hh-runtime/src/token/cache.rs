@@ -263,6 +263,7 @@ impl Flight {
 
     /// The fetch ended with a token and sent no request (it adopted the fleet's): the floor
     /// between requests counts from the last request actually sent.
+    #[cfg(feature = "token-store")]
     pub(crate) fn adopted(&mut self) {
         self.last_sent = self.previous_sent;
         self.succeeded();
@@ -508,6 +509,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "token-store")]
     fn an_adopted_token_does_not_count_as_a_request() {
         let t0 = Instant::now();
         let mut flight = Flight::default();

@@ -116,6 +116,11 @@ impl Shared {
         self.flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The error of a fetch that ended without a result.
+    fn aborted(&self) -> Error {
+        Error::token(TokenFailure::Aborted).at_token_endpoint(&self.cfg.token_url)
+    }
+
     /// The flight lock if it is free (recovered from poisoning the same way), `None` if
     /// someone holds it.
     fn try_flight(&self) -> Option<MutexGuard<'_, Flight>> {
@@ -233,8 +238,7 @@ impl TokenSource {
                 // The sender is gone; it always sends before it goes, but check once more.
                 return match rx.borrow().clone() {
                     Some(outcome) => outcome,
-                    None => Err(Error::token(TokenFailure::Aborted)
-                        .at_token_endpoint(&self.shared.cfg.token_url)),
+                    None => Err(self.shared.aborted()),
                 };
             }
         }
@@ -455,48 +459,72 @@ struct FlightGuard {
     tx: Option<watch::Sender<Option<Outcome>>>,
 }
 
+/// How a fetch ended, as the flight records it.
+enum Ended {
+    /// After a request of its own: a token, or the failure to get one.
+    Requested(Outcome),
+    /// With the fleet's token, without a request.
+    #[cfg(feature = "token-store")]
+    Adopted(Arc<AccessToken>),
+    /// Before it began (a subscriber panicked making its span): nothing to record.
+    NeverBegan,
+    /// Without a result (it panicked, or its runtime shut down): a transient failure.
+    Aborted,
+}
+
 impl FlightGuard {
     fn finish(mut self, outcome: Outcome) {
-        self.complete(outcome, true);
+        self.end(Ended::Requested(outcome));
     }
 
     /// The fetch ended with the fleet's token, without a request of its own.
     #[cfg(feature = "token-store")]
     fn adopted(mut self, token: Arc<AccessToken>) {
-        self.complete(Ok(token), false);
+        self.end(Ended::Adopted(token));
     }
 
     /// The fetch never began: the flight is cleared as if it had not been decided, and its
     /// waiters are told it ended without a result.
     fn abandon(mut self) {
-        let Some(tx) = self.tx.take() else { return };
-        {
-            let mut flight = self.shared.flight();
-            flight.abandoned();
-            self.shared.fetching.store(false, Ordering::Release);
-        }
-        let aborted =
-            Error::token(TokenFailure::Aborted).at_token_endpoint(&self.shared.cfg.token_url);
-        tx.send_replace(Some(Err(aborted)));
+        self.end(Ended::NeverBegan);
     }
 
-    fn complete(&mut self, outcome: Outcome, sent: bool) {
+    /// The one way a fetch ends: the flight updated under its lock, then the waiters answered
+    /// and, for a token, the calls waiting out a failure told.
+    fn end(&mut self, ended: Ended) {
         let Some(tx) = self.tx.take() else { return };
-        {
+        let outcome = {
             let mut flight = self.shared.flight();
-            match &outcome {
-                Ok(token) => {
-                    self.shared.current.store(Some(Arc::clone(token)));
-                    if sent {
-                        flight.succeeded();
-                    } else {
-                        flight.adopted();
-                    }
+            let outcome = match ended {
+                Ended::Requested(Ok(token)) => {
+                    flight.succeeded();
+                    Ok(token)
                 }
-                Err(error) => flight.failed(Instant::now(), error.clone(), fastrand::f64()),
+                #[cfg(feature = "token-store")]
+                Ended::Adopted(token) => {
+                    flight.adopted();
+                    Ok(token)
+                }
+                Ended::Requested(Err(error)) => {
+                    flight.failed(Instant::now(), error.clone(), fastrand::f64());
+                    Err(error)
+                }
+                Ended::NeverBegan => {
+                    flight.abandoned();
+                    Err(self.shared.aborted())
+                }
+                Ended::Aborted => {
+                    let aborted = self.shared.aborted();
+                    flight.failed(Instant::now(), aborted.clone(), fastrand::f64());
+                    Err(aborted)
+                }
+            };
+            if let Ok(token) = &outcome {
+                self.shared.current.store(Some(Arc::clone(token)));
             }
             self.shared.fetching.store(false, Ordering::Release);
-        }
+            outcome
+        };
         let obtained = outcome.is_ok();
         tx.send_replace(Some(outcome));
         if obtained {
@@ -507,10 +535,6 @@ impl FlightGuard {
 
 impl Drop for FlightGuard {
     fn drop(&mut self) {
-        if self.tx.is_some() {
-            let aborted =
-                Error::token(TokenFailure::Aborted).at_token_endpoint(&self.shared.cfg.token_url);
-            self.complete(Err(aborted), true);
-        }
+        self.end(Ended::Aborted);
     }
 }

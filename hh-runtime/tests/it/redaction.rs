@@ -4,27 +4,12 @@
 
 use crate::support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hh_runtime::__private::{Json, Request, Text};
 use hh_runtime::{ClientAuth, Method};
-use support::{CLIENT_SECRET, Reply, Server, get_json, post_json};
+use support::{CLIENT_SECRET, Capture, Reply, Server, get_json, post_json};
 use tracing_subscriber::fmt::format::FmtSpan;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn secrets_never_reach_debug_display_or_trace_output() {
@@ -140,7 +125,7 @@ X-Evil: 1","token_type":"Bearer"}"#,
         .await;
     printed.push(format!("{decoded:?}"));
 
-    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     std::fs::write(std::env::temp_dir().join("hh-trace.txt"), &output).ok();
     // The capture really saw the runtime's spans and fields.
     for expected in [

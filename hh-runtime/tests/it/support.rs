@@ -305,6 +305,28 @@ pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serd
         .await
 }
 
+/// What a test's tracing subscriber wrote, shared by every clone: give the subscriber
+/// `move || capture.clone()` as its writer.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Holds tokio's paused clock still until dropped. With the clock paused, a runtime with
 /// nothing to run jumps to its next timer, even while a loopback request is in flight: on a
 /// loaded machine, a herd of thousands of calls waiting on their I/O could see an attempt's
