@@ -561,13 +561,13 @@ impl ClientBuilder {
     /// The token cache, shared with the fleet when a store is configured.
     fn token_source(&self, checked: CheckedToken, token_http: reqwest::Client) -> TokenSource {
         #[cfg(feature = "token-store")]
-        if let Some(store) = checked.store {
+        if let Some((store, bounds)) = checked.store {
             let fleet = Fleet::new(
                 store,
                 &checked.cfg,
                 self.store.key.as_ref(),
                 self.store.previous_key.as_ref(),
-                self.store.bounds(&mut Vec::new()),
+                bounds,
             );
             return TokenSource::with_fleet(checked.cfg, token_http, fleet);
         }
@@ -585,8 +585,9 @@ struct Checked {
 /// The token side of a checked configuration.
 struct CheckedToken {
     cfg: TokenConfig,
+    /// The store, with the bounds on its operations and first connection.
     #[cfg(feature = "token-store")]
-    store: Option<Arc<dyn crate::store::TokenStore>>,
+    store: Option<(Arc<dyn crate::store::TokenStore>, crate::store::Bounds)>,
 }
 
 #[cfg(test)]

@@ -100,11 +100,6 @@ pub(crate) struct Bounds {
 }
 
 impl Bounds {
-    pub(crate) const DEFAULT: Bounds = Bounds {
-        operation: OPERATION_TIMEOUT,
-        connect: CONNECT_TIMEOUT,
-    };
-
     /// The first connection's bound: the connect bound, or the operation's if longer.
     pub(crate) fn first_connection(&self) -> Duration {
         self.connect.max(self.operation)
@@ -320,7 +315,10 @@ impl Default for StoreOptions {
 impl StoreOptions {
     /// The store to use, if any: one given, or one built from the Redis URL. A URL that does
     /// not parse is a configuration problem, reported with the others.
-    pub(crate) fn store(&self, problems: &mut Vec<String>) -> Option<Arc<dyn TokenStore>> {
+    pub(crate) fn store(
+        &self,
+        problems: &mut Vec<String>,
+    ) -> Option<(Arc<dyn TokenStore>, Bounds)> {
         let bounds = self.bounds(problems);
         #[cfg(feature = "redis")]
         if let Some(url) = &self.redis_url {
@@ -329,20 +327,19 @@ impl StoreOptions {
                 return None;
             }
             return match RedisStore::open(url, bounds, self.redis_url_setting) {
-                Ok(store) => Some(Arc::new(store)),
+                Ok(store) => Some((Arc::new(store), bounds)),
                 Err(problem) => {
                     problems.push(problem);
                     None
                 }
             };
         }
-        let _ = bounds;
-        self.store.clone()
+        self.store.clone().map(|store| (store, bounds))
     }
 
     /// The bounds, checked: each problem reported (once, here), and the default used in its
     /// place so that a Redis store is still made for its own checks of the URL.
-    pub(crate) fn bounds(&self, problems: &mut Vec<String>) -> Bounds {
+    fn bounds(&self, problems: &mut Vec<String>) -> Bounds {
         let mut checked = |value: Duration, problem: Option<String>, default: Duration| {
             problem.map_or(value, |problem| {
                 problems.push(problem);

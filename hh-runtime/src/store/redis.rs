@@ -85,7 +85,7 @@ impl RedisStore {
         }
         let bounds = super::Bounds {
             operation: timeout,
-            ..super::Bounds::DEFAULT
+            connect: super::CONNECT_TIMEOUT,
         };
         Self::open(url, bounds, "the Redis URL").map_err(crate::Error::config)
     }

@@ -457,3 +457,36 @@ async fn an_unavailable_store_is_reported_and_warned_about_once_a_minute() {
     assert_eq!(client.token_store_status(), Some(StoreStatus::Available));
     assert_eq!(warnings(&lines), 3);
 }
+
+/// Two replicas whose tokens diverged (one fetched alone while the store was down; the entry
+/// holds the other's), then a revocation that kills both: the replica with its own token is
+/// rejected, adopts the entry (revoked too, which it cannot know), is rejected again, and
+/// replays once more with a token it fetches itself. No call fails. (Before, the one replay
+/// used the adopted token and the call failed with a 401.)
+#[tokio::test(start_paused = true)]
+async fn a_revocation_after_the_fleet_diverged_fails_no_call() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Memory::default();
+    let a = replica(&sandbox, &store).build().unwrap();
+    let b = replica(&sandbox, &store).build().unwrap();
+    // A publishes its token.
+    support::create_traversal(&a).await.unwrap();
+    // The store down, B fetches one of its own, which it cannot publish.
+    store.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    support::create_traversal(&b).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 2, "B fetched alone");
+    store.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(b.token_store_status(), Some(StoreStatus::Available));
+
+    sandbox.revoke_all_tokens();
+    let before = sandbox.api_requests();
+    // B: 401 on its own token, adopts A's (revoked), 401 again, fetches: three attempts.
+    support::create_traversal(&b).await.unwrap();
+    assert_eq!(sandbox.api_requests() - before, 3);
+    // A: 401 on its token, adopts B's new one: two attempts, no request of its own.
+    support::create_traversal(&a).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 3);
+    assert_eq!(sandbox.unissued_tokens(), 0);
+}
