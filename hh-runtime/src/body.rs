@@ -4,8 +4,6 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::token::{AccessToken, TokenSource};
-
 /// Reads at most `cap` bytes of the body. Returns the bytes and whether more remained; the rest is
 /// not read, so a hostile 10 GiB answer costs at most `cap` bytes of memory.
 pub(crate) async fn read_capped(
@@ -56,13 +54,6 @@ pub(crate) fn scrub(body: Bytes, secrets: &[&[u8]]) -> Bytes {
         rest = &rest[1..];
     }
     Bytes::from(out)
-}
-
-/// The body without the token it was sent with or the client secret, in case the server
-/// echoed them.
-pub(crate) fn scrub_secrets(body: Bytes, token: &AccessToken, tokens: &TokenSource) -> Bytes {
-    let [encoded_secret, raw_secret] = tokens.config().secret_forms();
-    scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
 }
 
 /// What of a token endpoint's answer may be kept in an error: the body with every token it

@@ -9,16 +9,16 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::client::{
-    ApiBase, Client, ClientInner, Http, base_without_slash, check_url, defaults, https_without_tls,
-};
+use crate::client::{ApiBase, Client, ClientInner, Http};
+use crate::config::{base_without_slash, check_url, defaults, https_without_tls};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 #[cfg(feature = "token-store")]
-use crate::store::StoreOptions;
-#[cfg(feature = "token-store")]
 use crate::token::Fleet;
 use crate::token::{ClientAuth, TokenConfig, TokenSource};
+use check::CheckedToken;
+#[cfg(feature = "token-store")]
+use store::StoreOptions;
 
 /// Configures a [`Client`].
 ///
@@ -70,6 +70,24 @@ pub struct ClientBuilder {
     /// A store shared with the fleet (see the `store` module, which adds its setters).
     #[cfg(feature = "token-store")]
     pub(crate) store: StoreOptions,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from the environment: `HH_IDENTITY_URL`, `HH_API_URL`, `HH_CLIENT_ID`
+    /// and `HH_CLIENT_SECRET`, and optionally `HH_TOKEN_URL`, `HH_SCOPE` (space-separated) and,
+    /// with the `redis` feature, `HH_REDIS_URL` (see
+    /// [`ClientBuilder::redis_url`](crate::ClientBuilder)).
+    ///
+    /// Every missing variable is named in the one error returned.
+    /// To adjust the configuration before building, start from [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env()?.build()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -410,7 +428,7 @@ impl ClientBuilder {
         for (name, value) in &self.headers {
             default_headers.append(name, value.clone());
         }
-        let client_id_segment = crate::request::encoded_segment(&checked.token.cfg.client_id);
+        let client_id_segment = crate::call::build::encoded_segment(&checked.token.cfg.client_id);
         let tokens = self.token_source(checked.token, token_http);
         Ok(Client {
             inner: Arc::new(ClientInner {
@@ -428,111 +446,6 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
             }),
         })
-    }
-
-    /// Every check of the configuration, each problem collected into the one error.
-    fn check(&mut self) -> Result<Checked> {
-        let mut problems = std::mem::take(&mut self.problems);
-        let (api_url, token_url) = self.check_urls(&mut problems);
-        match &self.client_id {
-            None => problems.push("client_id is required".into()),
-            Some(id) if id.trim().is_empty() => problems.push("client_id is empty".into()),
-            Some(_) => {}
-        }
-        match &self.client_secret {
-            None => problems.push("client_secret is required".into()),
-            Some(s) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
-                problems.push("client_secret is empty".into())
-            }
-            Some(_) => {}
-        }
-        #[cfg(feature = "token-store")]
-        let store = self.store.store(&mut problems);
-        if self.token_timeout.is_zero() {
-            problems.push("token_timeout must be more than zero".into());
-        }
-        let user_agent = self
-            .user_agent
-            .as_deref()
-            .unwrap_or(concat!("hh-runtime/", env!("CARGO_PKG_VERSION")));
-        let user_agent = HeaderValue::from_str(user_agent)
-            .map_err(|_| {
-                problems.push("user_agent contains characters not allowed in HTTP headers".into())
-            })
-            .ok();
-        let (
-            Some(api_url),
-            Some(token_url),
-            Some(client_id),
-            Some(client_secret),
-            Some(user_agent),
-        ) = (
-            api_url,
-            token_url,
-            self.client_id.clone(),
-            self.client_secret.clone(),
-            user_agent,
-        )
-        else {
-            return Err(Error::config(problems.join("; ")));
-        };
-        if !problems.is_empty() {
-            return Err(Error::config(problems.join("; ")));
-        }
-        let token = TokenConfig {
-            token_url,
-            client_id,
-            client_secret,
-            scope: (!self.scopes.is_empty()).then(|| self.scopes.join(" ")),
-            auth: self.auth,
-            timeout: self.token_timeout,
-            refresh_ahead: self.refresh_ahead,
-            min_remaining: self.min_remaining,
-        };
-        Ok(Checked {
-            api_url,
-            token: CheckedToken {
-                cfg: token,
-                #[cfg(feature = "token-store")]
-                store,
-            },
-            user_agent,
-        })
-    }
-
-    /// The API and token URLs, checked (see `check_url`), the token URL derived from the
-    /// identity server's when not given.
-    fn check_urls(&self, problems: &mut Vec<String>) -> (Option<Url>, Option<Url>) {
-        let mut url = |what: &str, value: Option<&String>| match value {
-            Some(v) => check_url(what, v).map_err(|e| problems.push(e)).ok(),
-            None => None,
-        };
-        let api_url = url("api_url", self.api_url.as_ref());
-        let token_url = match (&self.token_url, &self.identity_url) {
-            (Some(t), _) => url("token_url", Some(t)),
-            (None, Some(i)) => url("identity_url", Some(i)).and_then(|base| {
-                Url::parse(&format!("{}/connect/token", base_without_slash(&base))).ok()
-            }),
-            (None, None) => {
-                problems.push("identity_url (or token_url) is required".into());
-                None
-            }
-        };
-        if self.api_url.is_none() {
-            problems.push("api_url is required".into());
-        }
-        let tls = [
-            ("api_url", api_url.as_ref(), self.http.is_some()),
-            (
-                "token_url",
-                token_url.as_ref(),
-                self.token_http_client.is_some(),
-            ),
-        ];
-        for (what, url, own_client) in tls {
-            problems.extend(url.and_then(|url| https_without_tls(what, url, own_client)));
-        }
-        (api_url, token_url)
     }
 
     /// What sends API requests and what sends token requests: the ones you brought, or ours
@@ -575,20 +488,8 @@ impl ClientBuilder {
     }
 }
 
-/// A configuration that passed every check: what `build` puts together.
-struct Checked {
-    api_url: Url,
-    token: CheckedToken,
-    user_agent: HeaderValue,
-}
-
-/// The token side of a checked configuration.
-struct CheckedToken {
-    cfg: TokenConfig,
-    /// The store, with the bounds on its operations and first connection.
-    #[cfg(feature = "token-store")]
-    store: Option<(Arc<dyn crate::store::TokenStore>, crate::store::Bounds)>,
-}
-
+mod check;
+#[cfg(feature = "token-store")]
+mod store;
 #[cfg(test)]
 mod tests;

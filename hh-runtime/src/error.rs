@@ -7,11 +7,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::telemetry::{self, ErrorType};
-use crate::token::OAuthError;
-
 mod display;
+mod oauth;
 use display::is_outage;
+pub use oauth::{OAuthError, OAuthErrorCode};
 
 /// Everything that can go wrong while building a client or making a call.
 ///
@@ -200,6 +199,11 @@ impl Error {
         }
     }
 
+    /// What went wrong, for the crate's own readers (telemetry's `error.type`).
+    pub(crate) fn repr(&self) -> &Repr {
+        &self.inner.repr
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::new(Repr::Config(message.into()))
     }
@@ -249,42 +253,6 @@ impl Error {
                 call: Some((method.clone(), template)),
             }),
         }
-    }
-
-    /// OpenTelemetry's `error.type` for a call that failed with this error: the status code,
-    /// or a short name for the kind of failure.
-    pub(crate) fn error_type(&self) -> ErrorType {
-        match &*self.inner.repr {
-            Repr::Status { http, .. } => ErrorType::Status(http.status),
-            Repr::Transport { source, .. } => {
-                ErrorType::Named(telemetry::transport_error_type(source.as_ref()))
-            }
-            Repr::Token { .. } => ErrorType::Named("token"),
-            Repr::Decode { .. } => ErrorType::Named("decode"),
-            Repr::Middleware(_) => ErrorType::Named("middleware"),
-            Repr::Deadline { .. } => ErrorType::Named("timeout"),
-            Repr::InvalidInput(_) => ErrorType::Named("invalid_input"),
-            Repr::Config(_) => ErrorType::Named("config"),
-        }
-    }
-
-    /// The `error.type` of a failed token request, finer than a call's `token`: the status
-    /// the token endpoint answered with, or what kept it from answering.
-    pub(crate) fn token_error_type(&self) -> ErrorType {
-        let Repr::Token { failure, http, .. } = &*self.inner.repr else {
-            return self.error_type();
-        };
-        if let Some(http) = http {
-            return ErrorType::Status(http.status);
-        }
-        ErrorType::Named(match failure {
-            TokenFailure::Transport(e) => telemetry::transport_error_type(Some(e)),
-            TokenFailure::Timeout(_) => "timeout",
-            TokenFailure::Redirect(_) => "redirect",
-            TokenFailure::Malformed(_) => "malformed_response",
-            TokenFailure::Aborted => "aborted",
-            TokenFailure::OAuth(_) | TokenFailure::Status => "oauth_error",
-        })
     }
 
     /// The broad category of this error.

@@ -123,32 +123,45 @@
 // docs.rs builds with `--cfg docsrs` on nightly, to label feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Layers, lowest first; a module names only those below it (`.ci/module-graph` checks):
+// the rules and facts (`config`, `retry`, `body`), the one error type, what observes
+// (`telemetry`) and the shared store, the token lifecycle, the configured `client`, one
+// call's pipeline (`call`: build, send, decide, decode), the `builder` that makes a client,
+// and the `middleware` for a reqwest client of the user's.
 mod body;
-mod builder;
-mod client;
-mod decode;
-mod error;
-mod execute;
-#[cfg(feature = "middleware")]
-#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
-pub mod middleware;
-mod request;
+mod config;
 mod retry;
+
+mod error;
+
 #[cfg(feature = "token-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "token-store")))]
 pub mod store;
 mod telemetry;
+
 mod token;
 
+mod client;
+
+mod call;
+
+mod builder;
+
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub mod middleware;
+
+pub use builder::ClientBuilder;
 pub use bytes::Bytes;
-pub use client::{Client, ClientBuilder, defaults};
-pub use decode::Response;
-pub use error::{Error, ErrorKind, ProblemDetails, Result};
+pub use call::decode::Response;
+pub use client::Client;
+pub use config::defaults;
+pub use error::{Error, ErrorKind, OAuthError, OAuthErrorCode, ProblemDetails, Result};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode};
 pub use retry::RetryPolicy;
 /// The secret type [`Client::access_token`] returns, and the trait that reads it.
 pub use secrecy::{ExposeSecret, SecretString};
-pub use token::{ClientAuth, OAuthError, OAuthErrorCode};
+pub use token::ClientAuth;
 
 /// Declares HealthHero endpoints as an annotated trait and generates a client for them.
 ///
@@ -271,8 +284,8 @@ pub mod __private {
     pub async fn bearer(client: &crate::Client) -> crate::Result<http::HeaderValue> {
         Ok(client.inner.tokens.get().await?.header.clone())
     }
-    pub use crate::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
-    pub use crate::request::{HeaderText, Request};
+    pub use crate::call::build::{HeaderText, Request};
+    pub use crate::call::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
     pub use bytes::Bytes;
     pub use http::{HeaderName, HeaderValue, Method};
     pub use serde::{Serialize, de::DeserializeOwned};

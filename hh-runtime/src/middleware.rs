@@ -54,8 +54,9 @@ use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
 use url::Origin;
 
-use crate::client::{Client, Http, check_url};
-use crate::execute::{Tries, replays_401, token_for_call};
+use crate::call::{Tries, replays_401, token_for_call};
+use crate::client::{Client, Http};
+use crate::config::check_url;
 use crate::{ClientBuilder, Error};
 
 impl ClientBuilder {
@@ -154,7 +155,7 @@ impl Middleware for TokenMiddleware {
             .map_err(middleware_error)?;
         loop {
             // A copy to send again, when a 401 to this attempt would be answered that way
-            // (the rule generated calls follow: `execute::replays_401`).
+            // (the rule generated calls follow: `call::replays_401`).
             let replay = if replays_401(inner, &tries, &token) {
                 request.try_clone()
             } else {

@@ -18,7 +18,7 @@ use tracing::field::Empty;
 // Integers are recorded as `i64`: `tracing-opentelemetry` exports an `i64` as an integer
 // attribute, as the conventions want, but a `u64` as text.
 
-use crate::error::Error;
+use crate::error::{Error, Repr, TokenFailure};
 
 /// Where the tracing targets of calls and token requests start; filter on them
 /// (`hh_runtime=info`) to keep or drop our spans.
@@ -56,6 +56,42 @@ pub(crate) enum ErrorType {
 }
 
 impl ErrorType {
+    /// OpenTelemetry's `error.type` for a call that failed with this error: the status code,
+    /// or a short name for the kind of failure.
+    pub(crate) fn of(error: &Error) -> Self {
+        match error.repr() {
+            Repr::Status { http, .. } => ErrorType::Status(http.status),
+            Repr::Transport { source, .. } => {
+                ErrorType::Named(transport_error_type(source.as_ref()))
+            }
+            Repr::Token { .. } => ErrorType::Named("token"),
+            Repr::Decode { .. } => ErrorType::Named("decode"),
+            Repr::Middleware(_) => ErrorType::Named("middleware"),
+            Repr::Deadline { .. } => ErrorType::Named("timeout"),
+            Repr::InvalidInput(_) => ErrorType::Named("invalid_input"),
+            Repr::Config(_) => ErrorType::Named("config"),
+        }
+    }
+
+    /// The `error.type` of a failed token request, finer than a call's `token`: the status
+    /// the token endpoint answered with, or what kept it from answering.
+    pub(crate) fn of_token(error: &Error) -> Self {
+        let Repr::Token { failure, http, .. } = error.repr() else {
+            return Self::of(error);
+        };
+        if let Some(http) = http {
+            return ErrorType::Status(http.status);
+        }
+        ErrorType::Named(match failure {
+            TokenFailure::Transport(e) => transport_error_type(Some(e)),
+            TokenFailure::Timeout(_) => "timeout",
+            TokenFailure::Redirect(_) => "redirect",
+            TokenFailure::Malformed(_) => "malformed_response",
+            TokenFailure::Aborted => "aborted",
+            TokenFailure::OAuth(_) | TokenFailure::Status => "oauth_error",
+        })
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         match self {
             ErrorType::Status(status) => status.as_str(),
@@ -174,7 +210,7 @@ impl Call {
                     .record("http.response.status_code", i64::from(status.as_u16()));
             }
             if let Some(error) = error {
-                failed(&self.span, error.error_type());
+                failed(&self.span, ErrorType::of(error));
             }
         }
         #[cfg(feature = "metrics")]
@@ -183,7 +219,7 @@ impl Call {
             self.url_template,
             &self.server,
             status,
-            error.map(Error::error_type),
+            error.map(ErrorType::of),
             self.started.elapsed(),
         );
     }
@@ -255,7 +291,7 @@ pub(crate) fn token_span(token_url: &url::Url, client_id: &str, store: Option<&s
 /// How a token request ended, on its span and in the metrics.
 pub(crate) fn token_outcome(result: Result<(), &Error>, elapsed: std::time::Duration) {
     let span = Span::current();
-    let error_type = result.err().map(Error::token_error_type);
+    let error_type = result.err().map(ErrorType::of_token);
     if let Some(error_type) = error_type {
         failed(&span, error_type);
     }

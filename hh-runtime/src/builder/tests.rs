@@ -1,6 +1,6 @@
 //! The builder's checks: what builds, what is refused and how it is said.
 use super::*;
-use crate::client::TLS;
+use crate::config::TLS;
 
 fn base() -> ClientBuilder {
     Client::builder()

@@ -98,7 +98,7 @@ impl RedisStore {
         let tls = ["rediss:", "valkeys:"]
             .iter()
             .any(|scheme| url.trim_start().to_ascii_lowercase().starts_with(scheme));
-        if tls && !crate::client::TLS {
+        if tls && !crate::config::TLS {
             return Err(format!(
                 "{setting} `{}` asks for TLS, but hh-runtime was built without TLS: enable its \
                  `rustls` (default) or `native-tls` feature",
@@ -318,30 +318,6 @@ fn hide_password_parameters(text: &str, hidden: &str) -> String {
     format!("{base}?{}", parameters.join("&"))
 }
 
-impl crate::ClientBuilder {
-    /// Shares tokens with every process that uses the same Redis and credentials: see
-    /// [`RedisStore`] for the URLs it takes and the [`store`](crate::store) module for what
-    /// the fleet does. `Client::from_env` reads it from `HH_REDIS_URL`.
-    ///
-    /// ```no_run
-    /// let client = hh_runtime::Client::builder()
-    ///     .identity_url("https://identity.healthhero.com")
-    ///     .api_url("https://api.healthhero.com")
-    ///     .client_id("my-client")
-    ///     .client_secret("my-secret")
-    ///     .redis_url("rediss://hh:password@cache.internal:6380/0")
-    ///     .build()?;
-    /// # Ok::<(), hh_runtime::Error>(())
-    /// ```
-    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
-        self.store.redis_url = Some(url.into());
-        // Named as set here, even after `from_env` read `HH_REDIS_URL`.
-        self.store.redis_url_setting = "redis_url";
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,7 +366,7 @@ mod tests {
     #[test]
     fn a_rediss_url_needs_a_tls_feature_redis_url() {
         let result = RedisStore::new("rediss://hh:hunter2@cache.internal:6380/0");
-        if crate::client::TLS {
+        if crate::config::TLS {
             assert!(result.is_ok());
         } else {
             let error = result.err().unwrap().to_string();

@@ -320,7 +320,7 @@ pub(crate) fn failure_backoff(failures: u32, error: &Error, jitter: f64) -> Dura
 mod tests {
     use super::*;
     use crate::error::{HttpParts, Repr, TokenFailure};
-    use crate::token::{OAuthError, OAuthErrorCode};
+    use crate::error::{OAuthError, OAuthErrorCode};
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)

@@ -18,9 +18,9 @@ use tokio::time::Instant;
 use super::TokenConfig;
 use super::cache::{AccessToken, Outcome};
 use super::oauth::ParsedToken;
+use super::seal::{KeyName, Sealer};
 use crate::store::{
-    Bounds, KeyName, MAX_LEASE, Sealer, SealingKey, StoreError, StoreStatus, TokenStore,
-    UNAVAILABLE_WARNING_EVERY,
+    Bounds, MAX_LEASE, SealingKey, StoreError, StoreStatus, TokenStore, UNAVAILABLE_WARNING_EVERY,
 };
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).

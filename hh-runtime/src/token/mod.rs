@@ -22,6 +22,8 @@ mod cache;
 mod fleet;
 mod jwt;
 mod oauth;
+#[cfg(feature = "token-store")]
+mod seal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -41,7 +43,6 @@ use fleet::Acquired;
 pub(crate) use fleet::Fleet;
 #[cfg(feature = "token-store")]
 pub(crate) use oauth::{MAX_LIFETIME, fits_in_a_header};
-pub use oauth::{OAuthError, OAuthErrorCode};
 
 use crate::error::{Error, TokenFailure};
 use crate::telemetry;
@@ -155,6 +156,13 @@ impl TokenSource {
         Self {
             shared: Arc::new(shared),
         }
+    }
+
+    /// The body without the token it was sent with or the client secret, in case the server
+    /// echoed them.
+    pub(crate) fn scrub(&self, body: bytes::Bytes, token: &AccessToken) -> bytes::Bytes {
+        let [encoded_secret, raw_secret] = self.config().secret_forms();
+        crate::body::scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
     }
 
     pub(crate) fn config(&self) -> &TokenConfig {

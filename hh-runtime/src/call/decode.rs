@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::body::scrub_secrets;
 use crate::error::{Error, HttpParts, Repr, Result};
 use crate::token::{AccessToken, TokenSource};
 
@@ -70,7 +69,7 @@ impl Answer {
             http: HttpParts {
                 status: self.status,
                 headers: self.headers,
-                body: scrub_secrets(self.body, &self.token, &self.tokens),
+                body: self.tokens.scrub(self.body, &self.token),
                 truncated: false,
             },
             message,
@@ -157,7 +156,7 @@ fn not_json(answer: &Answer) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none");
     // Scrubbed whole before it is cut, so no token or secret can straddle the cut.
-    let scrubbed = scrub_secrets(answer.body.clone(), &answer.token, &answer.tokens);
+    let scrubbed = answer.tokens.scrub(answer.body.clone(), &answer.token);
     let text = String::from_utf8_lossy(&scrubbed[..scrubbed.len().min(120)]);
     let start = text.trim_start();
     let html = start.starts_with('<') || content_type.contains("html");

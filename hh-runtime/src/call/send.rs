@@ -1,90 +1,24 @@
-//! Sending one API call: attempts, the 401 replay, retries, and the error a failed call
-//! returns. `run` is the loop; one attempt, the reading of its outcome, and the retry decision
-//! are each a function of their own.
+//! Sending one call: the loop over attempts (a token in hand, the request assembled and sent
+//! under the attempt timer, its answer read within the cap), each attempt's outcome handed to
+//! `decide`, and the wait for a token when there is none.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::StatusCode;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 use tracing::{Instrument as _, Span};
 
-use crate::body::{read_capped, scrub_secrets};
+use super::build::{Body, Request};
+use super::decide::{Exchange, Step, Tries, replays_401};
+use super::decode::Answer;
+use crate::body::read_capped;
 use crate::client::{ClientInner, SendError};
-use crate::decode::Answer;
-use crate::error::{Error, HttpParts, Limit, ProblemDetails, Repr, Result, Waiting};
-use crate::request::{Body, Request};
-use crate::retry::{RetryPolicy, retry_after};
+use crate::error::{Error, Limit, Result, Waiting};
 use crate::telemetry::{self, Call, ErrorType};
 use crate::token::AccessToken;
-
-/// What one attempt came back with.
-enum Exchange {
-    /// The server answered; the body is read (up to its cap) unless the answer is a 401 that
-    /// will be replayed.
-    Answered {
-        status: StatusCode,
-        headers: HeaderMap,
-        body: Bytes,
-        truncated: bool,
-    },
-    /// No answer: what reqwest reported, or `None` when our attempt timer fired.
-    Failed(Option<reqwest::Error>),
-    /// A middleware of the user's failed the request.
-    Refused(Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Where the call stands across attempts.
-pub(crate) struct Tries {
-    pub(crate) started: Instant,
-    retries: u32,
-    /// How many times a 401 was answered with a fresh token (`replays_401`).
-    replays: u32,
-    /// What the call is waiting for, and the token failure it is waiting out: what a deadline
-    /// that fires meanwhile reports.
-    waiting: Waiting,
-    last: Option<Error>,
-}
-
-impl Tries {
-    pub(crate) fn new() -> Self {
-        Tries {
-            started: Instant::now(),
-            retries: 0,
-            replays: 0,
-            waiting: Waiting::Token,
-            last: None,
-        }
-    }
-
-    /// A 401 was answered with a fresh token.
-    pub(crate) fn replayed(&mut self) {
-        self.replays += 1;
-    }
-
-    /// The error of a call whose `limit` fired now.
-    fn deadline(&self, limit: Limit, after: Duration) -> Error {
-        Error::new(Repr::Deadline {
-            limit,
-            after,
-            elapsed: self.started.elapsed(),
-            waiting: self.waiting,
-            last: self.last.clone(),
-        })
-    }
-}
-
-/// What to do after an attempt.
-enum Step {
-    /// The API rejected the token: drop it and send again with a fresh one.
-    Replay,
-    /// Send again after this wait.
-    Retry(Duration),
-    /// The call is over.
-    Done(Result<Answer>),
-}
 
 impl Request<'_> {
     /// One call, within its `call_timeout` (the endpoint's, else the client's) if it has one:
@@ -258,114 +192,9 @@ impl Request<'_> {
     }
 
     /// The per-attempt timeout: the endpoint's, else the client's.
-    fn attempt_timeout(&self, inner: &ClientInner) -> Option<Duration> {
+    pub(super) fn attempt_timeout(&self, inner: &ClientInner) -> Option<Duration> {
         self.options.timeout.or(inner.request_timeout)
     }
-
-    /// Whether this call may be sent again after an attempt failed: never when the endpoint
-    /// says `#[retry(false)]`; always when the attempt never connected (nothing reached the
-    /// server); otherwise when the policy allows the method or the endpoint is `#[idempotent]`.
-    fn may_resend(&self, policy: &RetryPolicy, never_connected: bool) -> bool {
-        !self.options.no_retry
-            && (never_connected || self.options.idempotent || policy.may_resend(&self.method))
-    }
-
-    /// Reads an attempt's outcome: a success to decode, a 401 to replay, a failure to retry
-    /// (as the policy allows), or the error the call returns.
-    fn next_step(
-        &self,
-        inner: &ClientInner,
-        exchange: Exchange,
-        token: &Arc<AccessToken>,
-        tries: &Tries,
-    ) -> Step {
-        let policy = &inner.retry;
-        let (status, headers, body, truncated) = match exchange {
-            // The user's middleware said no: not ours to resend.
-            Exchange::Refused(source) => {
-                return Step::Done(Err(Error::new(Repr::Middleware(source))));
-            }
-            Exchange::Failed(e) => {
-                // A request that never connected never reached the server: safe to resend
-                // whatever the method. Otherwise (a timeout, a reset) only when the method
-                // allows it.
-                let connect = e.as_ref().is_some_and(reqwest::Error::is_connect);
-                if self.may_resend(policy, connect)
-                    && let Some(wait) = next_retry(policy, tries, None)
-                {
-                    tracing::debug!(
-                        timeout = e.is_none(),
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying after a transport error"
-                    );
-                    return Step::Retry(wait);
-                }
-                let timeout = match &e {
-                    None => self.attempt_timeout(inner),
-                    Some(e) if e.is_timeout() && !e.is_connect() => self.attempt_timeout(inner),
-                    Some(_) => None,
-                };
-                return Step::Done(Err(Error::new(Repr::Transport {
-                    source: e.map(reqwest::Error::without_url),
-                    timeout,
-                    attempts: tries.retries + 1,
-                    elapsed: tries.started.elapsed(),
-                })));
-            }
-            Exchange::Answered {
-                status,
-                headers,
-                body,
-                truncated,
-            } => (status, headers, body, truncated),
-        };
-
-        if status == StatusCode::UNAUTHORIZED && replays_401(inner, tries, token) {
-            return Step::Replay;
-        }
-        if status.is_success() {
-            if truncated {
-                return Step::Done(Err(too_large(status, headers, inner.max_response_bytes)));
-            }
-            return Step::Done(Ok(Answer {
-                status,
-                headers,
-                body,
-                token: Arc::clone(token),
-                tokens: inner.tokens.clone(),
-            }));
-        }
-        let wait_at_least = retry_after(&headers);
-        if policy.statuses.contains(&status)
-            && self.may_resend(policy, false)
-            && let Some(wait) = next_retry(policy, tries, wait_at_least)
-        {
-            tracing::debug!(
-                status = status.as_u16(),
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
-            );
-            return Step::Retry(wait);
-        }
-        Step::Done(Err(status_error(
-            status,
-            headers,
-            scrub_secrets(body, token, &inner.tokens),
-            truncated,
-            wait_at_least,
-        )))
-    }
-}
-
-/// Whether a 401 to an attempt sent with `token` is answered by dropping the token and sending
-/// again with a fresh one: once per call, and once more when the token of that replay came
-/// from the fleet's store. A process's own token and another's, published before a revocation
-/// that killed both, look alike to it until the API rejects the second; the second replay
-/// (after which the store's entry is dropped too, and this process fetches) is what keeps a
-/// revocation from failing calls. Never more than two, so a 401 that is not about the token
-/// ends the call.
-pub(crate) fn replays_401(inner: &ClientInner, tries: &Tries, token: &AccessToken) -> bool {
-    inner.replay_on_401 && (tries.replays == 0 || (tries.replays == 1 && token.adopted))
 }
 
 /// A token for the next attempt of a call, and the instant it was in hand: `now` when the
@@ -431,114 +260,4 @@ fn token_wait(inner: &ClientInner, error: &Error, budget_ends: Instant) -> Optio
     }
     let until = inner.tokens.next_request_at().unwrap_or_else(Instant::now);
     (until <= budget_ends).then_some(until)
-}
-
-/// The wait before the next retry, or `None` when attempts or time are used up. A
-/// `Retry-After` longer than what remains of the budget means no retry at all: retrying
-/// earlier than the server asked is never right.
-fn next_retry(
-    policy: &RetryPolicy,
-    tries: &Tries,
-    retry_after: Option<Duration>,
-) -> Option<Duration> {
-    let wait = policy
-        .backoff(tries.retries + 1)
-        .max(retry_after.unwrap_or_default());
-    within_budget(policy, tries, wait)
-}
-
-/// `wait`, if one more attempt after it stays within the policy's attempts and time.
-fn within_budget(policy: &RetryPolicy, tries: &Tries, wait: Duration) -> Option<Duration> {
-    let attempts_left = tries.retries + 1 < policy.max_attempts;
-    (attempts_left && tries.started.elapsed() + wait <= policy.max_elapsed).then_some(wait)
-}
-
-/// A 2xx body past the configured cap.
-fn too_large(status: StatusCode, headers: HeaderMap, cap: usize) -> Error {
-    Error::new(Repr::Decode {
-        http: HttpParts {
-            status,
-            headers,
-            body: Bytes::new(),
-            truncated: true,
-        },
-        message: format!(
-            "the body is larger than the {cap} byte limit (see ClientBuilder::max_response_bytes)"
-        ),
-        path: None,
-        source: None,
-    })
-}
-
-fn status_error(
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-    truncated: bool,
-    retry_after: Option<Duration>,
-) -> Error {
-    let json: Option<serde_json::Value> = if truncated {
-        None
-    } else {
-        serde_json::from_slice(&body).ok()
-    };
-    let problem = json
-        .as_ref()
-        .and_then(|v| v.as_object())
-        .filter(|o| {
-            ["type", "title", "status", "detail"]
-                .iter()
-                .any(|k| o.contains_key(*k))
-        })
-        .and_then(|o| {
-            serde_json::from_value::<ProblemDetails>(serde_json::Value::Object(o.clone())).ok()
-        });
-    Error::new(Repr::Status {
-        http: HttpParts {
-            status,
-            headers,
-            body,
-            truncated,
-        },
-        json,
-        problem,
-        retry_after,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    //! Property tests run by `cargo test` (256 cases each); for a longer run:
-    //! `PROPTEST_CASES=200000 cargo test -p hh-runtime --lib fuzz`.
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn fuzz_error_body_parser_never_panics(
-            status in 400u16..600,
-            body in prop_oneof![
-                proptest::collection::vec(any::<u8>(), 0..400),
-                "\\PC{0,200}".prop_map(String::into_bytes),
-                Just(br#"{"type":"t","title":"x","status":"not a number","detail":null,"errors":{"a":["b"]}}"#.to_vec()),
-                Just(br#"{"title":5,"extra":[1,2,3]}"#.to_vec()),
-            ],
-            truncated in any::<bool>(),
-            retry in prop::option::of("\\PC{0,40}"),
-        ) {
-            let mut headers = HeaderMap::new();
-            if let Some(v) = retry.as_deref().and_then(|r| http::HeaderValue::from_str(r).ok()) {
-                headers.insert(http::header::RETRY_AFTER, v);
-            }
-            let wait = retry_after(&headers);
-            prop_assert!(wait.is_none_or(|w| w <= Duration::from_secs(86_400)));
-            let err = status_error(StatusCode::from_u16(status).unwrap(), headers, Bytes::from(body.clone()), truncated, wait);
-            prop_assert_eq!(err.body(), Some(&body[..]));
-            // Display and Debug never fail or panic.
-            let _ = format!("{err} {err:?}");
-            if truncated {
-                prop_assert!(err.json().is_none());
-            }
-        }
-    }
 }

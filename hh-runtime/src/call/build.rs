@@ -10,8 +10,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::ser::Serialize;
 use tracing::Instrument as _;
 
+use super::decode::Decode;
 use crate::client::Client;
-use crate::decode::Decode;
 use crate::error::{Error, Result};
 use crate::telemetry::Call;
 

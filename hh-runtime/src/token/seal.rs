@@ -14,8 +14,8 @@ use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use super::SealingKey;
-use crate::token::{ClientAuth, TokenConfig};
+use super::{ClientAuth, TokenConfig};
+use crate::store::SealingKey;
 
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
@@ -23,7 +23,7 @@ const HEADER_LEN: usize = 8 + 8;
 /// An entry longer than this is not ours (tokens are a few KiB at most).
 const MAX_ENTRY: usize = 64 * 1024;
 /// No token lives longer (the same cap as for tokens from the identity server).
-const MAX_LIFETIME: Duration = crate::token::MAX_LIFETIME;
+const MAX_LIFETIME: Duration = super::MAX_LIFETIME;
 /// An entry issued further in the future than this, by any clock, is absurd.
 const MAX_FUTURE: Duration = Duration::from_secs(300);
 
@@ -205,7 +205,7 @@ fn parse(plain: &[u8], now: SystemTime) -> Result<Opened, Rejected> {
     }
     let token = std::str::from_utf8(&plain[HEADER_LEN..]).map_err(|_| Rejected::Absurd)?;
     // The same rule as for a token from the identity server.
-    if !crate::token::fits_in_a_header(token) {
+    if !super::fits_in_a_header(token) {
         return Err(Rejected::Absurd);
     }
     Ok(Opened {
