@@ -176,8 +176,10 @@ impl fmt::Display for Chain<'_> {
         let mut plain_http = false;
         while let Some(s) = source {
             write!(f, ": {s}")?;
-            // rustls, reading an HTTP answer where a TLS record should be.
-            plain_http |= s.to_string().contains("InvalidContentType");
+            // An HTTP answer where a TLS record should be, as rustls and OpenSSL say it.
+            let text = s.to_string();
+            plain_http |=
+                text.contains("InvalidContentType") || text.contains("wrong version number");
             source = s.source();
         }
         if plain_http {
