@@ -43,13 +43,19 @@ pub(crate) fn track() -> TokenStream {
     }
 }
 
-/// The expansion as formatted Rust, under a header naming the trait; the raw tokens if they do
-/// not parse as a file (they always should).
+/// The expansion under a header naming the trait: formatted Rust with the `prettyplease`
+/// feature (the raw tokens if they do not parse as a file; they always should), else the
+/// tokens as one line, which `rustfmt` formats.
 pub(crate) fn render(trait_name: &str, output: &TokenStream) -> String {
+    #[cfg(feature = "prettyplease")]
     let code = match syn::parse2::<syn::File>(output.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         Err(_) => output.to_string(),
     };
+    #[cfg(not(feature = "prettyplease"))]
+    let code = format!(
+        "// (one line: enable hh-runtime's `prettyplease` feature, or pipe through `rustfmt`)\n{output}"
+    );
     format!("// ---- #[healthhero_api] on `{trait_name}` ----\n{code}")
 }
 
@@ -123,6 +129,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "prettyplease")]
     fn renders_formatted_code_under_a_header() {
         let out = render(
             "Clock",

@@ -269,8 +269,8 @@ pub use token::ClientAuth;
 /// return type that is not `DeserializeOwned`, a path value that is not `Display`) are rustc
 /// errors on your type.
 ///
-/// `HH_MACROS_DEBUG=1 cargo build` prints each expansion, formatted (`0`, `false`, `off` or
-/// empty mean off); the expansion tracks the variable with `option_env!`, so changing it
+/// `HH_MACROS_DEBUG=1 cargo build` prints each expansion (formatted with the `prettyplease`
+/// feature, else as one line of tokens for `rustfmt`; `0`, `false`, `off` or empty mean off); the expansion tracks the variable with `option_env!`, so changing it
 /// recompiles the crate and the output is never stale. `cargo expand` works too.
 pub use hh_macros::healthhero_api;
 
