@@ -2,6 +2,10 @@
 //! bearer-token check every API call goes through. It behaves as IdentityServer does where the
 //! HealthHero docs are silent.
 
+// The token request's checks return `Result<_, Response>`, the refusal ready to send; see the
+// note in `api`.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
@@ -139,66 +143,122 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
     Some(parse().ok_or(()))
 }
 
+/// `POST /connect/token`: the client credentials grant. The request is checked in this order
+/// (content type, credentials, grant type, client, scope); the first fault found is the error.
 pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response {
+    match token_request(state, headers, body) {
+        Ok((client_id, scopes)) => issue(state, client_id, scopes),
+        Err(refusal) => refusal,
+    }
+}
+
+/// The client a token request authenticates and the scopes it is granted, or the RFC 6749
+/// error that refuses it.
+fn token_request(
+    state: &State,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Vec<String>), Response> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return oauth_error(
+        return Err(oauth_error(
             "invalid_request",
             "the token request must be application/x-www-form-urlencoded",
             false,
-        );
+        ));
     }
-    let basic = basic_credentials(headers);
-    let used_basic = basic.is_some();
-    let (client_id, secret) = match (basic, form.get("client_id"), form.get("client_secret")) {
-        (Some(Err(())), _, _) => {
-            return oauth_error("invalid_client", "malformed Basic credentials", true);
-        }
-        (Some(Ok(_)), _, Some(_)) => {
-            return oauth_error(
-                "invalid_request",
-                "client credentials in both the header and the body",
-                true,
-            );
-        }
-        (Some(Ok(pair)), _, None) => pair,
-        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
-        (None, _, _) => return oauth_error("invalid_client", "no client credentials", false),
-    };
+    let (client_id, secret, used_basic) = client_credentials(headers, &form)?;
     match form.get("grant_type").map(String::as_str) {
-        None => return oauth_error("invalid_request", "grant_type is missing", used_basic),
+        None => {
+            return Err(oauth_error(
+                "invalid_request",
+                "grant_type is missing",
+                used_basic,
+            ));
+        }
         Some("client_credentials") => {}
         Some(_) => {
-            return oauth_error(
+            return Err(oauth_error(
                 "unsupported_grant_type",
                 "only client_credentials is supported",
                 used_basic,
-            );
+            ));
         }
     }
     let registration = state.client(&client_id);
     let Some(registration) = registration.filter(|r| r.secret == secret) else {
-        return oauth_error(
+        return Err(oauth_error(
             "invalid_client",
             "unknown client or wrong secret",
             used_basic,
-        );
+        ));
     };
+    let scopes = granted_scopes(&form, &registration, used_basic)?;
+    Ok((client_id, scopes))
+}
+
+/// The client id and secret, from `Authorization: Basic` or the form (not both), and whether
+/// they came by Basic (which makes a wrong client a 401).
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(String, String, bool), Response> {
+    let basic = basic_credentials(headers);
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match (basic, form.get("client_id"), form.get("client_secret")) {
+        (Some(Err(())), _, _) => {
+            return Err(oauth_error(
+                "invalid_client",
+                "malformed Basic credentials",
+                true,
+            ));
+        }
+        (Some(Ok(_)), _, Some(_)) => {
+            return Err(oauth_error(
+                "invalid_request",
+                "client credentials in both the header and the body",
+                true,
+            ));
+        }
+        (Some(Ok(pair)), _, None) => pair,
+        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (None, _, _) => {
+            return Err(oauth_error(
+                "invalid_client",
+                "no client credentials",
+                false,
+            ));
+        }
+    };
+    Ok((client_id, secret, used_basic))
+}
+
+/// The scopes asked for (all the client's when none are), each one the client may have.
+fn granted_scopes(
+    form: &HashMap<String, String>,
+    registration: &Registration,
+    used_basic: bool,
+) -> Result<Vec<String>, Response> {
     let scopes: Vec<String> = match form.get("scope") {
         Some(s) if !s.trim().is_empty() => s.split_ascii_whitespace().map(str::to_owned).collect(),
         _ => registration.scopes.clone(),
     };
     if let Some(bad) = scopes.iter().find(|s| !registration.scopes.contains(s)) {
-        return oauth_error(
+        return Err(oauth_error(
             "invalid_scope",
             &format!("scope `{bad}` is not allowed for this client"),
             used_basic,
-        );
+        ));
     }
+    Ok(scopes)
+}
+
+/// Signs an access token for `client_id`, records it as issued, and answers with it.
+fn issue(state: &State, client_id: String, scopes: Vec<String>) -> Response {
     let lifetime = state.token_lifetime.load(Ordering::Relaxed);
     let now = state.clock.now_secs();
     let claims = Claims {

@@ -249,73 +249,94 @@ pub(crate) async fn dispatch(
         return unknown_route(&method, uri.path());
     };
     if !methods.contains(&method) {
-        let allow = methods
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
-        if let Ok(v) = header::HeaderValue::from_str(&allow) {
-            response.headers_mut().insert(header::ALLOW, v);
-        }
-        return response;
+        return method_not_allowed(methods);
     }
     state.counters.hit(&name);
-    for decision in state.faults.decide(&name) {
+    if let Some(injected) = apply_faults(&state, &name).await {
+        return injected;
+    }
+    handle(&state, route, &headers, &body, uri.query().unwrap_or(""))
+}
+
+/// 405, with the methods the endpoint accepts in `Allow`, and no body (as the crate docs say).
+fn method_not_allowed(methods: &[Method]) -> Response {
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, v);
+    }
+    response
+}
+
+/// Applies the faults injected for the endpoint `name`, in order: a delay waits and goes
+/// on; a failure, a dropped connection, a hang or a malformed token is the response.
+async fn apply_faults(state: &State, name: &str) -> Option<Response> {
+    for decision in state.faults.decide(name) {
         match decision {
             Decision::Delay(d) => tokio::time::sleep(d).await,
             Decision::Fail {
                 status,
                 retry_after,
                 body,
-            } => return failure(status, retry_after, body),
-            Decision::Drop => return dropped(),
+            } => return Some(failure(status, retry_after, body)),
+            Decision::Drop => return Some(dropped()),
             Decision::Hang => {
                 state.wait_for_shutdown().await;
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                return Some(StatusCode::SERVICE_UNAVAILABLE.into_response());
             }
-            Decision::Malformed(shape) if name == "token" => return malformed_token(shape),
+            Decision::Malformed(shape) if name == "token" => return Some(malformed_token(shape)),
             Decision::Malformed(_) => {}
         }
     }
-    let query = uri.query().unwrap_or("");
+    None
+}
+
+/// The route's handler, after the bearer token is checked for the APIs.
+fn handle(state: &State, route: Route, headers: &HeaderMap, body: &[u8], query: &str) -> Response {
     match route {
-        Route::Token => identity::token(&state, &headers, &body),
-        Route::Discovery => identity::discovery(&state),
-        Route::Jwks => identity::jwks(&state),
+        Route::Token => identity::token(state, headers, body),
+        Route::Discovery => identity::discovery(state),
+        Route::Jwks => identity::jwks(state),
         Route::Traversals { chat, tenant, rest } => {
-            if let Err(e) = identity::authorize(&state, &headers, &tenant) {
+            if let Err(e) = identity::authorize(state, headers, &tenant) {
                 return e.into_response();
             }
-            traversals(&state, chat, &tenant, &rest, &headers, &body)
+            traversals(state, chat, &tenant, &rest, headers, body)
         }
         Route::Members { tenant, rest } => {
-            if let Err(e) = identity::authorize(&state, &headers, &tenant) {
+            if let Err(e) = identity::authorize(state, headers, &tenant) {
                 return e.into_response();
             }
-            members(&state, &tenant, &rest, &body)
+            members(state, &tenant, &rest, body)
         }
         Route::Reports { tenant, rest } => {
-            if let Err(e) = identity::authorize(&state, &headers, &tenant) {
+            if let Err(e) = identity::authorize(state, headers, &tenant) {
                 return e.into_response();
             }
-            reports(&state, &tenant, &rest, query)
+            reports(state, &tenant, &rest, query)
         }
-        Route::Algos => {
-            // No tenant in the path: any valid token of any registered client will do.
-            if let Err(e) = identity::authorize_any(&state, &headers) {
-                return e.into_response();
-            }
-            let list: Vec<Value> = state
-                .content
-                .algos()
-                .into_iter()
-                .map(|a| json!({"algoName": a.algo_name, "assetId": a.algo_id, "keywords": a.keywords}))
-                .collect();
-            ok_json(&list)
-        }
+        Route::Algos => algos(state, headers),
         Route::Admin(_) | Route::Unknown => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The online-triage service's algorithm list.
+fn algos(state: &State, headers: &HeaderMap) -> Response {
+    // No tenant in the path: any valid token of any registered client will do.
+    if let Err(e) = identity::authorize_any(state, headers) {
+        return e.into_response();
+    }
+    let list: Vec<Value> = state
+        .content
+        .algos()
+        .into_iter()
+        .map(|a| json!({"algoName": a.algo_name, "assetId": a.algo_id, "keywords": a.keywords}))
+        .collect();
+    ok_json(&list)
 }
 
 fn failure(status: u16, retry_after: Option<String>, body: Option<String>) -> Response {

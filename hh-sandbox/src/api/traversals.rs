@@ -6,6 +6,7 @@
 
 use super::*;
 
+/// `.../Traversals` and `.../ChatTraversals`: create (no id), or act on the traversal named.
 pub(super) fn traversals(
     state: &State,
     chat: bool,
@@ -24,58 +25,78 @@ pub(super) fn traversals(
     let mut t = entry
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Another tenant's traversal, or a chat one under the paged path (or the reverse), is
+    // not there for this caller.
     if !t.tenant.eq_ignore_ascii_case(tenant) || t.chat != chat {
         return not_found(&format!("Traversal {} was not found", rest[0]));
     }
-    let content = &state.content;
     let action = rest.get(1).map(|a| a.to_ascii_lowercase());
     match action.as_deref() {
-        None => ok_json(&t.response(content, v3, Vec::new(), &HashMap::new())),
-        Some("respond") => {
-            let items: Vec<RespondItem> = match parse_json(body) {
-                Ok(i) => i,
-                Err(r) => return r,
-            };
-            match t.respond(content, &items) {
-                Outcome::Moved { permanent } => {
-                    if let Some(member) = t.member.clone() {
-                        state.record_permanent(tenant, &member, &t.id, permanent);
-                    }
-                    ok_json(&t.response(content, v3, Vec::new(), &HashMap::new()))
-                }
-                Outcome::Invalid {
-                    errors,
-                    node_errors,
-                } => ok_json(&t.response(content, v3, errors, &node_errors)),
+        None => ok_json(&t.response(&state.content, v3, Vec::new(), &HashMap::new())),
+        Some("respond") => respond(state, &mut t, tenant, v3, body),
+        Some("previous") => previous(state, &mut t, v3),
+        Some("revisit") => revisit(state, &mut t, chat, v3, body),
+        Some(report) => what_it_reports(state, &t, report),
+    }
+}
+
+/// `respond`: the answers to the current page; the next page, or the same one with errors.
+fn respond(state: &State, t: &mut Traversal, tenant: &str, v3: bool, body: &[u8]) -> Response {
+    let content = &state.content;
+    let items: Vec<RespondItem> = match parse_json(body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match t.respond(content, &items) {
+        Outcome::Moved { permanent } => {
+            if let Some(member) = t.member.clone() {
+                state.record_permanent(tenant, &member, &t.id, permanent);
             }
+            ok_json(&t.response(content, v3, Vec::new(), &HashMap::new()))
         }
-        Some("previous") => {
-            let errors = if t.previous() {
-                Vec::new()
-            } else {
-                vec!["There is no previous page to go back to".to_owned()]
-            };
-            ok_json(&t.response(content, v3, errors, &HashMap::new()))
-        }
-        Some("revisit") => {
-            let revisit: Revisit = match parse_json(body) {
-                Ok(r) => r,
-                Err(r) => return r,
-            };
-            let _ = revisit.algo_id;
-            let question = if chat { revisit.asset_id } else { None };
-            let errors = if t.revisit(content, revisit.node_id, question) {
-                Vec::new()
-            } else {
-                vec![format!(
-                    "Node {} has not been answered in this traversal",
-                    revisit.node_id
-                )]
-            };
-            ok_json(&t.response(content, v3, errors, &HashMap::new()))
-        }
-        Some("conclusions") => ok_json(&conclusions(state, &t)),
-        Some("conclusion-report") => {
+        Outcome::Invalid {
+            errors,
+            node_errors,
+        } => ok_json(&t.response(content, v3, errors, &node_errors)),
+    }
+}
+
+/// `previous`: one page back.
+fn previous(state: &State, t: &mut Traversal, v3: bool) -> Response {
+    let errors = if t.previous() {
+        Vec::new()
+    } else {
+        vec!["There is no previous page to go back to".to_owned()]
+    };
+    ok_json(&t.response(&state.content, v3, errors, &HashMap::new()))
+}
+
+/// `revisit`: back to the page of a node (for chat, of one of its questions).
+fn revisit(state: &State, t: &mut Traversal, chat: bool, v3: bool, body: &[u8]) -> Response {
+    let content = &state.content;
+    let revisit: Revisit = match parse_json(body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let _ = revisit.algo_id;
+    let question = if chat { revisit.asset_id } else { None };
+    let errors = if t.revisit(content, revisit.node_id, question) {
+        Vec::new()
+    } else {
+        vec![format!(
+            "Node {} has not been answered in this traversal",
+            revisit.node_id
+        )]
+    };
+    ok_json(&t.response(content, v3, errors, &HashMap::new()))
+}
+
+/// The read-only actions (lower-cased): conclusions, the conclusion report, the question
+/// summary, the history lines and the track file. Any other action is 404.
+fn what_it_reports(state: &State, t: &Traversal, action: &str) -> Response {
+    match action {
+        "conclusions" => ok_json(&conclusions(state, t)),
+        "conclusion-report" => {
             if t.assessment_type != 1 {
                 return problem(
                     StatusCode::BAD_REQUEST,
@@ -84,47 +105,51 @@ pub(super) fn traversals(
                     None,
                 );
             }
-            ok_json(&conclusion_report(state, &t))
+            ok_json(&conclusion_report(state, t))
         }
-        Some("questions") => ok_json(&question_summary(state, &t)),
-        Some("summary") => ok_json(&json!({
+        "questions" => ok_json(&question_summary(state, t)),
+        "summary" => ok_json(&json!({
             "traversalId": t.id,
             "shortCode": t.short_code,
             "assessmentType": t.assessment_type,
             "completed": t.is_complete(),
             "language": t.language,
-            "questions": question_summary(state, &t),
-            "conclusions": conclusions(state, &t),
+            "questions": question_summary(state, t),
+            "conclusions": conclusions(state, t),
         })),
-        Some("history-lines") => ok_json(&history_lines(state, &t)),
-        Some("track-file") => {
-            let lines: Vec<String> = t
-                .answered()
-                .iter()
-                .flat_map(|(q, g)| {
-                    g.items.iter().map(move |(a, v)| {
-                        format!(
-                            "{},{},{},{},{}",
-                            g.page,
-                            g.node_id,
-                            q,
-                            a,
-                            v.clone().unwrap_or_default()
-                        )
-                    })
-                })
-                .collect();
-            // "A string": sent as text, not as a JSON string.
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                lines.join("\n"),
-            )
-                .into_response()
-        }
-        Some(_) => StatusCode::NOT_FOUND.into_response(),
+        "history-lines" => ok_json(&history_lines(state, t)),
+        "track-file" => track_file(t),
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
+/// `track-file`: one line per answer given, `page,node,question,answer,value`.
+fn track_file(t: &Traversal) -> Response {
+    let lines: Vec<String> = t
+        .answered()
+        .iter()
+        .flat_map(|(q, g)| {
+            g.items.iter().map(move |(a, v)| {
+                format!(
+                    "{},{},{},{},{}",
+                    g.page,
+                    g.node_id,
+                    q,
+                    a,
+                    v.clone().unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    // "A string": sent as text, not as a JSON string.
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        lines.join("\n"),
+    )
+        .into_response()
+}
+
+/// `POST .../Traversals`: a new traversal, its first page the response.
 fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u8]) -> Response {
     let request: TraversalCreate = match parse_json(body) {
         Ok(r) => r,
@@ -139,36 +164,10 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
         );
     }
     let mut injected = request.injected_history.unwrap_or_default();
-    if let Some(member) = &request.member_reference {
-        match state.permanent_history(tenant, member) {
-            // A member's permanent answers are injected silently, unless the caller sent them.
-            Some(items) => {
-                for item in items {
-                    if !injected.iter().any(|i| i.asset_id == item.asset_id)
-                        && let Some(answer) = item.answer_id
-                    {
-                        injected.push(crate::wire::InjectedHistory {
-                            traversal_id: Some(item.traversal_id.clone()),
-                            asset_id: item.asset_id,
-                            answer_id: answer,
-                            value: item.value.clone(),
-                            injected_history_type: crate::wire::InjectedType::PreAnswer,
-                            is_answered: true,
-                        });
-                    }
-                }
-            }
-            None => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "Unknown member",
-                    Some(format!(
-                        "Member {member} does not exist; create it with POST .../Members first"
-                    )),
-                    None,
-                );
-            }
-        }
+    if let Some(member) = &request.member_reference
+        && let Err(unknown) = inject_permanent_history(state, tenant, member, &mut injected)
+    {
+        return unknown;
     }
     let created = Traversal::create(
         &state.content,
@@ -182,38 +181,7 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
     );
     let traversal = match created {
         Ok(t) => t,
-        Err(CreateError::UnknownProduct(p)) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Unknown product",
-                Some(format!("No product has the short code {p}")),
-                None,
-            );
-        }
-        Err(CreateError::UnknownLanguage(l)) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Unknown language",
-                Some(format!("The product has no {l} content")),
-                None,
-            );
-        }
-        Err(CreateError::UnknownStart(s)) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Unknown start",
-                Some(format!("There is no {s} in this product")),
-                None,
-            );
-        }
-        Err(CreateError::BadInjection(m)) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Invalid injected history",
-                Some(m),
-                None,
-            );
-        }
+        Err(e) => return create_problem(e),
     };
     if let Some(member) = &request.member_reference {
         state.add_member_traversal(tenant, member, &traversal.id);
@@ -223,6 +191,74 @@ fn create_traversal(state: &State, chat: bool, tenant: &str, v3: bool, body: &[u
         .traversals
         .insert(traversal.id.clone(), Arc::new(Mutex::new(traversal)));
     ok_json(&response)
+}
+
+/// Adds the member's permanent answers to the injected history, as `PreAnswer`; 400 if the
+/// member does not exist.
+fn inject_permanent_history(
+    state: &State,
+    tenant: &str,
+    member: &str,
+    injected: &mut Vec<crate::wire::InjectedHistory>,
+) -> Result<(), Response> {
+    match state.permanent_history(tenant, member) {
+        // A member's permanent answers are injected silently, unless the caller sent them.
+        Some(items) => {
+            for item in items {
+                if !injected.iter().any(|i| i.asset_id == item.asset_id)
+                    && let Some(answer) = item.answer_id
+                {
+                    injected.push(crate::wire::InjectedHistory {
+                        traversal_id: Some(item.traversal_id.clone()),
+                        asset_id: item.asset_id,
+                        answer_id: answer,
+                        value: item.value.clone(),
+                        injected_history_type: crate::wire::InjectedType::PreAnswer,
+                        is_answered: true,
+                    });
+                }
+            }
+            Ok(())
+        }
+        None => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "Unknown member",
+            Some(format!(
+                "Member {member} does not exist; create it with POST .../Members first"
+            )),
+            None,
+        )),
+    }
+}
+
+/// The 400 for a traversal the engine would not create.
+fn create_problem(error: CreateError) -> Response {
+    match error {
+        CreateError::UnknownProduct(p) => problem(
+            StatusCode::BAD_REQUEST,
+            "Unknown product",
+            Some(format!("No product has the short code {p}")),
+            None,
+        ),
+        CreateError::UnknownLanguage(l) => problem(
+            StatusCode::BAD_REQUEST,
+            "Unknown language",
+            Some(format!("The product has no {l} content")),
+            None,
+        ),
+        CreateError::UnknownStart(s) => problem(
+            StatusCode::BAD_REQUEST,
+            "Unknown start",
+            Some(format!("There is no {s} in this product")),
+            None,
+        ),
+        CreateError::BadInjection(m) => problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid injected history",
+            Some(m),
+            None,
+        ),
+    }
 }
 
 /// The reached conclusions as the API serves them: the content's fields plus where each was

@@ -1,13 +1,17 @@
 //! The traversal engine: where a traversal is, what it shows, how answers are checked and
 //! where they lead. One `Traversal` per traversal id, each behind its own lock. How answers are
-//! checked is in `validate`; what the API shows of a traversal is in `render`.
+//! checked is in `validate`; what the API shows of a traversal is in `render`; how one starts
+//! is in `create`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::content::{Answer, Content, Facts, Node, Question, chrono_free::Date};
 
+mod create;
 mod render;
 mod validate;
+
+pub(crate) use create::CreateError;
 
 use crate::wire::{
     AnswerOut, InjectedHistory, InjectedType, NodeOut, QuestionOut, RespondItem, TraversalResponse,
@@ -151,102 +155,57 @@ fn chat_steps(content: &Content, anchor: i32) -> Vec<(&Node, &Question)> {
         .collect()
 }
 
-/// Why a traversal could not be created.
-pub(crate) enum CreateError {
-    UnknownProduct(String),
-    UnknownLanguage(String),
-    UnknownStart(String),
-    BadInjection(String),
+/// The answered items of a question's injected `PreAnswer` history, as if the client had
+/// sent them.
+fn stand_ins(node: &Node, question: &Question, injected: &[InjectedHistory]) -> Vec<RespondItem> {
+    injected
+        .iter()
+        .filter(|i| i.is_answered)
+        .map(|i| RespondItem {
+            node_id: node.node_id,
+            question_id: question.question_id,
+            answer_id: i.answer_id,
+            value: i.value.clone(),
+        })
+        .collect()
+}
+
+/// The items that pick one of the question's visible answers, each with that answer.
+fn shown_answers<'a>(
+    question: &'a Question,
+    mine: &[&'a RespondItem],
+) -> Vec<(&'a RespondItem, &'a Answer)> {
+    mine.iter()
+        .filter_map(|i| {
+            question
+                .answers
+                .iter()
+                .find(|a| a.answer_id == i.answer_id && a.control_type != "Hidden")
+                .map(|a| (*i, a))
+        })
+        .collect()
+}
+
+/// What is wrong with the choice of answers: more than one radio, or a radio (a single
+/// option such as "None of these") together with other options.
+fn choice_problems(shown: &[(&RespondItem, &Answer)], label: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let radios = shown
+        .iter()
+        .filter(|(_, a)| a.control_type == "Radio")
+        .count();
+    if radios > 1 {
+        problems.push(format!("Choose only one answer to: {label}"));
+    }
+    if radios == 1 && shown.iter().any(|(_, a)| a.control_type != "Radio") {
+        problems.push(format!(
+            "Choose one or more options, or the single option, not both: {label}"
+        ));
+    }
+    problems
 }
 
 impl Traversal {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn create(
-        content: &Content,
-        tenant: &str,
-        chat: bool,
-        short_code: &str,
-        language: Option<&str>,
-        start: (Option<i32>, Option<i32>),
-        member: Option<String>,
-        injected: Vec<InjectedHistory>,
-    ) -> Result<Self, CreateError> {
-        let product = content
-            .product(short_code)
-            .ok_or_else(|| CreateError::UnknownProduct(short_code.to_owned()))?;
-        let language = match language.filter(|l| !l.trim().is_empty()) {
-            None => "DEFAULT".to_owned(),
-            Some(l) if l.eq_ignore_ascii_case("default") => "DEFAULT".to_owned(),
-            Some(l) if product.languages.iter().any(|p| p.eq_ignore_ascii_case(l)) => {
-                l.to_uppercase()
-            }
-            Some(l) => return Err(CreateError::UnknownLanguage(l.to_owned())),
-        };
-        let anchor = match start {
-            (_, Some(node)) => content
-                .node(node)
-                .map(|n| n.node_id)
-                .ok_or_else(|| CreateError::UnknownStart(format!("node {node}")))?,
-            (Some(algo), None) => {
-                content
-                    .algo(algo)
-                    .ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?;
-                // The algorithm's entry: the first node of it that the product reaches.
-                reachable(content, product.start_node)
-                    .into_iter()
-                    .find(|n| content.node(*n).is_some_and(|n| n.algo_id == algo))
-                    .ok_or_else(|| CreateError::UnknownStart(format!("algo {algo}")))?
-            }
-            (None, None) => product.start_node,
-        };
-        let mut by_question: HashMap<i32, (InjectedType, Vec<InjectedHistory>)> = HashMap::new();
-        for item in injected {
-            let Some((_, question)) = content.question(item.asset_id) else {
-                return Err(CreateError::BadInjection(format!(
-                    "question {} does not exist",
-                    item.asset_id
-                )));
-            };
-            if !question
-                .answers
-                .iter()
-                .any(|a| a.answer_id == item.answer_id)
-            {
-                return Err(CreateError::BadInjection(format!(
-                    "answer {} is not an answer of question {}",
-                    item.answer_id, item.asset_id
-                )));
-            }
-            let entry = by_question
-                .entry(item.asset_id)
-                .or_insert((item.injected_history_type, Vec::new()));
-            entry.1.push(item);
-        }
-        let mut traversal = Traversal {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant: tenant.to_owned(),
-            short_code: product.short_code.clone(),
-            assessment_type: product.assessment_type,
-            chat,
-            language,
-            member,
-            created: now_rfc3339(),
-            history: Vec::new(),
-            current: Some(Page {
-                anchor,
-                step: chat.then_some(0),
-                auto: false,
-            }),
-            last_anchor: anchor,
-            answers: BTreeMap::new(),
-            injected: by_question,
-            reached: Vec::new(),
-            counter: 0,
-        };
-        traversal.skip_pre_answered(content);
-        Ok(traversal)
-    }
-
     pub(crate) fn is_complete(&self) -> bool {
         self.current.is_none()
     }
@@ -349,61 +308,30 @@ impl Traversal {
         if mine.is_empty()
             && let Some(injected) = self.pre_answer(question.question_id)
         {
-            pre = injected
-                .iter()
-                .filter(|i| i.is_answered)
-                .map(|i| RespondItem {
-                    node_id: node.node_id,
-                    question_id: question.question_id,
-                    answer_id: i.answer_id,
-                    value: i.value.clone(),
-                })
-                .collect();
+            pre = stand_ins(node, question, injected);
             mine = pre.iter().collect();
         }
-        let mut problems = Vec::new();
         let label = question
             .display_text
             .clone()
             .unwrap_or_else(|| format!("question {}", question.question_id));
-        let mut given: AnswerItems = Vec::new();
         // Hidden answers carry their fixed value whether or not the client sends them.
-        for a in question
+        let mut given: AnswerItems = question
             .answers
             .iter()
             .filter(|a| a.control_type == "Hidden")
-        {
-            given.push((a.answer_id, a.value.clone()));
-        }
-        let shown: Vec<(&RespondItem, &Answer)> = mine
-            .iter()
-            .filter_map(|i| {
-                question
-                    .answers
-                    .iter()
-                    .find(|a| a.answer_id == i.answer_id && a.control_type != "Hidden")
-                    .map(|a| (*i, a))
-            })
+            .map(|a| (a.answer_id, a.value.clone()))
             .collect();
+        let shown = shown_answers(question, &mine);
         let needs_answer = question.answers.iter().any(|a| a.control_type != "Hidden");
         if shown.is_empty() {
+            let mut problems = Vec::new();
             if needs_answer && !question.optional {
                 problems.push(format!("Please answer: {label}"));
             }
             return (given, problems);
         }
-        let radios = shown
-            .iter()
-            .filter(|(_, a)| a.control_type == "Radio")
-            .count();
-        if radios > 1 {
-            problems.push(format!("Choose only one answer to: {label}"));
-        }
-        if radios == 1 && shown.iter().any(|(_, a)| a.control_type != "Radio") {
-            problems.push(format!(
-                "Choose one or more options, or the single option, not both: {label}"
-            ));
-        }
+        let mut problems = choice_problems(&shown, &label);
         for (item, answer) in &shown {
             let value = item.value.as_deref().map(str::trim).unwrap_or("");
             problems.extend(value_error(answer, value, &label, question.optional));
@@ -566,28 +494,6 @@ impl Traversal {
         list.sort_by_key(|(_, g)| g.counter);
         list
     }
-}
-
-/// Every node reachable from `start`, in breadth-first order.
-fn reachable(content: &Content, start: i32) -> Vec<i32> {
-    let mut seen = vec![start];
-    let mut i = 0;
-    while i < seen.len() {
-        if let Some(node) = content.node(seen[i]) {
-            for n in node
-                .group
-                .iter()
-                .copied()
-                .chain(node.next.iter().filter_map(|n| n.goto))
-            {
-                if !seen.contains(&n) {
-                    seen.push(n);
-                }
-            }
-        }
-        i += 1;
-    }
-    seen
 }
 
 #[cfg(test)]
