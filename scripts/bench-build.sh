@@ -35,6 +35,7 @@ manifest macro > "$work/macro/Cargo.toml"
 manifest hand > "$work/hand/Cargo.toml"
 for crate in macro hand; do
   cp "$root/src/models.rs" "$work/$crate/src/models.rs"
+  cp -r "$root/src/models" "$work/$crate/src/"
   printf 'pub mod api;\npub mod models;\n' > "$work/$crate/src/lib.rs"
 done
 cp "$root/src/api.rs" "$work/macro/src/api.rs"
