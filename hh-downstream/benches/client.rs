@@ -213,8 +213,8 @@ fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
 async fn bench_token_hot_path(base: &str) {
     println!("## 2. token hot path: the cached token's Authorization value\n");
     let client = runtime_client(base, None);
-    hh_runtime::__private::bearer(&client).await.unwrap();
-    let value = hh_runtime::__private::bearer(&client).await.unwrap();
+    client.authorization().await.unwrap();
+    let value = client.authorization().await.unwrap();
     // What a lock-based cache holds: the value and when it stops being usable.
     let until = Instant::now() + Duration::from_secs(3600);
     let rwlock = Arc::new(std::sync::RwLock::new(Some((
@@ -232,7 +232,7 @@ async fn bench_token_hot_path(base: &str) {
     );
     async fn read(which: usize, (client, rwlock, mutex): &Shared) -> Option<http::HeaderValue> {
         match which {
-            0 => Some(hh_runtime::__private::bearer(client).await.unwrap()),
+            0 => Some(client.authorization().await.unwrap()),
             1 => rwlock.read().unwrap().as_ref().map(|(v, _)| (**v).clone()),
             // As ours does: the expiry checked against the clock on every read.
             2 => rwlock
@@ -322,7 +322,7 @@ async fn bench_herds() {
         // One token round trip on its own, for scale.
         let probe = runtime_client(&base, None);
         let t = Instant::now();
-        hh_runtime::__private::bearer(&probe).await.unwrap();
+        probe.authorization().await.unwrap();
         let round_trip = t.elapsed();
         let before = server.token_requests.load(Ordering::SeqCst);
 

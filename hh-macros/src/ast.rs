@@ -379,6 +379,30 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Whether the decoder reads a name as hh's own type (`Response`, `Bytes`, `String`): then
+    /// the compiler checks the reading against the type (`__private::Pick`), with
+    /// [`plain`](Self::plain) as the other choice.
+    pub(crate) fn reads_names(&self) -> bool {
+        match self {
+            Decoder::Text | Decoder::Raw | Decoder::WithResponse(_) => true,
+            Decoder::Optional(inner) => inner.reads_names(),
+            Decoder::Unit | Decoder::Json(_) => false,
+        }
+    }
+
+    /// The decoder that takes every name for the user's own type, decoded from JSON; only
+    /// `Option` (std's, 404 → `None`) and `()` keep their meaning.
+    pub(crate) fn plain(ty: &'a Type) -> Self {
+        if let Some(inner) = option_inner(ty) {
+            return Decoder::Optional(Box::new(Decoder::plain(inner)));
+        }
+        match ty {
+            Type::Tuple(t) if t.elems.is_empty() => Decoder::Unit,
+            Type::Paren(p) => Decoder::plain(&p.elem),
+            _ => Decoder::Json(ty),
+        }
+    }
+
     pub(crate) fn for_type(ty: &'a Type) -> Self {
         if let Some(inner) = option_inner(ty) {
             return Decoder::Optional(Box::new(Decoder::for_type(inner)));

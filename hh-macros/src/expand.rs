@@ -191,16 +191,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
     // OpenTelemetry's `url.template` writes placeholders in braces; only sent when it differs.
     let url_template = otel_template(endpoint);
     let url_template = (url_template != template).then(|| quote!(.url_template(#url_template)));
-    let decoder = endpoint.ok_type().map(Decoder::for_type);
-    // The `send` call carries the decoder's bound (`T: DeserializeOwned`), so the whole call
-    // expression is spanned at the user's `T`: a type that cannot be decoded is underlined
-    // where it is written, not at the macro.
-    let send_span = decoder
-        .as_ref()
-        .and_then(Decoder::json_type)
-        .map_or_else(proc_macro2::Span::call_site, Spanned::span);
-    let decoder = decoder.map(|d| decoder_tokens(krate, &d));
-    let send = quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
+    let send = send(krate, endpoint.ok_type());
 
     let body = quote! {
         let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
@@ -345,6 +336,38 @@ fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let retry = options.never_retried().then(|| quote!(.retry(false)));
     let idempotent = options.is_idempotent().then(|| quote!(.idempotent()));
     quote!(#timeout #call_timeout #retry #idempotent)
+}
+
+/// The call's `send`, with the decoder for the return type `ty`. The `send` call carries the
+/// decoder's bound (`T: DeserializeOwned`), so the whole call expression is spanned at the
+/// user's `T`: a type that cannot be decoded is underlined where it is written, not at the
+/// macro. A type naming `Response`, `Bytes` or `String` is decoded as hh's own type only if it
+/// is one: the compiler picks (`__private::Pick`), since a macro sees only names.
+fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
+    let decoder = ty.map(Decoder::for_type);
+    let send_span = decoder
+        .as_ref()
+        .and_then(Decoder::json_type)
+        .map_or_else(proc_macro2::Span::call_site, Spanned::span);
+    match (ty, decoder) {
+        (Some(ty), Some(decoder)) if decoder.reads_names() => {
+            let plain = decoder_tokens(krate, &Decoder::plain(ty));
+            let decoder = decoder_tokens(krate, &decoder);
+            // Either reading may be the one that fails: underline the whole type.
+            quote_spanned! {ty.span()=> {
+                // One of the two is the one chosen; the other is unused.
+                #[allow(unused_imports)]
+                use #krate::__private::{ByJson as _, ByName as _};
+                __hh_request
+                    .send_as((&#krate::__private::Pick::<#ty, #decoder, #plain>::NEW).decoder())
+                    .await
+            }}
+        }
+        (_, decoder) => {
+            let decoder = decoder.map(|d| decoder_tokens(krate, &d));
+            quote_spanned!(send_span=> __hh_request.send::<#decoder>().await)
+        }
+    }
 }
 
 fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use secrecy::SecretString;
 use url::Url;
 
 use crate::config::{base_without_slash, check_url, https_without_tls};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::telemetry::Server;
-use crate::token::TokenSource;
+use crate::token::{AccessToken, TokenSource};
 
 /// A HealthHero API client: configuration, connection pool and token cache.
 ///
@@ -79,16 +78,22 @@ impl Client {
     }
 
     /// An access token for a request the generated code cannot express (say, a file upload made
-    /// with your own HTTP client). The value is a [`SecretString`](crate::SecretString):
-    /// `Debug` hides it, and [`ExposeSecret`](crate::ExposeSecret) (both re-exported here, so
-    /// no `secrecy` dependency is needed) reads it, only to send it.
+    /// with your own HTTP client): `Debug` hides it, and
+    /// [`expose_secret`](crate::AccessToken::expose_secret) reads it, only to send it.
     ///
     /// Unlike an API call, this does not wait out a failed token request: it returns the
     /// failure.
-    pub async fn access_token(&self) -> Result<SecretString> {
+    pub async fn access_token(&self) -> Result<AccessToken> {
         let token = self.inner.tokens.get().await?;
         let text = std::str::from_utf8(token.secret_bytes()).unwrap_or_default();
-        Ok(SecretString::from(text))
+        Ok(AccessToken::new(text))
+    }
+
+    /// The `Authorization` header value for the current token (`Bearer <token>`), fetching one
+    /// if needed, for a request to the API that you send yourself: the value every call sends,
+    /// shared rather than copied, and marked sensitive, so `Debug` shows no token.
+    pub async fn authorization(&self) -> Result<http::HeaderValue> {
+        Ok(self.inner.tokens.get().await?.header.clone())
     }
 }
 

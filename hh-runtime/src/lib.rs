@@ -115,10 +115,23 @@
 //! # Security
 //!
 //! Base URLs must be `https`, except for loopback hosts. The client secret and tokens are
-//! `secrecy` secrets; `Debug` of the client, the builder and every error prints `[redacted]`
-//! in their place, `Authorization` header values are marked sensitive, and error bodies that
+//! kept as secrets, zeroed on drop; `Debug` of the client, the builder and every error prints
+//! `[redacted]` in their place, `Authorization` header values are marked sensitive, and error bodies that
 //! echo a token or the secret are scrubbed. No span or event carries a token, the secret or an
 //! `Authorization` header.
+//!
+//! # Other crates in hh's public API
+//!
+//! A type of another crate in our API is a promise: when that crate makes a breaking release,
+//! so must hh. We name only `http` 1 (`HeaderMap`, `HeaderValue`, `Method`, `StatusCode`,
+//! re-exported here), `bytes` 1 (`Bytes`) and `serde_json` 1 (`Error::json`,
+//! `ProblemDetails::extensions`), which are stable; and `reqwest` 0.13
+//! (`ClientBuilder::http_client`, `token_http_client`) and, with the `middleware` feature,
+//! `reqwest-middleware` 0.5: they are the transport you may bring, so they cannot be hidden,
+//! and a new major of either is a major of hh. The token is our own [`AccessToken`], not
+//! `secrecy`'s `SecretString` (0.10, which we use inside): re-exporting it would tie hh's
+//! major versions to a crate that still changes its API, for a type whose whole surface is one
+//! method.
 
 // docs.rs builds with `--cfg docsrs` on nightly, to label feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -159,9 +172,7 @@ pub use config::defaults;
 pub use error::{Error, ErrorKind, OAuthError, OAuthErrorCode, ProblemDetails, Result};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode};
 pub use retry::RetryPolicy;
-/// The secret type [`Client::access_token`] returns, and the trait that reads it.
-pub use secrecy::{ExposeSecret, SecretString};
-pub use token::ClientAuth;
+pub use token::{AccessToken, ClientAuth};
 
 /// Declares HealthHero endpoints as an annotated trait and generates a client for them.
 ///
@@ -231,7 +242,10 @@ pub use token::ClientAuth;
 ///   the call's span as `hh.absent = true`), and everything else is as for `T`. Any other
 ///   404 (no body, an HTML or text page, a gateway's own JSON) stays an error: that is a
 ///   server without the route (a wrong `api_url`, another deploy), which must not look like
-///   "none".
+///   "none". These meanings go by what a type is, not how it is spelt: the macro sees names,
+///   so for a type written `Response<..>`, `Bytes` or `String` the compiler checks which
+///   type it is, and your own `Response<T>`, `Bytes` or `String` (say, an envelope your API
+///   wraps answers in) is decoded from JSON like any other type. `Option` is always std's.
 /// - **Per-call options**: `#[timeout("5s")]` on a method (or on the trait, for every method
 ///   without its own) replaces the client's per-attempt timeout (`ms`, `s`, `m`, `h`, or a sum
 ///   such as `"1m30s"`); `#[call_timeout("30s")]`, written the same way and in the same
@@ -251,11 +265,13 @@ pub use token::ClientAuth;
 /// - **Two forms**: by default an endpoint is `fn ..(&self, ..) -> impl Future<Output = R> +
 ///   Send`: no allocation and static dispatch, but the trait cannot be a `dyn` object (use it
 ///   as a generic, `fn run(api: &impl Traversals)`). With `#[healthhero_api(dyn)]` it is
-///   `fn ..<'hh_call>(&'hh_call self, ..) -> Pin<Box<dyn Future<Output = R> + Send +
-///   'hh_call>>`, as async-trait writes it (every elided lifetime in the arguments becomes
-///   `'hh_call`): one heap allocation and one indirect call per request, and
-///   `Arc<dyn Traversals + Send + Sync>` works, so a service can hold either the generated
-///   client or a fake. A hand-written implementation of the `dyn` form returns
+///   `fn ..<'hh_call, 'life0, 'life1>(&'life0 self, id: &'life1 str) -> Pin<Box<dyn
+///   Future<Output = R> + Send + 'hh_call>> where 'life0: 'hh_call, 'life1: 'hh_call`, as
+///   async-trait writes it (each elided lifetime in the arguments gets a name of its own, in
+///   order, so `&mut Vec<&str>` keeps its two independent lifetimes): one heap allocation and
+///   one indirect call per request, and `Arc<dyn Traversals + Send + Sync>` works, so a
+///   service can hold either the generated client or a fake. A hand-written implementation
+///   of the `dyn` form copies that signature (any lifetime names) and returns
 ///   `Box::pin(async move { .. })`. Helpers in a `dyn` trait must be dyn-compatible too.
 /// - **Other attributes**: on the trait, they stay on the trait (`#[cfg]` also removes the
 ///   generated client). On a method, `doc` and `cfg` go on the trait and the generated method,
@@ -276,17 +292,13 @@ pub use hh_macros::healthhero_api;
 
 /// The items generated code refers to. Not a public API: it changes without notice.
 #[doc(hidden)]
+//
+// Exactly what generated code names, and nothing else: tests and benchmarks use the public API
+// (`Client::authorization` is the token's hit path) or these same items.
 pub mod __private {
-    pub use crate::Client;
-
-    /// The `Authorization` value of the cached token, fetching one if needed: the exact hit
-    /// path every call takes (what the token benchmarks measure).
-    pub async fn bearer(client: &crate::Client) -> crate::Result<http::HeaderValue> {
-        Ok(client.inner.tokens.get().await?.header.clone())
-    }
     pub use crate::call::build::{HeaderText, Request};
-    pub use crate::call::decode::{Answer, Decode, Json, Optional, Raw, Text, Unit, WithResponse};
-    pub use bytes::Bytes;
+    pub use crate::call::decode::{
+        ByJson, ByName, Json, Optional, Pick, Raw, Text, Unit, WithResponse,
+    };
     pub use http::{HeaderName, HeaderValue, Method};
-    pub use serde::{Serialize, de::DeserializeOwned};
 }

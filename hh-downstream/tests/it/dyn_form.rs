@@ -24,11 +24,17 @@ pub trait Lookup {
 struct Fake;
 
 impl Lookup for Fake {
-    fn find<'a>(
+    fn find<'call, 'a, 'b, 'c, 'd>(
         &'a self,
-        id: &'a str,
-        tags: &'a [&'a str],
-    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, Error>> + Send + 'a>> {
+        id: &'b str,
+        tags: &'c [&'d str],
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, Error>> + Send + 'call>>
+    where
+        'a: 'call,
+        'b: 'call,
+        'c: 'call,
+        'd: 'call,
+    {
         Box::pin(async move { Ok(Some(format!("fake {id} {}", tags.join(",")))) })
     }
 }

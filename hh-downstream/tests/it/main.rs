@@ -11,4 +11,5 @@ mod metrics;
 #[cfg(feature = "full")]
 mod middleware;
 mod requests;
+pub mod return_types;
 mod support;

@@ -460,6 +460,15 @@ impl<'c> Request<'c> {
         self
     }
 
+    /// [`send`](Self::send) with the decoder given as a value, as [`Pick`](super::decode::Pick)
+    /// chooses it.
+    pub fn send_as<D: Decode>(
+        self,
+        _decoder: std::marker::PhantomData<D>,
+    ) -> impl Future<Output = Result<D::Output>> + use<'c, D> {
+        self.send::<D>()
+    }
+
     /// Sends the call, with retries and the 401 replay, and decodes the answer with `D`.
     //
     // One `async fn` from here to reqwest's future, holding the request once: the loop borrows

@@ -16,7 +16,7 @@ use super::decode::Answer;
 use crate::client::ClientInner;
 use crate::error::{Error, HttpParts, Limit, ProblemDetails, Repr, Result, Waiting};
 use crate::retry::{RetryPolicy, retry_after};
-use crate::token::AccessToken;
+use crate::token::CachedToken;
 
 /// What one attempt came back with.
 pub(super) enum Exchange {
@@ -99,7 +99,7 @@ impl Request<'_> {
         &self,
         inner: &ClientInner,
         exchange: Exchange,
-        token: &Arc<AccessToken>,
+        token: &Arc<CachedToken>,
         tries: &Tries,
     ) -> Step {
         let policy = &inner.retry;
@@ -197,7 +197,7 @@ impl Request<'_> {
 /// (after which the store's entry is dropped too, and this process fetches) is what keeps a
 /// revocation from failing calls. Never more than two, so a 401 that is not about the token
 /// ends the call.
-pub(crate) fn replays_401(inner: &ClientInner, tries: &Tries, token: &AccessToken) -> bool {
+pub(crate) fn replays_401(inner: &ClientInner, tries: &Tries, token: &CachedToken) -> bool {
     inner.replay_on_401 && (tries.replays == 0 || (tries.replays == 1 && token.adopted))
 }
 

@@ -9,7 +9,7 @@ use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, HttpParts, Repr, Result};
-use crate::token::{AccessToken, TokenSource};
+use crate::token::{CachedToken, TokenSource};
 
 /// A successful answer with its status and headers, for methods declared to return
 /// `Response<T>`.
@@ -54,7 +54,7 @@ pub struct Answer {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     /// What a decode error must scrub from the body it keeps; only used on that path.
-    pub(crate) token: Arc<AccessToken>,
+    pub(crate) token: Arc<CachedToken>,
     pub(crate) tokens: TokenSource,
 }
 
@@ -231,5 +231,90 @@ impl<D: Decode> Decode for WithResponse<D> {
             headers,
             value: D::decode(answer)?,
         })
+    }
+}
+
+/// What a decoder makes, with no bound on it (`Decode` needs the value decodable): what
+/// [`Pick`] compares with the type an endpoint returns.
+#[doc(hidden)]
+pub trait Yields {
+    /// The value made.
+    type Output;
+}
+
+impl Yields for Unit {
+    type Output = ();
+}
+impl Yields for Text {
+    type Output = String;
+}
+impl Yields for Raw {
+    type Output = Bytes;
+}
+impl<T> Yields for Json<T> {
+    type Output = T;
+}
+impl<D: Yields> Yields for WithResponse<D> {
+    type Output = Response<D::Output>;
+}
+impl<D: Yields> Yields for Optional<D> {
+    type Output = Option<D::Output>;
+}
+
+/// How an endpoint whose return type names `Response`, `Bytes` or `String` is decoded, chosen
+/// by what those names are, not how they are spelt: `D` (hh's [`Response`], [`Bytes`] and
+/// `String`) when it makes exactly `T`, else `F`, which takes them for the user's own types
+/// and decodes them from JSON. A proc macro sees only names; the compiler decides here, on
+/// the types: method lookup tries `&Pick` (the [`ByName`] impl, whose bound is the check)
+/// before `Pick` (the [`ByJson`] impl).
+#[doc(hidden)]
+pub struct Pick<T, D, F>(Marker<T>, Marker<D>, Marker<F>);
+
+/// A type carried, not held (and `Send`, `Sync` whatever it is).
+type Marker<T> = PhantomData<fn() -> T>;
+
+// By hand: derived, they would ask `T`, `D` and `F` to be `Copy`.
+impl<T, D, F> Clone for Pick<T, D, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T, D, F> Copy for Pick<T, D, F> {}
+
+impl<T, D, F> Pick<T, D, F> {
+    /// The chooser; `(&Pick::NEW).decoder()` is the choice.
+    pub const NEW: Self = Pick(PhantomData, PhantomData, PhantomData);
+}
+
+/// The choice of [`Pick`] when hh's reading of the names makes the declared type.
+#[doc(hidden)]
+pub trait ByName {
+    /// The decoder chosen.
+    type Decoder;
+    /// The decoder, as a value to hand to `Request::send_as`.
+    fn decoder(self) -> PhantomData<Self::Decoder>;
+}
+
+impl<T, D: Yields<Output = T>, F> ByName for &Pick<T, D, F> {
+    type Decoder = D;
+    fn decoder(self) -> PhantomData<D> {
+        PhantomData
+    }
+}
+
+/// The choice of [`Pick`] otherwise: the names are the user's own types.
+#[doc(hidden)]
+pub trait ByJson {
+    /// The decoder chosen.
+    type Decoder;
+    /// The decoder, as a value to hand to `Request::send_as`. By value, on `Pick` itself:
+    /// method lookup reaches it only after `&Pick` found nothing.
+    fn decoder(self) -> PhantomData<Self::Decoder>;
+}
+
+impl<T, D, F> ByJson for Pick<T, D, F> {
+    type Decoder = F;
+    fn decoder(self) -> PhantomData<F> {
+        PhantomData
     }
 }

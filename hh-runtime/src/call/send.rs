@@ -18,7 +18,7 @@ use crate::body::read_capped;
 use crate::client::{ClientInner, SendError};
 use crate::error::{Error, Limit, Result, Waiting};
 use crate::telemetry::{self, Call, ErrorType};
-use crate::token::AccessToken;
+use crate::token::CachedToken;
 
 impl Request<'_> {
     /// One call, within its `call_timeout` (the endpoint's, else the client's) if it has one:
@@ -92,7 +92,7 @@ impl Request<'_> {
         &self,
         inner: &ClientInner,
         url: reqwest::Url,
-        token: &AccessToken,
+        token: &CachedToken,
     ) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
@@ -133,7 +133,7 @@ impl Request<'_> {
         &self,
         inner: &ClientInner,
         url: reqwest::Url,
-        token: &AccessToken,
+        token: &CachedToken,
         will_replay_401: bool,
         started: Instant,
         span: &Span,
@@ -215,7 +215,7 @@ pub(crate) async fn token_for_call(
     inner: &ClientInner,
     tries: &mut Tries,
     now: Instant,
-) -> Result<(Arc<AccessToken>, Instant)> {
+) -> Result<(Arc<CachedToken>, Instant)> {
     if let Some(token) = inner.tokens.cached(now) {
         return Ok((token, now));
     }

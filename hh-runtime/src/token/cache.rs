@@ -29,7 +29,7 @@ pub(crate) const SHARED_FAILURE_WINDOW: Duration = Duration::from_secs(2);
 pub(crate) const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(5);
 
 /// A cached access token with its schedule, on the monotonic clock.
-pub(crate) struct AccessToken {
+pub(crate) struct CachedToken {
     token: SecretString,
     /// `Bearer <token>`, built once and marked sensitive so that `Debug` of a request hides it.
     pub(crate) header: HeaderValue,
@@ -52,7 +52,7 @@ pub(crate) struct AccessToken {
     pub(crate) adopted: bool,
 }
 
-impl AccessToken {
+impl CachedToken {
     /// Places a parsed token on the clock. Its life counts from `sent_at` (`issued` by the
     /// wall clock), when the request went out, so the time the answer took is never counted
     /// as life left.
@@ -99,7 +99,7 @@ impl AccessToken {
     ) -> Self {
         let (refresh_ahead, min_remaining) =
             thresholds(parsed.lifetime, refresh_ahead, min_remaining);
-        AccessToken {
+        CachedToken {
             token: parsed.token,
             header: parsed.header,
             expires_at,
@@ -118,7 +118,7 @@ impl AccessToken {
 
     /// Whether two tokens are the same token (wherever each came from).
     #[cfg(feature = "token-store")]
-    pub(crate) fn same_token(&self, other: &AccessToken) -> bool {
+    pub(crate) fn same_token(&self, other: &CachedToken) -> bool {
         self.secret_bytes() == other.secret_bytes()
     }
 
@@ -133,9 +133,9 @@ impl AccessToken {
     }
 }
 
-impl fmt::Debug for AccessToken {
+impl fmt::Debug for CachedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
+        f.debug_struct("CachedToken")
             .field("token", &"[redacted]")
             .field("expires_at", &self.expires_at)
             .finish()
@@ -164,7 +164,7 @@ pub(crate) fn thresholds(
 }
 
 /// What a fetch ends with, as its waiters see it.
-pub(crate) type Outcome = Result<Arc<AccessToken>, Error>;
+pub(crate) type Outcome = Result<Arc<CachedToken>, Error>;
 /// Where the waiters of a fetch watch for its outcome.
 pub(crate) type Waiters = watch::Receiver<Option<Outcome>>;
 
@@ -190,7 +190,7 @@ pub(crate) struct Flight {
 /// What a caller without a usable cached token does, decided under the flight lock.
 pub(crate) enum Decision {
     /// A usable token appeared meanwhile.
-    Use(Arc<AccessToken>),
+    Use(Arc<CachedToken>),
     /// A fetch is running: wait for its outcome.
     Join(Waiters),
     /// A recent failure still holds: return it without a request.
@@ -201,7 +201,7 @@ pub(crate) enum Decision {
 
 impl Flight {
     /// The slow path: the caller found no usable token without the lock.
-    pub(crate) fn decide(&self, now: Instant, current: Option<Arc<AccessToken>>) -> Decision {
+    pub(crate) fn decide(&self, now: Instant, current: Option<Arc<CachedToken>>) -> Decision {
         if let Some(token) = current.filter(|t| t.is_usable(now)) {
             return Decision::Use(token);
         }
@@ -326,13 +326,13 @@ mod tests {
         Duration::from_secs(s)
     }
 
-    fn token(now: Instant, lifetime: u64) -> Arc<AccessToken> {
+    fn token(now: Instant, lifetime: u64) -> Arc<CachedToken> {
         let parsed = ParsedToken {
             token: SecretString::from("t0ken"),
             header: HeaderValue::from_static("Bearer t0ken"),
             lifetime: secs(lifetime),
         };
-        Arc::new(AccessToken::new(
+        Arc::new(CachedToken::new(
             parsed,
             now,
             SystemTime::now(),
@@ -394,7 +394,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |jitter| {
             let parsed = ParsedToken::new(SecretString::from("t"), secs(3600)).unwrap();
-            let token = AccessToken::new(
+            let token = CachedToken::new(
                 parsed,
                 t0,
                 SystemTime::now(),
@@ -425,19 +425,19 @@ mod tests {
         // Fetched 600 s ago by another host, living an hour: 3000 s left by the wall clock.
         let issued = wall - secs(600);
         let shared =
-            AccessToken::shared(parsed(3600), issued, (now, wall), secs(300), secs(30)).unwrap();
+            CachedToken::shared(parsed(3600), issued, (now, wall), secs(300), secs(30)).unwrap();
         assert_eq!(shared.expires_at, now + secs(3000) - CLOCK_SKEW_MARGIN);
         assert_eq!(shared.usable_until, shared.expires_at - secs(30));
         // Had this process fetched it at the same moment, it would use it 5 s longer.
-        let own = AccessToken::new(parsed(3600), now - secs(600), issued, secs(300), secs(30));
+        let own = CachedToken::new(parsed(3600), now - secs(600), issued, secs(300), secs(30));
         assert_eq!(own.usable_until - shared.usable_until, CLOCK_SKEW_MARGIN);
         // A short lifetime: the margin is a tenth of it.
         let short =
-            AccessToken::shared(parsed(10), wall, (now, wall), secs(300), secs(30)).unwrap();
+            CachedToken::shared(parsed(10), wall, (now, wall), secs(300), secs(30)).unwrap();
         assert_eq!(short.expires_at, now + secs(9));
         // Expired by the wall clock, or within the margin of it: nothing to use.
         assert!(
-            AccessToken::shared(
+            CachedToken::shared(
                 parsed(60),
                 wall - secs(61),
                 (now, wall),
@@ -447,7 +447,7 @@ mod tests {
             .is_none()
         );
         assert!(
-            AccessToken::shared(
+            CachedToken::shared(
                 parsed(60),
                 wall - secs(56),
                 (now, wall),

@@ -16,7 +16,7 @@ use futures_util::FutureExt as _;
 use tokio::time::Instant;
 
 use super::TokenConfig;
-use super::cache::{AccessToken, Outcome};
+use super::cache::{CachedToken, Outcome};
 use super::oauth::ParsedToken;
 use super::seal::{KeyName, Sealer};
 use crate::store::{
@@ -32,7 +32,7 @@ const PROBE: Duration = Duration::from_secs(1);
 /// What a process does about a token it needs, after asking the store.
 pub(crate) enum Acquired {
     /// Another process's token, fresh: use it, no request.
-    Adopted(Arc<AccessToken>),
+    Adopted(Arc<CachedToken>),
     /// This process holds the lease: fetch, then [`Fleet::publish`].
     Leased(Lease),
     /// No coordination (the store failed, or the wait ran out; the outcome says which):
@@ -68,7 +68,7 @@ pub(crate) struct Fleet {
     /// Whether the store's availability has been reported (the gauge set) at all.
     reported: AtomicBool,
     /// The token the API last rejected: never adopted again, whatever the store says.
-    rejected: Mutex<Option<Arc<AccessToken>>>,
+    rejected: Mutex<Option<Arc<CachedToken>>>,
     /// Set once the store's first connection is made.
     connected: tokio::sync::OnceCell<()>,
     /// The store's name, read once: `TokenStore::name` is the user's code, and the fetch
@@ -188,7 +188,7 @@ impl Fleet {
         }
     }
 
-    async fn publish(self: &Arc<Self>, token: &AccessToken) {
+    async fn publish(self: &Arc<Self>, token: &CachedToken) {
         let entry = self
             .sealer
             .seal(token.secret_bytes(), token.issued, token.lifetime);
@@ -216,13 +216,13 @@ impl Fleet {
     }
 
     /// The API rejected `token`: never adopt it again.
-    pub(crate) fn remember_rejected(&self, token: &Arc<AccessToken>) {
+    pub(crate) fn remember_rejected(&self, token: &Arc<CachedToken>) {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(token));
     }
 
     /// Removes the shared entry if (and only if) it still holds the rejected `token`, so the
     /// fleet fetches one replacement.
-    pub(crate) fn remove_rejected(self: &Arc<Self>, token: &Arc<AccessToken>) {
+    pub(crate) fn remove_rejected(self: &Arc<Self>, token: &Arc<CachedToken>) {
         let Some(entry) = token.sealed.get().cloned() else {
             return;
         };
@@ -265,7 +265,7 @@ impl Fleet {
 
     /// The shared entry as a token this process may adopt: `Ok(None)` when there is none, or
     /// it is stale, due for refresh, rejected or not to be trusted; `Err` when the store failed.
-    async fn read(self: &Arc<Self>) -> Result<Option<Arc<AccessToken>>, ()> {
+    async fn read(self: &Arc<Self>) -> Result<Option<Arc<CachedToken>>, ()> {
         let Some(entry) = self.op(|| self.store.get(&self.names.entry)).await else {
             return Err(());
         };
@@ -285,7 +285,7 @@ impl Fleet {
             }
         };
         let token = ParsedToken::new(opened.token, opened.lifetime).and_then(|parsed| {
-            AccessToken::shared(
+            CachedToken::shared(
                 parsed,
                 opened.issued,
                 (now, wall),

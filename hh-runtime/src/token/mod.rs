@@ -22,6 +22,7 @@ mod cache;
 mod fleet;
 mod jwt;
 mod oauth;
+mod public;
 #[cfg(feature = "token-store")]
 mod seal;
 
@@ -35,7 +36,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 use url::Url;
 
-pub(crate) use cache::AccessToken;
+pub(crate) use cache::CachedToken;
 use cache::{Decision, Flight, Outcome};
 #[cfg(feature = "token-store")]
 use fleet::Acquired;
@@ -43,6 +44,7 @@ use fleet::Acquired;
 pub(crate) use fleet::Fleet;
 #[cfg(feature = "token-store")]
 pub(crate) use oauth::{MAX_LIFETIME, fits_in_a_header};
+pub use public::AccessToken;
 
 use crate::error::{Error, TokenFailure};
 use crate::telemetry;
@@ -85,7 +87,7 @@ impl TokenConfig {
 struct Shared {
     cfg: TokenConfig,
     http: reqwest::Client,
-    current: arc_swap::ArcSwapOption<AccessToken>,
+    current: arc_swap::ArcSwapOption<CachedToken>,
     /// Mirrors `Flight::waiting.is_some()` so the hit path can skip the mutex.
     fetching: AtomicBool,
     flight: Mutex<Flight>,
@@ -160,7 +162,7 @@ impl TokenSource {
 
     /// The body without the token it was sent with or the client secret, in case the server
     /// echoed them.
-    pub(crate) fn scrub(&self, body: bytes::Bytes, token: &AccessToken) -> bytes::Bytes {
+    pub(crate) fn scrub(&self, body: bytes::Bytes, token: &CachedToken) -> bytes::Bytes {
         let [encoded_secret, raw_secret] = self.config().secret_forms();
         crate::body::scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
     }
@@ -181,7 +183,7 @@ impl TokenSource {
     }
 
     /// A token with at least the minimum remaining life, fetching one if needed.
-    pub(crate) async fn get(&self) -> Result<Arc<AccessToken>, Error> {
+    pub(crate) async fn get(&self) -> Result<Arc<CachedToken>, Error> {
         let now = Instant::now();
         if let Some(token) = self.cached(now) {
             return Ok(token);
@@ -194,7 +196,7 @@ impl TokenSource {
     /// The cached token if it is usable at `now` (starting a background refresh when it is
     /// due), without waiting: the hit path, one atomic load and no lock. `now` is the
     /// caller's, so that a call reads the clock once for this and its attempt's timer.
-    pub(crate) fn cached(&self, now: Instant) -> Option<Arc<AccessToken>> {
+    pub(crate) fn cached(&self, now: Instant) -> Option<Arc<CachedToken>> {
         let current = self.shared.current.load();
         let token = current.as_ref().filter(|t| t.is_usable(now))?;
         if token.wants_refresh(now) {
@@ -222,7 +224,7 @@ impl TokenSource {
         tracing::debug!(target: "hh_runtime::token", "token in its refresh window; refreshing in the background");
     }
 
-    async fn get_slow(&self) -> Result<Arc<AccessToken>, Error> {
+    async fn get_slow(&self) -> Result<Arc<CachedToken>, Error> {
         let (mut rx, fetch) = {
             let mut flight = self.shared.flight();
             match flight.decide(Instant::now(), self.shared.current.load_full()) {
@@ -297,7 +299,7 @@ impl TokenSource {
 
     /// Drops the cached token if it is still the one the API rejected. A token fetched since
     /// (by another caller that saw the same 401) is kept.
-    pub(crate) fn invalidate(&self, rejected: &Arc<AccessToken>) {
+    pub(crate) fn invalidate(&self, rejected: &Arc<CachedToken>) {
         {
             let _flight = self.shared.flight();
             let current = self.shared.current.load();
@@ -389,7 +391,7 @@ async fn fetch(shared: &Shared, deadline: Instant) -> Outcome {
     let issued = std::time::SystemTime::now();
     let outcome =
         match tokio::time::timeout_at(deadline, oauth::request_token(&shared.http, cfg)).await {
-            Ok(Ok(parsed)) => Ok(Arc::new(AccessToken::new(
+            Ok(Ok(parsed)) => Ok(Arc::new(CachedToken::new(
                 parsed,
                 sent_at,
                 issued,
@@ -473,7 +475,7 @@ enum Ended {
     Requested(Outcome),
     /// With the fleet's token, without a request.
     #[cfg(feature = "token-store")]
-    Adopted(Arc<AccessToken>),
+    Adopted(Arc<CachedToken>),
     /// Before it began (a subscriber panicked making its span): nothing to record.
     NeverBegan,
     /// Without a result (it panicked, or its runtime shut down): a transient failure.
@@ -487,7 +489,7 @@ impl FlightGuard {
 
     /// The fetch ended with the fleet's token, without a request of its own.
     #[cfg(feature = "token-store")]
-    fn adopted(mut self, token: Arc<AccessToken>) {
+    fn adopted(mut self, token: Arc<CachedToken>) {
         self.end(Ended::Adopted(token));
     }
 

@@ -116,7 +116,7 @@ X-Evil: 1","token_type":"Bearer"}"#,
     }
     assert_eq!(shapes.token_requests(), rejected.len());
 
-    // A token as a value: Debug of the secrecy wrapper.
+    // A token as a value: Debug of `AccessToken`.
     let token = client.access_token().await.unwrap();
     printed.push(format!("{token:?}"));
     let decoded = Request::new(&client, Method::GET, "/j")

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hh_runtime::Client;
 use hh_runtime::store::{SealingKey, StoreFuture, StoreStatus, TokenStore};
-use hh_runtime::{Client, ExposeSecret};
 use hh_sandbox::Sandbox;
 
 use crate::support;

@@ -1,5 +1,6 @@
 //! The client itself: another API URL sharing the token cache, a call future that is `Send`,
-//! and the access token without the secrecy crate.
+//! the access token without the secrecy crate, and the `Authorization` value for requests of
+//! one's own.
 
 use tokio::time::sleep;
 
@@ -36,10 +37,27 @@ async fn the_call_future_is_send_and_spawnable() {
 
 #[tokio::test(start_paused = true)]
 async fn the_access_token_needs_no_secrecy_dependency() {
-    use hh_runtime::ExposeSecret as _;
     let server = Server::start().await;
     server.issue_tokens(3600);
-    let token: hh_runtime::SecretString = server.client().access_token().await.unwrap();
+    let token: hh_runtime::AccessToken = server.client().access_token().await.unwrap();
     assert_eq!(server.issued(), [token.expose_secret().to_owned()]);
     assert!(!format!("{token:?}").contains(token.expose_secret()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_authorization_value_is_the_calls_and_shows_no_token() {
+    let server = answering(Reply::json(200, serde_json::json!({}))).await;
+    let client = server.client();
+    let value = client.authorization().await.unwrap();
+    let token = server.issued().pop().unwrap();
+    assert_eq!(value.to_str().unwrap(), format!("Bearer {token}"));
+    assert!(value.is_sensitive());
+    assert!(!format!("{value:?}").contains(&token));
+    // The value a generated call sends, from the same cache: no second token request.
+    get_json(&client, "/x").await.unwrap();
+    assert_eq!(
+        server.api_log()[0].header("authorization"),
+        value.to_str().ok()
+    );
+    assert_eq!(server.token_requests(), 1);
 }

@@ -127,7 +127,7 @@ fn a3_key_isolation() {
         }
         while let Some(r) = tasks.join_next().await {
             let (i, t) = r.unwrap();
-            let claims = jwt_claims(secrecy::ExposeSecret::expose_secret(&t));
+            let claims = jwt_claims(t.expose_secret());
             let want = [
                 vec!["traversal.api"],
                 vec!["hra.api"],

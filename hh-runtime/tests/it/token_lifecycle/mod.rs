@@ -14,7 +14,6 @@ mod token_endpoint;
 use std::time::Duration;
 
 use hh_runtime::Client;
-use secrecy::ExposeSecret;
 
 async fn token_of(client: &Client) -> hh_runtime::Result<String> {
     Ok(client.access_token().await?.expose_secret().to_owned())
