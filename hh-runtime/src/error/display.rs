@@ -2,6 +2,7 @@
 //! with the source chain; never a secret (bodies are scrubbed before they are kept).
 
 use std::fmt;
+use std::time::Duration;
 
 use http::StatusCode;
 
@@ -26,22 +27,7 @@ impl fmt::Display for Error {
                 timeout,
                 attempts,
                 elapsed,
-            } => {
-                match (timeout, source) {
-                    (Some(d), _) => write!(f, "no response within {d:?}")?,
-                    (None, Some(source)) => write!(f, "request failed: {}", Chain(source))?,
-                    (None, None) => f.write_str("request failed")?,
-                }
-                if *attempts > 1 {
-                    let each = if timeout.is_some() { " each" } else { "" };
-                    write!(
-                        f,
-                        " ({attempts} attempts{each}, {:.1} s in all)",
-                        elapsed.as_secs_f64()
-                    )?;
-                }
-                Ok(())
-            }
+            } => fmt_transport(f, source.as_ref(), *timeout, *attempts, *elapsed),
             Repr::Status { http, problem, .. } => {
                 write!(f, "the server answered HTTP {}", http.status)?;
                 if let Some(p) = problem {
@@ -70,28 +56,63 @@ impl fmt::Display for Error {
                 elapsed,
                 waiting,
                 last,
-            } => {
-                let limit = match limit {
-                    Limit::CallTimeout => "`call_timeout`",
-                    Limit::RetryBudget => "retry budget (`RetryPolicy::max_elapsed`)",
-                };
-                write!(
-                    f,
-                    "the call ran out of time: its {after:?} {limit} fired after {:.1} s, ",
-                    elapsed.as_secs_f64()
-                )?;
-                match waiting {
-                    Waiting::Token => f.write_str("waiting for an access token")?,
-                    Waiting::Answer(n) => write!(f, "waiting for the answer to attempt {n}")?,
-                    Waiting::Backoff(n) => write!(f, "waiting to send attempt {n}")?,
-                }
-                if let Some(last) = last {
-                    write!(f, "; before that: {last}")?;
-                }
-                Ok(())
-            }
+            } => fmt_deadline(f, *limit, *after, *elapsed, *waiting, last.as_ref()),
         }
     }
+}
+
+/// The transport part of `Display`: no answer, or no answer in time, and over how many tries.
+fn fmt_transport(
+    f: &mut fmt::Formatter<'_>,
+    source: Option<&reqwest::Error>,
+    timeout: Option<Duration>,
+    attempts: u32,
+    elapsed: Duration,
+) -> fmt::Result {
+    match (timeout, source) {
+        (Some(d), _) => write!(f, "no response within {d:?}")?,
+        (None, Some(source)) => write!(f, "request failed: {}", Chain(source))?,
+        (None, None) => f.write_str("request failed")?,
+    }
+    if attempts > 1 {
+        let each = if timeout.is_some() { " each" } else { "" };
+        write!(
+            f,
+            " ({attempts} attempts{each}, {:.1} s in all)",
+            elapsed.as_secs_f64()
+        )?;
+    }
+    Ok(())
+}
+
+/// The deadline part of `Display`: which limit fired, when, on what the call was waiting, and
+/// the failure it was waiting out.
+fn fmt_deadline(
+    f: &mut fmt::Formatter<'_>,
+    limit: Limit,
+    after: Duration,
+    elapsed: Duration,
+    waiting: Waiting,
+    last: Option<&Error>,
+) -> fmt::Result {
+    let limit = match limit {
+        Limit::CallTimeout => "`call_timeout`",
+        Limit::RetryBudget => "retry budget (`RetryPolicy::max_elapsed`)",
+    };
+    write!(
+        f,
+        "the call ran out of time: its {after:?} {limit} fired after {:.1} s, ",
+        elapsed.as_secs_f64()
+    )?;
+    match waiting {
+        Waiting::Token => f.write_str("waiting for an access token")?,
+        Waiting::Answer(n) => write!(f, "waiting for the answer to attempt {n}")?,
+        Waiting::Backoff(n) => write!(f, "waiting to send attempt {n}")?,
+    }
+    if let Some(last) = last {
+        write!(f, "; before that: {last}")?;
+    }
+    Ok(())
 }
 
 /// A token endpoint status that means the identity server is down or busy (5xx or a
