@@ -167,34 +167,7 @@ impl<'a> Endpoint<'a> {
             None => prefix,
         };
 
-        let mut args = Vec::new();
-        let mut patterns = Vec::new();
-        for input in &method.sig.inputs {
-            let FnArg::Typed(pat_type) = input else {
-                continue;
-            };
-            let Some(ident) = plain_name(&pat_type.pat) else {
-                patterns.push(pat_type);
-                continue;
-            };
-            let arg_name = ident.to_string();
-            let arg_name = arg_name.strip_prefix("r#").unwrap_or(&arg_name).to_owned();
-            let (role, broken) = attr::arg_role(cx, &arg_name, &pat_type.attrs);
-            let (role, role_attr) = match role {
-                Some((role, a)) => (role, Some(a)),
-                None if broken => (Role::Unknown, None),
-                None => (Role::Path, None),
-            };
-            args.push(Arg {
-                ident,
-                name: arg_name,
-                ty: &pat_type.ty,
-                role,
-                role_attr,
-                whole: input,
-            });
-        }
-
+        let (args, patterns) = arguments(cx, method);
         Endpoint {
             method,
             verbs,
@@ -240,6 +213,39 @@ impl<'a> Endpoint<'a> {
         let own = self.path().map(LitStr::value).unwrap_or_default();
         format!("{prefix}{own}")
     }
+}
+
+/// The method's arguments other than `self`, each with its role; and those written as patterns,
+/// which have no name to give a role to.
+fn arguments<'a>(cx: &Ctxt, method: &'a TraitItemFn) -> (Vec<Arg<'a>>, Vec<&'a PatType>) {
+    let mut args = Vec::new();
+    let mut patterns = Vec::new();
+    for input in &method.sig.inputs {
+        let FnArg::Typed(pat_type) = input else {
+            continue;
+        };
+        let Some(ident) = plain_name(&pat_type.pat) else {
+            patterns.push(pat_type);
+            continue;
+        };
+        let arg_name = ident.to_string();
+        let arg_name = arg_name.strip_prefix("r#").unwrap_or(&arg_name).to_owned();
+        let (role, broken) = attr::arg_role(cx, &arg_name, &pat_type.attrs);
+        let (role, role_attr) = match role {
+            Some((role, a)) => (role, Some(a)),
+            None if broken => (Role::Unknown, None),
+            None => (Role::Path, None),
+        };
+        args.push(Arg {
+            ident,
+            name: arg_name,
+            ty: &pat_type.ty,
+            role,
+            role_attr,
+            whole: input,
+        });
+    }
+    (args, patterns)
 }
 
 /// A method with a body and no verb attribute: a helper built on the endpoints, which the

@@ -104,32 +104,19 @@ impl fmt::Display for TemplateError {
 
 /// Parses a whole template, reporting every problem found rather than the first.
 pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
-    let mut errors = Vec::new();
-    let mut pieces: Vec<Piece> = Vec::new();
-    let err = |kind, range| TemplateError { kind, range };
-
-    // Cut at the first `?` or `#`: everything after it is reported once, not parsed.
-    let end = template.find(['?', '#']).unwrap_or(template.len());
-    match template[end..].chars().next() {
-        Some('?') => errors.push(err(ErrorKind::Query, end..end + 1)),
-        Some('#') => errors.push(err(ErrorKind::Fragment, end..end + 1)),
-        _ => {}
-    }
-    let path = &template[..end];
+    let mut parsed = Parsed::default();
+    let path = cut_query(template, &mut parsed.errors);
     if !path.starts_with('/') {
-        errors.push(err(ErrorKind::NotAbsolute, 0..path.len().min(1)));
+        parsed.error(ErrorKind::NotAbsolute, 0..path.len().min(1));
     }
 
-    let mut literal = String::new();
-    let mut seen: Vec<&str> = Vec::new();
     let mut offset = 0;
     let segments: Vec<&str> = path.split('/').collect();
     for (i, segment) in segments.iter().enumerate() {
         let start = offset;
         offset += segment.len() + 1;
-        let range = start..start + segment.len();
         if i > 0 {
-            literal.push('/');
+            parsed.literal.push('/');
         }
         if i == 0 && path.starts_with('/') {
             continue; // the empty text before the leading slash
@@ -137,67 +124,116 @@ pub(crate) fn parse(template: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
         if segment.is_empty() {
             // A trailing slash is a real (if empty) last segment; `//` is a mistake.
             if i + 1 != segments.len() && i != 0 {
-                errors.push(err(ErrorKind::EmptySegment, start - 1..start + 1));
+                parsed.error(ErrorKind::EmptySegment, start - 1..start + 1);
             }
             continue;
         }
+        parsed.segment(template, segment, start);
+    }
+    parsed.finish()
+}
+
+/// The template up to its first `?` or `#`: everything after it is reported once, not parsed.
+fn cut_query<'t>(template: &'t str, errors: &mut Vec<TemplateError>) -> &'t str {
+    let end = template.find(['?', '#']).unwrap_or(template.len());
+    let kind = match template[end..].chars().next() {
+        Some('?') => Some(ErrorKind::Query),
+        Some('#') => Some(ErrorKind::Fragment),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        errors.push(TemplateError {
+            kind,
+            range: end..end + 1,
+        });
+    }
+    &template[..end]
+}
+
+/// What `parse` has found so far: the pieces, the literal text since the last placeholder,
+/// the placeholder names seen (to report a second one), and the errors.
+#[derive(Default)]
+struct Parsed<'t> {
+    pieces: Vec<Piece>,
+    literal: String,
+    seen: Vec<&'t str>,
+    errors: Vec<TemplateError>,
+}
+
+impl<'t> Parsed<'t> {
+    fn error(&mut self, kind: ErrorKind, range: Range<usize>) {
+        self.errors.push(TemplateError { kind, range });
+    }
+
+    /// One non-empty segment, which starts at byte `start` of `template`.
+    fn segment(&mut self, template: &str, segment: &'t str, start: usize) {
+        let range = start..start + segment.len();
         if let Some(name) = braced(segment) {
-            errors.push(err(
-                ErrorKind::Braces {
-                    name: name.to_owned(),
-                    corrected: with_angle_brackets(template),
-                },
-                range,
-            ));
-            continue;
+            let kind = ErrorKind::Braces {
+                name: name.to_owned(),
+                corrected: with_angle_brackets(template),
+            };
+            self.error(kind, range);
+            return;
         }
         let opens = segment.matches('<').count();
         let closes = segment.matches('>').count();
         if opens == 0 && closes == 0 {
-            check_literal(segment, start, &mut errors);
-            literal.push_str(segment);
-            continue;
+            check_literal(segment, start, &mut self.errors);
+            self.literal.push_str(segment);
+            return;
         }
         let whole = segment.starts_with('<') && segment.ends_with('>') && opens == 1 && closes == 1;
         if whole {
-            let name = &segment[1..segment.len() - 1];
-            if name.is_empty() {
-                errors.push(err(ErrorKind::EmptyParam, range));
-            } else if !is_ident(name) {
-                errors.push(err(ErrorKind::BadIdent(name.to_owned()), range));
-            } else if seen.contains(&name) {
-                errors.push(err(ErrorKind::Duplicate(name.to_owned()), range));
-            } else {
-                seen.push(name);
-                if !literal.is_empty() {
-                    pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-                }
-                pieces.push(Piece::Param {
-                    name: name.to_owned(),
-                    range,
-                });
-            }
-            continue;
+            self.placeholder(&segment[1..segment.len() - 1], range);
+        } else {
+            self.error(misplaced_brackets(segment), range);
         }
-        let first_open = segment.find('<');
-        let first_close = segment.find('>');
-        let kind = match (first_open, first_close) {
-            (Some(o), Some(c)) if c < o => ErrorKind::StrayClose((*segment).to_owned()),
-            (None, Some(_)) => ErrorKind::StrayClose((*segment).to_owned()),
-            (Some(o), _) if !segment[o..].contains('>') => {
-                ErrorKind::Unclosed(segment[o..].to_owned())
+    }
+
+    /// `<name>`, a whole segment.
+    fn placeholder(&mut self, name: &'t str, range: Range<usize>) {
+        if name.is_empty() {
+            self.error(ErrorKind::EmptyParam, range);
+        } else if !is_ident(name) {
+            self.error(ErrorKind::BadIdent(name.to_owned()), range);
+        } else if self.seen.contains(&name) {
+            self.error(ErrorKind::Duplicate(name.to_owned()), range);
+        } else {
+            self.seen.push(name);
+            if !self.literal.is_empty() {
+                self.pieces
+                    .push(Piece::Literal(std::mem::take(&mut self.literal)));
             }
-            _ => ErrorKind::PartialSegment((*segment).to_owned()),
-        };
-        errors.push(err(kind, range));
+            self.pieces.push(Piece::Param {
+                name: name.to_owned(),
+                range,
+            });
+        }
     }
-    if !literal.is_empty() {
-        pieces.push(Piece::Literal(literal));
+
+    /// The pieces, ending with the literal text after the last placeholder; or every error.
+    fn finish(mut self) -> Result<Vec<Piece>, Vec<TemplateError>> {
+        if !self.literal.is_empty() {
+            self.pieces.push(Piece::Literal(self.literal));
+        }
+        if self.errors.is_empty() {
+            Ok(self.pieces)
+        } else {
+            Err(self.errors)
+        }
     }
-    if errors.is_empty() {
-        Ok(pieces)
-    } else {
-        Err(errors)
+}
+
+/// What is wrong with a segment holding `<` or `>` that is not one whole `<name>`.
+fn misplaced_brackets(segment: &str) -> ErrorKind {
+    let first_open = segment.find('<');
+    let first_close = segment.find('>');
+    match (first_open, first_close) {
+        (Some(o), Some(c)) if c < o => ErrorKind::StrayClose(segment.to_owned()),
+        (None, Some(_)) => ErrorKind::StrayClose(segment.to_owned()),
+        (Some(o), _) if !segment[o..].contains('>') => ErrorKind::Unclosed(segment[o..].to_owned()),
+        _ => ErrorKind::PartialSegment(segment.to_owned()),
     }
 }
 

@@ -1,0 +1,146 @@
+//! The trait-level options, `#[healthhero_api(prefix = "/api/v1", client = "Name", dyn,
+//! crate = "my_reexport::hh")]`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Path, Token};
+
+use crate::ctxt::{Ctxt, did_you_mean};
+use crate::template::{self, Piece};
+
+mod kw {
+    syn::custom_keyword!(prefix);
+    syn::custom_keyword!(client);
+}
+
+/// `#[healthhero_api(prefix = "/api/v1", crate = "my_reexport::hh")]`.
+pub(crate) struct Options {
+    pub(crate) krate: Path,
+    pub(crate) prefix: Option<Prefix>,
+    /// `client = "Name"`: the generated struct's name instead of `<Trait>Client`.
+    pub(crate) client: Option<Ident>,
+    /// `dyn`: endpoints return boxed futures, so the trait is dyn-compatible.
+    pub(crate) dyn_compatible: bool,
+}
+
+/// A parsed `prefix = ".."`.
+pub(crate) struct Prefix {
+    /// As written, for error spans.
+    pub(crate) lit: LitStr,
+    /// As joined in front of each path (see `template::parse_prefix`).
+    pub(crate) text: String,
+    pub(crate) pieces: Vec<Piece>,
+}
+
+impl Options {
+    pub(crate) fn from_tokens(cx: &Ctxt, args: proc_macro2::TokenStream) -> Self {
+        let mut options = Options {
+            krate: syn::parse_quote!(::hh_runtime),
+            prefix: None,
+            client: None,
+            dyn_compatible: false,
+        };
+        let parser = |input: ParseStream<'_>| -> syn::Result<()> {
+            while !input.is_empty() {
+                options.parse_one(cx, input)?;
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+            cx.syn_error(e);
+        }
+        options
+    }
+
+    /// One option, up to the comma after it. A malformed value is reported and parsing goes
+    /// on; only tokens that are no option at all stop it.
+    fn parse_one(&mut self, cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(Token![crate]) {
+            let lit = assigned::<Token![crate]>(input)?;
+            self.set_crate(cx, &lit);
+        } else if lookahead.peek(Token![dyn]) {
+            input.parse::<Token![dyn]>()?;
+            self.dyn_compatible = true;
+        } else if lookahead.peek(kw::client) {
+            let lit = assigned::<kw::client>(input)?;
+            self.set_client(cx, &lit);
+        } else if lookahead.peek(kw::prefix) {
+            let lit = assigned::<kw::prefix>(input)?;
+            self.set_prefix(cx, lit);
+        } else if input.peek(Ident) {
+            unknown_option(cx, input)?;
+        } else {
+            return Err(lookahead.error());
+        }
+        Ok(())
+    }
+
+    /// `crate = "path"`.
+    fn set_crate(&mut self, cx: &Ctxt, lit: &LitStr) {
+        match lit.parse_with(Path::parse_mod_style) {
+            Ok(path) => self.krate = path,
+            Err(_) => cx.error_spanned_by(
+                lit,
+                format!(
+                    "`crate = {:?}` is not a path such as `my_crate::hh`",
+                    lit.value()
+                ),
+            ),
+        }
+    }
+
+    /// `client = "Name"`.
+    fn set_client(&mut self, cx: &Ctxt, lit: &LitStr) {
+        match lit.parse::<Ident>() {
+            Ok(ident) => self.client = Some(ident),
+            Err(_) => cx.error_spanned_by(
+                lit,
+                format!(
+                    "`client = {:?}` is not a type name such as `TraversalApi`",
+                    lit.value()
+                ),
+            ),
+        }
+    }
+
+    /// `prefix = "/path"`.
+    fn set_prefix(&mut self, cx: &Ctxt, lit: LitStr) {
+        match template::parse_prefix(&lit.value()) {
+            Ok((text, pieces)) => self.prefix = Some(Prefix { lit, text, pieces }),
+            Err(errors) => {
+                for e in errors {
+                    cx.error_spanned_by(&lit, format!("in `prefix`: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// `name = "value"`, the shape of every option with a value: the string literal.
+fn assigned<Name: Parse>(input: ParseStream<'_>) -> syn::Result<LitStr> {
+    input.parse::<Name>()?;
+    input.parse::<Token![=]>()?;
+    input.parse()
+}
+
+/// A name that is no option: reported with the closest option, and skipped with its value so
+/// the options after it are still read.
+fn unknown_option(cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
+    let ident: Ident = input.parse()?;
+    let name = ident.to_string();
+    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn"])
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    cx.error_spanned_by(
+        &ident,
+        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn` or `crate = \"path\"`)"),
+    );
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        input.parse::<syn::Expr>()?;
+    }
+    Ok(())
+}
