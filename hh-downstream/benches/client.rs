@@ -212,54 +212,7 @@ fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 async fn bench_token_hot_path(base: &str) {
     println!("## 2. token hot path: the cached token's Authorization value\n");
-    let client = runtime_client(base, None);
-    client.authorization().await.unwrap();
-    let value = client.authorization().await.unwrap();
-    // What a lock-based cache holds: the value and when it stops being usable.
-    let until = Instant::now() + Duration::from_secs(3600);
-    let rwlock = Arc::new(std::sync::RwLock::new(Some((
-        Arc::new(value.clone()),
-        until,
-    ))));
-    let mutex = Arc::new(std::sync::Mutex::new(Some((Arc::new(value), until))));
-    // The readers measured, in the order of the table's columns; what they read is shared
-    // once per task, not per read.
-    type Cached = Option<(Arc<http::HeaderValue>, Instant)>;
-    type Shared = (
-        hh_runtime::Client,
-        Arc<std::sync::RwLock<Cached>>,
-        Arc<std::sync::Mutex<Cached>>,
-    );
-    async fn read(which: usize, (client, rwlock, mutex): &Shared) -> Option<http::HeaderValue> {
-        match which {
-            0 => Some(client.authorization().await.unwrap()),
-            1 => rwlock.read().unwrap().as_ref().map(|(v, _)| (**v).clone()),
-            // As ours does: the expiry checked against the clock on every read.
-            2 => rwlock
-                .read()
-                .unwrap()
-                .as_ref()
-                .filter(|(_, until)| Instant::now() < *until)
-                .map(|(v, _)| (**v).clone()),
-            // As a call does: the entry itself is kept (a reference count), then its value
-            // cloned.
-            3 => {
-                let kept = rwlock
-                    .read()
-                    .unwrap()
-                    .as_ref()
-                    .filter(|(_, until)| Instant::now() < *until)
-                    .map(|(v, _)| Arc::clone(v));
-                kept.map(|v| (*v).clone())
-            }
-            4 => mutex.lock().unwrap().as_ref().map(|(v, _)| (**v).clone()),
-            _ => {
-                std::hint::black_box(Instant::now());
-                None
-            }
-        }
-    }
-    let shared: Shared = (client, rwlock, mutex);
+    let shared = token_readers(base).await;
     let columns = [
         "hh-runtime (ArcSwap, expiry checked)",
         "RwLock",
@@ -268,33 +221,10 @@ async fn bench_token_hot_path(base: &str) {
         "Mutex",
         "the clock read alone",
     ];
-    let n = 2_000_000u32;
-    let mut uncontended = Vec::new();
-    for which in 0..columns.len() {
-        let t = Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(read(which, &shared).await);
-        }
-        uncontended.push(t.elapsed().as_nanos() as f64 / f64::from(n));
-    }
+    let uncontended = uncontended_reads(&shared, columns.len()).await;
     // Contended: as many tasks as two per core, all reading at once.
     let tasks = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_task = 1_000_000u32;
-    let mut contended = Vec::new();
-    for which in 0..columns.len() - 1 {
-        let t = Instant::now();
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..tasks {
-            let shared = shared.clone();
-            set.spawn(async move {
-                for _ in 0..per_task {
-                    drop(std::hint::black_box(read(which, &shared).await));
-                }
-            });
-        }
-        while set.join_next().await.is_some() {}
-        contended.push(t.elapsed().as_nanos() as f64 / (f64::from(per_task) * tasks as f64));
-    }
+    let contended = contended_reads(&shared, columns.len() - 1, tasks).await;
     println!("| measure | {} |", columns.join(" | "));
     println!("|---|{}", "---|".repeat(columns.len()));
     let row = |v: &[f64]| {
@@ -309,6 +239,99 @@ async fn bench_token_hot_path(base: &str) {
         "| {tasks} tasks on every core, ns per read (wall time / reads) | {} |\n",
         row(&contended)
     );
+}
+
+/// What a lock-based cache holds: the value and when it stops being usable.
+type Cached = Option<(Arc<http::HeaderValue>, Instant)>;
+
+/// What section 2's readers read; shared once per task, not per read.
+type Shared = (
+    hh_runtime::Client,
+    Arc<std::sync::RwLock<Cached>>,
+    Arc<std::sync::Mutex<Cached>>,
+);
+
+/// A client holding a cached token, and a `RwLock` and a `Mutex` holding its
+/// `Authorization` value.
+async fn token_readers(base: &str) -> Shared {
+    let client = runtime_client(base, None);
+    client.authorization().await.unwrap();
+    let value = client.authorization().await.unwrap();
+    let until = Instant::now() + Duration::from_secs(3600);
+    let rwlock = Arc::new(std::sync::RwLock::new(Some((
+        Arc::new(value.clone()),
+        until,
+    ))));
+    let mutex = Arc::new(std::sync::Mutex::new(Some((Arc::new(value), until))));
+    (client, rwlock, mutex)
+}
+
+/// The readers measured, in the order of the table's columns.
+async fn read(which: usize, (client, rwlock, mutex): &Shared) -> Option<http::HeaderValue> {
+    match which {
+        0 => Some(client.authorization().await.unwrap()),
+        1 => rwlock.read().unwrap().as_ref().map(|(v, _)| (**v).clone()),
+        // As ours does: the expiry checked against the clock on every read.
+        2 => rwlock
+            .read()
+            .unwrap()
+            .as_ref()
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(v, _)| (**v).clone()),
+        // As a call does: the entry itself is kept (a reference count), then its value
+        // cloned.
+        3 => {
+            let kept = rwlock
+                .read()
+                .unwrap()
+                .as_ref()
+                .filter(|(_, until)| Instant::now() < *until)
+                .map(|(v, _)| Arc::clone(v));
+            kept.map(|v| (*v).clone())
+        }
+        4 => mutex.lock().unwrap().as_ref().map(|(v, _)| (**v).clone()),
+        _ => {
+            std::hint::black_box(Instant::now());
+            None
+        }
+    }
+}
+
+/// Nanoseconds per read of each of the first `readers` readers, one after another on this
+/// task.
+async fn uncontended_reads(shared: &Shared, readers: usize) -> Vec<f64> {
+    let n = 2_000_000u32;
+    let mut uncontended = Vec::new();
+    for which in 0..readers {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(read(which, shared).await);
+        }
+        uncontended.push(t.elapsed().as_nanos() as f64 / f64::from(n));
+    }
+    uncontended
+}
+
+/// Nanoseconds per read (wall time / reads) of each of the first `readers` readers, read by
+/// `tasks` tasks at once.
+async fn contended_reads(shared: &Shared, readers: usize, tasks: usize) -> Vec<f64> {
+    let per_task = 1_000_000u32;
+    let mut contended = Vec::new();
+    for which in 0..readers {
+        let t = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            let shared = shared.clone();
+            set.spawn(async move {
+                for _ in 0..per_task {
+                    drop(std::hint::black_box(read(which, &shared).await));
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+        contended.push(t.elapsed().as_nanos() as f64 / (f64::from(per_task) * tasks as f64));
+    }
+    contended
 }
 
 async fn bench_herds() {

@@ -7,6 +7,7 @@
 use healthhero::models::*;
 use healthhero::{
     Algos as _, ChatTraversals as _, HealthHero, Members as _, Reports as _, Traversals as _,
+    TraversalsClient,
 };
 use hh_sandbox::Sandbox;
 
@@ -52,6 +53,22 @@ async fn symptom_assessment_from_start_to_report() {
     let sandbox = Sandbox::start().await.unwrap();
     let hh = connect(&sandbox);
     let t = hh.traversals();
+    let (id, page) = start_for_myself(t).await;
+    let page = answer_age_and_go_back(t, &id, &page).await;
+    answer_cough_to_the_end(t, &id, &page).await;
+    assert_what_it_reports(t, &id).await;
+
+    // Revisit the symptom question; the chest-pain branch ends elsewhere.
+    let page = revisit_the_symptom_question(&sandbox, t, &id).await;
+    answer_chest_pain_to_the_end(t, &id, &page).await;
+
+    let err = t.get("no-such-traversal").await.unwrap_err();
+    assert!(err.is_not_found());
+}
+
+/// A symptom assessment started for "Myself": its id, and the grouped page that asks age
+/// (a number from 0 to 120) and sex.
+async fn start_for_myself(t: &TraversalsClient) -> (String, TraversalResponse) {
     let page = t.create(&TraversalCreate::new("SYMPTOMS")).await.unwrap();
     assert!(page.assessment_type.is_symptom_checker());
     let id = page.traversal_id.clone();
@@ -65,11 +82,20 @@ async fn symptom_assessment_from_start_to_report() {
         (age.control_type.clone(), age.min, age.max),
         (ControlType::Number, Some(0.0), Some(120.0))
     );
+    (id, page)
+}
 
+/// An age out of range refused, a valid one taken, `previous` back to the age page, and the
+/// page answered again: the symptom page.
+async fn answer_age_and_go_back(
+    t: &TraversalsClient,
+    id: &str,
+    page: &TraversalResponse,
+) -> TraversalResponse {
     let invalid = t
         .respond(
-            &id,
-            &[value(&page, 19063, "130"), pick(&page, 19064, "Female")],
+            id,
+            &[value(page, 19063, "130"), pick(page, 19064, "Female")],
         )
         .await
         .unwrap();
@@ -79,27 +105,26 @@ async fn symptom_assessment_from_start_to_report() {
             .any(|e| e.text().contains("between 0 and 120"))
     );
     let forward = t
-        .respond(
-            &id,
-            &[value(&page, 19063, "38"), pick(&page, 19064, "Female")],
-        )
+        .respond(id, &[value(page, 19063, "38"), pick(page, 19064, "Female")])
         .await
         .unwrap();
     assert_eq!(forward.nodes[0].node_id, 2);
-    let back = t.previous(&id).await.unwrap();
+    let back = t.previous(id).await.unwrap();
     assert_eq!(back.nodes[0].node_id, 533);
     let page = t
         .respond(
-            &id,
+            id,
             &[value(&back, 19063, "38"), pick(&back, 19064, "Female")],
         )
         .await
         .unwrap();
     assert_eq!(page.nodes[0].node_id, 2);
-    let page = t
-        .respond(&id, &[pick(&page, 20000, "Cough")])
-        .await
-        .unwrap();
+    page
+}
+
+/// "Cough", then its follow-up page (with v3's Textarea answer) answered: complete.
+async fn answer_cough_to_the_end(t: &TraversalsClient, id: &str, page: &TraversalResponse) {
+    let page = t.respond(id, &[pick(page, 20000, "Cough")]).await.unwrap();
     // v3 shows the Textarea answer.
     assert!(
         page.questions()
@@ -107,7 +132,7 @@ async fn symptom_assessment_from_start_to_report() {
     );
     let done = t
         .respond(
-            &id,
+            id,
             &[
                 pick(&page, 23000, "Less than 3 weeks"),
                 value(&page, 23100, "dry, worse at night"),
@@ -116,35 +141,34 @@ async fn symptom_assessment_from_start_to_report() {
         .await
         .unwrap();
     assert!(done.is_complete());
+}
 
-    let conclusions = t.conclusions(&id).await.unwrap();
+/// What the completed cough assessment reports: conclusions, the report, the questions asked,
+/// the summary, history lines, track file and the traversal itself.
+async fn assert_what_it_reports(t: &TraversalsClient, id: &str) {
+    let conclusions = t.conclusions(id).await.unwrap();
     assert_eq!(conclusions[0].asset_id, 50040);
-    let report = t.conclusion_report(&id).await.unwrap();
+    let report = t.conclusion_report(id).await.unwrap();
     assert_eq!(report.highest_priority, Some(50040));
     assert_eq!(report.reason_category.as_deref(), Some("Self care"));
-    let asked = t.questions(&id).await.unwrap();
+    let asked = t.questions(id).await.unwrap();
     assert_eq!(asked.len(), 6);
-    assert!(
-        t.summary(&id).await.unwrap()["completed"]
-            .as_bool()
-            .unwrap()
-    );
-    assert!(
-        t.history_lines(&id)
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len()
-            >= 5
-    );
-    assert!(t.track_file(&id).await.unwrap().contains("23100"));
-    assert!(t.get(&id).await.unwrap().is_complete());
+    assert!(t.summary(id).await.unwrap()["completed"].as_bool().unwrap());
+    assert!(t.history_lines(id).await.unwrap().as_array().unwrap().len() >= 5);
+    assert!(t.track_file(id).await.unwrap().contains("23100"));
+    assert!(t.get(id).await.unwrap().is_complete());
+}
 
-    // Revisit the symptom question; the chest-pain branch ends elsewhere.
+/// Revisits the symptom question, again through a 503 (resent), and sees a 503 of `previous`
+/// come back (not resent): the symptom page.
+async fn revisit_the_symptom_question(
+    sandbox: &Sandbox,
+    t: &TraversalsClient,
+    id: &str,
+) -> TraversalResponse {
     let page = t
         .revisit(
-            &id,
+            id,
             &Revisit {
                 node_id: 2,
                 algo_id: 100,
@@ -166,7 +190,7 @@ async fn symptom_assessment_from_start_to_report() {
     );
     let again = t
         .revisit(
-            &id,
+            id,
             &Revisit {
                 node_id: 2,
                 algo_id: 100,
@@ -184,22 +208,24 @@ async fn symptom_assessment_from_start_to_report() {
         },
     );
     let before = sandbox.requests("traversals.previous");
-    let failed = t.previous(&id).await.unwrap_err();
+    let failed = t.previous(id).await.unwrap_err();
     assert_eq!(failed.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(sandbox.requests("traversals.previous"), before + 1);
+    page
+}
+
+/// "Chest pain", then "Crushing or heavy chest pain": a report with danger bullets.
+async fn answer_chest_pain_to_the_end(t: &TraversalsClient, id: &str, page: &TraversalResponse) {
     let page = t
-        .respond(&id, &[pick(&page, 20000, "Chest pain")])
+        .respond(id, &[pick(page, 20000, "Chest pain")])
         .await
         .unwrap();
-    t.respond(&id, &[pick(&page, 21000, "Crushing or heavy chest pain")])
+    t.respond(id, &[pick(&page, 21000, "Crushing or heavy chest pain")])
         .await
         .unwrap();
-    let report = t.conclusion_report(&id).await.unwrap();
+    let report = t.conclusion_report(id).await.unwrap();
     assert_eq!(report.highest_priority, Some(50014));
     assert!(!report.danger_bullets.is_empty());
-
-    let err = t.get("no-such-traversal").await.unwrap_err();
-    assert!(err.is_not_found());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

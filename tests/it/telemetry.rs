@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use healthhero::models::TraversalCreate;
-use healthhero::{HealthHero, Traversals as _};
+use healthhero::{HealthHero, Traversals as _, TraversalsClient};
 use hh_sandbox::{Fault, Sandbox};
 use opentelemetry::trace::{SpanId, SpanKind, Status, TracerProvider as _};
 use opentelemetry::{KeyValue, Value};
@@ -114,14 +114,54 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
     // Every span exported, as text, for the privacy checks at the end.
     let mut seen = String::new();
 
-    // A success: the call, its one attempt, and the token request that preceded it.
+    let id = a_success(t, &sandbox, &exporter, port, &mut seen).await;
+    a_not_found(t, &exporter, &mut seen).await;
+    a_retried_503(t, &sandbox, &exporter, &id, &mut seen).await;
+    a_replayed_401(t, &sandbox, &exporter, &id, &mut seen).await;
+    a_refused_connection(&hh, &exporter, &id, &mut seen).await;
+
+    // Nothing so far recorded the traversal id (a path value) or a secret; `url.full`, once
+    // opted into, does record the path.
+    assert!(!seen.contains(&id));
+    url_full_once_opted_into(&sandbox, &exporter, &id, &mut seen).await;
+    let secrets = [sandbox.client_secret().to_owned()]
+        .into_iter()
+        .chain(sandbox.issued_tokens());
+    for secret in secrets {
+        assert!(!seen.contains(&secret));
+    }
+}
+
+/// A success: the call, its one attempt, and the token request that preceded it. Returns the
+/// id of the traversal it created.
+async fn a_success(
+    t: &TraversalsClient,
+    sandbox: &Sandbox,
+    exporter: &InMemorySpanExporter,
+    port: i64,
+    seen: &mut String,
+) -> String {
     let page = t.create(&TraversalCreate::new("SYMPTOMS")).await.unwrap();
     let id = page.traversal_id.clone();
-    let spans = take(&exporter);
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
     };
+    assert_successful_call(call, port);
+    let [attempt] = children(&spans, call)[..] else {
+        panic!("{spans:#?}")
+    };
+    assert_eq!(attempt.name, "hh.attempt");
+    assert_eq!(attempt.int("http.response.status_code"), Some(200));
+    assert_eq!(attempt.int("http.request.resend_count"), None);
+    assert_token_request(&spans, call, sandbox, port);
+    id
+}
+
+/// The span of the successful `create`: name, kind, the conventions' attributes, no error,
+/// and no `url.full` unless opted into.
+fn assert_successful_call(call: &Exported, port: i64) {
     assert_eq!(call.name, "POST /api/v1/{client_id}/Traversals");
     assert_eq!(call.kind, SpanKind::Client);
     assert_eq!(call.text("http.request.method").as_deref(), Some("POST"));
@@ -140,12 +180,10 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
         call.text("url.full").is_none(),
         "url.full is opt-in: {call:#?}"
     );
-    let [attempt] = children(&spans, call)[..] else {
-        panic!("{spans:#?}")
-    };
-    assert_eq!(attempt.name, "hh.attempt");
-    assert_eq!(attempt.int("http.response.status_code"), Some(200));
-    assert_eq!(attempt.int("http.request.resend_count"), None);
+}
+
+/// The span of the token request that preceded `call`: a root of its own, linked to `call`.
+fn assert_token_request(spans: &[Exported], call: &Exported, sandbox: &Sandbox, port: i64) {
     let token = spans
         .iter()
         .find(|s| s.name == "POST /connect/token")
@@ -168,11 +206,13 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
         token.text("url.full"),
         Some(format!("{}/connect/token", sandbox.identity_url()))
     );
+}
 
-    // A 404: the status, `error.type` and an error status, on the call and its attempt.
+/// A 404: the status, `error.type` and an error status, on the call and its attempt.
+async fn a_not_found(t: &TraversalsClient, exporter: &InMemorySpanExporter, seen: &mut String) {
     let missing = t.get("no-such-traversal").await.unwrap_err();
     assert!(missing.is_not_found());
-    let spans = take(&exporter);
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
@@ -188,8 +228,16 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
         panic!("{spans:#?}")
     };
     assert!(attempt.error);
+}
 
-    // A 503 that is retried: two attempts, the second with `resend_count` 1; the call succeeds.
+/// A 503 that is retried: two attempts, the second with `resend_count` 1; the call succeeds.
+async fn a_retried_503(
+    t: &TraversalsClient,
+    sandbox: &Sandbox,
+    exporter: &InMemorySpanExporter,
+    id: &str,
+    seen: &mut String,
+) {
     sandbox.inject(
         "traversals.get",
         Fault::FailTimes {
@@ -198,8 +246,8 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
             retry_after: None,
         },
     );
-    t.get(&id).await.unwrap();
-    let spans = take(&exporter);
+    t.get(id).await.unwrap();
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
@@ -222,11 +270,19 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
         [(Some(503), None, true), (Some(200), Some(1), false)]
     );
     assert_eq!(attempts[0].text("error.type").as_deref(), Some("503"));
+}
 
-    // A revoked token: a 401, a new token request, and the replay.
+/// A revoked token: a 401, a new token request, and the replay.
+async fn a_replayed_401(
+    t: &TraversalsClient,
+    sandbox: &Sandbox,
+    exporter: &InMemorySpanExporter,
+    id: &str,
+    seen: &mut String,
+) {
     sandbox.revoke_all_tokens();
-    t.get(&id).await.unwrap();
-    let spans = take(&exporter);
+    t.get(id).await.unwrap();
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
@@ -248,15 +304,22 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
             .count(),
         1
     );
+}
 
-    // No server at all: every attempt (connect errors are resent) and the call say `connect`.
+/// No server at all: every attempt (connect errors are resent) and the call say `connect`.
+async fn a_refused_connection(
+    hh: &HealthHero,
+    exporter: &InMemorySpanExporter,
+    id: &str,
+    seen: &mut String,
+) {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let nowhere = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let unreachable = HealthHero::new(hh.client().with_api_url(&nowhere).unwrap());
-    let error = unreachable.traversals().get(&id).await.unwrap_err();
+    let error = unreachable.traversals().get(id).await.unwrap_err();
     assert!(error.is_connect(), "{error}");
-    let spans = take(&exporter);
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
@@ -271,13 +334,18 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
             .all(|a| a.text("error.type").as_deref() == Some("connect"))
     );
     assert_eq!(attempts[2].int("http.request.resend_count"), Some(2));
+}
 
-    // Nothing so far recorded the traversal id (a path value) or a secret; `url.full`, once
-    // opted into, does record the path.
-    assert!(!seen.contains(&id));
-    let opted = connect(&sandbox, true);
-    opted.traversals().get(&id).await.unwrap();
-    let spans = take(&exporter);
+/// A client that opted into `url.full`: the call's span records the full URL, path and all.
+async fn url_full_once_opted_into(
+    sandbox: &Sandbox,
+    exporter: &InMemorySpanExporter,
+    id: &str,
+    seen: &mut String,
+) {
+    let opted = connect(sandbox, true);
+    opted.traversals().get(id).await.unwrap();
+    let spans = take(exporter);
     seen.push_str(&format!("{spans:?}"));
     let [call] = calls(&spans)[..] else {
         panic!("{spans:#?}")
@@ -290,10 +358,4 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
             sandbox.client_id()
         ))
     );
-    let secrets = [sandbox.client_secret().to_owned()]
-        .into_iter()
-        .chain(sandbox.issued_tokens());
-    for secret in secrets {
-        assert!(!seen.contains(&secret));
-    }
 }

@@ -6,7 +6,7 @@
 
 use crate::support::{Traversals as _, TraversalsClient};
 use hh_sandbox::{Fault, Sandbox};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 use crate::support;
 
@@ -61,7 +61,17 @@ async fn calls_and_tokens_are_measured() {
     let snapshotter = recorder.snapshotter();
     let _recorder = metrics::set_default_local_recorder(&recorder);
 
-    let api = TraversalsClient::new(client(&sandbox, sandbox.client_secret()));
+    let id = make_the_calls(&sandbox).await;
+    let metrics = snapshot(&snapshotter);
+    assert_call_durations(&metrics, &sandbox, &id);
+    assert_token_requests(&metrics);
+    assert_token_cache(&metrics);
+}
+
+/// The measured calls: a create, six gets (one through a 503 that is retried), a 404, one to
+/// no server at all, and one whose token request fails. The traversal's id.
+async fn make_the_calls(sandbox: &Sandbox) -> String {
+    let api = TraversalsClient::new(client(sandbox, sandbox.client_secret()));
     let created = api
         .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
         .await
@@ -88,10 +98,14 @@ async fn calls_and_tokens_are_measured() {
     let unreachable = TraversalsClient::new(api.client().with_api_url(&nowhere).unwrap());
     unreachable.get(&id).await.unwrap_err();
     // A wrong secret: a token request that fails.
-    let refused = TraversalsClient::new(client(&sandbox, "not-the-secret"));
+    let refused = TraversalsClient::new(client(sandbox, "not-the-secret"));
     refused.get(&id).await.unwrap_err();
+    id
+}
 
-    let metrics: Vec<Metric> = snapshotter
+/// Every metric the recorder holds, its labels sorted.
+fn snapshot(snapshotter: &Snapshotter) -> Vec<Metric> {
+    snapshotter
         .snapshot()
         .into_vec()
         .into_iter()
@@ -109,12 +123,19 @@ async fn calls_and_tokens_are_measured() {
                 value,
             }
         })
-        .collect();
-    let named = |name: &'static str| metrics.iter().filter(move |m| m.name == name);
+        .collect()
+}
 
-    // One sample per call, by method, route, server and outcome; in seconds.
+/// The metrics called `name`.
+fn named<'a>(metrics: &'a [Metric], name: &'static str) -> impl Iterator<Item = &'a Metric> {
+    metrics.iter().filter(move |m| m.name == name)
+}
+
+/// One sample per call, by method, route, server and outcome; in seconds. No label holds the
+/// traversal's id or the server's port.
+fn assert_call_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
     let port = sandbox.addr().port().to_string();
-    let durations: Vec<&Metric> = named("http.client.request.duration").collect();
+    let durations: Vec<&Metric> = named(metrics, "http.client.request.duration").collect();
     let with = |method: &str, status: Option<&str>, error: Option<&str>| {
         durations
             .iter()
@@ -141,11 +162,13 @@ async fn calls_and_tokens_are_measured() {
                 || template == "/api/v1/{client_id}/Traversals/{traversal_id}",
             "{template}"
         );
-        assert!(!m.labels.iter().any(|(_, v)| v.contains(&id) || v == &port));
+        assert!(!m.labels.iter().any(|(_, v)| v.contains(id) || v == &port));
     }
+}
 
-    // Token requests by outcome: the two clients that share nothing fetched one each.
-    let requests: Vec<&Metric> = named("hh.token.requests").collect();
+/// Token requests by outcome: the two clients that share nothing fetched one each.
+fn assert_token_requests(metrics: &[Metric]) {
+    let requests: Vec<&Metric> = named(metrics, "hh.token.requests").collect();
     let outcome = |o: &str| {
         requests
             .iter()
@@ -160,19 +183,28 @@ async fn calls_and_tokens_are_measured() {
         .find(|m| m.label("outcome") == Some("error"))
         .unwrap();
     assert!(refused.label("error.type").is_some(), "{refused:#?}");
+}
 
-    // Every attempt looked in the cache (13: the 503 and the unreachable server add 1 and 2);
-    // the first call of each of the two token caches missed.
-    let hits: u64 = named("hh.token.cache.hits").map(Metric::count).sum();
-    let misses: u64 = named("hh.token.cache.misses").map(Metric::count).sum();
+/// Every attempt looked in the cache (13: the 503 and the unreachable server add 1 and 2);
+/// the first call of each of the two token caches missed. Then the waits, the fetches and the
+/// remaining lifetime of the token.
+fn assert_token_cache(metrics: &[Metric]) {
+    let hits: u64 = named(metrics, "hh.token.cache.hits")
+        .map(Metric::count)
+        .sum();
+    let misses: u64 = named(metrics, "hh.token.cache.misses")
+        .map(Metric::count)
+        .sum();
     assert_eq!((hits, misses), (11, 2));
-    let waits: usize = named("hh.token.wait.duration").map(Metric::samples).sum();
+    let waits: usize = named(metrics, "hh.token.wait.duration")
+        .map(Metric::samples)
+        .sum();
     assert_eq!(waits as u64, misses);
-    let fetches: usize = named("hh.token.request.duration")
+    let fetches: usize = named(metrics, "hh.token.request.duration")
         .map(Metric::samples)
         .sum();
     assert!(fetches >= 2);
-    let [remaining] = named("hh.token.remaining_lifetime").collect::<Vec<_>>()[..] else {
+    let [remaining] = named(metrics, "hh.token.remaining_lifetime").collect::<Vec<_>>()[..] else {
         panic!("{metrics:#?}")
     };
     assert_eq!(remaining.unit.as_deref(), Some("seconds"));

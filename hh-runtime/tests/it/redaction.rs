@@ -7,7 +7,7 @@ use crate::support;
 use std::time::Duration;
 
 use hh_runtime::__private::{Json, Request, Text};
-use hh_runtime::{ClientAuth, Method};
+use hh_runtime::{Client, ClientAuth, Method};
 use support::{CLIENT_SECRET, Capture, Reply, Server, get_json, post_json};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -35,8 +35,21 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
     let builder = server.builder();
     printed.push(format!("{client:?} {client:#?} {builder:?} {builder:#?}"));
 
-    // A normal call, then a 401 and its replay with a fresh token.
-    get_json(&client, "/api/v1/ok").await.unwrap();
+    a_call_and_a_replay(&server, &client).await;
+    errors_echoing_the_authorization_header(&server, &client, &mut printed).await;
+    token_errors_echoing_the_secret(&mut printed).await;
+    token_answers_the_client_rejects(&mut printed).await;
+    a_token_as_a_value(&client, &mut printed).await;
+
+    let output = capture.text();
+    std::fs::write(std::env::temp_dir().join("hh-trace.txt"), &output).ok();
+    assert_the_capture_saw_the_runtime(&output);
+    assert_no_secret_in(&server, &output, &printed);
+}
+
+/// A normal call, then a 401 and its replay with a fresh token.
+async fn a_call_and_a_replay(server: &Server, client: &Client) {
+    get_json(client, "/api/v1/ok").await.unwrap();
     server
         .inner
         .issued
@@ -44,9 +57,15 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
         .unwrap()
         .push("eyJhbGciOi.token-2-payload.sig".into());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    get_json(&client, "/api/v1/after-revoke").await.unwrap();
+    get_json(client, "/api/v1/after-revoke").await.unwrap();
+}
 
-    // An API whose error pages and bodies echo the request's Authorization header.
+/// An API whose error pages and bodies echo the request's Authorization header.
+async fn errors_echoing_the_authorization_header(
+    server: &Server,
+    client: &Client,
+    printed: &mut Vec<String>,
+) {
     server.on_api(|n, seen| {
         let auth = seen.header("authorization").unwrap_or_default().to_owned();
         match n % 3 {
@@ -56,21 +75,23 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
         }
     });
     for path in ["/a", "/b", "/c"] {
-        let err = post_json(&client, "/api/v1/echo", &serde_json::json!({"p": path}))
+        let err = post_json(client, "/api/v1/echo", &serde_json::json!({"p": path}))
             .await
             .unwrap_err();
         let body = err.body_text().unwrap_or_default().to_owned();
         assert!(body.contains("[redacted]"), "{body}");
         printed.push(format!("{err} {err:?} {err:#?} {body} {:?}", err.json()));
     }
-    let text = Request::new(&client, Method::GET, "/t")
+    let text = Request::new(client, Method::GET, "/t")
         .literal("/t")
         .send::<Text>()
         .await;
     // (A successful body is the caller's own data and is returned as sent.)
     assert!(text.is_ok());
+}
 
-    // Token endpoint errors that echo the client secret back.
+/// Token endpoint errors that echo the client secret back, by both ways of sending it.
+async fn token_errors_echoing_the_secret(printed: &mut Vec<String>) {
     let failing = Server::start().await;
     failing.on_token(|_, seen| {
         Reply::json(
@@ -85,7 +106,10 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
         let token = client.access_token().await.unwrap_err();
         printed.push(format!("{token:?}"));
     }
+}
 
+/// Token answers the client cannot use: garbage containing the secret, and shapes it rejects.
+async fn token_answers_the_client_rejects(printed: &mut Vec<String>) {
     // A token endpoint that hangs, and one that answers garbage containing the secret.
     let odd = Server::start().await;
     odd.on_token(|_, _| Reply::new(200, format!("<html>{CLIENT_SECRET}</html>")));
@@ -115,19 +139,21 @@ X-Evil: 1","token_type":"Bearer"}"#,
         printed.push(format!("{err} {err:?} {err:#?} {:?}", err.body_text()));
     }
     assert_eq!(shapes.token_requests(), rejected.len());
+}
 
-    // A token as a value: Debug of `AccessToken`.
+/// A token as a value: Debug of `AccessToken`; and a decoded body's Debug.
+async fn a_token_as_a_value(client: &Client, printed: &mut Vec<String>) {
     let token = client.access_token().await.unwrap();
     printed.push(format!("{token:?}"));
-    let decoded = Request::new(&client, Method::GET, "/j")
+    let decoded = Request::new(client, Method::GET, "/j")
         .literal("/j")
         .send::<Json<serde_json::Value>>()
         .await;
     printed.push(format!("{decoded:?}"));
+}
 
-    let output = capture.text();
-    std::fs::write(std::env::temp_dir().join("hh-trace.txt"), &output).ok();
-    // The capture really saw the runtime's spans and fields.
+/// The capture really saw the runtime's spans and fields.
+fn assert_the_capture_saw_the_runtime(output: &str) {
     for expected in [
         "hh.call",
         "hh.attempt",
@@ -139,6 +165,11 @@ X-Evil: 1","token_type":"Bearer"}"#,
     ] {
         assert!(output.contains(expected), "trace output lacks {expected:?}");
     }
+}
+
+/// No secret (the client secret, a rejected answer's token, a token `server` issued) in the
+/// trace `output` or in anything `printed`.
+fn assert_no_secret_in(server: &Server, output: &str, printed: &[String]) {
     let mut secrets = vec![CLIENT_SECRET.to_owned()];
     secrets.extend(
         [

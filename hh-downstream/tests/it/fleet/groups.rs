@@ -185,143 +185,200 @@ fn f12_sentinel_primary_killed() {
         assert_eq!(sandbox.token_requests(), 1);
 
         // 1. The primary killed; the tokens revoked once the Sentinel has promoted the replica.
-        group.server(a).kill();
-        let killed = Instant::now();
-        wait_for_within("the Sentinel names the replica", FAILOVER, || {
-            (group.primary_port() == Some(b)).then_some(())
-        })
-        .await;
-        let first_failover = killed.elapsed();
-        sandbox.revoke_all_tokens();
-        every_log_has(&fleet, CONSULTED, 2).await;
-        let (_, _, second) = wait_for("a new entry on the new primary", || {
-            published_on(&group.servers[1], Some(&first))
-        })
-        .await;
-        assert_eq!(
-            sandbox.token_requests(),
-            2,
-            "one token for the revocation after the failover\n{}",
-            group.log()
-        );
-        for p in &fleet {
-            assert!(
-                !p.log().contains(WARNED),
-                "the failover reached hh:\n{}",
-                p.log()
-            );
-        }
+        let (first_failover, second) =
+            kill_the_primary_then_revoke(&sandbox, &mut group, &fleet, (a, b), &first).await;
 
         // 2. The old primary back as a replica of the new one; then the new one killed and the
         // tokens revoked at once.
-        group.restart_as_replica(a, b);
-        wait_for_within(
-            "the Sentinel sees the old primary as a linked replica",
-            FAILOVER,
-            || group.knows_linked_replica(a).then_some(()),
-        )
-        .await;
-        let before = sandbox.token_requests();
-        group.server(b).kill();
-        sandbox.revoke_all_tokens();
-        let killed = Instant::now();
-        wait_for_within("the Sentinel names the old primary again", FAILOVER, || {
-            (group.primary_port() == Some(a)).then_some(())
-        })
-        .await;
-        let second_failover = killed.elapsed();
-        every_log_has(&fleet, CONSULTED, 3).await;
-        wait_until(
-            "every process that found no primary is back with the store",
-            || {
-                fleet.iter().all(|p| {
-                    let log = p.log();
-                    log.matches(WARNED).count() == log.matches(REJOINED).count()
-                })
-            },
-        )
-        .await;
-        every_token_request_answered(&fleet, &sandbox).await;
-        let alone = fleet.iter().filter(|p| p.log().contains(WARNED)).count();
-        let during = sandbox.token_requests() - before;
-        assert!(
-            (1..=PROCESSES as u64).contains(&during),
-            "{during} token requests for a revocation during the failover"
-        );
+        let (second_failover, alone, during) =
+            kill_the_new_primary_revoking_at_once(&sandbox, &mut group, &fleet, (a, b)).await;
 
         // 3. The fleet back on the store, diverged; the tokens revoked a third time (where,
         // before the fix, 16 calls failed with a 401 after their one replay).
-        let marks: Vec<usize> = fleet.iter().map(|p| p.log().len()).collect();
-        let stale = published_on(&group.servers[0], None).map(|(_, _, entry)| entry);
-        let held_revoked = stale.as_deref() == Some(second.as_slice());
-        let before = sandbox.token_requests();
-        sandbox.revoke_all_tokens();
-        token_requests_reach(&sandbox, before + 1).await;
-        wait_until("every process fetched after the third revocation", || {
-            fleet
-                .iter()
-                .zip(&marks)
-                .all(|(p, &mark)| p.log()[mark..].contains(CONSULTED))
-        })
-        .await;
-        wait_for("a new entry on the primary", || {
-            published_on(&group.servers[0], stale.as_deref())
-        })
-        .await;
-        let t = Totals::of(fleet).await;
-        let third = sandbox.token_requests() - before;
-        // What each process logged from the third revocation on.
-        let since: Vec<&str> = t
-            .stderr
-            .iter()
-            .zip(&marks)
-            .map(|(log, &mark)| &log[mark..])
-            .collect();
-        // A process that adopted the revoked entry dropped two tokens: its own, then that one.
-        let rejected_twice = since
-            .iter()
-            .filter(|log| log.matches(DROPPED).count() >= 2)
-            .count();
-
-        assert_eq!(t.failed, 0, "{:?}", t.errors);
-        for log in &t.stderr {
-            assert!(
-                log.matches(WARNED).count() <= 1,
-                "one warning per outage:\n{log}"
-            );
-        }
-        // With every process answered by the store, the lease makes one fetch for the fleet,
-        // as for phase 1's revocation: the revoked entry is adopted, never fetched for, and a
-        // call's second replay waits for the lease holder's token like any other fetch.
-        for log in &since {
-            assert!(
-                !log.contains(WARNED),
-                "the store failed after the fleet was back:\n{log}"
-            );
-        }
-        assert_eq!(
-            third,
-            1,
-            "token requests for the revocation after the fleet diverged\n{}",
-            since.join("\n")
-        );
-        if held_revoked {
-            // Only a process rejected with that entry's token removes it (no process's own
-            // token, rejected first, was ever published), so the first to read it adopts it.
-            assert!(
-                rejected_twice >= 1,
-                "no process adopted the revoked entry\n{}",
-                since.join("\n")
-            );
-        }
-        assert_eq!(sandbox.unissued_tokens(), 0);
-        assert_no_secret_in_logs(&sandbox, &t);
+        let (t, marks, held_revoked, third) =
+            revoke_a_third_time(&sandbox, &group, fleet, &second).await;
+        let rejected_twice =
+            assert_one_token_for_the_diverged_fleet(&sandbox, &t, &marks, third, held_revoked);
         format!(
             "primary killed while {PROCESSES} processes called: the replica named primary {first_failover:.1?} later, and the revocation then cost 1 token request, no process saw the store fail; the new primary killed with the tokens revoked at once ({second_failover:.1?} to the next primary): {during} token requests, {alone} processes alone until it, each back with the store after; the tokens revoked a third time with the fleet back on the store (the primary still holding the entry revoked at the second: {held_revoked}): {third} token request, {rejected_twice} processes adopted that entry, were rejected with it and replayed a second time; {} calls, 0 failed, slowest {:?}",
             t.ok,
             t.quantile(1.0)
         )
     });
+}
+
+/// F12's phase 1: the primary `a` killed, and the tokens revoked once the Sentinel names `b`.
+/// How long the Sentinel took, and the entry then published on `b`.
+async fn kill_the_primary_then_revoke(
+    sandbox: &Sandbox,
+    group: &mut SentinelGroup,
+    fleet: &[Proc],
+    (a, b): (u16, u16),
+    first: &[u8],
+) -> (Duration, Vec<u8>) {
+    group.server(a).kill();
+    let killed = Instant::now();
+    wait_for_within("the Sentinel names the replica", FAILOVER, || {
+        (group.primary_port() == Some(b)).then_some(())
+    })
+    .await;
+    let first_failover = killed.elapsed();
+    sandbox.revoke_all_tokens();
+    every_log_has(fleet, CONSULTED, 2).await;
+    let (_, _, second) = wait_for("a new entry on the new primary", || {
+        published_on(&group.servers[1], Some(first))
+    })
+    .await;
+    assert_eq!(
+        sandbox.token_requests(),
+        2,
+        "one token for the revocation after the failover\n{}",
+        group.log()
+    );
+    for p in fleet {
+        assert!(
+            !p.log().contains(WARNED),
+            "the failover reached hh:\n{}",
+            p.log()
+        );
+    }
+    (first_failover, second)
+}
+
+/// F12's phase 2: `a` restarted as a replica of `b`, then `b` killed with the tokens revoked
+/// at once. How long the Sentinel took to name `a` again, how many processes found no
+/// primary, and the token requests the revocation cost.
+async fn kill_the_new_primary_revoking_at_once(
+    sandbox: &Sandbox,
+    group: &mut SentinelGroup,
+    fleet: &[Proc],
+    (a, b): (u16, u16),
+) -> (Duration, usize, u64) {
+    group.restart_as_replica(a, b);
+    wait_for_within(
+        "the Sentinel sees the old primary as a linked replica",
+        FAILOVER,
+        || group.knows_linked_replica(a).then_some(()),
+    )
+    .await;
+    let before = sandbox.token_requests();
+    group.server(b).kill();
+    sandbox.revoke_all_tokens();
+    let killed = Instant::now();
+    wait_for_within("the Sentinel names the old primary again", FAILOVER, || {
+        (group.primary_port() == Some(a)).then_some(())
+    })
+    .await;
+    let second_failover = killed.elapsed();
+    every_log_has(fleet, CONSULTED, 3).await;
+    wait_until(
+        "every process that found no primary is back with the store",
+        || {
+            fleet.iter().all(|p| {
+                let log = p.log();
+                log.matches(WARNED).count() == log.matches(REJOINED).count()
+            })
+        },
+    )
+    .await;
+    every_token_request_answered(fleet, sandbox).await;
+    let alone = fleet.iter().filter(|p| p.log().contains(WARNED)).count();
+    let during = sandbox.token_requests() - before;
+    assert!(
+        (1..=PROCESSES as u64).contains(&during),
+        "{during} token requests for a revocation during the failover"
+    );
+    (second_failover, alone, during)
+}
+
+/// F12's phase 3: the tokens revoked a third time, and the fleet run to its end. Its totals,
+/// where each process's log stood at the revocation, whether the primary still held the entry
+/// revoked at the second revocation (`second`), and the token requests this one cost.
+async fn revoke_a_third_time(
+    sandbox: &Sandbox,
+    group: &SentinelGroup,
+    fleet: Vec<Proc>,
+    second: &[u8],
+) -> (Totals, Vec<usize>, bool, u64) {
+    let marks: Vec<usize> = fleet.iter().map(|p| p.log().len()).collect();
+    let stale = published_on(&group.servers[0], None).map(|(_, _, entry)| entry);
+    let held_revoked = stale.as_deref() == Some(second);
+    let before = sandbox.token_requests();
+    sandbox.revoke_all_tokens();
+    token_requests_reach(sandbox, before + 1).await;
+    wait_until("every process fetched after the third revocation", || {
+        fleet
+            .iter()
+            .zip(&marks)
+            .all(|(p, &mark)| p.log()[mark..].contains(CONSULTED))
+    })
+    .await;
+    wait_for("a new entry on the primary", || {
+        published_on(&group.servers[0], stale.as_deref())
+    })
+    .await;
+    let t = Totals::of(fleet).await;
+    let third = sandbox.token_requests() - before;
+    (t, marks, held_revoked, third)
+}
+
+/// F12's phase 3 checked: no call failed, one warning per outage and none after the fleet was
+/// back, one token request for the third revocation, the revoked entry adopted if the primary
+/// held it. How many processes were rejected twice (adopted that entry).
+fn assert_one_token_for_the_diverged_fleet(
+    sandbox: &Sandbox,
+    t: &Totals,
+    marks: &[usize],
+    third: u64,
+    held_revoked: bool,
+) -> usize {
+    // What each process logged from the third revocation on.
+    let since: Vec<&str> = t
+        .stderr
+        .iter()
+        .zip(marks)
+        .map(|(log, &mark)| &log[mark..])
+        .collect();
+    // A process that adopted the revoked entry dropped two tokens: its own, then that one.
+    let rejected_twice = since
+        .iter()
+        .filter(|log| log.matches(DROPPED).count() >= 2)
+        .count();
+
+    assert_eq!(t.failed, 0, "{:?}", t.errors);
+    for log in &t.stderr {
+        assert!(
+            log.matches(WARNED).count() <= 1,
+            "one warning per outage:\n{log}"
+        );
+    }
+    // With every process answered by the store, the lease makes one fetch for the fleet,
+    // as for phase 1's revocation: the revoked entry is adopted, never fetched for, and a
+    // call's second replay waits for the lease holder's token like any other fetch.
+    for log in &since {
+        assert!(
+            !log.contains(WARNED),
+            "the store failed after the fleet was back:\n{log}"
+        );
+    }
+    assert_eq!(
+        third,
+        1,
+        "token requests for the revocation after the fleet diverged\n{}",
+        since.join("\n")
+    );
+    if held_revoked {
+        // Only a process rejected with that entry's token removes it (no process's own
+        // token, rejected first, was ever published), so the first to read it adopts it.
+        assert!(
+            rejected_twice >= 1,
+            "no process adopted the revoked entry\n{}",
+            since.join("\n")
+        );
+    }
+    assert_eq!(sandbox.unissued_tokens(), 0);
+    assert_no_secret_in_logs(sandbox, t);
+    rejected_twice
 }
 
 /// How long a Sentinel may take over a failover: its own detection (2 s) and promotion, and
