@@ -6,6 +6,7 @@
 # run by run; also prints how many lines the expansion is.
 #
 #   scripts/bench-build.sh [runs]        (default 5 runs each; results on stdout)
+#   PROFILES=dev scripts/bench-build.sh  (one profile only)
 set -euo pipefail
 runs=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +52,10 @@ uses = [u.replace('use hh_runtime::{Error, healthhero_api};', 'use hh_runtime::E
 lines = [l for l in open(expansion).read().splitlines() if l.strip()]
 open(out, 'w').write("\n".join(uses) + "\n\n" + "\n".join(lines) + "\n")
 PY
-for profile in dev release; do
+# The expansion comes as one line of tokens per trait (without the `prettyplease` feature):
+# formatted, it is what a hand-written file would look like, and its lines can be counted.
+rustfmt --edition 2024 "$work/hand/src/api.rs"
+for profile in ${PROFILES:-dev release}; do
   (cd "$work/macro" && cargo build --quiet --offline --profile "$profile")
   (cd "$work/hand" && cargo build --quiet --offline --profile "$profile")
 done
@@ -80,7 +84,7 @@ echo "| expansion of one endpoint's method, median | $(
 echo
 echo "| profile | with #[healthhero_api] | written out by hand | ratio |"
 echo "|---|---|---|---|"
-for profile in dev release; do
+for profile in ${PROFILES:-dev release}; do
   macro_t=() hand_t=()
   for _ in $(seq "$runs"); do
     macro_t+=("$(build_once macro "$profile")")
