@@ -4,7 +4,7 @@
 //! outliving the future's (`'hh_call`).
 
 use syn::visit_mut::VisitMut;
-use syn::{FnArg, Lifetime, ReturnType, Signature};
+use syn::{FnArg, Lifetime, ReceiverKind, ReturnType, Signature};
 
 /// The lifetime of the future: every borrow the call holds outlives it.
 fn call_lifetime() -> Lifetime {
@@ -41,7 +41,7 @@ impl VisitMut for NameElided {
     }
 
     // A function pointer or a `dyn Fn(&T)` has its own elision scope: leave it alone.
-    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+    fn visit_type_fn_ptr_mut(&mut self, _: &mut syn::TypeFnPtr) {}
     fn visit_parenthesized_generic_arguments_mut(
         &mut self,
         _: &mut syn::ParenthesizedGenericArguments,
@@ -59,10 +59,8 @@ pub(crate) fn signature(sig: &Signature) -> Signature {
     for input in &mut sig.inputs {
         match input {
             FnArg::Receiver(receiver) => {
-                if let Some((_, lifetime)) = &mut receiver.reference {
-                    let life = lifetime.get_or_insert_with(|| named.next()).clone();
-                    let mutability = receiver.mutability;
-                    receiver.ty = syn::parse_quote!(&#life #mutability Self);
+                if let ReceiverKind::Reference(_, lifetime, _) = &mut receiver.kind {
+                    lifetime.get_or_insert_with(|| named.next());
                 }
             }
             FnArg::Typed(typed) => named.visit_type_mut(&mut typed.ty),

@@ -2,7 +2,7 @@
 //! signature and verb, placeholders against arguments, bodies against verbs. The model they
 //! read (`ast`) reports only what could not be read at all.
 
-use syn::{FnArg, ReturnType, TraitItemFn};
+use syn::{FnArg, ReceiverKind, ReturnType, TraitItemFn};
 
 use crate::ast::{Api, Arg, Endpoint, arg_span};
 use crate::attr::Role;
@@ -207,7 +207,7 @@ fn signature(cx: &Ctxt, method: &TraitItemFn) {
     if let Some(c) = &sig.constness {
         cx.error_spanned_by(c, "an endpoint cannot be `const`");
     }
-    if let Some(u) = &sig.unsafety {
+    if let syn::Safety::Unsafe(u) = &sig.safety {
         cx.error_spanned_by(u, "an endpoint cannot be `unsafe`");
     }
     if let Some(abi) = &sig.abi {
@@ -237,20 +237,20 @@ fn receiver(cx: &Ctxt, method: &TraitItemFn) {
     let sig = &method.sig;
     let name = &sig.ident;
     match sig.inputs.first() {
-        Some(FnArg::Receiver(r)) => {
-            if r.colon_token.is_some() && r.reference.is_none() {
+        Some(FnArg::Receiver(r)) => match &r.kind {
+            ReceiverKind::Typed(..) => {
                 cx.error_spanned_by(r, format!("`{name}` must take `&self`"));
-            } else if r.reference.is_none() {
-                cx.error_spanned_by(
-                    r,
-                    format!("`{name}` takes `self` by value; endpoints take `&self`"),
-                );
-            } else if let Some(m) = &r.mutability {
-                cx.error_spanned_by(m, format!("`{name}` takes `&mut self`; endpoints take `&self` so one client serves concurrent calls"));
-            } else if r.colon_token.is_some() {
-                cx.error_spanned_by(r, format!("`{name}` must take plain `&self`"));
             }
-        }
+            ReceiverKind::Reference(_, _, Some(m)) => {
+                cx.error_spanned_by(m, format!("`{name}` takes `&mut self`; endpoints take `&self` so one client serves concurrent calls"));
+            }
+            ReceiverKind::Reference(_, _, None) => {}
+            // `self`, `mut self`, and any receiver a later syn may add.
+            _ => cx.error_spanned_by(
+                r,
+                format!("`{name}` takes `self` by value; endpoints take `&self`"),
+            ),
+        },
         _ => cx.syn_error(syn::Error::new(
             sig.paren_token.span.join(),
             format!("`{name}` has no receiver; endpoints take `&self` as their first argument"),
