@@ -1,49 +1,58 @@
 #!/usr/bin/env bash
 # What hh costs a user's clean build: a downstream crate declaring one endpoint with
-# #[healthhero_api] (hh-runtime with its default features), against the same call written by
-# hand with reqwest and the same TLS stack (reqwest's `rustls`, its default provider), each
-# built from nothing (debug, its own target directory, dependencies from the local registry).
+# #[healthhero_api], on hh-runtime with its default features and with each optional feature,
+# against the same call written by hand with reqwest and the same TLS stack (rustls with its
+# default provider, or native-tls), each built from nothing (debug, its own target directory,
+# dependencies from the local registry), in one run, hand-written and hh alternating. Prints,
+# per variant, the crates compiled and the build time, and the crates hh adds over the
+# hand-written build with the same TLS (from `cargo tree`).
 #
-#   scripts/bench-clean-build.sh [runs]    (default 2 runs each, alternating; results on stdout)
+#   scripts/bench-clean-build.sh [runs] [variant...]   (default 1 run; every variant)
+#   variants: hand hh hh-token-store hh-redis hh-metrics hh-middleware hand-native hh-native
 set -euo pipefail
-runs=${1:-2}
+runs=${1:-1}
+shift || true
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(hand hh hh-token-store hh-redis hh-metrics hh-middleware hand-native hh-native)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/target/bench-clean-build"
 rm -rf "$work"
-mkdir -p "$work/hh/src" "$work/hand/src"
+mkdir -p "$work"
 
 common='serde = { version = "1", features = ["derive"] }
 tokio = { version = "1.40", features = ["rt-multi-thread", "macros"] }'
 
-cat > "$work/hh/Cargo.toml" <<TOML
+# The dependency line of each variant: hh-runtime with some features, or reqwest by hand.
+dep() {
+  local hh="hh-runtime = { path = \"$root/hh-runtime\""
+  local tls='"http2", "charset", "json"'
+  case $1 in
+    hand) echo "reqwest = { version = \"0.13\", default-features = false, features = [\"rustls\", $tls] }" ;;
+    hand-native) echo "reqwest = { version = \"0.13\", default-features = false, features = [\"native-tls\", $tls] }" ;;
+    hh) echo "$hh }" ;;
+    hh-native) echo "$hh, default-features = false, features = [\"native-tls\"] }" ;;
+    hh-*) echo "$hh, features = [\"${1#hh-}\"] }" ;;
+  esac
+}
+
+for variant in "${variants[@]}"; do
+  mkdir -p "$work/$variant/src"
+  cat > "$work/$variant/Cargo.toml" <<TOML
 [package]
-name = "user-hh"
+name = "user-$variant"
 version = "0.0.0"
 edition = "2024"
 publish = false
 
 [dependencies]
-hh-runtime = { path = "$root/hh-runtime" }
+$(dep "$variant")
 $common
 
 [workspace]
 TOML
+done
 
-cat > "$work/hand/Cargo.toml" <<TOML
-[package]
-name = "user-hand"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-reqwest = { version = "0.13", default-features = false, features = ["rustls", "http2", "charset", "json"] }
-$common
-
-[workspace]
-TOML
-
-cat > "$work/hh/src/main.rs" <<'RS'
+cat > "$work/main-hh.rs" <<'RS'
 #[derive(Debug, serde::Deserialize)]
 pub struct Member { pub reference: String }
 
@@ -60,8 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 RS
-
-cat > "$work/hand/src/main.rs" <<'RS'
+cat > "$work/main-hand.rs" <<'RS'
 #[derive(Debug, serde::Deserialize)]
 pub struct Member { pub reference: String }
 
@@ -77,21 +85,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 RS
 
+for variant in "${variants[@]}"; do
+  case $variant in
+    hand*) cp "$work/main-hand.rs" "$work/$variant/src/main.rs" ;;
+    *) cp "$work/main-hh.rs" "$work/$variant/src/main.rs" ;;
+  esac
+done
+
 build() {
   local crate=$1
   rm -rf "$work/target-$crate"
-  local started=$(date +%s.%N)
-  local compiled
+  local started compiled took
+  started=$(date +%s.%N)
   compiled=$(cd "$work/$crate" && CARGO_TARGET_DIR="$work/target-$crate" cargo build --offline 2>&1 | grep -c '^ *Compiling ')
-  local took=$(echo "$(date +%s.%N) - $started" | bc)
+  took=$(echo "$(date +%s.%N) - $started" | bc)
   echo "$crate $took $compiled"
 }
 
-# Resolve both lock files first, so the timed builds only compile.
-(cd "$work/hh" && cargo generate-lockfile --offline -q)
-(cd "$work/hand" && cargo generate-lockfile --offline -q)
+# The crates a variant compiles, by name and version.
+crates() {
+  (cd "$work/$1" && cargo tree --offline -e normal,build --prefix none --format '{p}' 2>/dev/null \
+    | sed 's/ (.*//' | sort -u | grep -v "^user-")
+}
+
+# Resolve every lock file first, so the timed builds only compile.
+for variant in "${variants[@]}"; do
+  (cd "$work/$variant" && cargo generate-lockfile --offline -q)
+done
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "variant seconds crates-compiled"
 for run in $(seq "$runs"); do
-  if [ $((run % 2)) -eq 1 ]; then order="hh hand"; else order="hand hh"; fi
-  for crate in $order; do build "$crate"; done
+  order=("${variants[@]}")
+  if [ $((run % 2)) -eq 0 ]; then
+    order=(); for ((i=${#variants[@]}-1; i>=0; i--)); do order+=("${variants[i]}"); done
+  fi
+  for crate in "${order[@]}"; do build "$crate"; done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# What each hh variant adds over the hand-written build with the same TLS.
+for variant in "${variants[@]}"; do
+  case $variant in
+    hand*) continue ;;
+    hh-native) base=hand-native ;;
+    *) base=hand ;;
+  esac
+  [ -d "$work/$base" ] || continue
+  echo "--- $variant adds over $base:"
+  comm -13 <(crates "$base") <(crates "$variant") | tr '\n' ' '
+  echo
 done
