@@ -9,11 +9,12 @@
 #
 #   scripts/bench-clean-build.sh [runs] [variant...]   (default 1 run; every variant)
 #   variants: hand hh hh-token-store hh-redis hh-metrics hh-middleware hand-native hh-native
+#             hh-native-redis
 set -euo pipefail
 runs=${1:-1}
 shift || true
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(hand hh hh-token-store hh-redis hh-metrics hh-middleware hand-native hh-native)
+[ ${#variants[@]} -gt 0 ] || variants=(hand hh hh-token-store hh-redis hh-metrics hh-middleware hand-native hh-native hh-native-redis)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/target/bench-clean-build"
 rm -rf "$work"
@@ -25,12 +26,13 @@ tokio = { version = "1.40", features = ["rt-multi-thread", "macros"] }'
 # The dependency line of each variant: hh-runtime with some features, or reqwest by hand.
 dep() {
   local hh="hh-runtime = { path = \"$root/hh-runtime\""
-  local tls='"http2", "charset", "json"'
+  local tls='"http2", "json"'
   case $1 in
     hand) echo "reqwest = { version = \"0.13\", default-features = false, features = [\"rustls\", $tls] }" ;;
     hand-native) echo "reqwest = { version = \"0.13\", default-features = false, features = [\"native-tls\", $tls] }" ;;
     hh) echo "$hh }" ;;
     hh-native) echo "$hh, default-features = false, features = [\"native-tls\"] }" ;;
+    hh-native-redis) echo "$hh, default-features = false, features = [\"native-tls\", \"redis\"] }" ;;
     hh-*) echo "$hh, features = [\"${1#hh-}\"] }" ;;
   esac
 }
@@ -127,7 +129,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 for variant in "${variants[@]}"; do
   case $variant in
     hand*) continue ;;
-    hh-native) base=hand-native ;;
+    hh-native*) base=hand-native ;;
     *) base=hand ;;
   esac
   [ -d "$work/$base" ] || continue

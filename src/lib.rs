@@ -29,7 +29,16 @@ pub use api::{
     Algos, AlgosClient, ChatTraversals, ChatTraversalsClient, Members, MembersClient, Reports,
     ReportsClient, Traversals, TraversalsClient,
 };
-pub use hh_runtime::{Client, ClientBuilder, Error, Result};
+/// What the `middleware` feature adds: hh's token lifecycle for a reqwest client of yours.
+#[cfg(feature = "middleware")]
+pub use hh_runtime::middleware;
+/// What the `token-store` (and `redis`) feature adds: a token cache shared by a fleet.
+#[cfg(feature = "token-store")]
+pub use hh_runtime::store;
+pub use hh_runtime::{
+    AccessToken, Client, ClientAuth, ClientBuilder, Error, ErrorKind, OAuthError, OAuthErrorCode,
+    ProblemDetails, Response, Result, RetryPolicy, defaults,
+};
 
 /// One client per HealthHero service, all sharing one connection pool and token cache.
 ///

@@ -77,27 +77,65 @@ fn main() {
         "the benchmark trait must be valid"
     );
 
+    let whole = time(|| {
+        black_box(expand::healthhero_api(
+            black_box(args.clone()),
+            black_box(input.clone()),
+        ));
+    });
+    report("expand a 50-method trait", &whole, Some(out.len()));
+
+    // Where the time goes, step by step (each step's input made outside its timing).
+    let parse = time(|| {
+        black_box(syn::parse2::<syn::ItemTrait>(black_box(input.clone())).expect("a trait"));
+    });
+    report("  parse (syn, the whole trait)", &parse, None);
+    let item: syn::ItemTrait = syn::parse2(input.clone()).expect("a trait");
+    let model_and_check = time(|| {
+        let cx = ctxt::Ctxt::new();
+        let options = attr::Options::from_tokens(&cx, black_box(args.clone()));
+        let api = ast::Api::from_syn(&cx, options, black_box(&item));
+        check::check(&cx, &api);
+        cx.check().expect("no mistakes");
+    });
+    report(
+        "  read and check (attributes, templates, roles)",
+        &model_and_check,
+        None,
+    );
+    let cx = ctxt::Ctxt::new();
+    let api = ast::Api::from_syn(&cx, attr::Options::from_tokens(&cx, args.clone()), &item);
+    cx.check().expect("no mistakes");
+    let generate = time(|| {
+        black_box(expand::generate(black_box(&api)));
+    });
+    report("  generate (the trait and its client)", &generate, None);
+}
+
+/// Runs `f` at least 30 times, and up to 3 s or 2,000 times; the sorted samples.
+fn time(mut f: impl FnMut()) -> Vec<Duration> {
     let mut samples: Vec<Duration> = Vec::new();
     let started = Instant::now();
     while samples.len() < 30
         || (started.elapsed() < Duration::from_secs(3) && samples.len() < 2_000)
     {
         let t = Instant::now();
-        black_box(expand::healthhero_api(
-            black_box(args.clone()),
-            black_box(input.clone()),
-        ));
+        f();
         samples.push(t.elapsed());
     }
     samples.sort();
+    samples
+}
+
+fn report(what: &str, samples: &[Duration], out: Option<usize>) {
     let median = samples[samples.len() / 2];
     let p95 = samples[samples.len() * 95 / 100];
+    let out = out.map_or_else(String::new, |n| format!(" ({n} characters out)"));
     println!(
-        "expand a 50-method trait: median {:.3} ms, p95 {:.3} ms, min {:.3} ms over {} runs ({} tokens out)",
+        "{what}: median {:.3} ms, p95 {:.3} ms, min {:.3} ms over {} runs{out}",
         median.as_secs_f64() * 1e3,
         p95.as_secs_f64() * 1e3,
         samples[0].as_secs_f64() * 1e3,
         samples.len(),
-        out.len()
     );
 }

@@ -301,6 +301,11 @@ fn result_ok_type(ty: &Type) -> Option<&Type> {
     (types.count() <= 1).then_some(first)
 }
 
+/// `T` from a type written `Response<T>` (any path ending in `Response`).
+pub(crate) fn response_inner(ty: &Type) -> Option<&Type> {
+    single_type_argument(ty, "Response")
+}
+
 /// `T` from a type written `Option<T>` (any path ending in `Option`).
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     single_type_argument(ty, "Option")
@@ -385,27 +390,13 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// Whether the decoder reads a name as hh's own type (`Response`, `Bytes`, `String`): then
-    /// the compiler checks the reading against the type (`__private::Pick`), with
-    /// [`plain`](Self::plain) as the other choice.
+    /// Whether the decoder gives a name its meaning (`Option`, `Response`, `Bytes`, `String`):
+    /// then the compiler checks the reading against the type, level by level
+    /// (`__private::Pick`), the other choice being the user's own type, from JSON.
     pub(crate) fn reads_names(&self) -> bool {
         match self {
-            Decoder::Text | Decoder::Raw | Decoder::WithResponse(_) => true,
-            Decoder::Optional(inner) => inner.reads_names(),
+            Decoder::Text | Decoder::Raw | Decoder::WithResponse(_) | Decoder::Optional(_) => true,
             Decoder::Unit | Decoder::Json(_) => false,
-        }
-    }
-
-    /// The decoder that takes every name for the user's own type, decoded from JSON; only
-    /// `Option` (std's, 404 → `None`) and `()` keep their meaning.
-    pub(crate) fn plain(ty: &'a Type) -> Self {
-        if let Some(inner) = option_inner(ty) {
-            return Decoder::Optional(Box::new(Decoder::plain(inner)));
-        }
-        match ty {
-            Type::Tuple(t) if t.elems.is_empty() => Decoder::Unit,
-            Type::Paren(p) => Decoder::plain(&p.elem),
-            _ => Decoder::Json(ty),
         }
     }
 

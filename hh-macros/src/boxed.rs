@@ -60,7 +60,11 @@ pub(crate) fn signature(sig: &Signature) -> Signature {
         match input {
             FnArg::Receiver(receiver) => {
                 if let ReceiverKind::Reference(_, lifetime, _) = &mut receiver.kind {
-                    lifetime.get_or_insert_with(|| named.next());
+                    // `&self` and `&'_ self` alike get a name of their own.
+                    match lifetime {
+                        Some(named_already) if named_already.ident != "_" => {}
+                        _ => *lifetime = Some(named.next()),
+                    }
                 }
             }
             FnArg::Typed(typed) => named.visit_type_mut(&mut typed.ty),

@@ -1,4 +1,5 @@
-//! `HH_MACROS_DEBUG`: print what the macro wrote, formatted, one block per trait; every trait
+//! `HH_MACROS_DEBUG`: print what the macro wrote (formatted with the `prettyplease` feature,
+//! else as one line of tokens), one block per trait; every trait
 //! (`1`, `all`), or only those the value names (`Traversals,Members`, or a crate: `my_app`).
 //!
 //! A proc macro runs only when its user's crate is compiled, so the variable alone would print
@@ -126,6 +127,35 @@ mod tests {
             Some("healthhero")
         ));
         assert!(!wanted(Some(",,"), "Clock", Some("my_app")));
+    }
+
+    #[test]
+    #[cfg(not(feature = "prettyplease"))]
+    fn renders_one_line_of_tokens_under_a_header_without_the_feature() {
+        let out = render(
+            "Clock",
+            &quote!(
+                pub struct ClockClient {
+                    client: u8,
+                }
+            ),
+        );
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next(),
+            Some("// ---- #[healthhero_api] on `Clock` ----")
+        );
+        assert!(
+            lines.next().is_some_and(|l| l.contains("prettyplease")),
+            "{out}"
+        );
+        // The tokens as proc-macro2 writes them, on one line.
+        let code = lines.next().unwrap_or_default();
+        assert!(
+            code.starts_with("pub struct ClockClient {") && code.contains("client : u8"),
+            "{out}"
+        );
+        assert_eq!(lines.next(), None, "{out}");
     }
 
     #[test]

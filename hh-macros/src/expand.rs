@@ -20,7 +20,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemTrait, ReturnType, Signature, TraitItem, Type};
 
-use crate::ast::{Api, Decoder, Endpoint, is_header_value, maybe_option, option_inner};
+use crate::ast::{
+    Api, Decoder, Endpoint, is_header_value, maybe_option, option_inner, response_inner,
+};
 use crate::attr::{BodyKind, Options, Role};
 use crate::template::Piece;
 use crate::{boxed, check, ctxt::Ctxt, fallback, skeleton};
@@ -65,7 +67,8 @@ fn not_a_trait(input: TokenStream) -> TokenStream {
     quote!(#error #input)
 }
 
-fn generate(api: &Api<'_>) -> TokenStream {
+/// The trait as declared and its client, for an API that passed every check.
+pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
     let mut declared = skeleton::declaration(api.item);
     let mut methods = Vec::new();
     for trait_item in &mut declared.items {
@@ -341,33 +344,77 @@ fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
 /// The call's `send`, with the decoder for the return type `ty`. The `send` call carries the
 /// decoder's bound (`T: DeserializeOwned`), so the whole call expression is spanned at the
 /// user's `T`: a type that cannot be decoded is underlined where it is written, not at the
-/// macro. A type naming `Response`, `Bytes` or `String` is decoded as hh's own type only if it
-/// is one: the compiler picks (`__private::Pick`), since a macro sees only names.
+/// macro. A type written with `Option`, `Response`, `Bytes` or `String` is given hh's meaning
+/// only where it is hh's (or std's) type: the compiler picks, level by level
+/// (`__private::Pick`), since a macro sees only names.
 fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
     let decoder = ty.map(Decoder::for_type);
-    let send_span = decoder
+    let Some(ty) = ty.filter(|_| decoder.as_ref().is_some_and(Decoder::reads_names)) else {
+        let send_span = decoder
+            .as_ref()
+            .and_then(Decoder::json_type)
+            .map_or_else(proc_macro2::Span::call_site, Spanned::span);
+        let decoder = decoder.map(|d| decoder_tokens(krate, &d));
+        return quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
+    };
+    let mut steps = Vec::new();
+    let chosen = choose(krate, ty, &mut steps);
+    // Every token of the call at one span, so that what it requires is reported once: the
+    // type decoded from JSON in hh's reading if there is one (the usual culprit), else the
+    // type's first token.
+    let span = decoder
         .as_ref()
         .and_then(Decoder::json_type)
-        .map_or_else(proc_macro2::Span::call_site, Spanned::span);
-    match (ty, decoder) {
-        (Some(ty), Some(decoder)) if decoder.reads_names() => {
-            let plain = decoder_tokens(krate, &Decoder::plain(ty));
-            let decoder = decoder_tokens(krate, &decoder);
-            // Either reading may be the one that fails: underline the whole type.
-            quote_spanned! {ty.span()=> {
-                // One of the two is the one chosen; the other is unused.
-                #[allow(unused_imports)]
-                use #krate::__private::{ByJson as _, ByName as _};
-                __hh_request
-                    .send_as((&#krate::__private::Pick::<#ty, #decoder, #plain>::NEW).decoder())
-                    .await
-            }}
+        .map_or_else(|| ty.span(), Spanned::span);
+    quote_spanned! {span=> {
+        use #krate::__private::pick::*;
+        #(#steps)*
+        let __hh_decoder = #chosen;
+        __hh_request.send_as(__hh_decoder).await
+    }}
+}
+
+/// The decoder for `ty`, as an expression of type `PhantomData<D>`; each level written with a
+/// name hh gives a meaning to adds a step to `steps` that picks between that meaning and the
+/// user's own type.
+fn choose(krate: &syn::Path, ty: &syn::Type, steps: &mut Vec<TokenStream>) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let hh_meaning = match Decoder::for_type(ty) {
+        Decoder::Optional(_) => match option_inner(ty) {
+            Some(inner) => {
+                let inner = choose(krate, inner, steps);
+                quote!(#private::optional(#inner))
+            }
+            // `(Option<T>)`: the parentheses are not the type.
+            None => return choose(krate, unparenthesized(ty), steps),
+        },
+        Decoder::WithResponse(_) => match response_inner(ty) {
+            Some(inner) => {
+                let inner = choose(krate, inner, steps);
+                quote!(#private::with_response(#inner))
+            }
+            None => return choose(krate, unparenthesized(ty), steps),
+        },
+        Decoder::Text => quote!(#private::decoder::<#private::Text>()),
+        Decoder::Raw => quote!(#private::decoder::<#private::Raw>()),
+        other => {
+            let decoder = decoder_tokens(krate, &other);
+            return quote!(#private::decoder::<#decoder>());
         }
-        (_, decoder) => {
-            let decoder = decoder.map(|d| decoder_tokens(krate, &d));
-            quote_spanned!(send_span=> __hh_request.send::<#decoder>().await)
-        }
+    };
+    let step = format_ident!("__hh_d{}", steps.len());
+    steps.push(quote! {
+        let #step = (&#private::Pick::<#ty, _, #private::Json<#ty>>::of(#hh_meaning)).__hh_decoder();
+    });
+    quote!(#step)
+}
+
+/// The type inside any parentheses around it.
+fn unparenthesized(mut ty: &syn::Type) -> &syn::Type {
+    while let syn::Type::Paren(p) = ty {
+        ty = &p.elem;
     }
+    ty
 }
 
 fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {

@@ -91,7 +91,9 @@ impl Client {
 
     /// The `Authorization` header value for the current token (`Bearer <token>`), fetching one
     /// if needed, for a request to the API that you send yourself: the value every call sends,
-    /// shared rather than copied, and marked sensitive, so `Debug` shows no token.
+    /// shared rather than copied, and marked sensitive, so `Debug` shows no token. Like
+    /// [`access_token`](Self::access_token), it returns a failed token request's error rather
+    /// than waiting it out.
     pub async fn authorization(&self) -> Result<http::HeaderValue> {
         Ok(self.inner.tokens.get().await?.header.clone())
     }

@@ -30,8 +30,6 @@ pub(crate) fn base_without_slash(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_owned()
 }
 
-/// A base URL must be absolute, carry no credentials, query or fragment, and use https unless
-/// it points at this machine.
 /// Whether hh-runtime was built with a TLS implementation (one of its TLS features).
 pub(crate) const TLS: bool = cfg!(any(
     feature = "rustls",
@@ -53,6 +51,9 @@ pub(crate) fn https_without_tls(what: &str, url: &Url, own_client: bool) -> Opti
     })
 }
 
+/// A base URL must be absolute, carry no credentials, query or fragment, and use https unless
+/// it points at this machine. `Client::with_api_url` and `build` follow it with
+/// [`https_without_tls`], which needs to know whose client sends to the URL.
 pub(crate) fn check_url(what: &str, value: &str) -> std::result::Result<Url, String> {
     let url =
         Url::parse(value.trim()).map_err(|e| format!("{what} `{value}` is not a URL: {e}"))?;

@@ -93,6 +93,8 @@
 //!   (gauge, s), through the `metrics` facade: install any exporter (Prometheus,
 //!   OpenTelemetry) as the recorder.
 //! - `middleware` (off): reqwest-middleware both ways, see the `middleware` module.
+//! - `prettyplease` (off): `HH_MACROS_DEBUG` prints what the macro writes formatted, rather
+//!   than as one line of tokens (the macro then compiles prettyplease).
 //!
 //! # Tracing
 //!
@@ -125,7 +127,8 @@
 //! A type of another crate in our API is a promise: when that crate makes a breaking release,
 //! so must hh. We name only `http` 1 (`HeaderMap`, `HeaderValue`, `Method`, `StatusCode`,
 //! re-exported here), `bytes` 1 (`Bytes`) and `serde_json` 1 (`Error::json`,
-//! `ProblemDetails::extensions`), which are stable; and `reqwest` 0.13
+//! `ProblemDetails::extensions`), which are stable; `redis` 1 (`RedisStore::with_connection`,
+//! feature `redis`); and `reqwest` 0.13
 //! (`ClientBuilder::http_client`, `token_http_client`) and, with the `middleware` feature,
 //! `reqwest-middleware` 0.5: they are the transport you may bring, so they cannot be hidden,
 //! and a new major of either is a major of hh. The token is our own [`AccessToken`], not
@@ -243,9 +246,11 @@ pub use token::{AccessToken, ClientAuth};
 ///   404 (no body, an HTML or text page, a gateway's own JSON) stays an error: that is a
 ///   server without the route (a wrong `api_url`, another deploy), which must not look like
 ///   "none". These meanings go by what a type is, not how it is spelt: the macro sees names,
-///   so for a type written `Response<..>`, `Bytes` or `String` the compiler checks which
-///   type it is, and your own `Response<T>`, `Bytes` or `String` (say, an envelope your API
-///   wraps answers in) is decoded from JSON like any other type. `Option` is always std's.
+///   so for a type written with `Option`, `Response`, `Bytes` or `String` the compiler checks,
+///   level by level, which type it is, and your own type of one of those names (say, an
+///   envelope your API wraps answers in, even inside hh's `Response<..>`) is decoded from
+///   JSON like any other type. (A `#[header]` argument is taken for an `HeaderValue` by its
+///   name.)
 /// - **Per-call options**: `#[timeout("5s")]` on a method (or on the trait, for every method
 ///   without its own) replaces the client's per-attempt timeout (`ms`, `s`, `m`, `h`, or a sum
 ///   such as `"1m30s"`); `#[call_timeout("30s")]`, written the same way and in the same
@@ -298,7 +303,7 @@ pub use hh_macros::healthhero_api;
 pub mod __private {
     pub use crate::call::build::{HeaderText, Request};
     pub use crate::call::decode::{
-        ByJson, ByName, Json, Optional, Pick, Raw, Text, Unit, WithResponse,
+        Json, Optional, Pick, Raw, Text, Unit, WithResponse, decoder, optional, pick, with_response,
     };
     pub use http::{HeaderName, HeaderValue, Method};
 }

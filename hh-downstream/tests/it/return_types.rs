@@ -1,7 +1,8 @@
-//! What each return type means, decided by what the type is, not how it is spelt: hh's
-//! `Response<T>` (status and headers around `T`), `Bytes` (the raw body), `String` (the body as
-//! text) and `Option<T>` (absent on a 404 with problem details, a 204 or `null`); any other type
-//! is decoded from JSON, a user's own types named `Response`, `Bytes` or `String` included.
+//! What each return type means, decided by what the type is, not how it is spelt, level by
+//! level: hh's `Response<T>` (status and headers around `T`), `Bytes` (the raw body), std's
+//! `String` (the body as text) and `Option<T>` (absent on a 404 with problem details, a 204 or
+//! `null`); any other type is decoded from JSON, a user's own types named `Response`, `Bytes`,
+//! `String` or `Option` included, inside hh's or around them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,9 +22,20 @@ pub mod own {
     #[derive(Debug, PartialEq, Deserialize)]
     pub struct Response<T> {
         /// The API's own status word.
-        pub status: String,
+        pub status: std::string::String,
         /// What was asked for.
         pub value: T,
+    }
+
+    /// A name, as the user's API sends it: a JSON string.
+    #[derive(Debug, PartialEq, Deserialize)]
+    pub struct String(pub std::string::String);
+
+    /// Something the user's API may leave out, marked as such.
+    #[derive(Debug, PartialEq, Deserialize)]
+    pub struct Option<T> {
+        /// What is there.
+        pub some: T,
     }
 
     /// A size the user's API reports, in bytes.
@@ -55,6 +67,18 @@ pub trait Shapes {
     /// The user's size, from JSON.
     #[get("/size")]
     async fn size(&self) -> Result<own::Bytes, Error>;
+
+    /// hh's response around the user's envelope: each level is what its type is.
+    #[get("/wrapped")]
+    async fn mixed(&self) -> Result<hh_runtime::Response<own::Response<Thing>>, Error>;
+
+    /// The user's string, from JSON.
+    #[get("/name")]
+    async fn name(&self) -> Result<own::String, Error>;
+
+    /// The user's option, from JSON.
+    #[get("/optional")]
+    async fn optional(&self) -> Result<own::Option<Thing>, Error>;
 
     /// hh's response: status and headers around the thing.
     #[get("/thing")]
@@ -113,7 +137,12 @@ async fn server() -> String {
             "/thing",
             get(move || async move { ([("x-version", "7")], json(r#"{"name":"lamp"}"#)) }),
         )
-        .route("/size", get(move || async move { json(r#"{"count":12}"#) }));
+        .route("/size", get(move || async move { json(r#"{"count":12}"#) }))
+        .route("/name", get(move || async move { json(r#""lamp""#) }))
+        .route(
+            "/optional",
+            get(move || async move { json(r#"{"some":{"name":"lamp"}}"#) }),
+        );
     support::serve(app).await
 }
 
@@ -135,6 +164,11 @@ async fn each_return_type_means_what_the_type_is() {
     );
     assert_eq!(api.maybe_wrapped("gone").await.unwrap(), None);
     assert_eq!(api.size().await.unwrap(), own::Bytes { count: 12 });
+    let mixed = api.mixed().await.unwrap();
+    assert_eq!(mixed.status(), StatusCode::OK);
+    assert_eq!(mixed.into_value().value, lamp());
+    assert_eq!(api.name().await.unwrap(), own::String("lamp".into()));
+    assert_eq!(api.optional().await.unwrap().some, lamp());
 
     let thing = api.thing().await.unwrap();
     assert_eq!(thing.status(), StatusCode::OK);

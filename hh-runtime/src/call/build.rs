@@ -1,6 +1,6 @@
 //! Building one API call: what the `#[healthhero_api]` macro generates calls to. Each step
 //! encodes its piece of the request (path segments, query, headers, body) as the arguments
-//! arrive; `send` runs the call (its attempts are in `execute`) and decodes the answer.
+//! arrive; `send` runs the call (its attempts are in `call::send`) and decodes the answer.
 
 use std::fmt::{self, Display, Write as _};
 

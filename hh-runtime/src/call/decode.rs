@@ -261,12 +261,13 @@ impl<D: Yields> Yields for Optional<D> {
     type Output = Option<D::Output>;
 }
 
-/// How an endpoint whose return type names `Response`, `Bytes` or `String` is decoded, chosen
-/// by what those names are, not how they are spelt: `D` (hh's [`Response`], [`Bytes`] and
-/// `String`) when it makes exactly `T`, else `F`, which takes them for the user's own types
-/// and decodes them from JSON. A proc macro sees only names; the compiler decides here, on
-/// the types: method lookup tries `&Pick` (the [`ByName`] impl, whose bound is the check)
-/// before `Pick` (the [`ByJson`] impl).
+/// How a return type written with `Option`, `Response`, `Bytes` or `String` is decoded,
+/// chosen by what the type is, not how it is spelt, one level of the type at a time: `D`
+/// (hh's meaning of the name at this level, around what was chosen for the level inside) when
+/// it makes exactly `T`, else `F`, which takes the name for the user's own type and decodes it
+/// from JSON. A proc macro sees only names; the compiler decides here, on the types: method
+/// lookup tries `&Pick` (the [`pick::HhPickByName`] impl, whose bound is the check) before
+/// `Pick` (the [`pick::HhPickByJson`] impl).
 #[doc(hidden)]
 pub struct Pick<T, D, F>(Marker<T>, Marker<D>, Marker<F>);
 
@@ -282,39 +283,68 @@ impl<T, D, F> Clone for Pick<T, D, F> {
 impl<T, D, F> Copy for Pick<T, D, F> {}
 
 impl<T, D, F> Pick<T, D, F> {
-    /// The chooser; `(&Pick::NEW).decoder()` is the choice.
-    pub const NEW: Self = Pick(PhantomData, PhantomData, PhantomData);
-}
-
-/// The choice of [`Pick`] when hh's reading of the names makes the declared type.
-#[doc(hidden)]
-pub trait ByName {
-    /// The decoder chosen.
-    type Decoder;
-    /// The decoder, as a value to hand to `Request::send_as`.
-    fn decoder(self) -> PhantomData<Self::Decoder>;
-}
-
-impl<T, D: Yields<Output = T>, F> ByName for &Pick<T, D, F> {
-    type Decoder = D;
-    fn decoder(self) -> PhantomData<D> {
-        PhantomData
+    /// The choice for `T` between `D` (given as the value a level inside chose) and `F`;
+    /// `(&Pick::<T, _, F>::of(d)).__hh_decoder()` is the choice.
+    pub const fn of(_hh_meaning: PhantomData<D>) -> Self {
+        Pick(PhantomData, PhantomData, PhantomData)
     }
 }
 
-/// The choice of [`Pick`] otherwise: the names are the user's own types.
+/// The decoder `D`, as a value.
 #[doc(hidden)]
-pub trait ByJson {
-    /// The decoder chosen.
-    type Decoder;
-    /// The decoder, as a value to hand to `Request::send_as`. By value, on `Pick` itself:
-    /// method lookup reaches it only after `&Pick` found nothing.
-    fn decoder(self) -> PhantomData<Self::Decoder>;
+pub const fn decoder<D>() -> PhantomData<D> {
+    PhantomData
 }
 
-impl<T, D, F> ByJson for Pick<T, D, F> {
-    type Decoder = F;
-    fn decoder(self) -> PhantomData<F> {
-        PhantomData
+/// `Option` around the decoder chosen inside.
+#[doc(hidden)]
+pub const fn optional<D>(_inner: PhantomData<D>) -> PhantomData<Optional<D>> {
+    PhantomData
+}
+
+/// hh's `Response` around the decoder chosen inside.
+#[doc(hidden)]
+pub const fn with_response<D>(_inner: PhantomData<D>) -> PhantomData<WithResponse<D>> {
+    PhantomData
+}
+
+/// The two choices of [`Pick`], in a module of their own so that generated code brings both
+/// into scope with one glob (one of them is always used, so the glob never warns) and names
+/// nothing a user's crate might also name.
+#[doc(hidden)]
+pub mod pick {
+    use std::marker::PhantomData;
+
+    use super::{Pick, Yields};
+
+    /// The choice of [`Pick`] when hh's reading of the name makes the declared type.
+    pub trait HhPickByName {
+        /// The decoder chosen.
+        type Decoder;
+        /// The decoder, as a value.
+        fn __hh_decoder(self) -> PhantomData<Self::Decoder>;
+    }
+
+    impl<T, D: Yields<Output = T>, F> HhPickByName for &Pick<T, D, F> {
+        type Decoder = D;
+        fn __hh_decoder(self) -> PhantomData<D> {
+            PhantomData
+        }
+    }
+
+    /// The choice of [`Pick`] otherwise: the name is the user's own type.
+    pub trait HhPickByJson {
+        /// The decoder chosen.
+        type Decoder;
+        /// The decoder, as a value. By value, on `Pick` itself: method lookup reaches it
+        /// only after `&Pick` found nothing.
+        fn __hh_decoder(self) -> PhantomData<Self::Decoder>;
+    }
+
+    impl<T, D, F> HhPickByJson for Pick<T, D, F> {
+        type Decoder = F;
+        fn __hh_decoder(self) -> PhantomData<F> {
+            PhantomData
+        }
     }
 }

@@ -219,8 +219,9 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
 
     /// Makes the first connection (a TLS handshake, authentication), so that later operations
     /// only send commands. hh calls it once per client, when the client is built inside a
-    /// runtime or else before the first operation, and gives it [`CONNECT_TIMEOUT`] (or the
-    /// operation bound, if longer) rather than the operation bound. The default does nothing.
+    /// runtime or else before the first operation, and gives it the client's
+    /// `store_connect_timeout` (default [`CONNECT_TIMEOUT`]; never less than the operation
+    /// bound) rather than the operation bound. The default does nothing.
     fn connect(&self) -> StoreFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }

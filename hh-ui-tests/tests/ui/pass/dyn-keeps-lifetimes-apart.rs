@@ -10,6 +10,10 @@ pub trait Notes {
     /// Adds lines to a note.
     #[post("/notes/<id>")]
     async fn add(&self, id: &str, #[body] lines: &mut Vec<&str>) -> Result<(), Error>;
+
+    /// `'_` written out is named like an elided lifetime, the receiver's too.
+    #[get("/notes/<id>/count")]
+    async fn count(&'_ self, id: &'_ str) -> Result<u64, Error>;
 }
 
 pub async fn add_twice(api: &(dyn Notes + Send + Sync)) -> Result<usize, Error> {
