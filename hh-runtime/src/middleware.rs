@@ -171,12 +171,7 @@ impl Middleware for TokenMiddleware {
             if response.status() != http::StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
-            tracing::debug!(
-                target: crate::telemetry::CALL_TARGET,
-                "401 Unauthorized: replaying with a fresh token"
-            );
-            tries.replayed();
-            tokens.invalidate(&token);
+            tries.replay(tokens, &token);
             (token, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
                 .await
                 .map_err(middleware_error)?;

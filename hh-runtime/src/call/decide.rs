@@ -16,7 +16,7 @@ use super::decode::Answer;
 use crate::client::ClientInner;
 use crate::error::{Error, HttpParts, Limit, ProblemDetails, Repr, Result, Waiting};
 use crate::retry::{RetryPolicy, retry_after};
-use crate::token::CachedToken;
+use crate::token::{CachedToken, TokenSource};
 
 /// What one attempt came back with.
 pub(super) enum Exchange {
@@ -57,9 +57,16 @@ impl Tries {
         }
     }
 
-    /// A 401 was answered with a fresh token.
-    pub(crate) fn replayed(&mut self) {
+    /// A 401 to an attempt sent with `token` is answered with a fresh one (`replays_401` said
+    /// so): counted, said, and the token dropped. The one way generated calls and the
+    /// middleware replay.
+    pub(crate) fn replay(&mut self, tokens: &TokenSource, token: &Arc<CachedToken>) {
         self.replays += 1;
+        tracing::debug!(
+            target: crate::telemetry::CALL_TARGET,
+            "401 Unauthorized: replaying with a fresh token"
+        );
+        tokens.invalidate(token);
     }
 
     /// The error of a call whose `limit` fired now.

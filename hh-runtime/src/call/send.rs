@@ -71,11 +71,7 @@ impl Request<'_> {
             sent += 1;
             match self.next_step(inner, exchange, &token, tries) {
                 Step::Done(result) => return result,
-                Step::Replay => {
-                    tries.replayed();
-                    tracing::debug!("401 Unauthorized: replaying with a fresh token");
-                    inner.tokens.invalidate(&token);
-                }
+                Step::Replay => tries.replay(&inner.tokens, &token),
                 Step::Retry(wait) => {
                     tries.retries += 1;
                     tries.waiting = Waiting::Backoff(sent + 1);
