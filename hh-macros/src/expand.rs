@@ -357,8 +357,6 @@ fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
         let decoder = decoder.map(|d| decoder_tokens(krate, &d));
         return quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
     };
-    let mut steps = Vec::new();
-    let chosen = choose(krate, ty, &mut steps);
     // Every token of the call at one span, so that what it requires is reported once: the
     // type decoded from JSON in hh's reading if there is one (the usual culprit), else the
     // type's first token.
@@ -366,47 +364,58 @@ fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
         .as_ref()
         .and_then(Decoder::json_type)
         .map_or_else(|| ty.span(), Spanned::span);
-    quote_spanned! {span=> {
-        use #krate::__private::pick::*;
-        #(#steps)*
-        let __hh_decoder = #chosen;
-        __hh_request.send_as(__hh_decoder).await
-    }}
+    match choose(krate, ty) {
+        Chosen::Value(chosen) => {
+            let chosen = respan(chosen, span);
+            quote_spanned! {span=> {
+            use #krate::__private::pick::*;
+                __hh_request.send_as(#chosen).await
+            }}
+        }
+        Chosen::Type(decoder) => quote_spanned!(span=> __hh_request.send::<#decoder>().await),
+    }
 }
 
-/// The decoder for `ty`, as an expression of type `PhantomData<D>`; each level written with a
-/// name hh gives a meaning to adds a step to `steps` that picks between that meaning and the
-/// user's own type.
-fn choose(krate: &syn::Path, ty: &syn::Type, steps: &mut Vec<TokenStream>) -> TokenStream {
+/// What [`choose`] made for a level of a return type.
+enum Chosen {
+    /// The decoder's type, when nothing at this level or inside it needs the compiler's choice.
+    Type(TokenStream),
+    /// An expression of type `PhantomData<D>`, `D` the decoder the compiler chose.
+    Value(TokenStream),
+}
+
+/// The decoder for `ty`: each level written with a name hh gives a meaning to (`Option`,
+/// `Response`, `Bytes`, `String`) is one `Pick` between that meaning, around what was chosen
+/// inside, and the user's own type decoded from JSON; one expression, the innermost choice
+/// made first.
+fn choose(krate: &syn::Path, ty: &syn::Type) -> Chosen {
     let private = quote!(#krate::__private);
+    let wrap = |inner: Chosen, ty: TokenStream, function: TokenStream| match inner {
+        Chosen::Type(d) => Chosen::Type(quote!(#private::#ty<#d>)),
+        Chosen::Value(v) => Chosen::Value(quote!(#private::#function(#v))),
+    };
     let hh_meaning = match Decoder::for_type(ty) {
         Decoder::Optional(_) => match option_inner(ty) {
-            Some(inner) => {
-                let inner = choose(krate, inner, steps);
-                quote!(#private::optional(#inner))
-            }
+            Some(inner) => wrap(choose(krate, inner), quote!(Optional), quote!(optional)),
             // `(Option<T>)`: the parentheses are not the type.
-            None => return choose(krate, unparenthesized(ty), steps),
+            None => return choose(krate, unparenthesized(ty)),
         },
         Decoder::WithResponse(_) => match response_inner(ty) {
-            Some(inner) => {
-                let inner = choose(krate, inner, steps);
-                quote!(#private::with_response(#inner))
-            }
-            None => return choose(krate, unparenthesized(ty), steps),
+            Some(inner) => wrap(
+                choose(krate, inner),
+                quote!(WithResponse),
+                quote!(with_response),
+            ),
+            None => return choose(krate, unparenthesized(ty)),
         },
-        Decoder::Text => quote!(#private::decoder::<#private::Text>()),
-        Decoder::Raw => quote!(#private::decoder::<#private::Raw>()),
-        other => {
-            let decoder = decoder_tokens(krate, &other);
-            return quote!(#private::decoder::<#decoder>());
-        }
+        Decoder::Text => Chosen::Type(quote!(#private::Text)),
+        Decoder::Raw => Chosen::Type(quote!(#private::Raw)),
+        other => return Chosen::Type(decoder_tokens(krate, &other)),
     };
-    let step = format_ident!("__hh_d{}", steps.len());
-    steps.push(quote! {
-        let #step = (&#private::Pick::<#ty, _, #private::Json<#ty>>::of(#hh_meaning)).__hh_decoder();
-    });
-    quote!(#step)
+    Chosen::Value(match hh_meaning {
+        Chosen::Type(d) => quote!((&#private::Pick::<#ty, #d>::NEW).__hh_decoder()),
+        Chosen::Value(v) => quote!((&#private::Pick::<#ty, _>::of(#v)).__hh_decoder()),
+    })
 }
 
 /// The type inside any parentheses around it.

@@ -303,7 +303,7 @@ pub use hh_macros::healthhero_api;
 pub mod __private {
     pub use crate::call::build::{HeaderText, Request};
     pub use crate::call::decode::{
-        Json, Optional, Pick, Raw, Text, Unit, WithResponse, decoder, optional, pick, with_response,
+        Json, Optional, Pick, Raw, Text, Unit, WithResponse, optional, pick, with_response,
     };
     pub use http::{HeaderName, HeaderValue, Method};
 }

@@ -264,36 +264,32 @@ impl<D: Yields> Yields for Optional<D> {
 /// How a return type written with `Option`, `Response`, `Bytes` or `String` is decoded,
 /// chosen by what the type is, not how it is spelt, one level of the type at a time: `D`
 /// (hh's meaning of the name at this level, around what was chosen for the level inside) when
-/// it makes exactly `T`, else `F`, which takes the name for the user's own type and decodes it
-/// from JSON. A proc macro sees only names; the compiler decides here, on the types: method
+/// it makes exactly `T`, else `Json<T>`, which takes the name for the user's own type. A proc macro sees only names; the compiler decides here, on the types: method
 /// lookup tries `&Pick` (the [`pick::HhPickByName`] impl, whose bound is the check) before
 /// `Pick` (the [`pick::HhPickByJson`] impl).
 #[doc(hidden)]
-pub struct Pick<T, D, F>(Marker<T>, Marker<D>, Marker<F>);
+pub struct Pick<T, D>(Marker<T>, Marker<D>);
 
 /// A type carried, not held (and `Send`, `Sync` whatever it is).
 type Marker<T> = PhantomData<fn() -> T>;
 
-// By hand: derived, they would ask `T`, `D` and `F` to be `Copy`.
-impl<T, D, F> Clone for Pick<T, D, F> {
+// By hand: derived, they would ask `T` and `D` to be `Copy`.
+impl<T, D> Clone for Pick<T, D> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T, D, F> Copy for Pick<T, D, F> {}
+impl<T, D> Copy for Pick<T, D> {}
 
-impl<T, D, F> Pick<T, D, F> {
-    /// The choice for `T` between `D` (given as the value a level inside chose) and `F`;
-    /// `(&Pick::<T, _, F>::of(d)).__hh_decoder()` is the choice.
+impl<T, D> Pick<T, D> {
+    /// The choice for `T` between `D` and JSON: `(&Pick::<T, D>::NEW).__hh_decoder()`.
+    pub const NEW: Self = Pick(PhantomData, PhantomData);
+
+    /// The same, `D` given as the value a level inside chose:
+    /// `(&Pick::<T, _>::of(d)).__hh_decoder()`.
     pub const fn of(_hh_meaning: PhantomData<D>) -> Self {
-        Pick(PhantomData, PhantomData, PhantomData)
+        Self::NEW
     }
-}
-
-/// The decoder `D`, as a value.
-#[doc(hidden)]
-pub const fn decoder<D>() -> PhantomData<D> {
-    PhantomData
 }
 
 /// `Option` around the decoder chosen inside.
@@ -315,7 +311,7 @@ pub const fn with_response<D>(_inner: PhantomData<D>) -> PhantomData<WithRespons
 pub mod pick {
     use std::marker::PhantomData;
 
-    use super::{Pick, Yields};
+    use super::{Json, Pick, Yields};
 
     /// The choice of [`Pick`] when hh's reading of the name makes the declared type.
     pub trait HhPickByName {
@@ -325,7 +321,7 @@ pub mod pick {
         fn __hh_decoder(self) -> PhantomData<Self::Decoder>;
     }
 
-    impl<T, D: Yields<Output = T>, F> HhPickByName for &Pick<T, D, F> {
+    impl<T, D: Yields<Output = T>> HhPickByName for &Pick<T, D> {
         type Decoder = D;
         fn __hh_decoder(self) -> PhantomData<D> {
             PhantomData
@@ -341,9 +337,9 @@ pub mod pick {
         fn __hh_decoder(self) -> PhantomData<Self::Decoder>;
     }
 
-    impl<T, D, F> HhPickByJson for Pick<T, D, F> {
-        type Decoder = F;
-        fn __hh_decoder(self) -> PhantomData<F> {
+    impl<T, D> HhPickByJson for Pick<T, D> {
+        type Decoder = Json<T>;
+        fn __hh_decoder(self) -> PhantomData<Json<T>> {
             PhantomData
         }
     }
