@@ -368,7 +368,7 @@ fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
         Chosen::Value(chosen) => {
             let chosen = respan(chosen, span);
             quote_spanned! {span=> {
-            use #krate::__private::pick::*;
+                use #krate::__private::pick::*;
                 __hh_request.send_as(#chosen).await
             }}
         }

@@ -264,9 +264,10 @@ impl<D: Yields> Yields for Optional<D> {
 /// How a return type written with `Option`, `Response`, `Bytes` or `String` is decoded,
 /// chosen by what the type is, not how it is spelt, one level of the type at a time: `D`
 /// (hh's meaning of the name at this level, around what was chosen for the level inside) when
-/// it makes exactly `T`, else `Json<T>`, which takes the name for the user's own type. A proc macro sees only names; the compiler decides here, on the types: method
-/// lookup tries `&Pick` (the [`pick::HhPickByName`] impl, whose bound is the check) before
-/// `Pick` (the [`pick::HhPickByJson`] impl).
+/// it makes exactly `T`, else `Json<T>`, which takes the name for the user's own type. A proc
+/// macro sees only names; the compiler decides here, on the types: method lookup tries
+/// `&Pick` (the [`pick::HhPickByName`] impl, whose bound is the check) before `Pick` (the
+/// [`pick::HhPickByJson`] impl).
 #[doc(hidden)]
 pub struct Pick<T, D>(Marker<T>, Marker<D>);
 
