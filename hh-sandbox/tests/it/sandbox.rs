@@ -21,10 +21,9 @@ struct Api {
     token: String,
 }
 
-/// A fresh access token for the sandbox's client, by the form-encoded credentials.
-async fn token_for(sandbox: &Sandbox) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/connect/token", sandbox.url()))
+/// The sandbox's token endpoint asked for a token with the client's form-encoded credentials.
+async fn request_token(sandbox: &Sandbox, http: &reqwest::Client) -> reqwest::Response {
+    http.post(format!("{}/connect/token", sandbox.url()))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", sandbox.client_id()),
@@ -33,6 +32,12 @@ async fn token_for(sandbox: &Sandbox) -> String {
         .send()
         .await
         .unwrap()
+}
+
+/// A fresh access token for the sandbox's client, by the form-encoded credentials.
+async fn token_for(sandbox: &Sandbox) -> String {
+    let body: Value = request_token(sandbox, &reqwest::Client::new())
+        .await
         .json()
         .await
         .unwrap();

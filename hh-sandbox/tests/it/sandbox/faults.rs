@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hh_sandbox::{Fault, MalformedToken, Sandbox};
 use serde_json::{Value, json};
 
-use super::Api;
+use super::{Api, request_token};
 
 #[tokio::test]
 async fn faults_latency_status_fail_times_and_counters() {
@@ -131,16 +131,7 @@ async fn malformed_token_responses() {
     for (shape, content_type) in shapes {
         sandbox.clear_faults();
         sandbox.inject("token", Fault::MalformedToken { shape });
-        let r = reqwest::Client::new()
-            .post(format!("{}/connect/token", sandbox.url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", sandbox.client_id()),
-                ("client_secret", sandbox.client_secret()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = request_token(&sandbox, &reqwest::Client::new()).await;
         assert_eq!(r.status(), 200, "{shape:?}");
         let ct = r
             .headers()
@@ -176,16 +167,7 @@ async fn admin_routes_control_the_sandbox_over_http() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let failed = http
-        .post(format!("{}/connect/token", sandbox.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sandbox.client_id()),
-            ("client_secret", sandbox.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let failed = request_token(&sandbox, &http).await;
     assert_eq!(failed.status(), 503);
     let api = Api::new(&sandbox).await;
     assert_eq!(
@@ -197,19 +179,7 @@ async fn admin_routes_control_the_sandbox_over_http() {
             .status(),
         204
     );
-    let short: Value = http
-        .post(format!("{}/connect/token", sandbox.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sandbox.client_id()),
-            ("client_secret", sandbox.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let short: Value = request_token(&sandbox, &http).await.json().await.unwrap();
     assert_eq!(short["expires_in"], 60);
     assert_eq!(
         http.post(admin("revoke")).send().await.unwrap().status(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hh_sandbox::Sandbox;
 use serde_json::{Value, json};
 
-use super::{Api, token_for};
+use super::{Api, request_token, token_for};
 
 #[tokio::test]
 async fn token_endpoint_issues_verifiable_rs256_jwts() {
@@ -36,16 +36,7 @@ async fn token_endpoint_issues_verifiable_rs256_jwts() {
 
 /// A token by the form-encoded credentials, the response checked on the way.
 async fn issue_by_form(sandbox: &Sandbox, http: &reqwest::Client) -> String {
-    let response = http
-        .post(format!("{}/connect/token", sandbox.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sandbox.client_id()),
-            ("client_secret", sandbox.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(sandbox, http).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
