@@ -195,9 +195,12 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
     let url_template = otel_template(endpoint);
     let url_template = (url_template != template).then(|| quote!(.url_template(#url_template)));
     let send = send(krate, endpoint.ok_type());
+    // The call's span name, `Trait.method`, as traces show it.
+    let name = format!("{}.{}", api.item.ident, endpoint.method.sig.ident);
 
     let body = quote! {
         let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
+            .endpoint(#name)
             #(#path)*
             #headers
             #(#args)*

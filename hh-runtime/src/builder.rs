@@ -67,6 +67,8 @@ pub struct ClientBuilder {
     replay_on_401: bool,
     max_response_bytes: usize,
     trace_full_url: bool,
+    /// Where W3C trace context goes (feature `opentelemetry`).
+    pub(crate) propagate: Propagate,
     /// A store shared with the fleet (see the `store` module, which adds its setters).
     #[cfg(feature = "token-store")]
     pub(crate) store: StoreOptions,
@@ -115,6 +117,10 @@ impl Default for ClientBuilder {
             replay_on_401: true,
             max_response_bytes: defaults::MAX_RESPONSE_BYTES,
             trace_full_url: false,
+            propagate: Propagate {
+                api: true,
+                identity: false,
+            },
             #[cfg(feature = "token-store")]
             store: StoreOptions::default(),
         }
@@ -325,12 +331,37 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether call spans record `url.full`, the URL with its path and query values (default
-    /// false). Those values are often a patient's or a member's identifiers, so by default a
-    /// span carries only `url.template`, the declared route (`/Traversals/{traversal_id}`).
-    /// Turn it on only where traces may hold them.
+    /// Whether attempt spans record `url.full`, the URL with its path and query values
+    /// (default false, a deliberate departure from OpenTelemetry's conventions, which require
+    /// it). Those values are often a patient's or a member's identifiers, so by default a span
+    /// carries only `url.template`, the declared route (`/Traversals/{traversal_id}`). Turn it
+    /// on only where traces may hold them; `url.full` is then redacted as the conventions say
+    /// (credentials, and the values of `sig`, `Signature`, `AWSAccessKeyId`,
+    /// `X-Goog-Signature` and of OAuth and API-key parameters such as `access_token`, `code`
+    /// and `api_key`, become `REDACTED`).
     pub fn trace_full_url(mut self, record: bool) -> Self {
         self.trace_full_url = record;
+        self
+    }
+
+    /// Whether each API attempt carries W3C trace context (`traceparent`, `tracestate`) from
+    /// its span, through the propagator installed with
+    /// `opentelemetry::global::set_text_map_propagator` (default true). Turn it off for an
+    /// API that must not learn your trace ids.
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    pub fn propagate_trace_context(mut self, propagate: bool) -> Self {
+        self.propagate.api = propagate;
+        self
+    }
+
+    /// Whether token requests to the identity server carry W3C trace context too (default
+    /// false: a token request serves every call waiting for it, and identity servers are often
+    /// another organisation's). The context is that of the token request's own span.
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    pub fn propagate_trace_context_to_identity(mut self, propagate: bool) -> Self {
+        self.propagate.identity = propagate;
         self
     }
 
@@ -435,6 +466,7 @@ impl ClientBuilder {
                 api: ApiBase::new(checked.api_url),
                 client_id_segment,
                 trace_full_url: self.trace_full_url,
+                propagate_trace_context: self.propagate.api,
                 own_http,
                 http,
                 tokens,
@@ -491,5 +523,13 @@ impl ClientBuilder {
 mod check;
 #[cfg(feature = "token-store")]
 mod store;
+
+/// Where W3C trace context goes: API attempts (on by default) and token requests (off).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Propagate {
+    pub(crate) api: bool,
+    pub(crate) identity: bool,
+}
+
 #[cfg(test)]
 mod tests;

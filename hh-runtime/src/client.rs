@@ -30,6 +30,8 @@ pub(crate) struct ClientInner {
     pub(crate) client_id_segment: Option<Box<str>>,
     /// Whether call spans record `url.full` (path and query values included).
     pub(crate) trace_full_url: bool,
+    /// Whether API attempts carry W3C trace context (feature `opentelemetry`).
+    pub(crate) propagate_trace_context: bool,
     pub(crate) http: Http,
     /// Whether `http` is the user's (`http_client`, `http_middleware`), whose TLS is theirs.
     pub(crate) own_http: bool,

@@ -167,6 +167,27 @@ mod builder;
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
 
+/// The names of the metrics the `metrics` feature emits, and the bucket boundaries
+/// OpenTelemetry's HTTP conventions give their durations: for an exporter's configuration, a
+/// dashboard's queries and a test's assertions.
+///
+/// ```
+/// // Prometheus, through metrics-exporter-prometheus: histograms, not summaries, so that
+/// // replicas add up.
+/// # fn buckets(_: &str, _: &[f64]) {}
+/// buckets("duration", &hh_runtime::metrics::DURATION_BUCKETS);
+/// assert_eq!(hh_runtime::metrics::REQUEST_DURATION, "http.client.request.duration");
+/// ```
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics {
+    pub use crate::telemetry::metrics::{
+        CALL_DURATION, DURATION_BUCKETS, REQUEST_DURATION, STORE_AVAILABLE, STORE_OPERATIONS,
+        STORE_OUTCOMES, TOKEN_CACHE_HITS, TOKEN_CACHE_MISSES, TOKEN_REMAINING,
+        TOKEN_REQUEST_DURATION, TOKEN_REQUESTS, TOKEN_WAIT_DURATION,
+    };
+}
+
 pub use builder::ClientBuilder;
 pub use bytes::Bytes;
 pub use call::decode::Response;

@@ -62,6 +62,7 @@ impl ClientBuilder {
             timeout: self.token_timeout,
             refresh_ahead: self.refresh_ahead,
             min_remaining: self.min_remaining,
+            propagate_trace_context: self.propagate.identity,
         };
         Ok(Checked {
             api_url,

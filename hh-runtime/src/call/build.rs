@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 use super::decode::Decode;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::telemetry::Call;
+use crate::telemetry::{self, Call, Endpoint};
 
 /// Everything outside RFC 3986 `unreserved` (`ALPHA / DIGIT / "-" / "." / "_" / "~"`) is
 /// percent-encoded inside a path segment, so a value can never add a segment, a query or a
@@ -110,6 +110,8 @@ pub struct Request<'c> {
     pub(crate) template: &'static str,
     /// The template as OpenTelemetry writes it (`/things/{id}`), for `url.template`.
     pub(crate) url_template: &'static str,
+    /// The endpoint's name, `Trait.method`, for the call's span.
+    pub(crate) endpoint: &'static str,
     pub(crate) path: String,
     pub(crate) query: String,
     /// The declaration's fixed headers (`#[header("name", "value")]`), built at compile time.
@@ -196,6 +198,7 @@ impl<'c> Request<'c> {
             method,
             template,
             url_template: template,
+            endpoint: template,
             path: {
                 // The API base's path first: the URL is the parsed base with this path set.
                 let base = &client.inner.api.path;
@@ -210,6 +213,13 @@ impl<'c> Request<'c> {
             error: None,
             options: CallOptions::default(),
         }
+    }
+
+    /// The endpoint's name as traces show it, `Trait.method` (`Traversals.respond`); without
+    /// it, the template given to `new` names the call.
+    pub fn endpoint(mut self, name: &'static str) -> Self {
+        self.endpoint = name;
+        self
     }
 
     /// The route as traced in `url.template`, with OpenTelemetry's braces
@@ -475,11 +485,13 @@ impl<'c> Request<'c> {
     // it, and the transport's future is not wrapped in another `async fn` (every level would
     // keep its own copy of its arguments in the call's future).
     pub async fn send<D: Decode>(mut self) -> Result<D::Output> {
-        let call = Call::start(
-            &self.method,
-            self.url_template,
-            &self.client.inner.api.server,
-        );
+        let client = self.client;
+        let endpoint = Endpoint {
+            name: self.endpoint,
+            method: telemetry::method_name(&self.method),
+            url_template: self.url_template,
+        };
+        let call = Call::start(endpoint, &client.inner.api.server, client.client_id());
         // Entered only when a subscriber wants it (see `Call::start`).
         let answered = if call.span.is_disabled() {
             self.run(&call).await

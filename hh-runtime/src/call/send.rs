@@ -23,7 +23,7 @@ use crate::token::CachedToken;
 impl Request<'_> {
     /// One call, within its `call_timeout` (the endpoint's, else the client's) if it has one:
     /// an answer to decode or the error the call returns.
-    pub(crate) async fn run(&mut self, call: &Call) -> Result<Answer> {
+    pub(crate) async fn run(&mut self, call: &Call<'_>) -> Result<Answer> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -39,18 +39,12 @@ impl Request<'_> {
     }
 
     /// The attempts of one call, until an answer to decode or the error the call returns.
-    async fn attempts(&mut self, call: &Call, tries: &mut Tries) -> Result<Answer> {
+    async fn attempts(&mut self, call: &Call<'_>, tries: &mut Tries) -> Result<Answer> {
         let inner = &*self.client.inner;
         // A copy of the parsed base with this call's path and query, made again for each
         // attempt: the first, nearly always the only one, takes it by value.
         let url = || inner.api.join(&self.path, &self.query);
         let mut first = Some(url());
-        if inner.trace_full_url
-            && !call.span.is_disabled()
-            && let Some(url) = &first
-        {
-            call.full_url(url.as_str());
-        }
         // One clock read serves the first attempt's token lookup and its timer.
         let mut now = tries.started;
         // Requests put on the wire so far (waits for a token send none).
@@ -59,15 +53,27 @@ impl Request<'_> {
             let (token, started) = token_for_call(inner, tries, now).await?;
             tries.waiting = Waiting::Answer(sent + 1);
             let target = first.take().unwrap_or_else(url);
-            let span = telemetry::attempt_span(sent);
+            let attempt = call.attempt(sent, started);
+            if inner.trace_full_url {
+                attempt.full_url(&target);
+            }
             let will_replay = replays_401(inner, tries, &token);
-            let attempt = self.attempt(inner, target, &token, will_replay, started, &span);
+            let sending = self.attempt(inner, target, &token, will_replay, started, &attempt.span);
             // Entered only when a subscriber wants it (see `telemetry::Call::start`).
-            let exchange = if span.is_disabled() {
-                attempt.await
+            let exchange = if attempt.span.is_disabled() {
+                sending.await
             } else {
-                attempt.instrument(span.clone()).await
+                sending.instrument(attempt.span.clone()).await
             };
+            attempt.finish(match &exchange {
+                Exchange::Answered {
+                    status, version, ..
+                } => Ok((*status, *version)),
+                Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
+                    e.as_ref(),
+                ))),
+                Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
+            });
             sent += 1;
             match self.next_step(inner, exchange, &token, tries) {
                 Step::Done(result) => return result,
@@ -75,7 +81,12 @@ impl Request<'_> {
                 Step::Retry(wait) => {
                     tries.retries += 1;
                     tries.waiting = Waiting::Backoff(sent + 1);
-                    tokio::time::sleep(wait).await;
+                    let span = telemetry::backoff_span(wait, sent);
+                    if span.is_disabled() {
+                        tokio::time::sleep(wait).await;
+                    } else {
+                        tokio::time::sleep(wait).instrument(span).await;
+                    }
                 }
             }
             now = Instant::now();
@@ -83,12 +94,14 @@ impl Request<'_> {
     }
 
     /// The request of one attempt: the method, the URL, the client's default headers, those
-    /// declared (which replace a default of the same name), the token and the body.
+    /// declared (which replace a default of the same name), the trace context of the
+    /// attempt's `span` (feature `opentelemetry`), the token and the body.
     fn request(
         &self,
         inner: &ClientInner,
         url: reqwest::Url,
         token: &CachedToken,
+        span: &Span,
     ) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
@@ -102,6 +115,9 @@ impl Request<'_> {
         }
         for (name, value) in self.declared_headers() {
             headers.append(name, value.clone());
+        }
+        if inner.propagate_trace_context {
+            telemetry::inject(span, headers);
         }
         headers.insert(http::header::AUTHORIZATION, token.header.clone());
         if let Body::Bytes {
@@ -123,8 +139,8 @@ impl Request<'_> {
     }
 
     /// One attempt, `started` when its token was in hand: the request with its headers and
-    /// body, sent under the attempt timer, and the answer read within its cap; its outcome is
-    /// recorded on `span`.
+    /// body, sent under the attempt timer, and the answer read within its cap. `span` is the
+    /// attempt's, whose trace context the request carries.
     async fn attempt(
         &self,
         inner: &ClientInner,
@@ -136,15 +152,15 @@ impl Request<'_> {
     ) -> Exchange {
         // Handed to the transport now, so that only its future (not the request) is held
         // while the answer is awaited.
-        let sent = inner.http.execute(self.request(inner, url, token));
+        let sent = inner.http.execute(self.request(inner, url, token, span));
         let exchange = async move {
             let mut response = sent.await?;
-            let status = response.status();
+            let (status, version) = (response.status(), response.version());
             // Moved out, not copied: the body is read without them.
             let headers = std::mem::take(response.headers_mut());
             if status == StatusCode::UNAUTHORIZED && will_replay_401 {
                 // Not read: the token is the problem and the call is sent again.
-                return Ok((status, headers, Bytes::new(), false));
+                return Ok((status, version, headers, Bytes::new(), false));
             }
             let cap = if status.is_success() {
                 inner.max_response_bytes.saturating_add(1)
@@ -152,7 +168,7 @@ impl Request<'_> {
                 Error::MAX_BODY_BYTES
             };
             let (body, truncated) = read_capped(response, cap).await?;
-            Ok::<_, SendError>((status, headers, body, truncated))
+            Ok::<_, SendError>((status, version, headers, body, truncated))
         };
         // One timer for the whole attempt, headers and body (reqwest's own per-request
         // timeout would arm one for each). `None` is that timer firing.
@@ -163,9 +179,10 @@ impl Request<'_> {
             },
             None => exchange.await.map_err(Some),
         };
-        let exchange = match result {
-            Ok((status, headers, body, truncated)) => Exchange::Answered {
+        match result {
+            Ok((status, version, headers, body, truncated)) => Exchange::Answered {
                 status,
+                version,
                 headers,
                 body,
                 truncated,
@@ -173,18 +190,7 @@ impl Request<'_> {
             Err(None) => Exchange::Failed(None),
             Err(Some(SendError::Transport(e))) => Exchange::Failed(Some(e)),
             Err(Some(SendError::Middleware(e))) => Exchange::Refused(e),
-        };
-        telemetry::attempt_outcome(
-            span,
-            match &exchange {
-                Exchange::Answered { status, .. } => Ok(*status),
-                Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
-                    e.as_ref(),
-                ))),
-                Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
-            },
-        );
-        exchange
+        }
     }
 
     /// The per-attempt timeout: the endpoint's, else the client's.
@@ -215,6 +221,25 @@ pub(crate) async fn token_for_call(
     if let Some(token) = inner.tokens.cached(now) {
         return Ok((token, now));
     }
+    // A miss: the wait gets a span of its own under the call's (the token request it waits
+    // for is linked to it), entered only when a subscriber wants it.
+    let span = telemetry::token_wait_span();
+    let waited = if span.is_disabled() {
+        wait_for_token(inner, tries).await
+    } else {
+        wait_for_token(inner, tries).instrument(span.clone()).await
+    };
+    if let Err(error) = &waited {
+        telemetry::token_wait_failed(&span, error);
+    }
+    waited
+}
+
+/// The slow path of [`token_for_call`]: no usable token in the cache.
+async fn wait_for_token(
+    inner: &ClientInner,
+    tries: &mut Tries,
+) -> Result<(Arc<CachedToken>, Instant)> {
     tries.waiting = Waiting::Token;
     let budget = inner.retry.max_elapsed;
     let budget_ends = tries.started + budget;

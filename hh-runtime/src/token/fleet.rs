@@ -148,7 +148,7 @@ impl Fleet {
                 Ok(Some(token)) => return Acquired::Adopted(token),
                 Ok(None) => {}
             }
-            let leased = self.op(|| {
+            let leased = self.op("put_if_absent", || {
                 self.store
                     .put_if_absent(&self.names.lease, &owner, self.lease_ttl)
             });
@@ -197,7 +197,7 @@ impl Fleet {
             .unwrap_or_default();
         if !ttl.is_zero()
             && self
-                .op(|| self.store.put(&self.names.entry, &entry, ttl))
+                .op("put", || self.store.put(&self.names.entry, &entry, ttl))
                 .await
                 .is_some()
         {
@@ -211,8 +211,10 @@ impl Fleet {
     }
 
     async fn release(self: &Arc<Self>, lease: Lease) {
-        self.op(|| self.store.delete_if_equals(&self.names.lease, &lease.owner))
-            .await;
+        self.op("delete_if_equals", || {
+            self.store.delete_if_equals(&self.names.lease, &lease.owner)
+        })
+        .await;
     }
 
     /// The API rejected `token`: never adopt it again.
@@ -228,7 +230,9 @@ impl Fleet {
         };
         let fleet = Arc::clone(self);
         tokio::spawn(async move {
-            let deleted = fleet.op(|| fleet.store.delete_if_equals(&fleet.names.entry, &entry));
+            let deleted = fleet.op("delete_if_equals", || {
+                fleet.store.delete_if_equals(&fleet.names.entry, &entry)
+            });
             if deleted.await == Some(true) {
                 tracing::debug!(target: "hh_runtime::token", store = fleet.store_name(), outcome = "invalidated", "removed the rejected token from the shared store");
             }
@@ -253,7 +257,7 @@ impl Fleet {
                 }
                 // Through `op`, which connects first if need be and logs the return.
                 if fleet
-                    .op(|| fleet.store.get(&fleet.names.lease))
+                    .op("get", || fleet.store.get(&fleet.names.lease))
                     .await
                     .is_some()
                 {
@@ -266,7 +270,7 @@ impl Fleet {
     /// The shared entry as a token this process may adopt: `Ok(None)` when there is none, or
     /// it is stale, due for refresh, rejected or not to be trusted; `Err` when the store failed.
     async fn read(self: &Arc<Self>) -> Result<Option<Arc<CachedToken>>, ()> {
-        let Some(entry) = self.op(|| self.store.get(&self.names.entry)).await else {
+        let Some(entry) = self.op("get", || self.store.get(&self.names.entry)).await else {
             return Err(());
         };
         let Some(entry) = entry else { return Ok(None) };
@@ -310,14 +314,27 @@ impl Fleet {
 
     /// Runs one store operation within the operation bound (after the first connection, see
     /// [`Fleet::connect`]): its result, or `None` if it failed, panicked or took too long.
-    async fn op<T, F>(self: &Arc<Self>, operation: impl FnOnce() -> F) -> Option<T>
+    /// `name` is the operation's, for the metrics (`hh.token.store.operations`).
+    async fn op<T, F>(
+        self: &Arc<Self>,
+        name: &'static str,
+        operation: impl FnOnce() -> F,
+    ) -> Option<T>
     where
         F: Future<Output = Result<T, StoreError>>,
     {
         if !self.connect().await {
             return None;
         }
-        match tokio::time::timeout(self.op_timeout, contained(operation)).await {
+        let result = tokio::time::timeout(self.op_timeout, contained(operation)).await;
+        let failure = match &result {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) if e == PANICKED => Some("panic"),
+            Ok(Err(_)) => Some("error"),
+            Err(_) => Some("timeout"),
+        };
+        crate::telemetry::store_operation(self.store_name(), name, failure);
+        match result {
             Ok(Ok(value)) => {
                 self.answered();
                 Some(value)
@@ -343,11 +360,18 @@ impl Fleet {
             .connected
             .get_or_try_init(|| async {
                 let bound = self.connect_timeout;
-                match tokio::time::timeout(bound, contained(|| self.store.connect())).await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err(format!("no connection within {} ms", bound.as_millis())),
-                }
+                let (result, failure) =
+                    match tokio::time::timeout(bound, contained(|| self.store.connect())).await {
+                        Ok(Ok(())) => (Ok(()), None),
+                        Ok(Err(e)) if e == PANICKED => (Err(e), Some("panic")),
+                        Ok(Err(e)) => (Err(e), Some("error")),
+                        Err(_) => (
+                            Err(format!("no connection within {} ms", bound.as_millis())),
+                            Some("timeout"),
+                        ),
+                    };
+                crate::telemetry::store_operation(self.store_name(), "connect", failure);
+                result
             })
             .await;
         match connected {
@@ -381,7 +405,7 @@ impl Fleet {
             (back, !self.reported.swap(true, Ordering::Relaxed))
         };
         if back || first_answer {
-            crate::telemetry::store_available(true);
+            crate::telemetry::store_available(self.store_name(), true);
         }
         if back {
             tracing::info!(target: "hh_runtime::token", store = self.store_name(), "shared token store reachable again; coordinating with the fleet");
@@ -414,7 +438,7 @@ impl Fleet {
             (first, due.then(|| now.duration_since(outage.started)))
         };
         if first {
-            crate::telemetry::store_available(false);
+            crate::telemetry::store_available(self.store_name(), false);
             self.probe();
         }
         match warn {
@@ -443,6 +467,9 @@ struct Outage {
     warned: Option<Instant>,
 }
 
+/// What `contained` reports when the store's code panicked.
+const PANICKED: &str = "the store panicked";
+
 /// Runs store code, which for a store of the user's own is the user's code, with a panic in it
 /// contained: a store that panics is a store that failed (the process fetches its own token),
 /// never a call that fails or a fetch left half done.
@@ -450,7 +477,6 @@ async fn contained<T, F>(operation: impl FnOnce() -> F) -> Result<T, String>
 where
     F: Future<Output = Result<T, StoreError>>,
 {
-    const PANICKED: &str = "the store panicked";
     let future =
         std::panic::catch_unwind(AssertUnwindSafe(operation)).map_err(|_| PANICKED.to_owned())?;
     match AssertUnwindSafe(future).catch_unwind().await {

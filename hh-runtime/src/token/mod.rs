@@ -72,6 +72,9 @@ pub(crate) struct TokenConfig {
     pub(crate) timeout: Duration,
     pub(crate) refresh_ahead: Duration,
     pub(crate) min_remaining: Duration,
+    /// Whether token requests carry W3C trace context (feature `opentelemetry`; off unless
+    /// asked: `ClientBuilder::propagate_trace_context_to_identity`).
+    pub(crate) propagate_trace_context: bool,
 }
 
 impl TokenConfig {
@@ -335,21 +338,21 @@ async fn fetch_for_the_fleet(
     // against the token timeout: the fetch as a whole is bounded by it.
     let lease = match fleet.acquire(deadline).await {
         Acquired::OutOfTime => {
-            record_store_outcome("timed out");
+            record_store_outcome(fleet, "timed out");
             guard.finish(timed_out(&shared.cfg));
             return;
         }
         Acquired::Adopted(token) => {
-            record_store_outcome("adopted");
+            record_store_outcome(fleet, "adopted");
             guard.adopted(token);
             return;
         }
         Acquired::Leased(lease) => {
-            record_store_outcome("lease won");
+            record_store_outcome(fleet, "lease won");
             Some(lease)
         }
         Acquired::Alone(outcome) => {
-            record_store_outcome(outcome);
+            record_store_outcome(fleet, outcome);
             None
         }
     };
@@ -360,11 +363,10 @@ async fn fetch_for_the_fleet(
     fleet.finish(&outcome, lease).await;
 }
 
-/// What the shared store said before a fetch, on the fetch's span and as an event.
+/// What the shared store said before a fetch (telemetry records it).
 #[cfg(feature = "token-store")]
-fn record_store_outcome(outcome: &str) {
-    tracing::Span::current().record("store_outcome", outcome);
-    tracing::debug!(store_outcome = outcome, "consulted the shared token store");
+fn record_store_outcome(fleet: &Fleet, outcome: &'static str) {
+    telemetry::store_outcome(fleet.store_name(), outcome);
 }
 
 /// The failure of a fetch that did not end within the token timeout.

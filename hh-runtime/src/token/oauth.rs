@@ -47,6 +47,11 @@ pub(crate) async fn request_token(
             basic_auth(&cfg.client_id, cfg.client_secret.expose_secret()),
         );
     }
+    if cfg.propagate_trace_context {
+        let mut headers = http::HeaderMap::new();
+        crate::telemetry::inject(&tracing::Span::current(), &mut headers);
+        request = request.headers(headers);
+    }
     let body = token_request_body(cfg);
     let response = request
         .body(body.expose_secret().to_owned())

@@ -279,6 +279,7 @@ fn config() -> TokenConfig {
         timeout: Duration::from_secs(10),
         refresh_ahead: Duration::from_secs(300),
         min_remaining: Duration::from_secs(30),
+        propagate_trace_context: false,
     }
 }
 

@@ -1,0 +1,47 @@
+//! W3C trace context on the wire (feature `opentelemetry`): `traceparent` and `tracestate`
+//! written into each attempt's headers from the attempt span's OpenTelemetry context, through
+//! the globally installed propagator (`opentelemetry::global::set_text_map_propagator`), so
+//! the server's spans continue the trace under the very span that sent the request. Without
+//! the feature this compiles to nothing, and no OpenTelemetry crate is built.
+
+use http::HeaderMap;
+use tracing::Span;
+
+/// Writes the trace context of `span` (the attempt's; the current span's, when a filter left
+/// the attempt's disabled) into `headers`, replacing any `traceparent` already there.
+#[cfg(feature = "opentelemetry")]
+pub(crate) fn inject(span: &Span, headers: &mut HeaderMap) {
+    use opentelemetry::propagation::Injector;
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    struct Headers<'a>(&'a mut HeaderMap);
+
+    impl Injector for Headers<'_> {
+        fn set(&mut self, key: &str, value: String) {
+            // A propagator's own names and values; one that cannot be a header is skipped.
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(key.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                self.0.insert(name, value);
+            }
+        }
+    }
+
+    let mut cx = span.context();
+    if !cx.has_active_span() {
+        cx = Span::current().context();
+    }
+    if !cx.has_active_span() {
+        // The user's own OpenTelemetry context, for code that uses its API directly.
+        cx = opentelemetry::Context::current();
+    }
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&cx, &mut Headers(headers));
+    });
+}
+
+/// Without the `opentelemetry` feature there is nothing to propagate.
+#[cfg(not(feature = "opentelemetry"))]
+pub(crate) fn inject(_span: &Span, _headers: &mut HeaderMap) {}
