@@ -63,6 +63,7 @@ mod engine;
 mod faults;
 mod hra;
 mod identity;
+mod trace;
 mod wire;
 
 pub use alone::{in_own_process, in_own_process_within};
@@ -79,6 +80,7 @@ use dashmap::DashMap;
 use tokio::sync::watch;
 
 pub use faults::{ENDPOINTS, Fault, MalformedToken};
+pub use trace::TraceContext;
 
 use content::Content;
 use engine::Traversal;
@@ -109,6 +111,8 @@ pub(crate) struct State {
     members: DashMap<(String, String), (Member, Vec<PermanentHistoryItem>)>,
     faults: faults::Faults,
     counters: faults::Counters,
+    /// The W3C trace context requests carried, latest last (bounded).
+    trace_contexts: trace::TraceContexts,
     shutdown: watch::Sender<bool>,
 }
 
@@ -418,6 +422,7 @@ impl SandboxBuilder {
             members: DashMap::new(),
             faults: faults::Faults::default(),
             counters: faults::Counters::default(),
+            trace_contexts: trace::TraceContexts::default(),
             shutdown,
         });
         let listener =
@@ -552,6 +557,12 @@ impl Sandbox {
     /// (forged, planted or corrupted): a client should never send one.
     pub fn unissued_tokens(&self) -> u64 {
         self.state.unissued.load(Ordering::Relaxed)
+    }
+
+    /// The W3C trace context of every request that carried one (`traceparent`), oldest first
+    /// (the latest 4096): what a server continuing its callers' traces would see.
+    pub fn trace_contexts(&self) -> Vec<TraceContext> {
+        self.state.trace_contexts.all()
     }
 
     /// Requests to `POST /connect/token` so far.

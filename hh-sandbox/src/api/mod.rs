@@ -252,6 +252,7 @@ pub(crate) async fn dispatch(
         return method_not_allowed(methods);
     }
     state.counters.hit(&name);
+    state.trace_contexts.record(&name, &headers);
     if let Some(injected) = apply_faults(&state, &name).await {
         return injected;
     }
