@@ -3,4 +3,5 @@
 
 mod flows;
 mod payloads;
+mod readme;
 mod telemetry;
