@@ -29,6 +29,9 @@ pub use api::{
     Algos, AlgosClient, ChatTraversals, ChatTraversalsClient, Members, MembersClient, Reports,
     ReportsClient, Traversals, TraversalsClient,
 };
+/// What the `metrics` feature emits, by name, and the buckets for its durations.
+#[cfg(feature = "metrics")]
+pub use hh_runtime::metrics;
 /// What the `middleware` feature adds: hh's token lifecycle for a reqwest client of yours.
 #[cfg(feature = "middleware")]
 pub use hh_runtime::middleware;

@@ -1,6 +1,8 @@
 //! The `metrics` feature through a real recorder (metrics-util's debugging recorder, which
-//! keeps every sample): one `http.client.request.duration` sample per logical call with the
-//! conventions' labels, and the `hh.token.*` metrics, for calls against hh-sandbox.
+//! keeps every sample): one `http.client.request.duration` sample per attempt with the
+//! conventions' labels, one `hh.client.call.duration` sample per logical call, the
+//! `hh.token.*` metrics for calls against hh-sandbox, and the `hh.token.store.*` metrics with
+//! a real Redis and with none.
 
 #![allow(clippy::unwrap_used)]
 
@@ -63,7 +65,8 @@ async fn calls_and_tokens_are_measured() {
 
     let id = make_the_calls(&sandbox).await;
     let metrics = snapshot(&snapshotter);
-    assert_call_durations(&metrics, &sandbox, &id);
+    assert_attempt_durations(&metrics, &sandbox, &id);
+    assert_call_durations(&metrics, &id);
     assert_token_requests(&metrics);
     assert_token_cache(&metrics);
 }
@@ -80,7 +83,7 @@ async fn make_the_calls(sandbox: &Sandbox) -> String {
     for _ in 0..5 {
         api.get(&id).await.unwrap();
     }
-    // A 503 that is retried is still one call, and one sample.
+    // A 503 that is retried: one call, two attempts.
     sandbox.inject(
         "traversals.get",
         Fault::FailTimes {
@@ -131,38 +134,85 @@ fn named<'a>(metrics: &'a [Metric], name: &'static str) -> impl Iterator<Item = 
     metrics.iter().filter(move |m| m.name == name)
 }
 
-/// One sample per call, by method, route, server and outcome; in seconds. No label holds the
-/// traversal's id or the server's port.
-fn assert_call_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
-    let port = sandbox.addr().port().to_string();
-    let durations: Vec<&Metric> = named(metrics, "http.client.request.duration").collect();
-    let with = |method: &str, status: Option<&str>, error: Option<&str>| {
-        durations
+/// The samples of `name` by method, status and `error.type`.
+fn count_by(
+    metrics: &[Metric],
+    name: &'static str,
+) -> impl Fn(&str, Option<&str>, Option<&str>) -> usize {
+    let found: Vec<(Option<String>, Option<String>, Option<String>, usize)> = named(metrics, name)
+        .map(|m| {
+            let label = |k: &str| m.label(k).map(str::to_owned);
+            (
+                label("http.request.method"),
+                label("http.response.status_code"),
+                label("error.type"),
+                m.samples(),
+            )
+        })
+        .collect();
+    move |method, status, error| {
+        found
             .iter()
-            .filter(|m| {
-                m.label("http.request.method") == Some(method)
-                    && m.label("http.response.status_code") == status
-                    && m.label("error.type") == error
+            .filter(|(m, s, e, _)| {
+                m.as_deref() == Some(method) && s.as_deref() == status && e.as_deref() == error
             })
-            .map(|m| m.samples())
-            .sum::<usize>()
-    };
+            .map(|(.., n)| n)
+            .sum()
+    }
+}
+
+/// One sample per attempt (the request a backend counts), by method, route, server, port,
+/// scheme and outcome; in seconds. Both `http.response.status_code` and `error.type` exactly
+/// when the answer was a 4xx or 5xx. The call whose token request failed sent nothing, so it
+/// has none. No label holds the traversal's id.
+fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
+    let port = sandbox.addr().port().to_string();
+    let with = count_by(metrics, "http.client.request.duration");
+    let durations: Vec<&Metric> = named(metrics, "http.client.request.duration").collect();
     assert_eq!(with("POST", Some("200"), None), 1, "{durations:#?}");
     assert_eq!(with("GET", Some("200"), None), 6, "{durations:#?}");
+    assert_eq!(with("GET", Some("503"), Some("503")), 1, "{durations:#?}");
     assert_eq!(with("GET", Some("404"), Some("404")), 1, "{durations:#?}");
-    assert_eq!(with("GET", None, Some("connect")), 1, "{durations:#?}");
-    assert_eq!(with("GET", None, Some("token")), 1, "{durations:#?}");
-    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 10);
+    assert_eq!(with("GET", None, Some("connect")), 3, "{durations:#?}");
+    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 12);
     for m in &durations {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         assert_eq!(m.label("server.address"), Some("127.0.0.1"));
+        assert_eq!(m.label("url.scheme"), Some("http"));
+        if m.label("error.type") != Some("connect") {
+            assert_eq!(m.label("server.port"), Some(port.as_str()), "{m:#?}");
+            assert_eq!(m.label("network.protocol.version"), Some("1.1"), "{m:#?}");
+        }
         let template = m.label("url.template").unwrap();
         assert!(
             template == "/api/v1/{client_id}/Traversals"
                 || template == "/api/v1/{client_id}/Traversals/{traversal_id}",
             "{template}"
         );
-        assert!(!m.labels.iter().any(|(_, v)| v.contains(id) || v == &port));
+        assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
+    }
+}
+
+/// One sample per logical call, retries and waits included, by endpoint: the last status the
+/// API answered, and `error.type` when the call failed (`token` for the call that never got a
+/// token, with no status).
+fn assert_call_durations(metrics: &[Metric], id: &str) {
+    let with = count_by(metrics, "hh.client.call.duration");
+    let calls: Vec<&Metric> = named(metrics, "hh.client.call.duration").collect();
+    assert_eq!(with("POST", Some("200"), None), 1, "{calls:#?}");
+    assert_eq!(with("GET", Some("200"), None), 6, "{calls:#?}");
+    assert_eq!(with("GET", Some("404"), Some("404")), 1, "{calls:#?}");
+    assert_eq!(with("GET", None, Some("connect")), 1, "{calls:#?}");
+    assert_eq!(with("GET", None, Some("token")), 1, "{calls:#?}");
+    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 10);
+    for m in &calls {
+        assert_eq!(m.unit.as_deref(), Some("seconds"));
+        let endpoint = m.label("hh.endpoint").unwrap();
+        assert!(
+            endpoint == "Traversals.create" || endpoint == "Traversals.get",
+            "{endpoint}"
+        );
+        assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
     }
 }
 
@@ -215,7 +265,8 @@ fn assert_token_cache(metrics: &[Metric]) {
 }
 
 /// A store that does not answer shows as `hh.token.store.available` 0 (and the client's
-/// `token_store_status` says why), while calls go on without it.
+/// `token_store_status` says why), its failed operations and the fetches made alone are
+/// counted, while calls go on without it.
 #[tokio::test]
 async fn an_unavailable_store_is_a_gauge_at_zero() {
     let sandbox = Sandbox::start().await.unwrap();
@@ -238,14 +289,76 @@ async fn an_unavailable_store_is_a_gauge_at_zero() {
         client.token_store_status(),
         Some(hh_runtime::store::StoreStatus::Unavailable { .. })
     ));
-    let gauge = snapshotter
-        .snapshot()
-        .into_vec()
+    let metrics = snapshot(&snapshotter);
+    assert_eq!(store_available(&metrics), 0.0);
+    let failed = store_operations(&metrics, "error");
+    assert!(
+        failed.iter().any(|(operation, _)| operation == "connect"),
+        "{failed:?}"
+    );
+    assert_eq!(store_outcomes(&metrics), [("unavailable".to_owned(), 1)]);
+}
+
+/// With a real Redis: the gauge at 1, every operation a success, and the one fetch made under
+/// the fleet's lease.
+#[tokio::test]
+async fn a_store_that_answers_is_a_gauge_at_one() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let redis = crate::fleet::RedisServer::start();
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _recorder = metrics::set_default_local_recorder(&recorder);
+    let client = support::sandbox_builder(&sandbox)
+        .redis_url(redis.url())
+        .build()
+        .unwrap();
+    TraversalsClient::new(client)
+        .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .await
+        .unwrap();
+    let metrics = snapshot(&snapshotter);
+    assert_eq!(store_available(&metrics), 1.0);
+    assert_eq!(store_operations(&metrics, "error"), []);
+    let done: Vec<String> = store_operations(&metrics, "success")
         .into_iter()
-        .find(|(key, ..)| key.key().name() == "hh.token.store.available")
-        .map(|(.., value)| value);
-    match gauge {
-        Some(DebugValue::Gauge(value)) => assert_eq!(value.into_inner(), 0.0),
-        other => panic!("{other:?}"),
+        .map(|(operation, _)| operation)
+        .collect();
+    for operation in ["connect", "get", "put_if_absent", "put", "delete_if_equals"] {
+        assert!(done.iter().any(|o| o == operation), "{operation}: {done:?}");
     }
+    assert_eq!(store_outcomes(&metrics), [("lease won".to_owned(), 1)]);
+}
+
+/// `hh.token.store.available`, for the store named `redis`.
+fn store_available(metrics: &[Metric]) -> f64 {
+    let [gauge] = named(metrics, "hh.token.store.available").collect::<Vec<_>>()[..] else {
+        panic!("{metrics:#?}")
+    };
+    assert_eq!(gauge.label("hh.token.store"), Some("redis"));
+    match gauge.value {
+        DebugValue::Gauge(value) => value.into_inner(),
+        ref other => panic!("{other:?}"),
+    }
+}
+
+/// The store operations that ended with `outcome`, with their counts.
+fn store_operations(metrics: &[Metric], outcome: &str) -> Vec<(String, u64)> {
+    named(metrics, "hh.token.store.operations")
+        .filter(|m| m.label("outcome") == Some(outcome))
+        .map(|m| {
+            assert_eq!(m.label("hh.token.store"), Some("redis"));
+            let operation = m.label("hh.token.store.operation").unwrap().to_owned();
+            (operation, m.count())
+        })
+        .collect()
+}
+
+/// What the store said before each fetch, with counts.
+fn store_outcomes(metrics: &[Metric]) -> Vec<(String, u64)> {
+    named(metrics, "hh.token.store.outcomes")
+        .map(|m| {
+            let outcome = m.label("hh.token.store.outcome").unwrap().to_owned();
+            (outcome, m.count())
+        })
+        .collect()
 }

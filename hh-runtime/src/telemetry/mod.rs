@@ -451,8 +451,9 @@ pub(crate) fn token_status(status: StatusCode) {
 pub(crate) fn store_outcome(store: &str, outcome: &'static str) {
     Span::current().record("hh.token.store.outcome", outcome);
     tracing::debug!(
-        hh.token.store = store,
-        hh.token.store.outcome = outcome,
+        target: TOKEN_TARGET,
+        store = store,
+        outcome = outcome,
         "consulted the shared token store"
     );
     #[cfg(feature = "metrics")]

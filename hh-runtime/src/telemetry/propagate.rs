@@ -19,7 +19,11 @@ pub(crate) fn inject(span: &Span, headers: &mut HeaderMap) {
 
     impl Injector for Headers<'_> {
         fn set(&mut self, key: &str, value: String) {
-            // A propagator's own names and values; one that cannot be a header is skipped.
+            // W3C: an empty `tracestate` is not sent. A name or value that cannot be a header
+            // (a propagator's own) is skipped.
+            if value.is_empty() {
+                return;
+            }
             if let (Ok(name), Ok(value)) = (
                 http::HeaderName::from_bytes(key.as_bytes()),
                 http::HeaderValue::from_str(&value),

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use hh_sandbox::{Fault, Sandbox};
 use procs::{Proc, Spec, Totals};
-use redis_server::RedisServer;
+pub(crate) use redis_server::RedisServer;
 
 const PROCESSES: usize = 8;
 
@@ -69,12 +69,16 @@ fn f1_cold_fleet() {
         let outcomes = |o: &str| {
             t.stderr
                 .iter()
-                .filter(|l| l.contains(&format!("store_outcome=\"{o}\"")))
+                .filter(|l| l.contains(&format!("hh.token.store.outcome=\"{o}\"")))
                 .count()
         };
         assert_eq!(outcomes("lease won"), 1, "{:?}", t.stderr);
         assert_eq!(outcomes("adopted"), PROCESSES - 1);
-        assert!(t.stderr.iter().all(|l| l.contains("store=\"redis\"")));
+        assert!(
+            t.stderr
+                .iter()
+                .all(|l| l.contains("hh.token.store=\"redis\""))
+        );
         let keys = assert_no_secret_in_redis(&sandbox, &redis);
         assert_no_secret_in_logs(&sandbox, &t);
         format!(
