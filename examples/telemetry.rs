@@ -4,10 +4,12 @@
 //! cargo run --example telemetry
 //! ```
 //!
-//! hh emits spans through `tracing` only; `tracing-opentelemetry` turns them into
-//! OpenTelemetry spans. Here they go to the SDK's in-memory exporter and are printed as a
-//! tree; in a service, swap it for an OTLP exporter (`opentelemetry-otlp`) and keep the rest.
-//! Runs against an embedded hh-sandbox, with one 503 injected to show a retry.
+//! hh emits spans through `tracing`; `tracing-opentelemetry` turns them into OpenTelemetry
+//! spans: per call an INTERNAL span named for the endpoint (`Traversals.respond`), and under it
+//! a CLIENT span per attempt, the wait for a token and the sleep before a retry. Here they go
+//! to the SDK's in-memory exporter and are printed as a tree; a service's setup (OTLP,
+//! Prometheus, trace context on the wire) is `examples/observability.rs`. Runs against an
+//! embedded hh-sandbox, with one 503 injected to show a retry.
 
 use std::error::Error;
 use std::time::Duration;
@@ -104,7 +106,7 @@ fn print_tree(spans: &[SpanData], span: &SpanData, depth: usize) {
         println!("{indent}    {} = {}", kv.key, kv.value);
     }
     if !span.links.is_empty() {
-        println!("{indent}    (linked to the call that caused it)");
+        println!("{indent}    (linked to the token wait that caused it)");
     }
     let mut children: Vec<&SpanData> = spans
         .iter()

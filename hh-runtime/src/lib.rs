@@ -85,27 +85,42 @@
 //!   cryptography is compiled.
 //! - `redis` (off; implies `token-store`): `store::RedisStore`, `ClientBuilder::redis_url` and
 //!   `HH_REDIS_URL`. Without it nothing Redis-related is compiled.
-//! - `metrics` (off): `http.client.request.duration` (seconds, one sample per logical call,
-//!   labelled `http.request.method`, `url.template`, `server.address` and
-//!   `http.response.status_code` or `error.type`) and the token metrics `hh.token.requests`
-//!   (by `outcome`), `hh.token.request.duration` (s), `hh.token.cache.hits`,
-//!   `hh.token.cache.misses`, `hh.token.wait.duration` (s) and `hh.token.remaining_lifetime`
-//!   (gauge, s), through the `metrics` facade: install any exporter (Prometheus,
-//!   OpenTelemetry) as the recorder.
+//! - `metrics` (off): `http.client.request.duration` (seconds, one sample per attempt,
+//!   labelled as the conventions say: `http.request.method`, `server.address`, `server.port`,
+//!   `url.scheme`, `url.template`, and `http.response.status_code` and
+//!   `network.protocol.version` when answered, `error.type` when failed),
+//!   `hh.client.call.duration` (seconds, one per logical call, by `hh.endpoint`), the token
+//!   metrics `hh.token.requests` (by `outcome`), `hh.token.request.duration` (s),
+//!   `hh.token.cache.hits`, `hh.token.cache.misses`, `hh.token.wait.duration` (s) and
+//!   `hh.token.remaining_lifetime` (gauge, s), and with a shared store
+//!   `hh.token.store.available`, `hh.token.store.operations` and `hh.token.store.outcomes`,
+//!   through the `metrics` facade: install any exporter (Prometheus, OpenTelemetry) as the
+//!   recorder, with `metrics::DURATION_BUCKETS` for histograms. The names are in the
+//!   `metrics` module.
 //! - `middleware` (off): reqwest-middleware both ways, see the `middleware` module.
+//! - `opentelemetry` (off): W3C trace context (`traceparent`, `tracestate`) on every API
+//!   attempt, from the attempt's span through OpenTelemetry's global propagator. Tracks the
+//!   current opentelemetry / tracing-opentelemetry pair (0.33 / 0.34); without it, no
+//!   OpenTelemetry crate is built.
 //! - `prettyplease` (off): `HH_MACROS_DEBUG` prints what the macro writes formatted, rather
 //!   than as one line of tokens (the macro then compiles prettyplease).
 //!
 //! # Tracing
 //!
-//! Spans follow OpenTelemetry's HTTP client conventions, so `tracing-opentelemetry` exports
-//! them as they are: one INFO span per call (`otel.name` = `"GET /things/{id}"`, `otel.kind`
-//! = client, `http.request.method`, `url.template`, `server.address`, `server.port`,
-//! `http.response.status_code`, and on failure `error.type` and `otel.status_code` = ERROR),
-//! a DEBUG child `hh.attempt` per attempt (`http.request.resend_count` from the second), and
-//! an INFO root span per token request (`POST /connect/token`) linked to the call that caused
-//! it. Path and query values appear only in `url.full`, recorded only with
-//! [`ClientBuilder::trace_full_url`].
+//! Spans are shaped as OpenTelemetry's HTTP client conventions count requests, so
+//! `tracing-opentelemetry` exports them as they are: each attempt (the first, every retry, the
+//! replay after a 401) is an INFO CLIENT span, `otel.name` = `"GET /things/{id}"`, with
+//! `http.request.method`, `server.address`, `server.port`, `url.scheme`, `url.template`,
+//! `http.response.status_code`, `network.protocol.version`, `http.request.resend_count` from
+//! the second attempt, and on failure `error.type` and `otel.status_code` = ERROR (a 4xx or
+//! 5xx is a failure of the attempt). The logical call is an INFO INTERNAL span named for the
+//! endpoint (`Things.get`), with `url.template` and our own `hh.*` attributes, parenting its
+//! attempts, its wait for a token (`hh.token.wait`) and its backoff sleeps (`hh.backoff`).
+//! Each token request is an INFO root span (`POST /connect/token`) linked to the wait that
+//! caused it. Path and query values appear only in `url.full`, recorded only with
+//! [`ClientBuilder::trace_full_url`], a deliberate departure from the conventions. With the
+//! `opentelemetry` feature, each attempt carries W3C trace context from its own span, through
+//! OpenTelemetry's global propagator (`ClientBuilder::propagate_trace_context`).
 //!
 //! # Calls
 //!

@@ -12,6 +12,8 @@
 //!   content: a symptom assessment (`SYMPTOMS`) and a health risk assessment (`HRA`).
 //! - **Fault injection** per endpoint ([`Fault`]), token revocation, short token lifetimes, and
 //!   request counters, from Rust and over HTTP under `/_sandbox/`.
+//! - **Trace context**: the W3C `traceparent` (and `tracestate`) each request carried, as a
+//!   server continuing its callers' traces reads it ([`Sandbox::trace_contexts`]).
 //!
 //! The sandbox runs on the tokio runtime that starts it, and its clock follows tokio's: on the
 //! paused clock (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) tokens are

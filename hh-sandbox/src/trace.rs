@@ -10,7 +10,8 @@ use axum::http::HeaderMap;
 /// server continuing the caller's trace reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceContext {
-    /// The endpoint's name (as in [`ENDPOINTS`]; `token` for the identity server).
+    /// The endpoint's name (as in [`ENDPOINTS`](crate::ENDPOINTS); `token` for the identity
+    /// server).
     pub endpoint: String,
     /// `traceparent`: `00-{trace id}-{parent span id}-{flags}`.
     pub traceparent: String,

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::declarations::{Directory as _, DirectoryClient};
 use crate::support::{Traversals as _, TraversalsClient};
 use hh_sandbox::{Fault, Sandbox};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
@@ -71,8 +72,9 @@ async fn calls_and_tokens_are_measured() {
     assert_token_cache(&metrics);
 }
 
-/// The measured calls: a create, six gets (one through a 503 that is retried), a 404, one to
-/// no server at all, and one whose token request fails. The traversal's id.
+/// The measured calls: a create, six gets (one through a 503 that is retried), a 404, a 404
+/// read as `None`, one to no server at all, and one whose token request fails. The
+/// traversal's id.
 async fn make_the_calls(sandbox: &Sandbox) -> String {
     let api = TraversalsClient::new(client(sandbox, sandbox.client_secret()));
     let created = api
@@ -94,6 +96,9 @@ async fn make_the_calls(sandbox: &Sandbox) -> String {
     );
     api.get(&id).await.unwrap();
     api.get("no-such-traversal").await.unwrap_err();
+    // A 404 that an `Option` method returns as `None`: a failed attempt, not a failed call.
+    let directory = DirectoryClient::new(api.client().clone());
+    assert!(directory.member("no-such-member").await.unwrap().is_none());
     // No server at all.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let nowhere = format!("http://{}", closed.local_addr().unwrap());
@@ -139,7 +144,9 @@ fn count_by(
     metrics: &[Metric],
     name: &'static str,
 ) -> impl Fn(&str, Option<&str>, Option<&str>) -> usize {
-    let found: Vec<(Option<String>, Option<String>, Option<String>, usize)> = named(metrics, name)
+    // (method, status, error.type, samples)
+    type Found = (Option<String>, Option<String>, Option<String>, usize);
+    let found: Vec<Found> = named(metrics, name)
         .map(|m| {
             let label = |k: &str| m.label(k).map(str::to_owned);
             (
@@ -172,9 +179,9 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
     assert_eq!(with("POST", Some("200"), None), 1, "{durations:#?}");
     assert_eq!(with("GET", Some("200"), None), 6, "{durations:#?}");
     assert_eq!(with("GET", Some("503"), Some("503")), 1, "{durations:#?}");
-    assert_eq!(with("GET", Some("404"), Some("404")), 1, "{durations:#?}");
+    assert_eq!(with("GET", Some("404"), Some("404")), 2, "{durations:#?}");
     assert_eq!(with("GET", None, Some("connect")), 3, "{durations:#?}");
-    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 12);
+    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 13);
     for m in &durations {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         assert_eq!(m.label("server.address"), Some("127.0.0.1"));
@@ -186,7 +193,8 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
         let template = m.label("url.template").unwrap();
         assert!(
             template == "/api/v1/{client_id}/Traversals"
-                || template == "/api/v1/{client_id}/Traversals/{traversal_id}",
+                || template == "/api/v1/{client_id}/Traversals/{traversal_id}"
+                || template == "/api/v1/{client_id}/Members/{reference}",
             "{template}"
         );
         assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
@@ -202,14 +210,15 @@ fn assert_call_durations(metrics: &[Metric], id: &str) {
     assert_eq!(with("POST", Some("200"), None), 1, "{calls:#?}");
     assert_eq!(with("GET", Some("200"), None), 6, "{calls:#?}");
     assert_eq!(with("GET", Some("404"), Some("404")), 1, "{calls:#?}");
+    assert_eq!(with("GET", Some("404"), None), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("connect")), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("token")), 1, "{calls:#?}");
-    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 10);
+    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 11);
     for m in &calls {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         let endpoint = m.label("hh.endpoint").unwrap();
         assert!(
-            endpoint == "Traversals.create" || endpoint == "Traversals.get",
+            ["Traversals.create", "Traversals.get", "Directory.member"].contains(&endpoint),
             "{endpoint}"
         );
         assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
@@ -235,7 +244,7 @@ fn assert_token_requests(metrics: &[Metric]) {
     assert!(refused.label("error.type").is_some(), "{refused:#?}");
 }
 
-/// Every attempt looked in the cache (13: the 503 and the unreachable server add 1 and 2);
+/// Every attempt looked in the cache (14: the 503 and the unreachable server add 1 and 2);
 /// the first call of each of the two token caches missed. Then the waits, the fetches and the
 /// remaining lifetime of the token.
 fn assert_token_cache(metrics: &[Metric]) {
@@ -245,7 +254,7 @@ fn assert_token_cache(metrics: &[Metric]) {
     let misses: u64 = named(metrics, "hh.token.cache.misses")
         .map(Metric::count)
         .sum();
-    assert_eq!((hits, misses), (11, 2));
+    assert_eq!((hits, misses), (12, 2));
     let waits: usize = named(metrics, "hh.token.wait.duration")
         .map(Metric::samples)
         .sum();
@@ -316,17 +325,33 @@ async fn a_store_that_answers_is_a_gauge_at_one() {
         .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
         .await
         .unwrap();
-    let metrics = snapshot(&snapshotter);
-    assert_eq!(store_available(&metrics), 1.0);
-    assert_eq!(store_operations(&metrics, "error"), []);
-    let done: Vec<String> = store_operations(&metrics, "success")
-        .into_iter()
-        .map(|(operation, _)| operation)
-        .collect();
+    // The call returns once it has its token; the lease is released after (the waiters
+    // first), within the store's operation bound: until then, snapshots are gathered (each
+    // takes what was recorded since the last).
+    let first = snapshot(&snapshotter);
+    assert_eq!(store_available(&first), 1.0);
+    assert_eq!(store_outcomes(&first), [("lease won".to_owned(), 1)]);
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    let mut metrics = first;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        failed.extend(store_operations(&metrics, "error"));
+        done.extend(
+            store_operations(&metrics, "success")
+                .into_iter()
+                .map(|(o, _)| o),
+        );
+        if done.iter().any(|o| o == "delete_if_equals") || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        metrics = snapshot(&snapshotter);
+    }
+    assert_eq!(failed, []);
     for operation in ["connect", "get", "put_if_absent", "put", "delete_if_equals"] {
         assert!(done.iter().any(|o| o == operation), "{operation}: {done:?}");
     }
-    assert_eq!(store_outcomes(&metrics), [("lease won".to_owned(), 1)]);
 }
 
 /// `hh.token.store.available`, for the store named `redis`.
