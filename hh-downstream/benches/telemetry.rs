@@ -173,31 +173,41 @@ fn disabled_spans(dispatch: &tracing::Dispatch, calls: usize) -> f64 {
             let call = tracing::info_span!(
                 target: "hh_runtime::call",
                 "hh.call",
-                otel.name = %format_args!("{method} {template}"),
-                otel.kind = "client",
-                http.request.method = method,
+                otel.name = "Traversals.get",
+                otel.kind = "internal",
                 url.template = template,
-                server.address = "api.example",
-                server.port = 443i64,
-                url.full = Empty,
-                http.response.status_code = Empty,
+                hh.client_id = "clinic",
+                hh.attempts = Empty,
+                hh.absent = Empty,
                 error.type = Empty,
                 otel.status_code = Empty,
             );
             let attempt = call.in_scope(|| {
-                tracing::debug_span!(
+                tracing::info_span!(
                     target: "hh_runtime::call",
                     "hh.attempt",
+                    otel.name = %format_args!("{method} {template}"),
+                    otel.kind = "client",
+                    http.request.method = method,
+                    server.address = "api.example",
+                    server.port = 443i64,
+                    url.scheme = "https",
+                    url.template = template,
+                    url.full = Empty,
                     http.request.resend_count = Empty,
                     http.response.status_code = Empty,
+                    network.protocol.version = Empty,
                     error.type = Empty,
                     otel.status_code = Empty,
                 )
             });
             if !attempt.is_disabled() {
                 attempt.record("http.response.status_code", 200i64);
+                attempt.record("network.protocol.version", "1.1");
             }
-            call.record("http.response.status_code", 200i64);
+            if !call.is_disabled() {
+                call.record("hh.attempts", 1i64);
+            }
             std::hint::black_box((&call, &attempt, i));
         }
         started.elapsed().as_secs_f64() * 1e9 / calls as f64
