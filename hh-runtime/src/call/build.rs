@@ -491,7 +491,15 @@ impl<'c> Request<'c> {
             method: telemetry::method_name(&self.method),
             url_template: self.url_template,
         };
-        let call = Call::start(endpoint, &client.inner.api.server, client.client_id());
+        let deadline = self
+            .call_limit()
+            .map(|limit| tokio::time::Instant::now() + limit);
+        let call = Call::start(
+            endpoint,
+            &client.inner.api.server,
+            client.client_id(),
+            deadline,
+        );
         // Entered only when a subscriber wants it (see `Call::start`).
         let answered = if call.span.is_disabled() {
             self.run(&call).await

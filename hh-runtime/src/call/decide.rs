@@ -24,8 +24,6 @@ pub(super) enum Exchange {
     /// will be replayed.
     Answered {
         status: StatusCode,
-        /// The HTTP version it answered in, for `network.protocol.version`.
-        version: http::Version,
         headers: HeaderMap,
         body: Bytes,
         truncated: bool,
@@ -123,7 +121,6 @@ impl Request<'_> {
                 headers,
                 body,
                 truncated,
-                ..
             } => (status, headers, body, truncated),
         };
 

@@ -17,7 +17,7 @@ use super::decode::Answer;
 use crate::body::read_capped;
 use crate::client::{ClientInner, SendError};
 use crate::error::{Error, Limit, Result, Waiting};
-use crate::telemetry::{self, Call, ErrorType};
+use crate::telemetry::{self, Attempt, Call, ErrorType};
 use crate::token::CachedToken;
 
 impl Request<'_> {
@@ -28,7 +28,7 @@ impl Request<'_> {
             return Err(error);
         }
         let mut tries = Tries::new();
-        let Some(limit) = self.options.call_timeout.or(self.client.inner.call_timeout) else {
+        let Some(limit) = self.call_limit() else {
             return self.attempts(call, &mut tries).await;
         };
         let deadline = tries.started + limit;
@@ -58,7 +58,7 @@ impl Request<'_> {
                 attempt.full_url(&target);
             }
             let will_replay = replays_401(inner, tries, &token);
-            let sending = self.attempt(inner, target, &token, will_replay, started, &attempt.span);
+            let sending = self.attempt(inner, target, &token, will_replay, started, &attempt);
             // Entered only when a subscriber wants it (see `telemetry::Call::start`).
             let exchange = if attempt.span.is_disabled() {
                 sending.await
@@ -66,13 +66,11 @@ impl Request<'_> {
                 sending.instrument(attempt.span.clone()).await
             };
             attempt.finish(match &exchange {
-                Exchange::Answered {
-                    status, version, ..
-                } => Ok((*status, *version)),
-                Exchange::Failed(e) => Err(ErrorType::Named(telemetry::transport_error_type(
+                Exchange::Answered { .. } => None,
+                Exchange::Failed(e) => Some(ErrorType::Named(telemetry::transport_error_type(
                     e.as_ref(),
                 ))),
-                Exchange::Refused(_) => Err(ErrorType::Named("middleware")),
+                Exchange::Refused(_) => Some(ErrorType::Named("middleware")),
             });
             sent += 1;
             match self.next_step(inner, exchange, &token, tries) {
@@ -139,8 +137,9 @@ impl Request<'_> {
     }
 
     /// One attempt, `started` when its token was in hand: the request with its headers and
-    /// body, sent under the attempt timer, and the answer read within its cap. `span` is the
-    /// attempt's, whose trace context the request carries.
+    /// body, sent under the attempt timer, and the answer read within its cap. The request
+    /// carries the trace context of `attempt`'s span, and the answer's head is noted on it as
+    /// soon as it arrives.
     async fn attempt(
         &self,
         inner: &ClientInner,
@@ -148,19 +147,22 @@ impl Request<'_> {
         token: &CachedToken,
         will_replay_401: bool,
         started: Instant,
-        span: &Span,
+        attempt: &Attempt<'_>,
     ) -> Exchange {
         // Handed to the transport now, so that only its future (not the request) is held
         // while the answer is awaited.
-        let sent = inner.http.execute(self.request(inner, url, token, span));
+        let sent = inner
+            .http
+            .execute(self.request(inner, url, token, &attempt.span));
         let exchange = async move {
             let mut response = sent.await?;
-            let (status, version) = (response.status(), response.version());
+            let status = response.status();
+            attempt.answered.set(status, response.version());
             // Moved out, not copied: the body is read without them.
             let headers = std::mem::take(response.headers_mut());
             if status == StatusCode::UNAUTHORIZED && will_replay_401 {
                 // Not read: the token is the problem and the call is sent again.
-                return Ok((status, version, headers, Bytes::new(), false));
+                return Ok((status, headers, Bytes::new(), false));
             }
             let cap = if status.is_success() {
                 inner.max_response_bytes.saturating_add(1)
@@ -168,7 +170,7 @@ impl Request<'_> {
                 Error::MAX_BODY_BYTES
             };
             let (body, truncated) = read_capped(response, cap).await?;
-            Ok::<_, SendError>((status, version, headers, body, truncated))
+            Ok::<_, SendError>((status, headers, body, truncated))
         };
         // One timer for the whole attempt, headers and body (reqwest's own per-request
         // timeout would arm one for each). `None` is that timer firing.
@@ -180,9 +182,8 @@ impl Request<'_> {
             None => exchange.await.map_err(Some),
         };
         match result {
-            Ok((status, version, headers, body, truncated)) => Exchange::Answered {
+            Ok((status, headers, body, truncated)) => Exchange::Answered {
                 status,
-                version,
                 headers,
                 body,
                 truncated,
@@ -196,6 +197,11 @@ impl Request<'_> {
     /// The per-attempt timeout: the endpoint's, else the client's.
     pub(super) fn attempt_timeout(&self, inner: &ClientInner) -> Option<Duration> {
         self.options.timeout.or(inner.request_timeout)
+    }
+
+    /// The limit on the whole call: the endpoint's, else the client's.
+    pub(super) fn call_limit(&self) -> Option<Duration> {
+        self.options.call_timeout.or(self.client.inner.call_timeout)
     }
 }
 

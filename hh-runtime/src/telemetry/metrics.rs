@@ -6,17 +6,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{StatusCode, Version};
-use metrics::{Label, SharedString, Unit};
+pub(super) use metrics::SharedString;
+use metrics::{Label, Unit};
 
 use super::{Endpoint, ErrorType, Server};
 
-/// `http.client.request.duration`: one sample per attempt (the first, each retry, the replay
-/// after a 401), in seconds, as OpenTelemetry's HTTP client conventions define it.
+/// `http.client.request.duration`: one sample per HTTP request, in seconds, as OpenTelemetry's
+/// HTTP client conventions define it: each attempt of a call (the first, each retry, the
+/// replay after a 401) and each token request (`url.template` the token endpoint's path).
 pub const REQUEST_DURATION: &str = "http.client.request.duration";
 /// `hh.client.call.duration`: one sample per logical call (its token wait, attempts and
 /// backoff sleeps included), in seconds.
 pub const CALL_DURATION: &str = "hh.client.call.duration";
-/// `hh.token.requests`: token requests sent, by `outcome` (`success` or `error`, with
+/// `hh.token.requests`: token requests sent, by `hh.outcome` (`success` or `error`, with
 /// `error.type`).
 pub const TOKEN_REQUESTS: &str = "hh.token.requests";
 /// `hh.token.request.duration`: how long each token request took, in seconds.
@@ -31,15 +33,16 @@ pub const TOKEN_WAIT_DURATION: &str = "hh.token.wait.duration";
 /// seconds.
 pub const TOKEN_REMAINING: &str = "hh.token.remaining_lifetime";
 /// `hh.token.store.available`: 1 while the shared token store answers, 0 while it does not
-/// (set when that changes), by `hh.token.store` (the store's name).
+/// (set with each operation on it), by `hh.client_id` and `hh.token.store` (the store's
+/// name).
 pub const STORE_AVAILABLE: &str = "hh.token.store.available";
-/// `hh.token.store.operations`: operations on the shared token store, by `hh.token.store`,
-/// `hh.token.store.operation` (`connect`, `get`, `put`, `put_if_absent`,
-/// `delete_if_equals`) and `outcome` (`success`, or `error` with `error.type`: `timeout`,
+/// `hh.token.store.operations`: operations on the shared token store, by `hh.client_id`,
+/// `hh.token.store`, `hh.token.store.operation` (`connect`, `get`, `put`, `put_if_absent`,
+/// `delete_if_equals`) and `hh.outcome` (`success`, or `error` with `error.type`: `timeout`,
 /// `error` or `panic`).
 pub const STORE_OPERATIONS: &str = "hh.token.store.operations";
 /// `hh.token.store.outcomes`: what the shared store said before each token fetch, by
-/// `hh.token.store` and `hh.token.store.outcome`: `adopted` (the fleet's token, no request),
+/// `hh.client_id`, `hh.token.store` and `hh.token.store.outcome`: `adopted` (the fleet's token, no request),
 /// `lease won` (this process fetches for the fleet), `unavailable` (the store did not answer:
 /// this process fetches alone, uncoordinated), `lease lost` (it fetches alone after another
 /// process's lease ran out), `timed out`.
@@ -106,16 +109,10 @@ fn describe() {
 }
 
 /// The labels every HTTP sample carries: method, route and server.
-fn http_labels(endpoint: &Endpoint, server: &Server) -> Vec<Label> {
+fn http_labels(method: &'static str, url_template: SharedString, server: &Server) -> Vec<Label> {
     let mut labels = Vec::with_capacity(8);
-    labels.push(Label::from_static_parts(
-        "http.request.method",
-        endpoint.method,
-    ));
-    labels.push(Label::from_static_parts(
-        "url.template",
-        endpoint.url_template,
-    ));
+    labels.push(Label::from_static_parts("http.request.method", method));
+    labels.push(Label::new("url.template", url_template));
     labels.push(Label::new(
         "server.address",
         SharedString::from(std::sync::Arc::clone(&server.address)),
@@ -124,19 +121,20 @@ fn http_labels(endpoint: &Endpoint, server: &Server) -> Vec<Label> {
     labels
 }
 
-/// One attempt: `http.client.request.duration` with the conventions' attributes, `url.scheme`
-/// and `url.template` included; `http.response.status_code` and `network.protocol.version`
-/// when the server answered, `error.type` when the attempt failed (so both, exactly when the
-/// answer was a 4xx or 5xx).
+/// One HTTP request (an attempt, a token request): `http.client.request.duration` with the
+/// conventions' attributes, `url.scheme` and `url.template` included;
+/// `http.response.status_code` and `network.protocol.version` when the server answered,
+/// `error.type` when the request failed.
 pub(super) fn attempt(
-    endpoint: &Endpoint,
+    method: &'static str,
+    url_template: SharedString,
     server: &Server,
     answer: Option<(StatusCode, Version)>,
     error: Option<ErrorType>,
     elapsed: Duration,
 ) {
     describe();
-    let mut labels = http_labels(endpoint, server);
+    let mut labels = http_labels(method, url_template, server);
     labels.push(Label::from_static_parts("url.scheme", server.scheme));
     if let Some((status, version)) = answer {
         labels.push(Label::new(
@@ -167,7 +165,8 @@ pub(super) fn call(
     elapsed: Duration,
 ) {
     describe();
-    let mut labels = http_labels(endpoint, server);
+    let template = SharedString::const_str(endpoint.url_template);
+    let mut labels = http_labels(endpoint.method, template, server);
     labels.push(Label::from_static_parts("hh.endpoint", endpoint.name));
     if let Some(status) = status {
         labels.push(Label::new(
@@ -209,10 +208,10 @@ fn port_label(port: u16) -> SharedString {
 pub(super) fn token_request(error: Option<ErrorType>, elapsed: Duration) {
     describe();
     match error {
-        None => metrics::counter!(TOKEN_REQUESTS, "outcome" => "success").increment(1),
+        None => metrics::counter!(TOKEN_REQUESTS, "hh.outcome" => "success").increment(1),
         Some(error) => metrics::counter!(
             TOKEN_REQUESTS,
-            "outcome" => "error",
+            "hh.outcome" => "error",
             "error.type" => error.as_str().to_owned()
         )
         .increment(1),
@@ -234,32 +233,32 @@ pub(crate) fn token_cache_miss(waited: Duration) {
 }
 
 #[cfg(feature = "token-store")]
-pub(super) fn store_available(store: &str, available: bool) {
+pub(super) fn store_operation(
+    client_id: &str,
+    store: &str,
+    operation: &'static str,
+    error: Option<&'static str>,
+) {
     describe();
-    metrics::gauge!(STORE_AVAILABLE, "hh.token.store" => store.to_owned()).set(if available {
-        1.0
-    } else {
-        0.0
-    });
-}
-
-#[cfg(feature = "token-store")]
-pub(super) fn store_operation(store: &str, operation: &'static str, error: Option<&'static str>) {
-    describe();
-    let store = store.to_owned();
+    let (client_id, store) = (client_id.to_owned(), store.to_owned());
+    let available = if error.is_none() { 1.0 } else { 0.0 };
+    metrics::gauge!(STORE_AVAILABLE, "hh.client_id" => client_id.clone(), "hh.token.store" => store.clone())
+        .set(available);
     match error {
         None => metrics::counter!(
             STORE_OPERATIONS,
+            "hh.client_id" => client_id,
             "hh.token.store" => store,
             "hh.token.store.operation" => operation,
-            "outcome" => "success"
+            "hh.outcome" => "success"
         )
         .increment(1),
         Some(error) => metrics::counter!(
             STORE_OPERATIONS,
+            "hh.client_id" => client_id,
             "hh.token.store" => store,
             "hh.token.store.operation" => operation,
-            "outcome" => "error",
+            "hh.outcome" => "error",
             "error.type" => error
         )
         .increment(1),
@@ -267,10 +266,11 @@ pub(super) fn store_operation(store: &str, operation: &'static str, error: Optio
 }
 
 #[cfg(feature = "token-store")]
-pub(super) fn store_outcome(store: &str, outcome: &'static str) {
+pub(super) fn store_outcome(client_id: &str, store: &str, outcome: &'static str) {
     describe();
     metrics::counter!(
         STORE_OUTCOMES,
+        "hh.client_id" => client_id.to_owned(),
         "hh.token.store" => store.to_owned(),
         "hh.token.store.outcome" => outcome
     )

@@ -17,19 +17,22 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use http::{Method, StatusCode, Version};
-use tokio::time::Instant;
 use tracing::Span;
-use tracing::field::Empty;
 
+mod call;
 mod full_url;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics;
 mod propagate;
+mod token;
 
+pub(crate) use self::call::{Attempt, Call, backoff_span, token_wait_failed, token_wait_span};
 pub(crate) use self::propagate::inject;
+#[cfg(feature = "token-store")]
+pub(crate) use self::token::{StoreOp, fetch_failed, store_operation, store_outcome};
+pub(crate) use self::token::{TokenRequest, fetch_span};
 
 // Integers are recorded as `i64`: `tracing-opentelemetry` exports an `i64` as an integer
 // attribute, as the conventions want, but a `u64` as text.
@@ -170,183 +173,6 @@ pub(crate) struct Endpoint {
     pub(crate) url_template: &'static str,
 }
 
-/// One logical call as it is traced and measured: an INTERNAL span named for the endpoint
-/// that parents its attempts, its wait for a token and its backoff sleeps, and, with the
-/// `metrics` feature, `hh.client.call.duration`.
-pub(crate) struct Call<'c> {
-    pub(crate) span: Span,
-    endpoint: Endpoint,
-    server: &'c Server,
-    /// Requests put on the wire (`hh.attempts`); atomic only so that the call's future,
-    /// which holds a reference to it, stays `Send`.
-    attempts: AtomicU32,
-    #[cfg(feature = "metrics")]
-    started: Instant,
-}
-
-impl<'c> Call<'c> {
-    pub(crate) fn start(endpoint: Endpoint, server: &'c Server, client_id: &str) -> Self {
-        // Built only when a subscriber wants it. A disabled span is not free: every record
-        // looks its field up by name and, when something in the build enables `tracing`'s
-        // `log` feature (axum does) and no subscriber is set, every creation, enter and exit
-        // goes to `log`. Without one, calls skip entering spans altogether.
-        let span = if !tracing::enabled!(target: CALL_TARGET, tracing::Level::INFO) {
-            Span::none()
-        } else {
-            tracing::info_span!(
-                target: CALL_TARGET,
-                "hh.call",
-                otel.name = endpoint.name,
-                otel.kind = "internal",
-                url.template = endpoint.url_template,
-                hh.client_id = client_id,
-                hh.attempts = Empty,
-                hh.absent = Empty,
-                error.type = Empty,
-                otel.status_code = Empty,
-            )
-        };
-        Call {
-            span,
-            endpoint,
-            server,
-            attempts: AtomicU32::new(0),
-            #[cfg(feature = "metrics")]
-            started: Instant::now(),
-        }
-    }
-
-    /// Records that an `Option<T>` call's 404 was returned as `None` (`hh.absent = true`):
-    /// not an error, but not a result either, and a trace should tell the two apart.
-    pub(crate) fn absent(&self) {
-        self.span.record("hh.absent", true);
-    }
-
-    /// The next attempt, its token in hand at `started`: a CLIENT span, a child of the current
-    /// span (the call's). `resend` is 0 for the first and counts the retries and the replay
-    /// after a 401 (`http.request.resend_count`, absent on the first).
-    pub(crate) fn attempt(&self, resend: u32, started: Instant) -> Attempt<'_> {
-        self.attempts.fetch_add(1, Ordering::Relaxed);
-        Attempt {
-            span: attempt_span(self.endpoint, self.server, resend),
-            call: self,
-            started,
-        }
-    }
-
-    /// Records how the call ended: the last status the server answered with, if any, and the
-    /// error the call returns, if any.
-    pub(crate) fn finish(self, status: Option<StatusCode>, error: Option<&Error>) {
-        let error_type = error.map(ErrorType::of);
-        // Recording on a disabled span still looks the field up by name (and, when something
-        // in the build enables `tracing`'s `log` feature, formats a log record): skipped.
-        if !self.span.is_disabled() {
-            self.span.record(
-                "hh.attempts",
-                i64::from(self.attempts.load(Ordering::Relaxed)),
-            );
-            if let Some(error_type) = error_type {
-                failed(&self.span, error_type);
-            }
-        }
-        #[cfg(feature = "metrics")]
-        metrics::call(
-            &self.endpoint,
-            self.server,
-            status,
-            error_type,
-            self.started.elapsed(),
-        );
-        #[cfg(not(feature = "metrics"))]
-        let _ = status;
-    }
-}
-
-/// One attempt of a call: its CLIENT span and, with the `metrics` feature, its sample of
-/// `http.client.request.duration`.
-pub(crate) struct Attempt<'a> {
-    pub(crate) span: Span,
-    call: &'a Call<'a>,
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    started: Instant,
-}
-
-impl Attempt<'_> {
-    /// Records `url.full`, redacted as the conventions say (only called when the client
-    /// opted in).
-    pub(crate) fn full_url(&self, url: &url::Url) {
-        if !self.span.is_disabled() {
-            self.span
-                .record("url.full", full_url::redacted(url).as_str());
-        }
-    }
-
-    /// What the attempt came back with: the status and the HTTP version it was answered in,
-    /// or why there was none. A 4xx or 5xx is an error for a client span, so `error.type` and
-    /// `http.response.status_code` are both set exactly when the server answered with one.
-    pub(crate) fn finish(self, outcome: Result<(StatusCode, Version), ErrorType>) {
-        let error_type = match outcome {
-            Ok((status, _)) if status.is_client_error() || status.is_server_error() => {
-                Some(ErrorType::Status(status))
-            }
-            Ok(_) => None,
-            Err(error_type) => Some(error_type),
-        };
-        let answer = outcome.ok();
-        if !self.span.is_disabled() {
-            if let Some((status, version)) = answer {
-                self.span
-                    .record("http.response.status_code", i64::from(status.as_u16()));
-                if let Some(version) = protocol_version(version) {
-                    self.span.record("network.protocol.version", version);
-                }
-            }
-            if let Some(error_type) = error_type {
-                failed(&self.span, error_type);
-            }
-        }
-        #[cfg(feature = "metrics")]
-        metrics::attempt(
-            &self.call.endpoint,
-            self.call.server,
-            answer,
-            error_type,
-            self.started.elapsed(),
-        );
-        #[cfg(not(feature = "metrics"))]
-        let _ = self.call;
-    }
-}
-
-/// The CLIENT span of one attempt, at INFO: what backends count as one HTTP request.
-fn attempt_span(endpoint: Endpoint, server: &Server, resend: u32) -> Span {
-    // As for the call's span: none unless a subscriber wants it.
-    if !tracing::enabled!(target: CALL_TARGET, tracing::Level::INFO) {
-        return Span::none();
-    }
-    let span = tracing::info_span!(
-        target: CALL_TARGET,
-        "hh.attempt",
-        otel.name = %format_args!("{} {}", endpoint.method, endpoint.url_template),
-        otel.kind = "client",
-        http.request.method = endpoint.method,
-        server.address = &*server.address,
-        server.port = i64::from(server.port),
-        url.scheme = server.scheme,
-        url.template = endpoint.url_template,
-        url.full = Empty,
-        http.request.resend_count = Empty,
-        http.response.status_code = Empty,
-        network.protocol.version = Empty,
-        error.type = Empty,
-        otel.status_code = Empty,
-    );
-    if resend > 0 {
-        span.record("http.request.resend_count", i64::from(resend));
-    }
-    span
-}
-
 /// OpenTelemetry's `network.protocol.version` of an answer (`1.1`, `2`, `3`).
 fn protocol_version(version: Version) -> Option<&'static str> {
     Some(match version {
@@ -359,129 +185,46 @@ fn protocol_version(version: Version) -> Option<&'static str> {
     })
 }
 
-/// The INTERNAL span of a call's wait for a token (a cache miss: the first call, a token
-/// past its refresh, the replay after a 401), a child of the call's. The token request it
-/// waits for has a span of its own, linked to this one.
-pub(crate) fn token_wait_span() -> Span {
-    if !tracing::enabled!(target: CALL_TARGET, tracing::Level::INFO) {
-        return Span::none();
+/// The status and HTTP version of an answer, set as soon as its head arrives and read when the
+/// request ends, however it ends (its body may fail, its timer fire): the conventions record
+/// the status whenever one was received. Atomic, so that the request's future stays `Send`.
+#[derive(Default)]
+pub(crate) struct Answered(AtomicU32);
+
+impl Answered {
+    const VERSIONS: [Version; 5] = [
+        Version::HTTP_09,
+        Version::HTTP_10,
+        Version::HTTP_11,
+        Version::HTTP_2,
+        Version::HTTP_3,
+    ];
+
+    pub(crate) fn set(&self, status: StatusCode, version: Version) {
+        let version = Self::VERSIONS
+            .iter()
+            .position(|v| *v == version)
+            .map_or(0, |i| i + 1);
+        let packed = (u32::from(status.as_u16()) << 8) | version as u32;
+        self.0.store(packed, Ordering::Relaxed);
     }
-    tracing::info_span!(
-        target: CALL_TARGET,
-        "hh.token.wait",
-        otel.name = "hh.token.wait",
-        otel.kind = "internal",
-        error.type = Empty,
-        otel.status_code = Empty,
-    )
-}
 
-/// How a wait for a token ended, on its span.
-pub(crate) fn token_wait_failed(span: &Span, error: &Error) {
-    if !span.is_disabled() {
-        failed(span, ErrorType::of_token(error));
+    pub(crate) fn get(&self) -> Option<(StatusCode, Version)> {
+        let packed = self.0.load(Ordering::Relaxed);
+        let status = StatusCode::from_u16(u16::try_from(packed >> 8).ok()?).ok()?;
+        let version = match (packed & 0xff) as usize {
+            0 => Version::default(),
+            i => Self::VERSIONS.get(i - 1).copied().unwrap_or_default(),
+        };
+        Some((status, version))
     }
-}
-
-/// The INTERNAL span of the sleep before a retry, a child of the call's: `delay` is what the
-/// retry policy (or the server's `Retry-After`) chose, `resend` the retry it precedes.
-pub(crate) fn backoff_span(delay: Duration, resend: u32) -> Span {
-    if !tracing::enabled!(target: CALL_TARGET, tracing::Level::INFO) {
-        return Span::none();
-    }
-    tracing::info_span!(
-        target: CALL_TARGET,
-        "hh.backoff",
-        otel.name = "hh.backoff",
-        otel.kind = "internal",
-        hh.backoff.delay = delay.as_secs_f64(),
-        http.request.resend_count = i64::from(resend),
-    )
-}
-
-/// The span of one token request: a root (the fetch serves every caller waiting for it, so it
-/// belongs to none of them), linked to the span that caused it (a call's token wait).
-pub(crate) fn token_span(token_url: &url::Url, client_id: &str, store: Option<&str>) -> Span {
-    let server = Server::of(token_url);
-    let span = tracing::info_span!(
-        target: TOKEN_TARGET,
-        parent: None,
-        "hh.token_fetch",
-        otel.name = %format_args!("POST {}", token_url.path()),
-        otel.kind = "client",
-        http.request.method = "POST",
-        // The configured URL: the builder refuses one with credentials or a query.
-        url.full = token_url.as_str(),
-        url.scheme = server.scheme,
-        server.address = &*server.address,
-        server.port = i64::from(server.port),
-        hh.client_id = client_id,
-        http.response.status_code = Empty,
-        error.type = Empty,
-        otel.status_code = Empty,
-        hh.token.store = store,
-        hh.token.store.outcome = Empty,
-    );
-    span.follows_from(Span::current());
-    span
-}
-
-/// How a token request ended, on its span and in the metrics.
-pub(crate) fn token_outcome(result: Result<(), &Error>, elapsed: Duration) {
-    let span = Span::current();
-    let error_type = result.err().map(ErrorType::of_token);
-    if let Some(error_type) = error_type {
-        failed(&span, error_type);
-    }
-    #[cfg(feature = "metrics")]
-    metrics::token_request(error_type, elapsed);
-    #[cfg(not(feature = "metrics"))]
-    let _ = elapsed;
-}
-
-/// The status a token endpoint answered with, on the token request's span.
-pub(crate) fn token_status(status: StatusCode) {
-    Span::current().record("http.response.status_code", i64::from(status.as_u16()));
-}
-
-/// What the shared store said before a fetch (`adopted`, `lease won`, `unavailable`, ...), on
-/// the fetch's span, as an event and, with the `metrics` feature, in
-/// `hh.token.store.outcomes`.
-#[cfg(feature = "token-store")]
-pub(crate) fn store_outcome(store: &str, outcome: &'static str) {
-    Span::current().record("hh.token.store.outcome", outcome);
-    tracing::debug!(
-        target: TOKEN_TARGET,
-        store = store,
-        outcome = outcome,
-        "consulted the shared token store"
-    );
-    #[cfg(feature = "metrics")]
-    metrics::store_outcome(store, outcome);
-}
-
-/// Whether the shared token store answers: the gauge `hh.token.store.available`.
-#[cfg(feature = "token-store")]
-pub(crate) fn store_available(store: &str, available: bool) {
-    #[cfg(feature = "metrics")]
-    metrics::store_available(store, available);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (store, available);
-}
-
-/// One operation on the shared token store, and how it ended: `None` for success, or the
-/// `error.type` of its failure (`timeout`, `error`, `panic`).
-#[cfg(feature = "token-store")]
-pub(crate) fn store_operation(store: &str, operation: &'static str, error: Option<&'static str>) {
-    #[cfg(feature = "metrics")]
-    metrics::store_operation(store, operation, error);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (store, operation, error);
 }
 
 fn failed(span: &Span, error_type: ErrorType) {
-    span.record("error.type", error_type.as_str());
-    span.record("otel.status_code", "ERROR");
+    if !span.is_disabled() {
+        span.record("error.type", error_type.as_str());
+        span.record("otel.status_code", "ERROR");
+    }
 }
 
 #[cfg(feature = "metrics")]
@@ -489,8 +232,8 @@ pub(crate) use self::metrics::{token_cache_hit, token_cache_miss};
 
 /// No metrics without the feature: the calls compile to nothing.
 #[cfg(not(feature = "metrics"))]
-pub(crate) fn token_cache_hit(_remaining: Duration) {}
+pub(crate) fn token_cache_hit(_remaining: std::time::Duration) {}
 
 /// No metrics without the feature: the calls compile to nothing.
 #[cfg(not(feature = "metrics"))]
-pub(crate) fn token_cache_miss(_waited: Duration) {}
+pub(crate) fn token_cache_miss(_waited: std::time::Duration) {}

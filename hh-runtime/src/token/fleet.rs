@@ -22,6 +22,7 @@ use super::seal::{KeyName, Sealer};
 use crate::store::{
     Bounds, MAX_LEASE, SealingKey, StoreError, StoreStatus, TokenStore, UNAVAILABLE_WARNING_EVERY,
 };
+use crate::telemetry::{self, StoreOp};
 
 /// How often a process waiting on another's fetch looks for the entry (and the lease).
 const POLL: Duration = Duration::from_millis(20);
@@ -65,8 +66,6 @@ pub(crate) struct Fleet {
     /// The outage in progress, if any: for `status` and the repeated warning. `available`
     /// changes only under its lock.
     outage: Mutex<Option<Outage>>,
-    /// Whether the store's availability has been reported (the gauge set) at all.
-    reported: AtomicBool,
     /// The token the API last rejected: never adopted again, whatever the store says.
     rejected: Mutex<Option<Arc<CachedToken>>>,
     /// Set once the store's first connection is made.
@@ -74,6 +73,8 @@ pub(crate) struct Fleet {
     /// The store's name, read once: `TokenStore::name` is the user's code, and the fetch
     /// reads the name while it holds the flight lock.
     name: String,
+    /// The client's id, for the store's metrics.
+    client_id: String,
     /// The bound on each store operation (`store_operation_timeout`).
     op_timeout: Duration,
     /// The bound on the first connection (`store_connect_timeout`, at least `op_timeout`).
@@ -101,6 +102,7 @@ impl Fleet {
         let lease_ttl = cfg.timeout.min(MAX_LEASE);
         Fleet {
             name: store.name().to_owned(),
+            client_id: cfg.client_id.clone(),
             store,
             sealer: Sealer::new(&names, &cfg.client_secret, key, previous_key),
             names,
@@ -110,7 +112,6 @@ impl Fleet {
             min_remaining: cfg.min_remaining,
             available: AtomicBool::new(true),
             outage: Mutex::new(None),
-            reported: AtomicBool::new(false),
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
             op_timeout: bounds.operation,
@@ -130,6 +131,16 @@ impl Fleet {
     /// The store's name, for spans.
     pub(crate) fn store_name(&self) -> &str {
         &self.name
+    }
+
+    /// What the store said before a fetch, recorded (on the fetch's span, in the metrics).
+    pub(crate) fn record_outcome(&self, outcome: &'static str) {
+        telemetry::store_outcome(&self.client_id, &self.name, outcome);
+    }
+
+    /// How one operation ended, recorded (`hh.token.store.operations` and `.available`).
+    fn record_op(&self, operation: &'static str, op: StoreOp) {
+        telemetry::store_operation(&self.client_id, &self.name, operation, op);
     }
 
     /// Asks the store before a fetch: adopt a fresh shared token, take the lease, or wait for
@@ -327,19 +338,13 @@ impl Fleet {
             return None;
         }
         let result = tokio::time::timeout(self.op_timeout, contained(operation)).await;
-        let failure = match &result {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) if e == PANICKED => Some("panic"),
-            Ok(Err(_)) => Some("error"),
-            Err(_) => Some("timeout"),
-        };
-        crate::telemetry::store_operation(self.store_name(), name, failure);
+        self.record_op(name, op_of(&result));
         match result {
             Ok(Ok(value)) => {
                 self.answered();
                 Some(value)
             }
-            Ok(Err(e)) => self.failed(&e),
+            Ok(Err((e, _))) => self.failed(&e),
             Err(_) => self.failed(&format!(
                 "no answer within {} ms",
                 self.op_timeout.as_millis()
@@ -360,18 +365,12 @@ impl Fleet {
             .connected
             .get_or_try_init(|| async {
                 let bound = self.connect_timeout;
-                let (result, failure) =
-                    match tokio::time::timeout(bound, contained(|| self.store.connect())).await {
-                        Ok(Ok(())) => (Ok(()), None),
-                        Ok(Err(e)) if e == PANICKED => (Err(e), Some("panic")),
-                        Ok(Err(e)) => (Err(e), Some("error")),
-                        Err(_) => (
-                            Err(format!("no connection within {} ms", bound.as_millis())),
-                            Some("timeout"),
-                        ),
-                    };
-                crate::telemetry::store_operation(self.store_name(), "connect", failure);
-                result
+                let result = tokio::time::timeout(bound, contained(|| self.store.connect())).await;
+                self.record_op("connect", op_of(&result));
+                match result {
+                    Ok(result) => result.map_err(|(e, _)| e),
+                    Err(_) => Err(format!("no connection within {} ms", bound.as_millis())),
+                }
             })
             .await;
         match connected {
@@ -398,15 +397,12 @@ impl Fleet {
     /// `available` change together, under the outage's lock, so that a success and a failure
     /// racing cannot leave the status saying "unavailable" of a store that answers.
     fn answered(&self) {
-        let (back, first_answer) = {
+        let back = {
             let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
             let back = outage.take().is_some();
             self.available.store(true, Ordering::Relaxed);
-            (back, !self.reported.swap(true, Ordering::Relaxed))
+            back
         };
-        if back || first_answer {
-            crate::telemetry::store_available(self.store_name(), true);
-        }
         if back {
             tracing::info!(target: "hh_runtime::token", store = self.store_name(), "shared token store reachable again; coordinating with the fleet");
         }
@@ -421,7 +417,6 @@ impl Fleet {
             let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
             let first = outage.is_none();
             self.available.store(false, Ordering::Relaxed);
-            self.reported.store(true, Ordering::Relaxed);
             let outage = outage.get_or_insert_with(|| Outage {
                 since: SystemTime::now(),
                 started: now,
@@ -438,7 +433,6 @@ impl Fleet {
             (first, due.then(|| now.duration_since(outage.started)))
         };
         if first {
-            crate::telemetry::store_available(self.store_name(), false);
             self.probe();
         }
         match warn {
@@ -467,20 +461,26 @@ struct Outage {
     warned: Option<Instant>,
 }
 
-/// What `contained` reports when the store's code panicked.
-const PANICKED: &str = "the store panicked";
+/// How a store operation bounded by a timer ended, for telemetry.
+fn op_of<T, E>(result: &Result<Result<T, (String, StoreOp)>, E>) -> StoreOp {
+    match result {
+        Ok(Ok(_)) => StoreOp::Succeeded,
+        Ok(Err((_, op))) => *op,
+        Err(_) => StoreOp::TimedOut,
+    }
+}
 
 /// Runs store code, which for a store of the user's own is the user's code, with a panic in it
 /// contained: a store that panics is a store that failed (the process fetches its own token),
-/// never a call that fails or a fetch left half done.
-async fn contained<T, F>(operation: impl FnOnce() -> F) -> Result<T, String>
+/// never a call that fails or a fetch left half done. A failure says how it failed.
+async fn contained<T, F>(operation: impl FnOnce() -> F) -> Result<T, (String, StoreOp)>
 where
     F: Future<Output = Result<T, StoreError>>,
 {
-    let future =
-        std::panic::catch_unwind(AssertUnwindSafe(operation)).map_err(|_| PANICKED.to_owned())?;
+    let panicked = || ("the store panicked".to_owned(), StoreOp::Panicked);
+    let future = std::panic::catch_unwind(AssertUnwindSafe(operation)).map_err(|_| panicked())?;
     match AssertUnwindSafe(future).catch_unwind().await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err(PANICKED.to_owned()),
+        Ok(result) => result.map_err(|e| (e.to_string(), StoreOp::Failed)),
+        Err(_) => Err(panicked()),
     }
 }

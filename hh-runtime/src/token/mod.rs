@@ -338,21 +338,25 @@ async fn fetch_for_the_fleet(
     // against the token timeout: the fetch as a whole is bounded by it.
     let lease = match fleet.acquire(deadline).await {
         Acquired::OutOfTime => {
-            record_store_outcome(fleet, "timed out");
-            guard.finish(timed_out(&shared.cfg));
+            fleet.record_outcome("timed out");
+            let outcome = timed_out(&shared.cfg);
+            if let Err(error) = &outcome {
+                telemetry::fetch_failed(error);
+            }
+            guard.finish(outcome);
             return;
         }
         Acquired::Adopted(token) => {
-            record_store_outcome(fleet, "adopted");
+            fleet.record_outcome("adopted");
             guard.adopted(token);
             return;
         }
         Acquired::Leased(lease) => {
-            record_store_outcome(fleet, "lease won");
+            fleet.record_outcome("lease won");
             Some(lease)
         }
         Acquired::Alone(outcome) => {
-            record_store_outcome(fleet, outcome);
+            fleet.record_outcome(outcome);
             None
         }
     };
@@ -361,12 +365,6 @@ async fn fetch_for_the_fleet(
     // the store operation bound).
     guard.finish(outcome.clone());
     fleet.finish(&outcome, lease).await;
-}
-
-/// What the shared store said before a fetch (telemetry records it).
-#[cfg(feature = "token-store")]
-fn record_store_outcome(fleet: &Fleet, outcome: &'static str) {
-    telemetry::store_outcome(fleet.store_name(), outcome);
 }
 
 /// The failure of a fetch that did not end within the token timeout.
@@ -391,8 +389,10 @@ async fn fetch(shared: &Shared, deadline: Instant) -> Outcome {
     let cfg = &shared.cfg;
     let sent_at = Instant::now();
     let issued = std::time::SystemTime::now();
+    let request = telemetry::TokenRequest::start(&cfg.token_url);
+    let sending = oauth::request_token(&shared.http, cfg, &request.answered);
     let outcome =
-        match tokio::time::timeout_at(deadline, oauth::request_token(&shared.http, cfg)).await {
+        match tokio::time::timeout_at(deadline, sending.instrument(request.span.clone())).await {
             Ok(Ok(parsed)) => Ok(Arc::new(CachedToken::new(
                 parsed,
                 sent_at,
@@ -403,7 +403,7 @@ async fn fetch(shared: &Shared, deadline: Instant) -> Outcome {
             Ok(Err(error)) => Err(error.at_token_endpoint(&cfg.token_url)),
             Err(_) => timed_out(cfg),
         };
-    telemetry::token_outcome(outcome.as_ref().map(|_| ()), sent_at.elapsed());
+    request.finish(outcome.as_ref().map(|_| ()));
     match &outcome {
         Ok(token) => tracing::debug!(
             lifetime_s = token
@@ -431,11 +431,7 @@ impl Fetch {
         let Fetch { guard, send_at } = self;
         let shared = &guard.shared;
         let span = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            telemetry::token_span(
-                &shared.cfg.token_url,
-                &shared.cfg.client_id,
-                store_name(shared),
-            )
+            telemetry::fetch_span(&shared.cfg.client_id, store_name(shared))
         }));
         let span = match span {
             Ok(span) => span,

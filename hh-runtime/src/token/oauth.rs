@@ -36,6 +36,7 @@ pub(crate) struct ParsedToken {
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     cfg: &TokenConfig,
+    answered: &crate::telemetry::Answered,
 ) -> Result<ParsedToken, Error> {
     let mut request = http
         .post(cfg.token_url.clone())
@@ -61,7 +62,7 @@ pub(crate) async fn request_token(
 
     let status = response.status();
     let headers = response.headers().clone();
-    crate::telemetry::token_status(status);
+    answered.set(status, response.version());
     if status.is_redirection() {
         let location = headers
             .get(LOCATION)
