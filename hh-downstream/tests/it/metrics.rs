@@ -52,6 +52,14 @@ fn client(sandbox: &Sandbox, secret: &str) -> hh_runtime::Client {
         .unwrap()
 }
 
+/// A traversal, declared as the wrong type: its answer cannot be decoded.
+#[hh_runtime::healthhero_api(prefix = "/api/v1/<client_id>")]
+trait Misread {
+    /// A traversal's state, as a list of numbers (which it is not).
+    #[get("/Traversals/<traversal_id>")]
+    async fn get(&self, traversal_id: &str) -> Result<Vec<u32>, hh_runtime::Error>;
+}
+
 // One thread, whose recorder is this test's own: other tests in this binary make calls too.
 #[tokio::test]
 async fn calls_and_tokens_are_measured() {
@@ -72,9 +80,9 @@ async fn calls_and_tokens_are_measured() {
     assert_token_cache(&metrics);
 }
 
-/// The measured calls: a create, six gets (one through a 503 that is retried), a 404, a 404
-/// read as `None`, one to no server at all, and one whose token request fails. The
-/// traversal's id.
+/// The measured calls: a create, six gets (one through a 503 that is retried), a 404, a
+/// traversal read as the wrong type, a 404 read as `None`, one to no server at all, and one
+/// whose token request fails. The traversal's id.
 async fn make_the_calls(sandbox: &Sandbox) -> String {
     let api = TraversalsClient::new(client(sandbox, sandbox.client_secret()));
     let created = api
@@ -96,6 +104,9 @@ async fn make_the_calls(sandbox: &Sandbox) -> String {
     );
     api.get(&id).await.unwrap();
     api.get("no-such-traversal").await.unwrap_err();
+    // A 200 whose body is not what the declaration says: an answer, and a failed call.
+    let misread = MisreadClient::new(api.client().clone());
+    misread.get(&id).await.unwrap_err();
     // A 404 that an `Option` method returns as `None`: a failed attempt, not a failed call.
     let directory = DirectoryClient::new(api.client().clone());
     assert!(directory.member("no-such-member").await.unwrap().is_none());
@@ -147,6 +158,7 @@ fn count_by(
     // (method, status, error.type, samples)
     type Found = (Option<String>, Option<String>, Option<String>, usize);
     let found: Vec<Found> = named(metrics, name)
+        .filter(|m| m.label("url.template") != Some("/connect/token"))
         .map(|m| {
             let label = |k: &str| m.label(k).map(str::to_owned);
             (
@@ -177,11 +189,22 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
     let with = count_by(metrics, "http.client.request.duration");
     let durations: Vec<&Metric> = named(metrics, "http.client.request.duration").collect();
     assert_eq!(with("POST", Some("200"), None), 1, "{durations:#?}");
-    assert_eq!(with("GET", Some("200"), None), 6, "{durations:#?}");
+    assert_eq!(with("GET", Some("200"), None), 7, "{durations:#?}");
     assert_eq!(with("GET", Some("503"), Some("503")), 1, "{durations:#?}");
     assert_eq!(with("GET", Some("404"), Some("404")), 2, "{durations:#?}");
     assert_eq!(with("GET", None, Some("connect")), 3, "{durations:#?}");
-    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 13);
+    // The token requests are requests too: one issued, one refused.
+    let tokens: Vec<&&Metric> = durations
+        .iter()
+        .filter(|m| m.label("url.template") == Some("/connect/token"))
+        .collect();
+    let token_statuses: Vec<_> = tokens
+        .iter()
+        .map(|m| (m.label("http.response.status_code"), m.label("error.type")))
+        .collect();
+    assert_eq!(tokens.len(), 2, "{tokens:#?}");
+    assert!(token_statuses.contains(&(Some("200"), None)), "{tokens:#?}");
+    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 16);
     for m in &durations {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         assert_eq!(m.label("server.address"), Some("127.0.0.1"));
@@ -192,9 +215,13 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
         }
         let template = m.label("url.template").unwrap();
         assert!(
-            template == "/api/v1/{client_id}/Traversals"
-                || template == "/api/v1/{client_id}/Traversals/{traversal_id}"
-                || template == "/api/v1/{client_id}/Members/{reference}",
+            [
+                "/api/v1/{client_id}/Traversals",
+                "/api/v1/{client_id}/Traversals/{traversal_id}",
+                "/api/v1/{client_id}/Members/{reference}",
+                "/connect/token",
+            ]
+            .contains(&template),
             "{template}"
         );
         assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
@@ -211,14 +238,21 @@ fn assert_call_durations(metrics: &[Metric], id: &str) {
     assert_eq!(with("GET", Some("200"), None), 6, "{calls:#?}");
     assert_eq!(with("GET", Some("404"), Some("404")), 1, "{calls:#?}");
     assert_eq!(with("GET", Some("404"), None), 1, "{calls:#?}");
+    assert_eq!(with("GET", Some("200"), Some("decode")), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("connect")), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("token")), 1, "{calls:#?}");
-    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 11);
+    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 12);
     for m in &calls {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         let endpoint = m.label("hh.endpoint").unwrap();
         assert!(
-            ["Traversals.create", "Traversals.get", "Directory.member"].contains(&endpoint),
+            [
+                "Traversals.create",
+                "Traversals.get",
+                "Directory.member",
+                "Misread.get"
+            ]
+            .contains(&endpoint),
             "{endpoint}"
         );
         assert!(!m.labels.iter().any(|(_, v)| v.contains(id)));
@@ -231,7 +265,7 @@ fn assert_token_requests(metrics: &[Metric]) {
     let outcome = |o: &str| {
         requests
             .iter()
-            .filter(|m| m.label("outcome") == Some(o))
+            .filter(|m| m.label("hh.outcome") == Some(o))
             .map(|m| m.count())
             .sum::<u64>()
     };
@@ -239,12 +273,12 @@ fn assert_token_requests(metrics: &[Metric]) {
     assert!(outcome("error") >= 1, "{requests:#?}");
     let refused = requests
         .iter()
-        .find(|m| m.label("outcome") == Some("error"))
+        .find(|m| m.label("hh.outcome") == Some("error"))
         .unwrap();
     assert!(refused.label("error.type").is_some(), "{refused:#?}");
 }
 
-/// Every attempt looked in the cache (14: the 503 and the unreachable server add 1 and 2);
+/// Every attempt looked in the cache (15: the 503 and the unreachable server add 1 and 2);
 /// the first call of each of the two token caches missed. Then the waits, the fetches and the
 /// remaining lifetime of the token.
 fn assert_token_cache(metrics: &[Metric]) {
@@ -254,7 +288,7 @@ fn assert_token_cache(metrics: &[Metric]) {
     let misses: u64 = named(metrics, "hh.token.cache.misses")
         .map(Metric::count)
         .sum();
-    assert_eq!((hits, misses), (12, 2));
+    assert_eq!((hits, misses), (13, 2));
     let waits: usize = named(metrics, "hh.token.wait.duration")
         .map(Metric::samples)
         .sum();
@@ -319,6 +353,10 @@ async fn a_store_that_answers_is_a_gauge_at_one() {
     let _recorder = metrics::set_default_local_recorder(&recorder);
     let client = support::sandbox_builder(&sandbox)
         .redis_url(redis.url())
+        // Bounds far beyond what a loaded machine needs: this test is about the metrics, and
+        // one slow operation would read as an outage.
+        .store_operation_timeout(std::time::Duration::from_secs(5))
+        .store_connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
     TraversalsClient::new(client)
@@ -360,6 +398,7 @@ fn store_available(metrics: &[Metric]) -> f64 {
         panic!("{metrics:#?}")
     };
     assert_eq!(gauge.label("hh.token.store"), Some("redis"));
+    assert_eq!(gauge.label("hh.client_id"), Some("sandbox-client"));
     match gauge.value {
         DebugValue::Gauge(value) => value.into_inner(),
         ref other => panic!("{other:?}"),
@@ -369,7 +408,7 @@ fn store_available(metrics: &[Metric]) -> f64 {
 /// The store operations that ended with `outcome`, with their counts.
 fn store_operations(metrics: &[Metric], outcome: &str) -> Vec<(String, u64)> {
     named(metrics, "hh.token.store.operations")
-        .filter(|m| m.label("outcome") == Some(outcome))
+        .filter(|m| m.label("hh.outcome") == Some(outcome))
         .map(|m| {
             assert_eq!(m.label("hh.token.store"), Some("redis"));
             let operation = m.label("hh.token.store.operation").unwrap().to_owned();

@@ -8,7 +8,8 @@ use http::HeaderMap;
 use tracing::Span;
 
 /// Writes the trace context of `span` (the attempt's; the current span's, when a filter left
-/// the attempt's disabled) into `headers`, replacing any `traceparent` already there.
+/// the attempt's disabled) into `headers`, replacing any `traceparent` and `tracestate`
+/// already there.
 #[cfg(feature = "opentelemetry")]
 pub(crate) fn inject(span: &Span, headers: &mut HeaderMap) {
     use opentelemetry::propagation::Injector;
@@ -40,6 +41,12 @@ pub(crate) fn inject(span: &Span, headers: &mut HeaderMap) {
     if !cx.has_active_span() {
         // The user's own OpenTelemetry context, for code that uses its API directly.
         cx = opentelemetry::Context::current();
+    }
+    if cx.span().span_context().is_valid() {
+        // This attempt's context replaces any a default or declared header carried, whole:
+        // a `tracestate` left from another trace would be read as this one's.
+        headers.remove("traceparent");
+        headers.remove("tracestate");
     }
     opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&cx, &mut Headers(headers));

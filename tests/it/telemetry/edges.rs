@@ -128,8 +128,20 @@ pub(super) async fn a_refused_secret(h: &mut Harness, id: &str) {
 }
 
 /// A call made while handling a request that came with trace context: the attempt continues
-/// that trace, and passes the caller's `tracestate` on.
-pub(super) async fn a_callers_tracestate(t: &TraversalsClient, h: &mut Harness, id: &str) {
+/// that trace, and passes the caller's `tracestate` on, in place of a stale one the client's
+/// default headers carried.
+pub(super) async fn a_callers_tracestate(h: &mut Harness, id: &str) {
+    let stale = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let hh = h.client(|b| {
+        b.default_header("traceparent", stale)
+            .default_header("tracestate", "stale=1")
+    });
+    // A token first, so that the trace below holds the attempt alone.
+    hh.traversals()
+        .create(&TraversalCreate::new("SYMPTOMS"))
+        .await
+        .unwrap();
+    h.take();
     let trace = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
     let caller = SpanContext::new(
         trace,
@@ -142,7 +154,7 @@ pub(super) async fn a_callers_tracestate(t: &TraversalsClient, h: &mut Harness, 
     incoming
         .set_parent(opentelemetry::Context::new().with_remote_span_context(caller))
         .unwrap();
-    t.get(id).instrument(incoming).await.unwrap();
+    hh.traversals().get(id).instrument(incoming).await.unwrap();
     let seen = h.take();
     let [attempt] = seen.attempts()[..] else {
         panic!("{:#?}", seen.spans)
@@ -155,6 +167,10 @@ pub(super) async fn a_callers_tracestate(t: &TraversalsClient, h: &mut Harness, 
     assert_eq!(received.trace_id(), Some(trace.to_string().as_str()));
     assert_eq!(received.parent_id(), Some(attempt.id.to_string().as_str()));
     assert_eq!(received.tracestate.as_deref(), Some("vendor=value"));
+    // With no caller: this trace has no state, and the stale one is not sent either.
+    hh.traversals().get(id).await.unwrap();
+    let seen = h.take();
+    assert_propagated(&seen, &seen.attempts());
 }
 
 /// Trace context off for the API, and on for the identity server: the token request then

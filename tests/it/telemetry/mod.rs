@@ -229,7 +229,7 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
     edges::a_body_cut_off(t, &mut h, &id).await;
     edges::a_404_read_as_none(&hh, &mut h).await;
     edges::a_refused_secret(&mut h, &id).await;
-    edges::a_callers_tracestate(t, &mut h, &id).await;
+    edges::a_callers_tracestate(&mut h, &id).await;
 
     // Nothing so far recorded the traversal id (a path value) or a secret; `url.full`, once
     // opted into, does record the path.
