@@ -1,5 +1,6 @@
-//! A service's observability setup for a fleet: README.md's "Observability" snippet, line for
-//! line (`tests/it/readme.rs` checks it), in a service that runs.
+//! A service's observability setup for a fleet: README.md's "Observability" block is this file
+//! after these comments, verbatim (`tests/it/readme.rs` checks it), and `tests/observability.rs`
+//! runs it: spans reach an OTLP receiver at SIGTERM, `/metrics` renders histograms.
 //!
 //! - Traces: `tracing` → `tracing-opentelemetry` → OTLP over HTTP (`OTEL_EXPORTER_OTLP_ENDPOINT`,
 //!   by default `http://localhost:4318`), batched, with the service's name as a resource.
@@ -30,6 +31,7 @@
 // "trace"), metrics-exporter-prometheus 0.18 (default-features = false), axum 0.8,
 // tokio 1 ("macros", "rt-multi-thread", "net", "signal", "time").
 use std::error::Error;
+use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
@@ -40,26 +42,50 @@ use healthhero::models::TraversalCreate;
 use healthhero::{HealthHero, Traversals as _};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tokio::net::TcpListener;
 use tracing::Instrument as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
 
+/// What `main` and `run` may fail with.
+type BoxError = Box<dyn Error + Send + Sync>;
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> Result<(), BoxError> {
+    // First: from here on, SIGTERM drains the service instead of killing it.
+    let shutdown = shutdown_signal()?;
+    let port: u16 = std::env::var("PORT").map_or(Ok(8080), |port| port.parse())?;
+    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+    // HealthHero's client from HH_* variables; spans to OTEL_EXPORTER_OTLP_ENDPOINT.
+    run(HealthHero::from_env()?, listener, None, shutdown).await
+}
+
+/// The service, until `shutdown`: traces, metrics and its routes. (`pub(crate)`, as is
+/// `shutdown_signal`, for the test that runs this file.) `otlp` is where spans go
+/// (a full URL, `/v1/traces` included), when not OTEL_EXPORTER_OTLP_ENDPOINT (by default
+/// http://localhost:4318).
+pub(crate) async fn run(
+    hh: HealthHero,
+    listener: TcpListener,
+    otlp: Option<&str>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BoxError> {
     // W3C trace context (`traceparent`), which hh puts on every API attempt.
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
     // Spans to an OTLP collector over HTTP, batched on the SDK's own thread (hence the blocking
-    // HTTP client): OTEL_EXPORTER_OTLP_ENDPOINT, by default http://localhost:4318.
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .build()?;
+    // HTTP client).
+    let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
+    if let Some(endpoint) = otlp {
+        exporter = exporter.with_endpoint(endpoint);
+    }
     let provider = SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name("my-service").build())
-        .with_batch_exporter(exporter)
+        .with_batch_exporter(exporter.build()?)
         .build();
     tracing_subscriber::registry()
         .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
@@ -68,9 +94,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .init();
 
     // Prometheus: histograms with explicit buckets (the default, summaries, cannot be added up
-    // across replicas), for every `*.duration` metric of hh. No listener of the exporter's:
-    // `/metrics` is served below on the service's own port, so upkeep is ours to run.
+    // across replicas) for every `*.duration` metric of hh, named with their unit
+    // (`http_client_request_duration_seconds`, counters `_total`), as OpenTelemetry's
+    // dashboards expect. No listener of the exporter's: `/metrics` is served below on the
+    // service's own port, so upkeep is ours to run.
     let prometheus = PrometheusBuilder::new()
+        .with_recommended_naming(true)
         .set_buckets_for_metric(
             Matcher::Suffix("duration".into()),
             &healthhero::metrics::DURATION_BUCKETS,
@@ -85,16 +114,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     });
 
-    // The service's own routes (HealthHero's client from HH_* variables), and Prometheus's.
-    let hh = healthhero::HealthHero::from_env()?;
+    // The service's own routes, and Prometheus's.
     let app = routes(hh).route(
         "/metrics",
         get(move || std::future::ready(prometheus.render())),
     );
-    let port: u16 = std::env::var("PORT").map_or(Ok(8080), |port| port.parse())?;
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
 
     // Export the spans still batched: without this they are lost at every deploy.
@@ -102,23 +128,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// SIGTERM (what an orchestrator sends) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM (what an orchestrator sends) or Ctrl-C. The handler is installed now, not when
+/// the future is first polled, so a SIGTERM once this returns is never a kill.
+pub(crate) fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => _ = sigterm.recv().await,
-            Err(_) => std::future::pending().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        () = terminate => {}
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// The service's own routes: here one, which makes one HealthHero call.
@@ -126,7 +149,9 @@ fn routes(hh: HealthHero) -> Router {
     Router::new().route("/triage", get(triage)).with_state(hh)
 }
 
-/// Starts a symptom assessment and answers with its first question.
+/// Starts a symptom assessment and answers with its first question. (Continuing an incoming
+/// request's trace, from its `traceparent`, is the server framework's part: for axum, a
+/// tower layer such as `tower-http`'s `TraceLayer` with an extractor of the propagator's.)
 async fn triage(State(hh): State<HealthHero>) -> Result<String, (StatusCode, String)> {
     let span = tracing::info_span!("GET /triage", otel.kind = "server");
     let page = hh

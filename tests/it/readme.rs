@@ -1,5 +1,6 @@
-//! README.md's code that no doctest compiles is taken from an example CI builds: the
-//! Observability section's setup is `examples/observability.rs`, line for line.
+//! README.md's code that no doctest compiles is an example CI builds and runs: the
+//! Observability section's setup is `examples/observability.rs` after its `//!` comments,
+//! verbatim (`tests/observability.rs` runs it).
 
 use std::path::Path;
 
@@ -22,24 +23,36 @@ fn rust_block<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
     lines.take_while(|line| line.trim_end() != "```").collect()
 }
 
+/// The example's code: its lines after the leading `//!` comments.
+fn code_of(example: &str) -> Vec<&str> {
+    example
+        .lines()
+        .skip_while(|line| line.starts_with("//!") || line.trim().is_empty())
+        .collect()
+}
+
 #[test]
 fn readme_observability_setup_is_the_example() {
     let readme = read("README.md");
     let example = read("examples/observability.rs");
     let block = rust_block(&readme, "## Observability");
-    let mut remaining = example.lines().map(str::trim);
-    let mut checked = 0;
-    for line in block.iter().map(|line| line.trim()) {
-        if line.is_empty() {
-            continue;
-        }
-        assert!(
-            remaining.any(|theirs| theirs == line),
-            "README.md's Observability block has `{line}`, which examples/observability.rs does \
-             not have (after the block's {checked} lines before it): copy the line from the \
-             example, or change both"
+    let code = code_of(&example);
+    assert!(
+        !block.is_empty(),
+        "README.md's Observability block is empty"
+    );
+    for (i, (ours, theirs)) in block.iter().zip(&code).enumerate() {
+        assert_eq!(
+            ours,
+            theirs,
+            "line {} of README.md's Observability block is not the example's: copy \
+             examples/observability.rs after its `//!` comments",
+            i + 1
         );
-        checked += 1;
     }
-    assert!(checked > 0, "README.md's Observability block is empty");
+    assert_eq!(
+        block.len(),
+        code.len(),
+        "README.md's Observability block and examples/observability.rs differ in length"
+    );
 }
