@@ -116,8 +116,9 @@
 //! 5xx is a failure of the attempt). The logical call is an INFO INTERNAL span named for the
 //! endpoint (`Things.get`), with `url.template` and our own `hh.*` attributes, parenting its
 //! attempts, its wait for a token (`hh.token.wait`) and its backoff sleeps (`hh.backoff`).
-//! Each token request is an INFO root span (`POST /connect/token`) linked to the wait that
-//! caused it. Path and query values appear only in `url.full`, recorded only with
+//! Each token fetch is an INFO INTERNAL root span (`hh.token.fetch`) linked to the wait that
+//! caused it, around the CLIENT span of its request to the identity server
+//! (`POST /connect/token`), if it sends one. Path and query values appear only in `url.full`, recorded only with
 //! [`ClientBuilder::trace_full_url`], a deliberate departure from the conventions. With the
 //! `opentelemetry` feature, each attempt carries W3C trace context from its own span, through
 //! OpenTelemetry's global propagator (`ClientBuilder::propagate_trace_context`).

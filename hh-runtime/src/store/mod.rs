@@ -25,10 +25,12 @@
 //!   ([`Client::token_store_status`](crate::Client::token_store_status) says so too), and the
 //!   fleet coordinates again once it answers.
 //!
-//! Tracing: the `hh.token_fetch` span names the store (`store`) and what it said
-//! (`store_outcome`: `adopted`, `lease won`, `lease lost` when the wait ran out, `unavailable`),
-//! with events for `published`, `invalidated` and `sealed entry rejected`; never a token, an
-//! entry or a key.
+//! Tracing: the `hh.token.fetch` span names the store (`hh.token.store`) and what it said
+//! (`hh.token.store.outcome`: `adopted`, `lease won`, `lease lost` when the wait ran out,
+//! `unavailable`, `timed out`), with events for `published`, `invalidated` and `sealed entry
+//! rejected`; never a token, an entry or a key. With the `metrics` feature, the same outcomes,
+//! every operation and whether the store answers are `hh.token.store.outcomes`,
+//! `hh.token.store.operations` and `hh.token.store.available`.
 //!
 //! `RedisStore` (feature `redis`) is the store we ship; [`TokenStore`] is the trait to plug in
 //! another.

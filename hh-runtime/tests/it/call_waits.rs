@@ -287,7 +287,7 @@ fn a_slow_subscriber_never_holds_up_the_callers_deciding() {
             _: &tracing::span::Id,
             _: tracing_subscriber::layer::Context<'_, S>,
         ) {
-            if attrs.metadata().name() != "hh.token_fetch" || self.joined.lock().unwrap().is_some()
+            if attrs.metadata().name() != "hh.token.fetch" || self.joined.lock().unwrap().is_some()
             {
                 return;
             }

@@ -157,7 +157,8 @@ fn assert_the_capture_saw_the_runtime(output: &str) {
     for expected in [
         "hh.call",
         "hh.attempt",
-        "hh.token_fetch",
+        "hh.token.fetch",
+        "hh.token.request",
         "http.response.status_code=",
         "http.request.resend_count=",
         "url.template=",

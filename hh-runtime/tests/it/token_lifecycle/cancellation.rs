@@ -151,7 +151,7 @@ async fn a_subscriber_that_panics_as_a_fetch_starts_leaves_no_flight_behind() {
             _: &tracing::span::Id,
             _: tracing_subscriber::layer::Context<'_, S>,
         ) {
-            if attrs.metadata().name() == "hh.token_fetch" && self.0.swap(false, Ordering::SeqCst) {
+            if attrs.metadata().name() == "hh.token.fetch" && self.0.swap(false, Ordering::SeqCst) {
                 panic!("a deliberate panic in a subscriber (a test of a subscriber that panics)");
             }
         }
