@@ -26,10 +26,10 @@
 //! With no OTLP collector listening, export errors are logged and the service runs on.
 
 // Cargo.toml: healthhero (features "metrics", "opentelemetry"), opentelemetry 0.33,
-// opentelemetry_sdk 0.33, tracing-opentelemetry 0.34, tracing-subscriber 0.3 ("env-filter"),
-// opentelemetry-otlp 0.33 (default-features = false; "http-proto", "reqwest-blocking-client",
-// "trace"), metrics-exporter-prometheus 0.18 (default-features = false), axum 0.8,
-// tokio 1 ("macros", "rt-multi-thread", "net", "signal", "time").
+// opentelemetry_sdk 0.33, tracing 0.1, tracing-opentelemetry 0.34, tracing-subscriber 0.3
+// ("env-filter"), opentelemetry-otlp 0.33 (default-features = false; "http-proto",
+// "reqwest-blocking-client", "trace"), metrics-exporter-prometheus 0.18 (default-features =
+// false), axum 0.8, tokio 1 ("macros", "rt-multi-thread", "net", "signal", "time").
 use std::error::Error;
 use std::future::Future;
 use std::time::Duration;

@@ -19,6 +19,9 @@ use healthhero::HealthHero;
 use hh_sandbox::Sandbox;
 use tokio::net::TcpListener;
 
+// The only test of this binary: `run` installs the global subscriber and metrics recorder, and
+// SIGTERM goes to the whole process. (`RUST_LOG`, which the example's filter reads, must not
+// turn INFO off.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_setup_exports_at_sigterm_and_renders_histograms() {
     let (otlp, exports) = otlp_receiver().await;
@@ -108,8 +111,9 @@ async fn use_then_terminate(service: &str) -> String {
     assert!(triage.status().is_success(), "{triage:?}");
     let metrics = http.get(format!("{service}/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
-    let terminated = std::process::Command::new("kill")
-        .args(["-TERM", &std::process::id().to_string()])
+    // The shell's own `kill`, to its parent: this process.
+    let terminated = std::process::Command::new("sh")
+        .args(["-c", "kill -TERM $PPID"])
         .status()
         .unwrap();
     assert!(terminated.success());

@@ -90,7 +90,7 @@
 //!   `url.scheme`, `url.template`, and `http.response.status_code` and
 //!   `network.protocol.version` when answered, `error.type` when failed),
 //!   `hh.client.call.duration` (seconds, one per logical call, by `hh.endpoint`), the token
-//!   metrics `hh.token.requests` (by `outcome`), `hh.token.request.duration` (s),
+//!   metrics `hh.token.requests` (by `hh.outcome`), `hh.token.request.duration` (s),
 //!   `hh.token.cache.hits`, `hh.token.cache.misses`, `hh.token.wait.duration` (s) and
 //!   `hh.token.remaining_lifetime` (gauge, s), and with a shared store
 //!   `hh.token.store.available`, `hh.token.store.operations` and `hh.token.store.outcomes`,

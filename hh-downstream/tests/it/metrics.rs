@@ -81,8 +81,8 @@ async fn calls_and_tokens_are_measured() {
 }
 
 /// The measured calls: a create, six gets (one through a 503 that is retried), a 404, a
-/// traversal read as the wrong type, a 404 read as `None`, one to no server at all, and one
-/// whose token request fails. The traversal's id.
+/// traversal read as the wrong type, one its caller gave up on, a 404 read as `None`, one to
+/// no server at all, and one whose token request fails. The traversal's id.
 async fn make_the_calls(sandbox: &Sandbox) -> String {
     let api = TraversalsClient::new(client(sandbox, sandbox.client_secret()));
     let created = api
@@ -107,6 +107,12 @@ async fn make_the_calls(sandbox: &Sandbox) -> String {
     // A 200 whose body is not what the declaration says: an answer, and a failed call.
     let misread = MisreadClient::new(api.client().clone());
     misread.get(&id).await.unwrap_err();
+    // A call its caller gives up on, against an endpoint that never answers: still a request
+    // and a call, both `cancelled`.
+    sandbox.inject("traversals.get", Fault::Hang);
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(200), api.get(&id));
+    assert!(gave_up.await.is_err());
+    sandbox.clear_faults();
     // A 404 that an `Option` method returns as `None`: a failed attempt, not a failed call.
     let directory = DirectoryClient::new(api.client().clone());
     assert!(directory.member("no-such-member").await.unwrap().is_none());
@@ -193,6 +199,7 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
     assert_eq!(with("GET", Some("503"), Some("503")), 1, "{durations:#?}");
     assert_eq!(with("GET", Some("404"), Some("404")), 2, "{durations:#?}");
     assert_eq!(with("GET", None, Some("connect")), 3, "{durations:#?}");
+    assert_eq!(with("GET", None, Some("cancelled")), 1, "{durations:#?}");
     // The token requests are requests too: one issued, one refused.
     let tokens: Vec<&&Metric> = durations
         .iter()
@@ -204,13 +211,16 @@ fn assert_attempt_durations(metrics: &[Metric], sandbox: &Sandbox, id: &str) {
         .collect();
     assert_eq!(tokens.len(), 2, "{tokens:#?}");
     assert!(token_statuses.contains(&(Some("200"), None)), "{tokens:#?}");
-    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 16);
+    assert_eq!(durations.iter().map(|m| m.samples()).sum::<usize>(), 17);
     for m in &durations {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         assert_eq!(m.label("server.address"), Some("127.0.0.1"));
         assert_eq!(m.label("url.scheme"), Some("http"));
+        // The refused connection went to a port of its own.
         if m.label("error.type") != Some("connect") {
             assert_eq!(m.label("server.port"), Some(port.as_str()), "{m:#?}");
+        }
+        if m.label("http.response.status_code").is_some() {
             assert_eq!(m.label("network.protocol.version"), Some("1.1"), "{m:#?}");
         }
         let template = m.label("url.template").unwrap();
@@ -241,7 +251,8 @@ fn assert_call_durations(metrics: &[Metric], id: &str) {
     assert_eq!(with("GET", Some("200"), Some("decode")), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("connect")), 1, "{calls:#?}");
     assert_eq!(with("GET", None, Some("token")), 1, "{calls:#?}");
-    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 12);
+    assert_eq!(with("GET", None, Some("cancelled")), 1, "{calls:#?}");
+    assert_eq!(calls.iter().map(|m| m.samples()).sum::<usize>(), 13);
     for m in &calls {
         assert_eq!(m.unit.as_deref(), Some("seconds"));
         let endpoint = m.label("hh.endpoint").unwrap();
@@ -278,7 +289,7 @@ fn assert_token_requests(metrics: &[Metric]) {
     assert!(refused.label("error.type").is_some(), "{refused:#?}");
 }
 
-/// Every attempt looked in the cache (15: the 503 and the unreachable server add 1 and 2);
+/// Every attempt looked in the cache (16: the 503 and the unreachable server add 1 and 2);
 /// the first call of each of the two token caches missed. Then the waits, the fetches and the
 /// remaining lifetime of the token.
 fn assert_token_cache(metrics: &[Metric]) {
@@ -288,7 +299,7 @@ fn assert_token_cache(metrics: &[Metric]) {
     let misses: u64 = named(metrics, "hh.token.cache.misses")
         .map(Metric::count)
         .sum();
-    assert_eq!((hits, misses), (13, 2));
+    assert_eq!((hits, misses), (14, 2));
     let waits: usize = named(metrics, "hh.token.wait.duration")
         .map(Metric::samples)
         .sum();

@@ -491,6 +491,8 @@ impl<'c> Request<'c> {
             method: telemetry::method_name(&self.method),
             url_template: self.url_template,
         };
+        // The one deadline of the call: `run` enforces it, telemetry tells a cut-short attempt
+        // by it.
         let deadline = self
             .call_limit()
             .map(|limit| tokio::time::Instant::now() + limit);

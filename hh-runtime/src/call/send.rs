@@ -28,10 +28,10 @@ impl Request<'_> {
             return Err(error);
         }
         let mut tries = Tries::new();
-        let Some(limit) = self.call_limit() else {
+        // The call's deadline, as telemetry knows it too (an attempt it cuts short timed out).
+        let (Some(limit), Some(deadline)) = (self.call_limit(), call.deadline()) else {
             return self.attempts(call, &mut tries).await;
         };
-        let deadline = tries.started + limit;
         match tokio::time::timeout_at(deadline, self.attempts(call, &mut tries)).await {
             Ok(result) => result,
             Err(_) => Err(tries.deadline(Limit::CallTimeout, limit)),

@@ -75,6 +75,11 @@ impl<'c> Call<'c> {
         }
     }
 
+    /// When the call's own limit ends it, if it has one.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// Records that an `Option<T>` call's 404 was returned as `None` (`hh.absent = true`):
     /// not an error, but not a result either, and a trace should tell the two apart.
     pub(crate) fn absent(&self) {

@@ -155,7 +155,7 @@ pub(super) fn attempt(
 }
 
 /// One logical call: `hh.client.call.duration`, by `hh.endpoint` and the HTTP labels;
-/// `http.response.status_code` is the last answer's, when there was one, and `error.type` is
+/// `http.response.status_code` is that of the answer the call returned, if any, and `error.type` is
 /// set when the call returned an error.
 pub(super) fn call(
     endpoint: &Endpoint,
@@ -241,9 +241,6 @@ pub(super) fn store_operation(
 ) {
     describe();
     let (client_id, store) = (client_id.to_owned(), store.to_owned());
-    let available = if error.is_none() { 1.0 } else { 0.0 };
-    metrics::gauge!(STORE_AVAILABLE, "hh.client_id" => client_id.clone(), "hh.token.store" => store.clone())
-        .set(available);
     match error {
         None => metrics::counter!(
             STORE_OPERATIONS,
@@ -263,6 +260,16 @@ pub(super) fn store_operation(
         )
         .increment(1),
     }
+}
+
+#[cfg(feature = "token-store")]
+pub(super) fn store_available(client_id: &str, store: &str, available: bool) {
+    describe();
+    let labels = [
+        ("hh.client_id", client_id.to_owned()),
+        ("hh.token.store", store.to_owned()),
+    ];
+    metrics::gauge!(STORE_AVAILABLE, &labels).set(if available { 1.0 } else { 0.0 });
 }
 
 #[cfg(feature = "token-store")]

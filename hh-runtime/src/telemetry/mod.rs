@@ -2,7 +2,8 @@
 //! shaped after OpenTelemetry's HTTP client conventions (so `tracing-opentelemetry` exports
 //! them as they are), samples through the `metrics` facade (feature `metrics`), and W3C trace
 //! context on the wire (feature `opentelemetry`, `propagate`). Every span, attribute and
-//! metric name, and what `error.type` a failure gets, is decided in this module.
+//! metric name, and what `error.type` a failure gets, is decided in this module (the values
+//! of the store's `hh.token.store.operation` and `.outcome` are the token lifecycle's).
 //!
 //! The shape, as the conventions have it: each attempt (the first, every retry, the replay
 //! after a 401) is an HTTP CLIENT span and one sample of `http.client.request.duration`; the
@@ -31,7 +32,9 @@ mod token;
 pub(crate) use self::call::{Attempt, Call, backoff_span, token_wait_failed, token_wait_span};
 pub(crate) use self::propagate::inject;
 #[cfg(feature = "token-store")]
-pub(crate) use self::token::{StoreOp, fetch_failed, store_operation, store_outcome};
+pub(crate) use self::token::{
+    StoreOp, fetch_failed, store_available, store_operation, store_outcome,
+};
 pub(crate) use self::token::{TokenRequest, fetch_span};
 
 // Integers are recorded as `i64`: `tracing-opentelemetry` exports an `i64` as an integer
@@ -100,13 +103,16 @@ impl ErrorType {
         }
     }
 
-    /// The `error.type` of a failed token request, finer than a call's `token`: the status
-    /// the token endpoint answered with, or what kept it from answering.
+    /// The `error.type` of a failed token request, finer than a call's `token`: the error
+    /// status (4xx, 5xx) the token endpoint answered with, else what was wrong with its
+    /// answer (`redirect`, `malformed_response`, `oauth_error`) or kept it from answering.
     pub(crate) fn of_token(error: &Error) -> Self {
         let Repr::Token { failure, http, .. } = error.repr() else {
             return Self::of(error);
         };
-        if let Some(http) = http {
+        if let Some(http) = http
+            && (http.status.is_client_error() || http.status.is_server_error())
+        {
             return ErrorType::Status(http.status);
         }
         ErrorType::Named(match failure {

@@ -42,15 +42,23 @@ pub(crate) fn inject(span: &Span, headers: &mut HeaderMap) {
         // The user's own OpenTelemetry context, for code that uses its API directly.
         cx = opentelemetry::Context::current();
     }
-    if cx.span().span_context().is_valid() {
-        // This attempt's context replaces any a default or declared header carried, whole:
-        // a `tracestate` left from another trace would be read as this one's.
-        headers.remove("traceparent");
-        headers.remove("tracestate");
-    }
+    let mut injected = HeaderMap::new();
     opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&cx, &mut Headers(headers));
+        propagator.inject_context(&cx, &mut Headers(&mut injected));
     });
+    if injected.is_empty() {
+        // No propagator installed, or nothing to say: the request's own headers stand.
+        return;
+    }
+    // This attempt's context replaces, whole, any a default or declared header carried: a
+    // `tracestate` left from another trace would be read as this one's.
+    headers.remove("traceparent");
+    headers.remove("tracestate");
+    for (name, value) in injected {
+        if let Some(name) = name {
+            headers.insert(name, value);
+        }
+    }
 }
 
 /// Without the `opentelemetry` feature there is nothing to propagate.

@@ -39,6 +39,7 @@ pub(crate) fn fetch_span(client_id: &str, store: Option<&str>) -> Span {
 pub(crate) struct TokenRequest {
     pub(crate) span: Span,
     pub(crate) answered: Answered,
+    finished: bool,
     /// The token endpoint's path, as `url.template`: configured, it holds no value of a call.
     #[cfg(feature = "metrics")]
     path: Arc<str>,
@@ -71,6 +72,7 @@ impl TokenRequest {
         TokenRequest {
             span,
             answered: Answered::default(),
+            finished: false,
             #[cfg(feature = "metrics")]
             path,
             #[cfg(feature = "metrics")]
@@ -81,9 +83,18 @@ impl TokenRequest {
 
     /// How the request ended, on its span, the fetch's (the current span) and in the
     /// metrics.
-    pub(crate) fn finish(self, result: Result<(), &Error>) {
-        let answer = self.answered.get();
+    pub(crate) fn finish(mut self, result: Result<(), &Error>) {
         let error_type = result.err().map(ErrorType::of_token);
+        if let Some(error_type) = error_type {
+            // The fetch's span, which `fetch` runs in.
+            failed(&Span::current(), error_type);
+        }
+        self.record(error_type);
+    }
+
+    fn record(&mut self, error_type: Option<ErrorType>) {
+        self.finished = true;
+        let answer = self.answered.get();
         if let Some((status, version)) = answer {
             self.span
                 .record("http.response.status_code", i64::from(status.as_u16()));
@@ -93,7 +104,6 @@ impl TokenRequest {
         }
         if let Some(error_type) = error_type {
             failed(&self.span, error_type);
-            failed(&Span::current(), error_type);
         }
         let elapsed = self.started.elapsed();
         #[cfg(feature = "metrics")]
@@ -104,6 +114,16 @@ impl TokenRequest {
         }
         #[cfg(not(feature = "metrics"))]
         let _ = elapsed;
+    }
+}
+
+impl Drop for TokenRequest {
+    /// A request dropped before it ended (the fetch's task aborted: the runtime shutting
+    /// down) was still a request, and a failed one.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.record(Some(ErrorType::Named("aborted")));
+        }
     }
 }
 
@@ -132,9 +152,7 @@ pub(crate) fn store_outcome(client_id: &str, store: &str, outcome: &'static str)
     let _ = client_id;
 }
 
-/// How one operation on the shared token store ended, and so whether the store answers
-/// (`hh.token.store.available`, set with every operation, so a recorder installed late or an
-/// exporter that forgets idle series still has it).
+/// How one operation on the shared token store ended.
 #[cfg(feature = "token-store")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StoreOp {
@@ -155,6 +173,17 @@ impl StoreOp {
             StoreOp::TimedOut => Some("timeout"),
         }
     }
+}
+
+/// Whether the shared store answers (`hh.token.store.available`), set with every operation's
+/// outcome, so that a recorder installed late, or an exporter that forgets idle series, still
+/// has it; the caller sets it under the lock that orders its own view of the store's health.
+#[cfg(feature = "token-store")]
+pub(crate) fn store_available(client_id: &str, store: &str, available: bool) {
+    #[cfg(feature = "metrics")]
+    metrics::store_available(client_id, store, available);
+    #[cfg(not(feature = "metrics"))]
+    let _ = (client_id, store, available);
 }
 
 /// One operation on the shared store (`get`, `put`, ...), by the client `client_id`.

@@ -401,6 +401,9 @@ impl Fleet {
             let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
             let back = outage.take().is_some();
             self.available.store(true, Ordering::Relaxed);
+            // Under the lock, so the gauge ends as `available` does when answers and failures
+            // race.
+            telemetry::store_available(&self.client_id, &self.name, true);
             back
         };
         if back {
@@ -417,6 +420,7 @@ impl Fleet {
             let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
             let first = outage.is_none();
             self.available.store(false, Ordering::Relaxed);
+            telemetry::store_available(&self.client_id, &self.name, false);
             let outage = outage.get_or_insert_with(|| Outage {
                 since: SystemTime::now(),
                 started: now,

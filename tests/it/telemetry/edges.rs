@@ -15,39 +15,46 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::{Harness, assert_propagated};
 
-/// Members, declared as a user would, with `Option` for "no such member".
+/// Members, declared as a user would, with `Option` for "no such member"; and a traversal's
+/// state with a short limit on the whole call.
 #[hh_runtime::healthhero_api]
 pub(super) trait Directory {
     /// `None` when there is no such member.
     #[get("/api/v1/<client_id>/Members/<reference>")]
     async fn member(&self, reference: &str)
     -> Result<Option<serde_json::Value>, hh_runtime::Error>;
+
+    /// A traversal's state, within 300 ms.
+    #[get("/api/v1/<client_id>/Traversals/<traversal_id>")]
+    #[call_timeout("300ms")]
+    async fn traversal(&self, traversal_id: &str) -> Result<serde_json::Value, hh_runtime::Error>;
 }
 
-/// A call whose deadline ends it while its attempt waits for an answer that never comes: the
-/// attempt is still a request, failed with `timeout`, and so is the call.
-pub(super) async fn an_attempt_cut_short_by_the_deadline(h: &mut Harness, id: &str) {
-    let hh = h.client(|b| b.call_timeout(Duration::from_millis(300)));
-    // A token first, so that the deadline falls on the attempt.
-    hh.traversals()
-        .create(&TraversalCreate::new("SYMPTOMS"))
-        .await
-        .unwrap();
-    h.take();
+/// A call whose deadline ends it while its attempt waits for an answer that never comes (the
+/// client's token is warm, so the deadline falls on the attempt): the attempt is still a
+/// request, failed with `timeout`, and so is the call. Then the same, dropped by its caller:
+/// `cancelled`.
+pub(super) async fn an_attempt_cut_short(hh: &HealthHero, h: &mut Harness, id: &str) {
     h.sandbox.inject("traversals.get", Fault::Hang);
-    let error = hh.traversals().get(id).await.unwrap_err();
-    h.sandbox.clear_faults();
+    let directory = DirectoryClient::new(hh.client().clone());
+    let error = directory.traversal(id).await.unwrap_err();
     assert!(error.is_timeout(), "{error}");
-    let seen = h.take();
-    let call = seen.call();
-    assert_eq!(call.text("error.type").as_deref(), Some("timeout"));
-    assert!(call.error);
-    let [attempt] = seen.attempts()[..] else {
-        panic!("{:#?}", seen.spans)
-    };
-    assert_eq!(attempt.text("error.type").as_deref(), Some("timeout"));
-    assert!(attempt.error && attempt.int("http.response.status_code").is_none());
-    assert_propagated(&seen, &[attempt]);
+    let by_deadline = h.take();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), hh.traversals().get(id)).await;
+    assert!(gave_up.is_err());
+    h.sandbox.clear_faults();
+    let by_caller = h.take();
+    for (seen, why) in [(by_deadline, "timeout"), (by_caller, "cancelled")] {
+        let call = seen.call();
+        assert_eq!(call.text("error.type").as_deref(), Some(why));
+        assert!(call.error);
+        let [attempt] = seen.attempts()[..] else {
+            panic!("{:#?}", seen.spans)
+        };
+        assert_eq!(attempt.text("error.type").as_deref(), Some(why));
+        assert!(attempt.error && attempt.int("http.response.status_code").is_none());
+        assert_propagated(&seen, &[attempt]);
+    }
 }
 
 /// An answer whose head arrived and whose body was cut off: each attempt records the status
@@ -95,6 +102,31 @@ pub(super) async fn a_404_read_as_none(hh: &HealthHero, h: &mut Harness) {
     assert_eq!(attempt.int("http.response.status_code"), Some(404));
     assert_eq!(attempt.text("error.type").as_deref(), Some("404"));
     assert!(attempt.error);
+}
+
+/// A token endpoint that answers 200 with something that is not a token: the request has its
+/// status, and fails with what was wrong with the answer, not with the status.
+pub(super) async fn a_token_answer_that_is_no_token(h: &mut Harness, id: &str) {
+    let hh = h.client(|b| b.retry(hh_runtime::RetryPolicy::none()));
+    h.sandbox.inject(
+        "token",
+        Fault::MalformedToken {
+            shape: hh_sandbox::MalformedToken::Html,
+        },
+    );
+    let error = hh.traversals().get(id).await.unwrap_err();
+    h.sandbox.clear_faults();
+    assert!(error.is_token(), "{error}");
+    let seen = h.take();
+    let [request] = seen.token_requests()[..] else {
+        panic!("{:#?}", seen.spans)
+    };
+    assert_eq!(request.int("http.response.status_code"), Some(200));
+    assert_eq!(
+        request.text("error.type").as_deref(),
+        Some("malformed_response")
+    );
+    assert!(request.error);
 }
 
 /// A secret the identity server refuses: no attempt at all; the wait, the fetch and its

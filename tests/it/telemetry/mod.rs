@@ -225,10 +225,11 @@ async fn spans_follow_the_opentelemetry_http_client_conventions() {
     calls::a_retried_503(t, &mut h, &id).await;
     calls::a_replayed_401(t, &mut h, &id).await;
     calls::a_refused_connection(&hh, &mut h, &id).await;
-    edges::an_attempt_cut_short_by_the_deadline(&mut h, &id).await;
+    edges::an_attempt_cut_short(&hh, &mut h, &id).await;
     edges::a_body_cut_off(t, &mut h, &id).await;
     edges::a_404_read_as_none(&hh, &mut h).await;
     edges::a_refused_secret(&mut h, &id).await;
+    edges::a_token_answer_that_is_no_token(&mut h, &id).await;
     edges::a_callers_tracestate(&mut h, &id).await;
 
     // Nothing so far recorded the traversal id (a path value) or a secret; `url.full`, once
