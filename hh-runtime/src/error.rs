@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+mod answered;
 mod display;
 mod oauth;
 use display::is_outage;
@@ -59,23 +60,24 @@ pub enum ErrorKind {
 }
 
 /// An RFC 9457 (formerly 7807) problem details body, as ASP.NET services send on errors.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+/// Serialised as the RFC writes it (for [`Error::from_problem`] and test doubles).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct ProblemDetails {
     /// A URI reference identifying the problem type.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// A short summary of the problem type.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The HTTP status the server meant.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// An explanation specific to this occurrence.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// A URI reference identifying this occurrence.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// Every other member, such as ASP.NET's validation `errors` map and `traceId`.
     #[serde(flatten)]
@@ -123,8 +125,12 @@ pub(crate) enum Repr {
         endpoint: Option<url::Url>,
     },
     Transport {
-        /// What reqwest reported (`None` when our own attempt timer fired).
+        /// What reqwest reported (`None` when our own attempt timer fired, or for an error
+        /// made by `Error::connection_refused`).
         source: Option<reqwest::Error>,
+        /// No connection could be made, as `Error::connection_refused` says (reqwest's own
+        /// connect errors are told by `source`).
+        refused: bool,
         /// The per-request timeout that fired, when that was the cause.
         timeout: Option<Duration>,
         /// How many attempts the call made, and how long they took in all.
@@ -411,9 +417,9 @@ impl Error {
     /// The connection could not be established (nothing reached the server).
     pub fn is_connect(&self) -> bool {
         match &*self.inner.repr {
-            Repr::Transport { source, .. } => {
-                source.as_ref().is_some_and(reqwest::Error::is_connect)
-            }
+            Repr::Transport {
+                source, refused, ..
+            } => *refused || source.as_ref().is_some_and(reqwest::Error::is_connect),
             Repr::Token {
                 failure: TokenFailure::Transport(e),
                 ..

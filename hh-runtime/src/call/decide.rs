@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::build::Request;
 use super::decode::Answer;
 use crate::client::ClientInner;
-use crate::error::{Error, HttpParts, Limit, ProblemDetails, Repr, Result, Waiting};
+use crate::error::{Error, HttpParts, Limit, Repr, Result, Waiting};
 use crate::retry::{RetryPolicy, retry_after};
 use crate::token::{CachedToken, TokenSource};
 
@@ -151,12 +151,11 @@ impl Request<'_> {
             );
             return Step::Retry(wait);
         }
-        Step::Done(Err(status_error(
+        Step::Done(Err(Error::answered(
             status,
             headers,
             inner.tokens.scrub(body, token),
             truncated,
-            wait_at_least,
         )))
     }
 
@@ -190,6 +189,7 @@ impl Request<'_> {
         };
         Step::Done(Err(Error::new(Repr::Transport {
             source: e.map(reqwest::Error::without_url),
+            refused: false,
             timeout,
             attempts: tries.retries + 1,
             elapsed: tries.started.elapsed(),
@@ -245,42 +245,6 @@ fn too_large(status: StatusCode, headers: HeaderMap, cap: usize) -> Error {
     })
 }
 
-fn status_error(
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-    truncated: bool,
-    retry_after: Option<Duration>,
-) -> Error {
-    let json: Option<serde_json::Value> = if truncated {
-        None
-    } else {
-        serde_json::from_slice(&body).ok()
-    };
-    let problem = json
-        .as_ref()
-        .and_then(|v| v.as_object())
-        .filter(|o| {
-            ["type", "title", "status", "detail"]
-                .iter()
-                .any(|k| o.contains_key(*k))
-        })
-        .and_then(|o| {
-            serde_json::from_value::<ProblemDetails>(serde_json::Value::Object(o.clone())).ok()
-        });
-    Error::new(Repr::Status {
-        http: HttpParts {
-            status,
-            headers,
-            body,
-            truncated,
-        },
-        json,
-        problem,
-        retry_after,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     //! Property tests run by `cargo test` (256 cases each); for a longer run:
@@ -307,7 +271,8 @@ mod tests {
             }
             let wait = retry_after(&headers);
             prop_assert!(wait.is_none_or(|w| w <= Duration::from_secs(86_400)));
-            let err = status_error(StatusCode::from_u16(status).unwrap(), headers, Bytes::from(body.clone()), truncated, wait);
+            let err = Error::answered(StatusCode::from_u16(status).unwrap(), headers, Bytes::from(body.clone()), truncated);
+            prop_assert_eq!(err.retry_after(), wait);
             prop_assert_eq!(err.body(), Some(&body[..]));
             // Display and Debug never fail or panic.
             let _ = format!("{err} {err:?}");

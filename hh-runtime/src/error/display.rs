@@ -24,9 +24,15 @@ impl fmt::Display for Error {
             } => fmt_token(f, failure, http.as_ref(), endpoint.as_ref()),
             Repr::Transport {
                 source,
+                refused: true,
+                ..
+            } if source.is_none() => f.write_str("could not connect to the server"),
+            Repr::Transport {
+                source,
                 timeout,
                 attempts,
                 elapsed,
+                ..
             } => fmt_transport(f, source.as_ref(), *timeout, *attempts, *elapsed),
             Repr::Status { http, problem, .. } => {
                 write!(f, "the server answered HTTP {}", http.status)?;

@@ -43,3 +43,49 @@ fn only_transient_statuses_are_retryable() {
         assert!(!answered(code).is_retryable(), "{code}");
     }
 }
+
+/// The constructors for tests make the errors a call makes: same kind, predicates, accessors
+/// and `Display` as from a server.
+#[test]
+fn errors_made_for_tests_read_as_a_servers() {
+    let conflict = Error::from_status(StatusCode::PRECONDITION_FAILED, r#"{"title":"stale"}"#);
+    assert_eq!(conflict.kind(), ErrorKind::Status);
+    assert_eq!(conflict.status(), Some(StatusCode::PRECONDITION_FAILED));
+    assert_eq!(conflict.body_text(), Some(r#"{"title":"stale"}"#));
+    assert_eq!(conflict.json().unwrap()["title"], "stale");
+    assert_eq!(
+        conflict.to_string(),
+        "the server answered HTTP 412 Precondition Failed: stale"
+    );
+    assert!(!conflict.is_retryable() && !conflict.is_body_truncated());
+
+    let mut problem = ProblemDetails::new("Member not found");
+    problem.extensions.insert("traceId".into(), "t-1".into());
+    let missing = Error::from_problem(StatusCode::NOT_FOUND, &problem);
+    problem.status = Some(404);
+    assert_eq!(missing.problem(), Some(&problem));
+    assert!(missing.is_not_found() && missing.means_absent());
+    assert_eq!(
+        missing.headers().unwrap()["content-type"],
+        "application/problem+json"
+    );
+
+    let huge = Error::from_status(
+        StatusCode::BAD_GATEWAY,
+        vec![b'x'; Error::MAX_BODY_BYTES + 1],
+    );
+    assert!(huge.is_body_truncated() && huge.is_retryable());
+    assert_eq!(huge.body().unwrap().len(), Error::MAX_BODY_BYTES);
+
+    let slow = Error::timed_out(Duration::from_secs(5));
+    assert_eq!(slow.kind(), ErrorKind::Transport);
+    assert!(slow.is_timeout() && !slow.is_connect() && slow.is_retryable());
+    assert_eq!(slow.to_string(), "no response within 5s");
+
+    let down = Error::connection_refused();
+    assert_eq!(down.kind(), ErrorKind::Transport);
+    assert!(down.is_connect() && !down.is_timeout() && down.is_retryable());
+    assert_eq!(down.status(), None);
+    assert_eq!(down.to_string(), "could not connect to the server");
+    assert_eq!(crate::telemetry::ErrorType::of(&down).as_str(), "connect");
+}

@@ -91,6 +91,7 @@ impl ErrorType {
     pub(crate) fn of(error: &Error) -> Self {
         match error.repr() {
             Repr::Status { http, .. } => ErrorType::Status(http.status),
+            Repr::Transport { refused: true, .. } => ErrorType::Named("connect"),
             Repr::Transport { source, .. } => {
                 ErrorType::Named(transport_error_type(source.as_ref()))
             }
