@@ -13,7 +13,7 @@ use tracing::field::Empty;
 
 #[cfg(feature = "metrics")]
 use super::metrics;
-use super::{Answered, CALL_TARGET, Endpoint, ErrorType, Server, failed, protocol_version};
+use super::{Answered, CALL_TARGET, Endpoint, ErrorType, Server, failed, request_outcome};
 use crate::error::Error;
 
 /// `error.type` of an attempt or call whose future was dropped before it ended: by the call's
@@ -33,6 +33,8 @@ pub(crate) struct Call<'c> {
     /// Requests put on the wire (`hh.attempts`); atomic only so that the call's future,
     /// which holds a reference to it, stays `Send`.
     attempts: AtomicU32,
+    /// For `hh.client.call.duration`: no clock read without the `metrics` feature.
+    #[cfg(feature = "metrics")]
     started: Instant,
     finished: bool,
 }
@@ -70,6 +72,7 @@ impl<'c> Call<'c> {
             server,
             deadline,
             attempts: AtomicU32::new(0),
+            #[cfg(feature = "metrics")]
             started: Instant::now(),
             finished: false,
         }
@@ -128,7 +131,7 @@ impl<'c> Call<'c> {
             self.started.elapsed(),
         );
         #[cfg(not(feature = "metrics"))]
-        let _ = (status, self.started);
+        let _ = status;
     }
 }
 
@@ -181,18 +184,7 @@ impl Attempt<'_> {
             }
             _ => failure,
         };
-        if !self.span.is_disabled() {
-            if let Some((status, version)) = answer {
-                self.span
-                    .record("http.response.status_code", i64::from(status.as_u16()));
-                if let Some(version) = protocol_version(version) {
-                    self.span.record("network.protocol.version", version);
-                }
-            }
-            if let Some(error_type) = error_type {
-                failed(&self.span, error_type);
-            }
-        }
+        request_outcome(&self.span, answer, error_type);
         #[cfg(feature = "metrics")]
         metrics::attempt(
             self.call.endpoint.method,

@@ -227,6 +227,27 @@ impl Answered {
     }
 }
 
+/// How one HTTP request (an attempt, a token request) ended, on its CLIENT span: the status
+/// and version of the answer, if its head arrived, and `error.type`, if it failed.
+fn request_outcome(
+    span: &Span,
+    answer: Option<(StatusCode, Version)>,
+    error_type: Option<ErrorType>,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Some((status, version)) = answer {
+        span.record("http.response.status_code", i64::from(status.as_u16()));
+        if let Some(version) = protocol_version(version) {
+            span.record("network.protocol.version", version);
+        }
+    }
+    if let Some(error_type) = error_type {
+        failed(span, error_type);
+    }
+}
+
 fn failed(span: &Span, error_type: ErrorType) {
     if !span.is_disabled() {
         span.record("error.type", error_type.as_str());

@@ -10,7 +10,7 @@ use tracing::field::Empty;
 
 #[cfg(feature = "metrics")]
 use super::metrics;
-use super::{Answered, ErrorType, Server, TOKEN_TARGET, failed, protocol_version};
+use super::{Answered, ErrorType, Server, TOKEN_TARGET, failed, request_outcome};
 use crate::error::Error;
 
 /// The span of one token fetch: a root (the fetch serves every caller waiting for it, so it
@@ -95,16 +95,7 @@ impl TokenRequest {
     fn record(&mut self, error_type: Option<ErrorType>) {
         self.finished = true;
         let answer = self.answered.get();
-        if let Some((status, version)) = answer {
-            self.span
-                .record("http.response.status_code", i64::from(status.as_u16()));
-            if let Some(version) = protocol_version(version) {
-                self.span.record("network.protocol.version", version);
-            }
-        }
-        if let Some(error_type) = error_type {
-            failed(&self.span, error_type);
-        }
+        request_outcome(&self.span, answer, error_type);
         let elapsed = self.started.elapsed();
         #[cfg(feature = "metrics")]
         {
