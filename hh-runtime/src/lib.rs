@@ -183,6 +183,10 @@ mod builder;
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
 
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
 /// The names of the metrics the `metrics` feature emits, and the bucket boundaries
 /// OpenTelemetry's HTTP conventions give their durations: for an exporter's configuration, a
 /// dashboard's queries and a test's assertions.
@@ -343,4 +347,8 @@ pub mod __private {
         Json, Optional, Pick, Raw, Text, Unit, WithResponse, optional, pick, with_response,
     };
     pub use http::{HeaderName, HeaderValue, Method};
+
+    /// What a generated `<Trait>Fake` names (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub use crate::testing::__private as fake;
 }

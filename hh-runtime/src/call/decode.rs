@@ -21,6 +21,16 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
+    /// A response as a call would return it, for tests and for the replies of a fake
+    /// (`Ok(Response::new(StatusCode::CREATED, headers, value))`).
+    pub fn new(status: StatusCode, headers: HeaderMap, value: T) -> Self {
+        Self {
+            status,
+            headers,
+            value,
+        }
+    }
+
     /// The 2xx status the server answered with.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -1,0 +1,418 @@
+//! What a fake answers and what it saw: one [`Endpoint`] per method of the trait, sharing one
+//! [`FakeCore`] that checks, when asked or when the fake goes away, that every reply scripted
+//! was used and that no call went unanswered.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// A reply waiting in an endpoint's queue: used by exactly one call.
+type Once<C, T> = Box<dyn FnOnce(C) -> Result<T, Error> + Send>;
+/// The reply to every call once the queue is empty.
+type Always<C, T> = Box<dyn FnMut(C) -> Result<T, Error> + Send>;
+
+/// Locks, going on after a panic elsewhere: a test that failed while holding the lock must
+/// still be able to report what the fake saw.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The script of one endpoint of a fake: the replies its calls get, in order, and the calls it
+/// received, as typed values. `C` is the generated `<Trait><Method>Call` struct (the call's
+/// arguments, owned); `T` the endpoint's success type.
+///
+/// Clones share the script: a fake's field is the same endpoint however many clones of the fake
+/// a test holds.
+pub struct Endpoint<C, T> {
+    inner: Arc<Inner<C, T>>,
+}
+
+struct Inner<C, T> {
+    name: &'static str,
+    /// Weak: the core holds every endpoint, and must drop (and check) with the fake.
+    core: std::sync::Weak<CoreInner>,
+    state: Mutex<State<C, T>>,
+}
+
+struct State<C, T> {
+    queue: VecDeque<Once<C, T>>,
+    always: Option<Always<C, T>>,
+    calls: Vec<C>,
+    delay: Duration,
+    faults: Option<FaultState>,
+}
+
+struct FaultState {
+    faults: Faults,
+    rng: fastrand::Rng,
+}
+
+impl<C, T> Clone for Endpoint<C, T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C, T> fmt::Debug for Endpoint<C, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.inner.state);
+        f.debug_struct("Endpoint")
+            .field("name", &self.inner.name)
+            .field("queued", &state.queue.len())
+            .field("always", &state.always.is_some())
+            .field("calls", &state.calls.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an endpoint did with one call.
+#[doc(hidden)]
+pub enum Outcome<T> {
+    /// A scripted reply (or an injected fault).
+    Reply(Result<T, Error>),
+    /// Nothing was scripted: the message names the endpoint and the arguments.
+    Unscripted(String),
+}
+
+impl<C, T> Endpoint<C, T>
+where
+    C: Clone + fmt::Debug + Send + 'static,
+    T: Send + 'static,
+{
+    /// A new endpoint of `core`'s fake, named `Trait.method`. Generated code calls this.
+    #[doc(hidden)]
+    pub fn new(core: &FakeCore, name: &'static str) -> Self {
+        let endpoint = Self {
+            inner: Arc::new(Inner {
+                name,
+                core: Arc::downgrade(&core.inner),
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    always: None,
+                    calls: Vec::new(),
+                    delay: Duration::ZERO,
+                    faults: None,
+                }),
+            }),
+        };
+        core.register(Arc::new(endpoint.clone()));
+        endpoint
+    }
+
+    /// Queues one reply: the next call that finds it first in the queue returns it. An `Err`
+    /// is any [`Error`], made for instance with [`Error::from_status`],
+    /// [`Error::from_problem`], [`Error::timed_out`] or [`Error::connection_refused`].
+    pub fn returns(&self, reply: Result<T, Error>) -> &Self {
+        self.returns_with(move |_| reply)
+    }
+
+    /// Queues one reply computed from the call's arguments (the generated `…Call` struct, by
+    /// value), used by one call.
+    pub fn returns_with(
+        &self,
+        reply: impl FnOnce(C) -> Result<T, Error> + Send + 'static,
+    ) -> &Self {
+        lock(&self.inner.state).queue.push_back(Box::new(reply));
+        self
+    }
+
+    /// Answers every call with `reply` once the queued replies are used up. A fake with only
+    /// this is never "unconsumed": it may be called any number of times, none included.
+    pub fn always(&self, reply: impl FnMut(C) -> Result<T, Error> + Send + 'static) -> &Self {
+        lock(&self.inner.state).always = Some(Box::new(reply));
+        self
+    }
+
+    /// Waits `delay` before each reply, on tokio's clock: a test with paused time
+    /// (`#[tokio::test(start_paused = true)]`) sees the delay without waiting for it.
+    pub fn delay(&self, delay: Duration) -> &Self {
+        lock(&self.inner.state).delay = delay;
+        self
+    }
+
+    /// Injects failures as [`Faults`] decides, from its seed: the same seed fails the same calls
+    /// on every run. A failed call is recorded and uses no scripted reply.
+    pub fn faults(&self, faults: Faults) -> &Self {
+        let rng = fastrand::Rng::with_seed(faults.seed);
+        lock(&self.inner.state).faults = Some(FaultState { faults, rng });
+        self
+    }
+
+    /// Every call received so far, in order, with its arguments.
+    pub fn calls(&self) -> Vec<C> {
+        lock(&self.inner.state).calls.clone()
+    }
+
+    /// How many calls were received.
+    pub fn call_count(&self) -> usize {
+        lock(&self.inner.state).calls.len()
+    }
+
+    /// How many queued replies no call has used yet.
+    pub fn remaining(&self) -> usize {
+        lock(&self.inner.state).queue.len()
+    }
+
+    /// The endpoint's name, `Trait.method`.
+    pub fn name(&self) -> &'static str {
+        self.inner.name
+    }
+
+    /// Answers one call: records it, waits the delay, then replies with an injected fault, the
+    /// first queued reply, or the standing one. Generated code calls this.
+    #[doc(hidden)]
+    pub async fn answer(&self, call: C) -> Outcome<T> {
+        let (delay, fault) = {
+            let mut state = lock(&self.inner.state);
+            state.calls.push(call.clone());
+            let fault = state.faults.as_mut().and_then(FaultState::next);
+            (
+                state.delay + fault.as_ref().map_or(Duration::ZERO, |f| f.0),
+                fault,
+            )
+        };
+        if let Some(core) = self.inner.core.upgrade() {
+            lock(&core.log).push(self.inner.name);
+        }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some((_, Some(error))) = fault {
+            return Outcome::Reply(Err(error));
+        }
+        // Taken out of the lock to run: a reply may call into the fake (`calls()`, say).
+        let queued = lock(&self.inner.state).queue.pop_front();
+        if let Some(reply) = queued {
+            return Outcome::Reply(reply(call));
+        }
+        let always = lock(&self.inner.state).always.take();
+        if let Some(mut reply) = always {
+            let result = reply(call);
+            let mut state = lock(&self.inner.state);
+            // Unless the reply itself set a new one.
+            state.always.get_or_insert(reply);
+            return Outcome::Reply(result);
+        }
+        let message = format!(
+            "{} was called with nothing scripted: {call:?}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
+            self.inner.name
+        );
+        if let Some(core) = self.inner.core.upgrade() {
+            lock(&core.failures).push(message.clone());
+        }
+        Outcome::Unscripted(message)
+    }
+
+    /// [`answer`](Self::answer) for an in-process call: an unscripted call fails the test
+    /// where it was made.
+    #[doc(hidden)]
+    pub async fn call(&self, call: C) -> Result<T, Error> {
+        match self.answer(call).await {
+            Outcome::Reply(reply) => reply,
+            Outcome::Unscripted(message) => panic!("{message}"),
+        }
+    }
+}
+
+/// What [`FakeCore::verify`] asks of each endpoint, whatever its types.
+trait Check: Send + Sync {
+    /// A line for each queued reply no call used.
+    fn unconsumed(&self) -> Option<String>;
+}
+
+impl<C: Send, T: Send> Check for Endpoint<C, T> {
+    fn unconsumed(&self) -> Option<String> {
+        let n = lock(&self.inner.state).queue.len();
+        (n > 0).then(|| {
+            let s = if n == 1 { "reply was" } else { "replies were" };
+            format!("{}: {n} scripted {s} never used", self.inner.name)
+        })
+    }
+}
+
+// `Check` needs `Sync`: the state is behind a mutex, and the boxed replies are `Send`.
+// (Checked here rather than assumed, by the compiler.)
+const _: fn() = || {
+    fn sync<X: Sync>() {}
+    sync::<Endpoint<(), ()>>();
+};
+
+/// What all the endpoints of one fake share: the order of every call, the failures seen, and
+/// the check run by [`verify`](FakeCore::verify), or when the last clone of the fake is
+/// dropped without one.
+///
+/// Checked on drop too (unless the thread is already panicking), so a test that forgets to
+/// call `verify` still fails on a reply it scripted and never used; `verify` is there to
+/// fail at a line of the test's choosing.
+#[derive(Clone, Default)]
+pub struct FakeCore {
+    inner: Arc<CoreInner>,
+}
+
+#[derive(Default)]
+struct CoreInner {
+    endpoints: Mutex<Vec<Arc<dyn Check>>>,
+    log: Mutex<Vec<&'static str>>,
+    failures: Mutex<Vec<String>>,
+    verified: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for FakeCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeCore")
+            .field("calls", &lock(&self.inner.log).len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeCore {
+    /// A core with no endpoints yet. Generated code calls this.
+    #[doc(hidden)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn register(&self, endpoint: Arc<dyn Check>) {
+        lock(&self.inner.endpoints).push(endpoint);
+    }
+
+    /// Records a request a served fake could not read (see `testing::Serve`).
+    pub(crate) fn unreadable(&self, message: String) {
+        lock(&self.inner.failures).push(message);
+    }
+
+    /// The names (`Trait.method`) of every call received, in the order they arrived, across
+    /// endpoints.
+    pub fn log_of_calls(&self) -> Vec<&'static str> {
+        lock(&self.inner.log).clone()
+    }
+
+    /// What is wrong, if anything: calls that found nothing scripted (or, served over HTTP,
+    /// could not be read), and replies queued that no call used.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = lock(&self.inner.failures).clone();
+        let endpoints = lock(&self.inner.endpoints).clone();
+        problems.extend(endpoints.iter().filter_map(|e| e.unconsumed()));
+        problems
+    }
+
+    /// Panics, listing every problem, unless every queued reply was used and every call was
+    /// answered.
+    #[track_caller]
+    pub fn verify(&self) {
+        self.inner
+            .verified
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let problems = self.problems();
+        if !problems.is_empty() {
+            panic!(
+                "the fake was not used as scripted:\n  {}",
+                problems.join("\n  ")
+            );
+        }
+    }
+}
+
+impl Drop for CoreInner {
+    fn drop(&mut self) {
+        if std::thread::panicking() || *self.verified.get_mut() {
+            return;
+        }
+        let mut problems = std::mem::take(
+            self.failures
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let endpoints = std::mem::take(
+            self.endpoints
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        problems.extend(endpoints.iter().filter_map(|e| e.unconsumed()));
+        if !problems.is_empty() {
+            panic!(
+                "a fake was dropped without being used as scripted:\n  {}",
+                problems.join("\n  ")
+            );
+        }
+    }
+}
+
+/// Seeded, reproducible failures for a fake's endpoint: each call fails with probability
+/// `rate`, decided by a generator seeded with `seed`, so a seed fails the same calls on every
+/// run (never random unless a test asks for it with a random seed). A failed call can also be
+/// given extra latency, likewise seeded.
+///
+/// ```
+/// # use hh_runtime::{Error, StatusCode, testing::Faults};
+/// let faults = Faults::seeded(7)
+///     .failing(0.25, || Error::from_status(StatusCode::SERVICE_UNAVAILABLE, ""))
+///     .jitter(std::time::Duration::from_millis(50));
+/// # let _ = faults;
+/// ```
+#[derive(Clone)]
+pub struct Faults {
+    seed: u64,
+    rate: f64,
+    error: Option<Arc<dyn Fn() -> Error + Send + Sync>>,
+    jitter: Duration,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults")
+            .field("seed", &self.seed)
+            .field("rate", &self.rate)
+            .field("jitter", &self.jitter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Faults {
+    /// No failures and no jitter yet, decided by a generator seeded with `seed`.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seed,
+            rate: 0.0,
+            error: None,
+            jitter: Duration::ZERO,
+        }
+    }
+
+    /// Fails each call with probability `rate` (clamped to 0..=1) with the error `error` makes.
+    pub fn failing(mut self, rate: f64, error: impl Fn() -> Error + Send + Sync + 'static) -> Self {
+        self.rate = rate.clamp(0.0, 1.0);
+        self.error = Some(Arc::new(error));
+        self
+    }
+
+    /// Adds a delay between zero and `max` to each call, on tokio's clock.
+    pub fn jitter(mut self, max: Duration) -> Self {
+        self.jitter = max;
+        self
+    }
+}
+
+impl FaultState {
+    /// The next call's extra delay, and its error if it fails.
+    fn next(&mut self) -> Option<(Duration, Option<Error>)> {
+        let extra = if self.faults.jitter.is_zero() {
+            Duration::ZERO
+        } else {
+            self.faults.jitter.mul_f64(self.rng.f64())
+        };
+        let fails = self.faults.rate > 0.0 && self.rng.f64() < self.faults.rate;
+        let error = self
+            .faults
+            .error
+            .as_ref()
+            .filter(|_| fails)
+            .map(|make| make());
+        Some((extra, error))
+    }
+}
