@@ -181,6 +181,12 @@ impl<'a> Endpoint<'a> {
         }
     }
 
+    /// `Trait.method`: the endpoint's name in traces, in a fake's messages and in hh-sandbox's
+    /// faults and counters.
+    pub(crate) fn name(&self, item: &ItemTrait) -> String {
+        format!("{}.{}", item.ident, self.method.sig.ident)
+    }
+
     /// The method's verb, when it has one.
     pub(crate) fn verb(&self) -> Option<&Ident> {
         self.verbs.first().map(|(verb, _, _)| verb)

@@ -34,6 +34,27 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
         no_authorization_header(cx, api, endpoint);
         flat_query_values(cx, endpoint);
         no_generated_name(cx, endpoint);
+        #[cfg(feature = "testing")]
+        recordable_arguments(cx, api, endpoint);
+    }
+}
+
+/// With the `testing` feature, `<Trait>Fake` keeps every call's arguments owned: a type that
+/// borrows other than through `&`, `[T]`, `str`, `Option`, `Vec` and `Cow` (which it knows how
+/// to own), or an `impl Trait` it cannot name, cannot be kept.
+#[cfg(feature = "testing")]
+fn recordable_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
+    for arg in &endpoint.args {
+        if let Some(ty) = crate::fake::unownable(arg.ty) {
+            let shown = quote::ToTokens::to_token_stream(ty).to_string();
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "`{}Fake` cannot record argument `{}`: `{shown}` borrows in a way the fake cannot turn into an owned value (it keeps every call's arguments after the call); declare an owned type, a reference to one, or `&str`, `&[T]`, `Option`, `Vec` of those (hh-runtime's `testing` feature writes the fake)",
+                    api.item.ident, arg.name
+                ),
+            );
+        }
     }
 }
 

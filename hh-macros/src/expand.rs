@@ -71,6 +71,8 @@ fn not_a_trait(input: TokenStream) -> TokenStream {
 pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
     let mut declared = skeleton::declaration(api.item);
     let mut methods = Vec::new();
+    #[cfg(feature = "testing")]
+    let mut fake_methods = Vec::new();
     for trait_item in &mut declared.items {
         if let TraitItem::Fn(method) = trait_item {
             // Helpers (default methods without a verb) stay as written.
@@ -82,6 +84,8 @@ pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
                 continue;
             };
             methods.push(self::method(api, endpoint, &method.sig));
+            #[cfg(feature = "testing")]
+            fake_methods.push(crate::fake::method(api, endpoint, &method.sig));
             if api.options.dyn_compatible {
                 method.sig = boxed::signature(&method.sig);
             } else {
@@ -106,7 +110,11 @@ pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
             method.attrs.push(syn::parse_quote!(#[doc = #line]));
         }
     }
-    skeleton::emit(api, &declared, Some(quote!(#(#methods)*)))
+    #[allow(unused_mut)]
+    let mut output = skeleton::emit(api, &declared, Some(quote!(#(#methods)*)));
+    #[cfg(feature = "testing")]
+    output.extend(crate::fake::expand(api, &fake_methods));
+    output
 }
 
 /// What the per-call options change, for docs: ` (idempotent: retried like a GET; timeout
@@ -196,7 +204,7 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
     let url_template = (url_template != template).then(|| quote!(.url_template(#url_template)));
     let send = send(krate, endpoint.ok_type());
     // The call's span name, `Trait.method`, as traces show it.
-    let name = format!("{}.{}", api.item.ident, endpoint.method.sig.ident);
+    let name = endpoint.name(api.item);
 
     let body = quote! {
         let __hh_request = #krate::__private::Request::new(&self.client, #krate::__private::Method::#verb, #template)
@@ -351,14 +359,33 @@ fn call_options(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
 /// only where it is hh's (or std's) type: the compiler picks, level by level
 /// (`__private::Pick`), since a macro sees only names.
 fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
+    with_decoder(
+        krate,
+        ty,
+        |decoder, span| quote_spanned!(span=> __hh_request.send::<#decoder>().await),
+        |chosen, span| quote_spanned!(span=> __hh_request.send_as(#chosen).await),
+    )
+}
+
+/// An expression that needs the decoder of the return type `ty`: `by_type` given its type,
+/// or, when the compiler chooses it (`__private::Pick`), `by_value` given an expression of type
+/// `PhantomData<D>`, in a block that brings the choice's traits into scope. Each is given the
+/// span to write the expression at (see [`send`]). A served fake writes its replies with the
+/// same decoder (`fake::serve`).
+pub(crate) fn with_decoder(
+    krate: &syn::Path,
+    ty: Option<&syn::Type>,
+    by_type: impl FnOnce(TokenStream, proc_macro2::Span) -> TokenStream,
+    by_value: impl FnOnce(TokenStream, proc_macro2::Span) -> TokenStream,
+) -> TokenStream {
     let decoder = ty.map(Decoder::for_type);
     let Some(ty) = ty.filter(|_| decoder.as_ref().is_some_and(Decoder::reads_names)) else {
-        let send_span = decoder
+        let span = decoder
             .as_ref()
             .and_then(Decoder::json_type)
             .map_or_else(proc_macro2::Span::call_site, Spanned::span);
         let decoder = decoder.map(|d| decoder_tokens(krate, &d));
-        return quote_spanned!(send_span=> __hh_request.send::<#decoder>().await);
+        return by_type(quote!(#decoder), span);
     };
     // Every token of the call at one span, so that what it requires is reported once: the
     // type decoded from JSON in hh's reading if there is one (the usual culprit), else the
@@ -370,12 +397,13 @@ fn send(krate: &syn::Path, ty: Option<&syn::Type>) -> TokenStream {
     match choose(krate, ty) {
         Chosen::Value(chosen) => {
             let chosen = respan(chosen, span);
+            let call = by_value(chosen, span);
             quote_spanned! {span=> {
                 use #krate::__private::pick::*;
-                __hh_request.send_as(#chosen).await
+                #call
             }}
         }
-        Chosen::Type(decoder) => quote_spanned!(span=> __hh_request.send::<#decoder>().await),
+        Chosen::Type(decoder) => by_type(decoder, span),
     }
 }
 

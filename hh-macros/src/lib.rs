@@ -9,6 +9,8 @@ mod check;
 mod ctxt;
 mod debug;
 mod expand;
+#[cfg(feature = "testing")]
+mod fake;
 mod fallback;
 mod skeleton;
 mod template;

@@ -112,8 +112,14 @@ fn matches(pattern: &str, endpoint: &str) -> bool {
 
 /// Checks that a fault's endpoint pattern names something the sandbox serves, so a typo is an
 /// error instead of a rule that never fires. The error lists every valid name.
-pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
-    let names = || ENDPOINTS.iter().chain(EXTRA.iter()).copied();
+pub(crate) fn check_pattern(pattern: &str, served: &[&'static str]) -> Result<(), String> {
+    let names = || {
+        ENDPOINTS
+            .iter()
+            .chain(EXTRA.iter())
+            .chain(served.iter())
+            .copied()
+    };
     let is_group =
         |g: &str| names().any(|e| e.split_once('.').is_some_and(|(group, _)| group == g));
     if pattern == "*" || pattern == "api" || names().any(|e| e == pattern) || is_group(pattern) {
@@ -247,9 +253,10 @@ pub const ENDPOINTS: [&str; 29] = [
 /// Endpoints beyond the fixed list share the last counter slots.
 const EXTRA: [&str; 3] = ["reports.previous", "reports.compare", "algos"];
 
-/// Lock-free request counters, one per endpoint.
+/// Lock-free request counters, one per endpoint; served fakes' endpoints in a map.
 pub(crate) struct Counters {
     per_endpoint: Vec<AtomicU64>,
+    served: dashmap::DashMap<&'static str, AtomicU64>,
 }
 
 impl Default for Counters {
@@ -258,6 +265,7 @@ impl Default for Counters {
             per_endpoint: (0..ENDPOINTS.len() + EXTRA.len())
                 .map(|_| AtomicU64::new(0))
                 .collect(),
+            served: dashmap::DashMap::new(),
         }
     }
 }
@@ -276,8 +284,22 @@ impl Counters {
         }
     }
 
+    /// A request for a served fake's endpoint.
+    pub(crate) fn hit_served(&self, endpoint: &'static str) {
+        self.served
+            .entry(endpoint)
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn get(&self, endpoint: &str) -> u64 {
-        Self::index(endpoint).map_or(0, |i| self.per_endpoint[i].load(Ordering::Relaxed))
+        match Self::index(endpoint) {
+            Some(i) => self.per_endpoint[i].load(Ordering::Relaxed),
+            None => self
+                .served
+                .get(endpoint)
+                .map_or(0, |n| n.load(Ordering::Relaxed)),
+        }
     }
 
     pub(crate) fn api_total(&self) -> u64 {
@@ -286,13 +308,21 @@ impl Counters {
             .chain(EXTRA.iter())
             .filter(|e| !matches!(**e, "token" | "discovery" | "jwks"))
             .map(|e| self.get(e))
-            .sum()
+            .sum::<u64>()
+            + self
+                .served
+                .iter()
+                .map(|n| n.load(Ordering::Relaxed))
+                .sum::<u64>()
     }
 
     pub(crate) fn all(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for e in ENDPOINTS.iter().chain(EXTRA.iter()) {
             map.insert((*e).to_owned(), self.get(e).into());
+        }
+        for n in &self.served {
+            map.insert((*n.key()).to_owned(), n.load(Ordering::Relaxed).into());
         }
         serde_json::json!({"tokenRequests": self.get("token"), "apiRequests": self.api_total(), "endpoints": map})
     }

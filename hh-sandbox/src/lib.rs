@@ -65,6 +65,7 @@ mod engine;
 mod faults;
 mod hra;
 mod identity;
+mod served;
 mod trace;
 mod wire;
 
@@ -113,6 +114,8 @@ pub(crate) struct State {
     members: DashMap<(String, String), (Member, Vec<PermanentHistoryItem>)>,
     faults: faults::Faults,
     counters: faults::Counters,
+    /// Fakes of users' traits, served beside HealthHero's endpoints.
+    served: served::Served,
     /// The W3C trace context requests carried, latest last (bounded).
     trace_contexts: trace::TraceContexts,
     shutdown: watch::Sender<bool>,
@@ -296,7 +299,7 @@ fn admin(state: &State, method: &Method, rest: &[String], body: &[u8]) -> Respon
     ) {
         ("GET", [] | ["counters"]) => json(state.counters.all()),
         ("POST", ["faults"]) => match api::parse_fault(body).and_then(|(endpoint, fault)| {
-            faults::check_pattern(&endpoint).map(|()| (endpoint, fault))
+            faults::check_pattern(&endpoint, &state.served.names()).map(|()| (endpoint, fault))
         }) {
             Ok((endpoint, fault)) => {
                 state.faults.add(&endpoint, fault);
@@ -424,6 +427,7 @@ impl SandboxBuilder {
             members: DashMap::new(),
             faults: faults::Faults::default(),
             counters: faults::Counters::default(),
+            served: served::Served::default(),
             trace_contexts: trace::TraceContexts::default(),
             shutdown,
         });
@@ -517,18 +521,32 @@ impl Sandbox {
         &self.client_secret
     }
 
-    /// Adds a fault to an endpoint: a name from [`ENDPOINTS`], a group (`traversals`,
-    /// `chattraversals`, `members`, `reports`), `api` for every API endpoint, or `*`.
+    /// Adds a fault to an endpoint: a name from [`ENDPOINTS`] or of a served fake
+    /// (`Trait.method`, see [`serve`](Self::serve)), a group (`traversals`, `chattraversals`,
+    /// `members`, `reports`, or a served trait's name), `api` for every API endpoint, or `*`.
     ///
     /// # Panics
     ///
     /// On a name the sandbox does not serve (a typo such as `tokn`), with the list of valid
     /// names: a fault that can never fire would make the test using it pass for nothing.
     pub fn inject(&self, endpoint: &str, fault: Fault) {
-        if let Err(e) = faults::check_pattern(endpoint) {
+        if let Err(e) = faults::check_pattern(endpoint, &self.state.served.names()) {
             panic!("Sandbox::inject: {e}");
         }
         self.state.faults.add(endpoint, fault);
+    }
+
+    /// Serves `fake` (a `<Trait>Fake` of a trait declared with `#[healthhero_api(serve)]`)
+    /// beside HealthHero's endpoints, at the routes its trait declares, under [`api_url`]
+    /// (Self::api_url). Its endpoints are named `Trait.method` for [`inject`](Self::inject)
+    /// (`Trait` for all of them) and [`requests`](Self::requests); a request for one is
+    /// counted, subject to faults, and needs a valid token (of the client named by a
+    /// `<client_id>` in its path, if there is one), as HealthHero's endpoints do. A fake whose
+    /// routes overlap HealthHero's answers first; between fakes, the first served answers.
+    ///
+    /// The sandbox keeps a clone of the fake (clones share its script) until it is dropped.
+    pub fn serve(&self, fake: impl hh_runtime::testing::Serve) {
+        self.state.served.add(Arc::new(fake));
     }
 
     /// Removes every fault.

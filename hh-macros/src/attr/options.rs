@@ -1,5 +1,5 @@
 //! The trait-level options, `#[healthhero_api(prefix = "/api/v1", client = "Name", dyn,
-//! crate = "my_reexport::hh")]`.
+//! serve, crate = "my_reexport::hh")]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Path, Token};
@@ -10,6 +10,7 @@ use crate::template::{self, Piece};
 mod kw {
     syn::custom_keyword!(prefix);
     syn::custom_keyword!(client);
+    syn::custom_keyword!(serve);
 }
 
 /// `#[healthhero_api(prefix = "/api/v1", crate = "my_reexport::hh")]`.
@@ -20,6 +21,9 @@ pub(crate) struct Options {
     pub(crate) client: Option<Ident>,
     /// `dyn`: endpoints return boxed futures, so the trait is dyn-compatible.
     pub(crate) dyn_compatible: bool,
+    /// `serve`: with the `testing` feature, the fake also answers HTTP requests
+    /// (`hh_runtime::testing::Serve`); without it, nothing.
+    pub(crate) serve: bool,
 }
 
 /// A parsed `prefix = ".."`.
@@ -38,6 +42,7 @@ impl Options {
             prefix: None,
             client: None,
             dyn_compatible: false,
+            serve: false,
         };
         let parser = |input: ParseStream<'_>| -> syn::Result<()> {
             while !input.is_empty() {
@@ -64,6 +69,28 @@ impl Options {
         } else if lookahead.peek(Token![dyn]) {
             input.parse::<Token![dyn]>()?;
             self.dyn_compatible = true;
+        } else if lookahead.peek(kw::serve) {
+            let keyword = input.parse::<kw::serve>()?;
+            self.serve = true;
+            // `serve = true`, `serve(..)`: skipped whole, so the options after it are read.
+            let valued = if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?;
+                input.parse::<syn::Expr>()?;
+                true
+            } else if input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in input);
+                content.parse::<proc_macro2::TokenStream>()?;
+                true
+            } else {
+                false
+            };
+            if valued {
+                cx.error_spanned_by(
+                    keyword,
+                    "`serve` takes no value: write `#[healthhero_api(serve)]` to serve the trait's fake over HTTP in tests",
+                );
+            }
         } else if lookahead.peek(kw::client) {
             let lit = assigned::<kw::client>(input)?;
             self.set_client(cx, &lit);
@@ -131,12 +158,12 @@ fn assigned<Name: Parse>(input: ParseStream<'_>) -> syn::Result<LitStr> {
 fn unknown_option(cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
     let ident: Ident = input.parse()?;
     let name = ident.to_string();
-    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn"])
+    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn", "serve"])
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     cx.error_spanned_by(
         &ident,
-        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn` or `crate = \"path\"`)"),
+        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn`, `serve` or `crate = \"path\"`)"),
     );
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;

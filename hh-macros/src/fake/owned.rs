@@ -1,0 +1,174 @@
+//! The owned form of an argument's type, as a fake records it, and the expression that makes
+//! it from the argument: `&str` is a `String`, `&[T]` (or `[T; N]`, `Vec<T>`) a `Vec` of
+//! `T`'s owned form, `Option<T>` an `Option` of it, `Cow<T>` and `&T` the owned form of `T`,
+//! a tuple the tuple of its parts' owned forms; any other type is cloned (`Record`).
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericArgument, PathArguments, Type};
+
+/// A type's shape, as far as owning it goes.
+enum Shape<'a> {
+    /// `&T`, `(T)`: the owned form of `T`.
+    Through(&'a Type),
+    /// `str`.
+    Str,
+    /// `[T]`, `[T; N]`, `Vec<T>`: a `Vec`.
+    Sequence(&'a Type),
+    /// `Option<T>`.
+    Optional(&'a Type),
+    /// `Cow<'_, T>`: the owned form of `T`.
+    Cow(&'a Type),
+    /// `(A, B, ..)`.
+    Tuple(Vec<&'a Type>),
+    /// Anything else: cloned.
+    Cloned,
+}
+
+fn shape(ty: &Type) -> Shape<'_> {
+    match ty {
+        Type::Reference(r) => Shape::Through(&r.elem),
+        Type::Paren(p) => Shape::Through(&p.elem),
+        Type::Group(g) => Shape::Through(&g.elem),
+        Type::Slice(s) => Shape::Sequence(&s.elem),
+        Type::Array(a) => Shape::Sequence(&a.elem),
+        Type::Tuple(t) if !t.elems.is_empty() => Shape::Tuple(t.elems.iter().collect()),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return Shape::Cloned;
+            };
+            if p.path.segments.len() == 1 && last.ident == "str" {
+                return Shape::Str;
+            }
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return Shape::Cloned;
+            };
+            let mut types = args.args.iter().filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            });
+            let (Some(inner), None) = (types.next(), types.next()) else {
+                return Shape::Cloned;
+            };
+            match last.ident.to_string().as_str() {
+                "Option" => Shape::Optional(inner),
+                "Vec" => Shape::Sequence(inner),
+                "Cow" => Shape::Cow(inner),
+                _ => Shape::Cloned,
+            }
+        }
+        _ => Shape::Cloned,
+    }
+}
+
+/// Whether the type holds a borrow (or `str`, or a slice) that owning must undo; a type
+/// without one is cloned whole.
+fn borrows(ty: &Type) -> bool {
+    match shape(ty) {
+        Shape::Through(_) | Shape::Str | Shape::Cow(_) => true,
+        Shape::Sequence(inner) => matches!(ty, Type::Slice(_)) || borrows(inner),
+        Shape::Optional(inner) => borrows(inner),
+        Shape::Tuple(parts) => parts.into_iter().any(borrows),
+        Shape::Cloned => false,
+    }
+}
+
+/// Where a borrow would stay in the owned form: a type of another name holding a reference or
+/// a lifetime (`HashMap<&str, &str>`, `Foo<'a>`), or `impl Trait`, which has no name to
+/// record. `None` when the type can be owned.
+pub(crate) fn unownable(ty: &Type) -> Option<&Type> {
+    match shape(ty) {
+        Shape::Through(inner)
+        | Shape::Sequence(inner)
+        | Shape::Optional(inner)
+        | Shape::Cow(inner) => unownable(inner),
+        Shape::Tuple(parts) => parts.into_iter().find_map(unownable),
+        Shape::Str => None,
+        Shape::Cloned => {
+            // (A clone walked with `VisitMut`: syn's `visit` feature would be compiled into
+            // every build for this one check.)
+            let mut finder = Borrows(false);
+            syn::visit_mut::VisitMut::visit_type_mut(&mut finder, &mut ty.clone());
+            finder.0.then_some(ty)
+        }
+    }
+}
+
+/// Finds a reference, a lifetime or `impl Trait` anywhere in a type.
+struct Borrows(bool);
+
+impl syn::visit_mut::VisitMut for Borrows {
+    fn visit_type_reference_mut(&mut self, _: &mut syn::TypeReference) {
+        self.0 = true;
+    }
+    fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+        // `'static` borrows nothing a recorded call could outlive.
+        if lifetime.ident != "static" {
+            self.0 = true;
+        }
+    }
+    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {
+        self.0 = true;
+    }
+}
+
+/// The owned form of `ty`.
+pub(crate) fn owned_type(ty: &Type) -> TokenStream {
+    if !borrows(ty) {
+        return quote!(#ty);
+    }
+    match shape(ty) {
+        Shape::Through(inner) | Shape::Cow(inner) => owned_type(inner),
+        Shape::Str => quote!(::std::string::String),
+        Shape::Sequence(inner) => {
+            let inner = owned_type(inner);
+            quote!(::std::vec::Vec<#inner>)
+        }
+        Shape::Optional(inner) => {
+            let inner = owned_type(inner);
+            quote!(::core::option::Option<#inner>)
+        }
+        Shape::Tuple(parts) => {
+            let parts = parts.into_iter().map(owned_type);
+            quote!((#(#parts,)*))
+        }
+        Shape::Cloned => quote!(#ty),
+    }
+}
+
+/// The expression of `ty`'s owned form, from `value`, an expression of type `&ty`.
+pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
+    if !borrows(ty) {
+        // Spanned at the type, so that "not `Clone`" underlines it.
+        return quote_spanned!(ty.span()=> #krate::__private::fake::Record::record(#value));
+    }
+    let each = |inner: &Type| {
+        let v = quote!(__hh_v);
+        let owned = owned_value(krate, inner, v.clone());
+        quote!(|#v| #owned)
+    };
+    match shape(ty) {
+        Shape::Through(inner) => owned_value(krate, inner, quote!(*#value)),
+        Shape::Cow(inner) => owned_value(krate, inner, quote!(&**#value)),
+        Shape::Str => quote!(::std::string::ToString::to_string(#value)),
+        Shape::Sequence(inner) => {
+            let each = each(inner);
+            quote!(::core::iter::Iterator::collect::<::std::vec::Vec<_>>(
+                ::core::iter::Iterator::map((#value).iter(), #each)
+            ))
+        }
+        Shape::Optional(inner) => {
+            let each = each(inner);
+            quote!(::core::option::Option::map(::core::option::Option::as_ref(#value), #each))
+        }
+        Shape::Tuple(parts) => {
+            let parts = parts.iter().enumerate().map(|(i, part)| {
+                let index = syn::Index::from(i);
+                owned_value(krate, part, quote!(&(#value).#index))
+            });
+            quote!((#(#parts,)*))
+        }
+        Shape::Cloned => quote!(#krate::__private::fake::Record::record(#value)),
+    }
+}
