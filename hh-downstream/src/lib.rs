@@ -8,6 +8,8 @@
 #![deny(warnings)]
 #![forbid(unsafe_code)]
 
+pub mod clinic;
+
 use hh_runtime::{Bytes, Error, Response, healthhero_api};
 use serde::{Deserialize, Serialize};
 

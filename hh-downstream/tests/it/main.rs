@@ -4,6 +4,7 @@
 
 pub mod declarations;
 pub mod dyn_form;
+mod fakes;
 #[cfg(feature = "full")]
 mod fleet;
 #[cfg(feature = "full")]

@@ -457,9 +457,10 @@ impl Reader<'_> {
         let Some(value) = self.0.headers.get(name) else {
             return Ok(None);
         };
-        let text = value
-            .to_str()
-            .map_err(|_| format!("header argument `{arg}`: `{name}` is not visible ASCII"))?;
+        // As the client wrote it: a value's text, UTF-8 (which `to_str` would refuse beyond
+        // ASCII).
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| format!("header argument `{arg}`: `{name}` is not UTF-8"))?;
         T::from_text(text)
             .map(Some)
             .map_err(|e| format!("header argument `{arg}` ({text:?}): {e}"))

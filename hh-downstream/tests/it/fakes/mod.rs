@@ -1,0 +1,225 @@
+//! The fakes hh writes for a trait (hh-runtime's `testing` feature), used as a team would use
+//! them to test its own code (`clinic::book_first_free`) against its own endpoints: in process
+//! here, over the wire through the generated client and hh-sandbox in `wire`.
+
+#![allow(clippy::unwrap_used)]
+
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hh_downstream::clinic::{
+    Appointments, AppointmentsFake, Booked, Booking, Confirmation, Referrals, ReferralsFake, Slot,
+    SlotKind, book_first_free,
+};
+use hh_runtime::testing::Faults;
+use hh_runtime::{Error, HeaderMap, ProblemDetails, Response, StatusCode};
+
+fn slot(id: u64) -> Slot {
+    Slot {
+        id,
+        starts: format!("09:{id:02}"),
+        kind: SlotKind::InPerson,
+    }
+}
+
+fn confirmed(booking: u64, slot: u64) -> Result<Response<Confirmation>, Error> {
+    Ok(Response::new(
+        StatusCode::CREATED,
+        HeaderMap::new(),
+        Confirmation { booking, slot },
+    ))
+}
+
+/// The panic message of a task that panicked.
+async fn panic_of(task: tokio::task::JoinHandle<()>) -> String {
+    let payload = task.await.unwrap_err().into_panic();
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scripted_replies_drive_the_code_and_calls_are_recorded_typed() {
+    let fake = AppointmentsFake::new();
+    fake.slots.returns(Ok(vec![slot(1), slot(2)]));
+    // The first slot is taken meanwhile: a 409, then the second books.
+    fake.book
+        .returns(Err(Error::from_status(StatusCode::CONFLICT, "taken")))
+        .returns_with(|call| confirmed(77, call.booking.slot));
+
+    let booked = book_first_free(&fake, "p-1", "2026-12-03", "cough")
+        .await
+        .unwrap();
+    assert_eq!(
+        booked,
+        Booked::Confirmed(Confirmation {
+            booking: 77,
+            slot: 2
+        })
+    );
+
+    let slots = fake.slots.calls();
+    assert_eq!(slots.len(), 1);
+    assert_eq!(slots[0].patient, "p-1");
+    assert_eq!(slots[0].day, "2026-12-03");
+    assert_eq!(slots[0].kinds, [SlotKind::InPerson, SlotKind::Video]);
+    let books = fake.book.calls();
+    let keys: Vec<&str> = books.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["p-1:1", "p-1:2"]);
+    assert_eq!(
+        books[1].booking,
+        Booking {
+            slot: 2,
+            reason: "cough".into()
+        }
+    );
+    assert_eq!(
+        fake.log_of_calls(),
+        [
+            "Appointments.slots",
+            "Appointments.book",
+            "Appointments.book"
+        ]
+    );
+    fake.verify();
+}
+
+#[tokio::test]
+async fn an_error_reply_reaches_the_code_as_the_clients_error_would() {
+    let fake = AppointmentsFake::new();
+    fake.slots.always(|_| Ok(vec![slot(1)]));
+    let mut problem = ProblemDetails::new("Clinic closed");
+    problem.detail = Some("strike".into());
+    fake.book
+        .returns(Err(Error::from_problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &problem,
+        )))
+        .returns(Err(Error::timed_out(Duration::from_secs(10))))
+        .returns(Err(Error::from_status(StatusCode::CONFLICT, "")));
+
+    let e = book_first_free(&fake, "p", "d", "r").await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(e.problem().unwrap().title.as_deref(), Some("Clinic closed"));
+    assert!(e.is_retryable());
+    let e = book_first_free(&fake, "p", "d", "r").await.unwrap_err();
+    assert!(e.is_timeout());
+    assert_eq!(
+        book_first_free(&fake, "p", "d", "r").await.unwrap(),
+        Booked::NoneLeft
+    );
+    fake.verify();
+}
+
+#[tokio::test]
+async fn an_unscripted_call_fails_naming_the_endpoint_and_its_arguments() {
+    let fake = AppointmentsFake::new();
+    let called = fake.clone();
+    let message = panic_of(tokio::spawn(async move {
+        let _ = called.cancel(7, Some("moved away")).await;
+    }))
+    .await;
+    assert_eq!(
+        message,
+        "Appointments.cancel was called with nothing scripted: Appointments.cancel(id: 7, reason: Some(\"moved away\")); script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`"
+    );
+    // Even a panic the code under test swallowed (a spawned task's) fails `verify`.
+    assert_eq!(fake.problems().len(), 1);
+    let verify = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify()));
+    assert!(verify.is_err());
+}
+
+#[test]
+fn replies_never_used_are_reported_by_verify_and_when_the_fake_is_dropped() {
+    let fake = AppointmentsFake::new();
+    fake.booking.returns(Ok(None)).returns(Ok(None));
+    fake.note.always(|call| Ok(call.text));
+    assert_eq!(
+        fake.problems(),
+        ["Appointments.booking: 2 scripted replies were never used"]
+    );
+
+    // Dropped without `verify`: the last clone's drop panics with the same report.
+    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
+    let message = dropped.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("dropped without being used as scripted")
+            && message.contains("Appointments.booking: 2 scripted replies were never used"),
+        "{message}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delay_runs_on_tokios_clock() {
+    let fake = AppointmentsFake::new();
+    fake.booking.delay(Duration::from_secs(90)).always(|call| {
+        Ok(Some(Confirmation {
+            booking: call.id,
+            slot: 1,
+        }))
+    });
+    let start = tokio::time::Instant::now();
+    let found = fake.booking(5).await.unwrap();
+    assert_eq!(found.unwrap().booking, 5);
+    // Paused time: the 90 s pass on tokio's clock, at once.
+    assert_eq!(start.elapsed(), Duration::from_secs(90));
+
+    // A timeout in the code under test sees the delay.
+    let cut = tokio::time::timeout(Duration::from_secs(30), fake.booking(6)).await;
+    assert!(cut.is_err());
+    assert_eq!(fake.booking.call_count(), 2);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn seeded_faults_fail_the_same_calls_on_every_run() {
+    async fn run(seed: u64) -> Vec<bool> {
+        let fake = AppointmentsFake::new();
+        fake.booking
+            .always(|_| Ok(None))
+            .faults(Faults::seeded(seed).failing(0.3, || {
+                Error::from_status(StatusCode::SERVICE_UNAVAILABLE, "")
+            }));
+        let mut failed = Vec::new();
+        for id in 0..40 {
+            failed.push(fake.booking(id).await.is_err());
+        }
+        // Every call is recorded, failed or not.
+        assert_eq!(fake.booking.call_count(), 40);
+        failed
+    }
+    let first = run(7).await;
+    assert_eq!(first, run(7).await);
+    let failures = first.iter().filter(|f| **f).count();
+    assert!((1..40).contains(&failures), "{failures} of 40 failed");
+    // Nothing fails unless asked: a fake without faults never does.
+    assert!(!run_without_faults().await);
+
+    async fn run_without_faults() -> bool {
+        let fake = AppointmentsFake::new();
+        fake.booking.always(|_| Ok(None));
+        for id in 0..40 {
+            if fake.booking(id).await.is_err() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[tokio::test]
+async fn the_dyn_form_works_behind_an_arc() {
+    let fake = ReferralsFake::new();
+    fake.refer
+        .always(|call| Ok(if call.urgent { 1 } else { 2 }));
+    let service: Arc<dyn Referrals + Send + Sync> = Arc::new(fake.clone());
+    assert_eq!(service.refer("cardiology", true).await.unwrap(), 1);
+    assert_eq!(service.refer("dermatology", false).await.unwrap(), 2);
+    let services: Vec<String> = fake.refer.calls().into_iter().map(|c| c.service).collect();
+    assert_eq!(services, ["cardiology", "dermatology"]);
+    fake.verify();
+}

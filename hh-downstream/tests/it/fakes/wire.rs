@@ -1,0 +1,224 @@
+//! The same fakes over the wire: hh-sandbox serves them beside HealthHero's endpoints, and the
+//! generated client calls them with its whole stack (token requests, the replay after a 401,
+//! retries), so a test of a tenant's own endpoint runs through what production runs.
+
+use hh_downstream::clinic::{
+    Appointments, AppointmentsClient, AppointmentsFake, Booked, Booking, Confirmation, Feedback,
+    Referrals, ReferralsClient, ReferralsFake, SlotKind, book_first_free,
+};
+use hh_runtime::{Bytes, Error, HeaderMap, HeaderValue, Response, StatusCode};
+use hh_sandbox::{Fault, Sandbox};
+
+use super::slot;
+use crate::support::sandbox_builder;
+
+/// A sandbox serving `fake`, and a generated client for it.
+async fn served(fake: &AppointmentsFake) -> (Sandbox, AppointmentsClient) {
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.serve(fake.clone());
+    let client = sandbox_builder(&sandbox).build().unwrap();
+    (sandbox, AppointmentsClient::new(client))
+}
+
+/// A patient id no path segment could carry unencoded.
+const AWKWARD: &str = "a/b?c=d%20e#f ü";
+
+#[tokio::test]
+async fn the_generated_client_calls_a_served_fake_and_every_argument_round_trips() {
+    let fake = AppointmentsFake::new();
+    let (sandbox, client) = served(&fake).await;
+    fake.slots.returns(Ok(vec![slot(1), slot(2)]));
+    fake.book
+        .returns(Err(Error::from_status(StatusCode::CONFLICT, "taken")))
+        .returns_with(|call| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "location",
+                HeaderValue::from_static("/clinic/v2/bookings/77"),
+            );
+            Ok(Response::new(
+                StatusCode::CREATED,
+                headers,
+                Confirmation {
+                    booking: 77,
+                    slot: call.booking.slot,
+                },
+            ))
+        });
+
+    let booked = book_first_free(&client, AWKWARD, "2026-12-03", "chest pain, 3 days")
+        .await
+        .unwrap();
+    assert_eq!(
+        booked,
+        Booked::Confirmed(Confirmation {
+            booking: 77,
+            slot: 2
+        })
+    );
+
+    // What the server read back is exactly what the code passed.
+    let slots = fake.slots.calls();
+    assert_eq!(slots[0].patient, AWKWARD);
+    assert_eq!(slots[0].day, "2026-12-03");
+    assert_eq!(slots[0].kinds, [SlotKind::InPerson, SlotKind::Video]);
+    let books = fake.book.calls();
+    assert_eq!(books.len(), 2);
+    assert_eq!(books[1].patient, AWKWARD);
+    assert_eq!(books[1].key, format!("{AWKWARD}:2"));
+    assert_eq!(
+        books[1].booking,
+        Booking {
+            slot: 2,
+            reason: "chest pain, 3 days".into()
+        }
+    );
+    // One token for the three calls; the 409 was not retried.
+    assert_eq!(sandbox.token_requests(), 1);
+    assert_eq!(sandbox.requests("Appointments.book"), 2);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn every_return_shape_is_written_as_the_client_reads_it() {
+    let fake = AppointmentsFake::new();
+    let (_sandbox, client) = served(&fake).await;
+    fake.booking
+        .returns(Ok(None))
+        .returns(Ok(Some(Confirmation {
+            booking: 5,
+            slot: 9,
+        })));
+    fake.cancel.always(|_| Ok(()));
+    fake.note
+        .always(|call| Ok(format!("{} (stored)", call.text)));
+    fake.upload.always(|call| Ok(Bytes::from(call.pdf)));
+    fake.feedback.returns(Ok(()));
+
+    assert_eq!(client.booking(5).await.unwrap(), None);
+    assert_eq!(
+        client.booking(5).await.unwrap(),
+        Some(Confirmation {
+            booking: 5,
+            slot: 9
+        })
+    );
+    client.cancel(5, Some("moved")).await.unwrap();
+    client.cancel(5, None).await.unwrap();
+    let reasons: Vec<Option<String>> = fake.cancel.calls().into_iter().map(|c| c.reason).collect();
+    assert_eq!(reasons, [Some("moved".to_owned()), None]);
+    assert_eq!(
+        client.note(5, "ünïcode ✓").await.unwrap(),
+        "ünïcode ✓ (stored)"
+    );
+    let pdf = b"%PDF-1.7\x00\xff".to_vec();
+    assert_eq!(client.upload(&pdf).await.unwrap(), Bytes::from(pdf));
+    let feedback = Feedback {
+        stars: 4,
+        comment: "kind & quick = good".into(),
+    };
+    client.feedback(&feedback).await.unwrap();
+    assert_eq!(fake.feedback.calls()[0].form, feedback);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_401_from_the_fake_is_replayed_once_with_a_new_token() {
+    let fake = AppointmentsFake::new();
+    let (sandbox, client) = served(&fake).await;
+    fake.booking
+        .returns(Err(Error::from_status(StatusCode::UNAUTHORIZED, "")))
+        .returns(Ok(Some(Confirmation {
+            booking: 1,
+            slot: 1,
+        })));
+    assert!(client.booking(1).await.unwrap().is_some());
+    // The first token, then the one fetched after the 401; two calls reached the fake.
+    assert_eq!(sandbox.token_requests(), 2);
+    assert_eq!(fake.booking.call_count(), 2);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_503_from_the_fake_is_retried_and_sandbox_faults_work_by_endpoint_name() {
+    let fake = AppointmentsFake::new();
+    let (sandbox, client) = served(&fake).await;
+    fake.booking
+        .returns(Err(Error::from_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+        )))
+        .returns(Ok(None));
+    assert_eq!(client.booking(1).await.unwrap(), None);
+    assert_eq!(fake.booking.call_count(), 2);
+
+    // The sandbox's own fault, by the endpoint's name: the request never reaches the fake.
+    sandbox.inject(
+        "Appointments.booking",
+        Fault::FailTimes {
+            times: 1,
+            status: 503,
+            retry_after: None,
+        },
+    );
+    fake.booking.returns(Ok(None));
+    assert_eq!(client.booking(2).await.unwrap(), None);
+    assert_eq!(fake.booking.call_count(), 3);
+    assert_eq!(sandbox.requests("Appointments.booking"), 4);
+    // A whole trait by its name, as a group.
+    sandbox.inject(
+        "Appointments",
+        Fault::Status {
+            status: 418,
+            retry_after: None,
+            body: None,
+        },
+    );
+    let e = client.booking(3).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::IM_A_TEAPOT));
+    assert_eq!(fake.booking.call_count(), 3);
+    assert_eq!(sandbox.token_requests(), 1);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn an_unscripted_call_over_the_wire_fails_the_call_and_the_fake() {
+    let fake = AppointmentsFake::new();
+    let (_sandbox, client) = served(&fake).await;
+    let e = client.cancel(9, None).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    assert!(
+        e.body_text().unwrap().contains(
+            "Appointments.cancel was called with nothing scripted: Appointments.cancel(id: 9, reason: None)"
+        ),
+        "{e}"
+    );
+    assert_eq!(fake.problems().len(), 1);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
+
+#[tokio::test]
+async fn a_served_dyn_fake_and_healthheros_endpoints_share_one_sandbox() {
+    let fake = ReferralsFake::new();
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.serve(fake.clone());
+    let client = sandbox_builder(&sandbox).build().unwrap();
+    fake.refer
+        .always(|call| Ok(if call.urgent { 1 } else { 2 }));
+
+    let referrals = ReferralsClient::new(client.clone());
+    assert_eq!(
+        referrals.refer("ear, nose & throat", true).await.unwrap(),
+        1
+    );
+    assert_eq!(fake.refer.calls()[0].service, "ear, nose & throat");
+    // HealthHero's own endpoints are still there, with the same token.
+    let traversals = crate::support::TraversalsClient::new(client);
+    use crate::support::Traversals as _;
+    let created = traversals
+        .create(&serde_json::json!({"shortCode": "SYMPTOMS"}))
+        .await;
+    assert!(created.is_ok(), "{created:?}");
+    assert_eq!(sandbox.token_requests(), 1);
+    fake.verify();
+}
