@@ -44,16 +44,23 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
 /// to own), or an `impl Trait` it cannot name, cannot be kept.
 #[cfg(feature = "testing")]
 fn recordable_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
+    use crate::fake::Unownable;
     for arg in &endpoint.args {
-        if let Some(ty) = crate::fake::unownable(arg.ty) {
-            let shown = quote::ToTokens::to_token_stream(ty).to_string();
-            cx.error_spanned_by(
+        let (fake, name) = (&api.item.ident, &arg.name);
+        match crate::fake::unownable(arg.ty) {
+            None => {}
+            Some(Unownable::Borrows(ty)) => cx.error_spanned_by(
                 ty,
                 format!(
-                    "`{}Fake` cannot record argument `{}`: `{shown}` borrows in a way the fake cannot turn into an owned value (it keeps every call's arguments after the call); declare an owned type, a reference to one, or `&str`, `&[T]`, `Option`, `Vec` of those (hh-runtime's `testing` feature writes the fake)",
-                    api.item.ident, arg.name
+                    "`{fake}Fake` cannot record argument `{name}`: this type holds a borrow the fake cannot turn into an owned value, and a fake keeps every call's arguments after the call; use owned types inside it (`String` rather than `&str`, say); `&T`, `&str`, `&[T]`, `Option` and `Vec` of those are fine (hh-runtime's `testing` feature writes the fake)"
                 ),
-            );
+            ),
+            Some(Unownable::ImplTrait(ty)) => cx.error_spanned_by(
+                ty,
+                format!(
+                    "`{fake}Fake` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake)"
+                ),
+            ),
         }
     }
 }

@@ -481,7 +481,7 @@ fn decoder_tokens(krate: &syn::Path, decoder: &Decoder<'_>) -> TokenStream {
 }
 
 /// The same tokens, every one of them (inside groups too) placed at `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {

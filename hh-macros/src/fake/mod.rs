@@ -18,7 +18,7 @@
 mod owned;
 mod serve;
 
-pub(crate) use owned::unownable;
+pub(crate) use owned::{Unownable, unownable};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -190,6 +190,16 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
             }
         }
     });
+    // `Clone` by hand, each field through `Record`: a type that is not `Clone` is reported
+    // once, on the type, in `Record`'s words (the same error the call's recording gives).
+    let cloned = endpoint.args.iter().map(|arg| {
+        let name = arg.ident;
+        let cfgs = arg_cfgs(arg);
+        let owned = owned::owned_type(arg.ty);
+        let owned: syn::Type = syn::parse2(owned).unwrap_or_else(|_| arg.ty.clone());
+        let value = owned::record(krate, record_span_type(arg.ty, &owned), quote!(&self.#name));
+        quote!(#(#cfgs)* #name: #value)
+    });
     let open = format!("{}(", endpoint_name(api, endpoint));
     let doc = format!(
         " The arguments of one call of [`{}::{}`], owned, as [`{}`] records them.",
@@ -201,10 +211,19 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
         #(#trait_cfgs)*
         #(#method_cfgs)*
         #[doc = #doc]
-        #[derive(::core::clone::Clone)]
         #[allow(dead_code)]
         #vis struct #ident {
             #(#fields,)*
+        }
+
+        #(#trait_cfgs)*
+        #(#method_cfgs)*
+        impl ::core::clone::Clone for #ident {
+            fn clone(&self) -> Self {
+                Self {
+                    #(#cloned,)*
+                }
+            }
         }
 
         #(#trait_cfgs)*
@@ -218,6 +237,18 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
                 f.write_str(")")
             }
         }
+    }
+}
+
+/// The type whose span a field's `Record` is written at: the declared type under its
+/// references when it is the owned type itself (`&Order` records an `Order`, reported on the
+/// `Order` written), else the owned type made for it.
+fn record_span_type<'a>(declared: &'a syn::Type, owned: &'a syn::Type) -> &'a syn::Type {
+    let (_, under) = crate::ast::dereferenced(declared);
+    if quote!(#under).to_string() == quote!(#owned).to_string() {
+        under
+    } else {
+        owned
     }
 }
 

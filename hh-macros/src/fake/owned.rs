@@ -74,10 +74,18 @@ fn borrows(ty: &Type) -> bool {
     }
 }
 
-/// Where a borrow would stay in the owned form: a type of another name holding a reference or
-/// a lifetime (`HashMap<&str, &str>`, `Foo<'a>`), or `impl Trait`, which has no name to
-/// record. `None` when the type can be owned.
-pub(crate) fn unownable(ty: &Type) -> Option<&Type> {
+/// Why a type cannot be owned by a fake, for the error on it.
+pub(crate) enum Unownable<'a> {
+    /// A type of another name holding a reference or a lifetime (`HashMap<&str, &str>`,
+    /// `Foo<'a>`): the part that borrows.
+    Borrows(&'a Type),
+    /// `impl Trait`: no type to record.
+    ImplTrait(&'a Type),
+}
+
+/// Where a borrow would stay in the owned form, or a type the fake cannot name. `None` when
+/// the type can be owned.
+pub(crate) fn unownable(ty: &Type) -> Option<Unownable<'_>> {
     match shape(ty) {
         Shape::Through(inner)
         | Shape::Sequence(inner)
@@ -85,12 +93,13 @@ pub(crate) fn unownable(ty: &Type) -> Option<&Type> {
         | Shape::Cow(inner) => unownable(inner),
         Shape::Tuple(parts) => parts.into_iter().find_map(unownable),
         Shape::Str => None,
+        Shape::Cloned if matches!(ty, Type::ImplTrait(_)) => Some(Unownable::ImplTrait(ty)),
         Shape::Cloned => {
             // (A clone walked with `VisitMut`: syn's `visit` feature would be compiled into
             // every build for this one check.)
             let mut finder = Borrows(false);
             syn::visit_mut::VisitMut::visit_type_mut(&mut finder, &mut ty.clone());
-            finder.0.then_some(ty)
+            finder.0.then_some(Unownable::Borrows(ty))
         }
     }
 }
@@ -140,8 +149,7 @@ pub(crate) fn owned_type(ty: &Type) -> TokenStream {
 /// The expression of `ty`'s owned form, from `value`, an expression of type `&ty`.
 pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
     if !borrows(ty) {
-        // Spanned at the type, so that "not `Clone`" underlines it.
-        return quote_spanned!(ty.span()=> #krate::__private::fake::Record::record(#value));
+        return record(krate, ty, value);
     }
     let each = |inner: &Type| {
         let v = quote!(__hh_v);
@@ -169,6 +177,20 @@ pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> T
             });
             quote!((#(#parts,)*))
         }
-        Shape::Cloned => quote!(#krate::__private::fake::Record::record(#value)),
+        Shape::Cloned => record(krate, ty, value),
     }
+}
+
+/// `<ty as Record>::record(value)`, every token at `ty`, so that "not `Clone`" underlines
+/// the type where it is written (and the same error from the call struct's `Clone`, at the
+/// same place, is reported once).
+pub(crate) fn record(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
+    let span = ty.span();
+    // `Self` named, not inferred from `&value`: `&T` is `Clone` whatever `T` is, and rustc would
+    // suggest borrowing once more.
+    let call = crate::expand::respan(
+        quote!(<#ty as #krate::__private::fake::Record>::record(#value)),
+        span,
+    );
+    quote_spanned!(span=> #call)
 }

@@ -100,7 +100,6 @@ pub mod __private {
         fn record(&self) -> Self;
     }
 
-    #[diagnostic::do_not_recommend]
     impl<T: Clone> Record for T {
         fn record(&self) -> Self {
             self.clone()

@@ -1,0 +1,14 @@
+use hh_runtime::{healthhero_api, Error};
+
+#[derive(serde::Serialize)]
+pub struct Order {
+    pub items: Vec<String>,
+}
+
+#[healthhero_api]
+pub trait Api {
+    #[post("/orders")]
+    async fn place(&self, #[body] order: &Order) -> Result<(), Error>;
+}
+
+fn main() {}
