@@ -29,6 +29,10 @@ pub use api::{
     Algos, AlgosClient, ChatTraversals, ChatTraversalsClient, Members, MembersClient, Reports,
     ReportsClient, Traversals, TraversalsClient,
 };
+/// Scripted stand-ins for each API, for tests of code that uses them (feature `testing`; see
+/// `hh_runtime::testing`).
+#[cfg(feature = "testing")]
+pub use api::{AlgosFake, ChatTraversalsFake, MembersFake, ReportsFake, TraversalsFake};
 /// What the `metrics` feature emits, by name, and the buckets for its durations.
 #[cfg(feature = "metrics")]
 pub use hh_runtime::metrics;

@@ -18,6 +18,9 @@ mod check;
 mod ctxt;
 #[path = "../src/expand.rs"]
 mod expand;
+#[path = "../src/fake/mod.rs"]
+#[cfg(feature = "testing")]
+mod fake;
 #[path = "../src/fallback.rs"]
 mod fallback;
 #[path = "../src/skeleton.rs"]

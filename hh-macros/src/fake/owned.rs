@@ -157,7 +157,7 @@ pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> T
         quote!(|#v| #owned)
     };
     match shape(ty) {
-        Shape::Through(inner) => owned_value(krate, inner, quote!(*#value)),
+        Shape::Through(inner) => owned_value(krate, inner, deref(value)),
         Shape::Cow(inner) => owned_value(krate, inner, quote!(&**#value)),
         Shape::Str => quote!(::std::string::ToString::to_string(#value)),
         Shape::Sequence(inner) => {
@@ -178,6 +178,19 @@ pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> T
             quote!((#(#parts,)*))
         }
         Shape::Cloned => record(krate, ty, value),
+    }
+}
+
+/// `*value`, or `value` without its leading `&` (`*&x` is `x`, and clippy says so).
+fn deref(value: TokenStream) -> TokenStream {
+    let mut tokens = value.clone().into_iter();
+    match tokens.next() {
+        Some(proc_macro2::TokenTree::Punct(p))
+            if p.as_char() == '&' && p.spacing() == proc_macro2::Spacing::Alone =>
+        {
+            tokens.collect()
+        }
+        _ => quote!(*#value),
     }
 }
 
