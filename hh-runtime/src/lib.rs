@@ -224,7 +224,7 @@ pub use token::{AccessToken, ClientAuth};
 /// use hh_runtime::{healthhero_api, Error};
 /// # #[derive(serde::Deserialize)] pub struct RiskOutput {}
 /// # #[derive(serde::Deserialize)] pub struct TraversalResponse {}
-/// # #[derive(serde::Serialize)] pub struct RespondItem {}
+/// # #[derive(Clone, serde::Serialize)] pub struct RespondItem {}
 ///
 /// #[healthhero_api]
 /// pub trait Reports {

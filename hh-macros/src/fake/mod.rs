@@ -195,9 +195,7 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     let cloned = endpoint.args.iter().map(|arg| {
         let name = arg.ident;
         let cfgs = arg_cfgs(arg);
-        let owned = owned::owned_type(arg.ty);
-        let owned: syn::Type = syn::parse2(owned).unwrap_or_else(|_| arg.ty.clone());
-        let value = owned::record(krate, record_span_type(arg.ty, &owned), quote!(&self.#name));
+        let value = owned::owned_clone(krate, arg.ty, quote!(&self.#name));
         quote!(#(#cfgs)* #name: #value)
     });
     let open = format!("{}(", endpoint_name(api, endpoint));
@@ -237,18 +235,6 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
                 f.write_str(")")
             }
         }
-    }
-}
-
-/// The type whose span a field's `Record` is written at: the declared type under its
-/// references when it is the owned type itself (`&Order` records an `Order`, reported on the
-/// `Order` written), else the owned type made for it.
-fn record_span_type<'a>(declared: &'a syn::Type, owned: &'a syn::Type) -> &'a syn::Type {
-    let (_, under) = crate::ast::dereferenced(declared);
-    if quote!(#under).to_string() == quote!(#owned).to_string() {
-        under
-    } else {
-        owned
     }
 }
 

@@ -181,6 +181,42 @@ pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> T
     }
 }
 
+/// A copy of a value of `ty`'s owned form, from `value`, an expression of type `&owned`: the
+/// owned form's own structure walked as [`owned_value`] walks `ty`'s, so a type that is not
+/// `Clone` is reported on the same tokens, in the same words (once: rustc merges the two).
+pub(crate) fn owned_clone(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
+    if !borrows(ty) {
+        return record(krate, ty, value);
+    }
+    let each = |inner: &Type| {
+        let v = quote!(__hh_v);
+        let copy = owned_clone(krate, inner, v.clone());
+        quote!(|#v| #copy)
+    };
+    match shape(ty) {
+        Shape::Through(inner) | Shape::Cow(inner) => owned_clone(krate, inner, value),
+        Shape::Str => quote!(::core::clone::Clone::clone(#value)),
+        Shape::Sequence(inner) => {
+            let each = each(inner);
+            quote!(::core::iter::Iterator::collect::<::std::vec::Vec<_>>(
+                ::core::iter::Iterator::map((#value).iter(), #each)
+            ))
+        }
+        Shape::Optional(inner) => {
+            let each = each(inner);
+            quote!(::core::option::Option::map(::core::option::Option::as_ref(#value), #each))
+        }
+        Shape::Tuple(parts) => {
+            let parts = parts.iter().enumerate().map(|(i, part)| {
+                let index = syn::Index::from(i);
+                owned_clone(krate, part, quote!(&(#value).#index))
+            });
+            quote!((#(#parts,)*))
+        }
+        Shape::Cloned => record(krate, ty, value),
+    }
+}
+
 /// `*value`, or `value` without its leading `&` (`*&x` is `x`, and clippy says so).
 fn deref(value: TokenStream) -> TokenStream {
     let mut tokens = value.clone().into_iter();
@@ -197,7 +233,7 @@ fn deref(value: TokenStream) -> TokenStream {
 /// `<ty as Record>::record(value)`, every token at `ty`, so that "not `Clone`" underlines
 /// the type where it is written (and the same error from the call struct's `Clone`, at the
 /// same place, is reported once).
-pub(crate) fn record(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
+fn record(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
     let span = ty.span();
     // `Self` named, not inferred from `&value`: `&T` is `Clone` whatever `T` is, and rustc would
     // suggest borrowing once more.

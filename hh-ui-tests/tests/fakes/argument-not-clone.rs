@@ -8,7 +8,7 @@ pub struct Order {
 #[healthhero_api]
 pub trait Api {
     #[post("/orders")]
-    async fn place(&self, #[body] order: &Order) -> Result<(), Error>;
+    async fn place(&self, #[body] orders: &[Order]) -> Result<(), Error>;
 }
 
 fn main() {}
