@@ -537,8 +537,8 @@ impl Sandbox {
     }
 
     /// Serves `fake` (a `<Trait>Fake` of a trait declared with `#[healthhero_api(serve)]`)
-    /// beside HealthHero's endpoints, at the routes its trait declares, under [`api_url`]
-    /// (Self::api_url). Its endpoints are named `Trait.method` for [`inject`](Self::inject)
+    /// beside HealthHero's endpoints, at the routes its trait declares, under
+    /// [`api_url`](Self::api_url). Its endpoints are named `Trait.method` for [`inject`](Self::inject)
     /// (`Trait` for all of them) and [`requests`](Self::requests); a request for one is
     /// counted, subject to faults, and needs a valid token (of the client named by a
     /// `<client_id>` in its path, if there is one), as HealthHero's endpoints do. A fake whose
