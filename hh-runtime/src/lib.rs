@@ -254,7 +254,13 @@ pub use token::{AccessToken, ClientAuth};
 /// - `<Trait>Client::new(hh_runtime::Client)` and `<Trait>Client::client(&self) ->
 ///   &hh_runtime::Client` (so no endpoint may be named `client`);
 /// - `impl <Trait> for <Trait>Client`, one method per endpoint;
-/// - an unnamed `const _` that reads `HH_MACROS_DEBUG` (see below).
+/// - an unnamed `const _` that reads `HH_MACROS_DEBUG` (see below);
+/// - with the `testing` feature (for tests only: a dev-dependency's feature), `<Trait>Fake`,
+///   a scripted implementation of the trait with one field per endpoint, and one
+///   `<Trait><Method>Call` struct per endpoint holding a call's arguments, owned; see the
+///   `testing` module. With
+///   `#[healthhero_api(serve)]`, the fake also implements `testing::Serve`, so hh-sandbox can
+///   answer HTTP requests with it.
 ///
 /// The trait stays implementable by hand, so tests can fake it. Each endpoint becomes
 /// `fn ..(&self, ..) -> impl Future<Output = ..> + Send`, so calls can be spawned on a
@@ -304,7 +310,9 @@ pub use token::{AccessToken, ClientAuth};
 ///   `previous` (which move relative to the current page) are not.
 /// - **Options**: `#[healthhero_api(prefix = "/api/v1/<client_id>")]` puts a path prefix before
 ///   every method's path; `client = "Name"` names the generated struct; `dyn` selects the
-///   dyn-compatible form (below);
+///   dyn-compatible form (below); `serve` makes the trait's fake (feature `testing`) servable
+///   over HTTP by hh-sandbox, which asks `FromStr` or `Deserialize` of the argument types and
+///   `Serialize` of the return types (and nothing, without the feature);
 ///   `#[healthhero_api(crate = "my::hh")]` names the runtime when you re-export it under
 ///   another path.
 ///

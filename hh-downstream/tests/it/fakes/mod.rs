@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod compare;
 mod wire;
 
 use std::sync::Arc;
