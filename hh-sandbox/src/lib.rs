@@ -12,6 +12,9 @@
 //!   content: a symptom assessment (`SYMPTOMS`) and a health risk assessment (`HRA`).
 //! - **Fault injection** per endpoint ([`Fault`]), token revocation, short token lifetimes, and
 //!   request counters, from Rust and over HTTP under `/_sandbox/`.
+//! - **Your own endpoints**, beside HealthHero's: [`Sandbox::serve`] answers the routes of a
+//!   trait declared with `#[healthhero_api(serve)]` with its scripted `<Trait>Fake`
+//!   (hh-runtime's `testing` feature), through the same identity server, faults and counters.
 //! - **Trace context**: the W3C `traceparent` (and `tracestate`) each request carried, as a
 //!   server continuing its callers' traces reads it ([`Sandbox::trace_contexts`]).
 //!

@@ -222,3 +222,90 @@ async fn a_served_dyn_fake_and_healthheros_endpoints_share_one_sandbox() {
     assert_eq!(sandbox.token_requests(), 1);
     fake.verify();
 }
+
+#[tokio::test]
+async fn a_timeout_reply_never_answers_and_a_connection_failure_cuts_the_connection() {
+    let fake = AppointmentsFake::new();
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.serve(fake.clone());
+    // Any per-attempt timeout will do: the served fake never answers.
+    let client = sandbox_builder(&sandbox)
+        .request_timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let api = AppointmentsClient::new(client);
+    let booking = Booking {
+        slot: 1,
+        reason: "r".into(),
+    };
+    fake.book
+        .returns(Err(Error::timed_out(std::time::Duration::from_secs(1))))
+        .returns(Err(Error::connection_refused()));
+
+    // A POST that may have reached the server is not resent: one call each.
+    let e = api.book("p", &booking, "k1").await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let e = api.book("p", &booking, "k2").await.unwrap_err();
+    assert!(!e.is_status() && !e.is_timeout(), "{e}");
+    assert_eq!(fake.book.call_count(), 2);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_request_the_fake_cannot_read_is_a_400_and_a_problem() {
+    let fake = AppointmentsFake::new();
+    let (sandbox, client) = served(&fake).await;
+    let token = client.client().access_token().await.unwrap();
+    // Not through the generated client, which cannot send a booking id that is not a number.
+    let answer = reqwest::Client::new()
+        .get(format!("{}/clinic/v2/bookings/seven", sandbox.api_url()))
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
+    let problem = "Appointments.booking: the request could not be read: path argument `id` (\"seven\"): invalid digit found in string";
+    assert_eq!(answer.text().await.unwrap(), format!("hh fake: {problem}"));
+    assert_eq!(fake.problems(), [problem]);
+    assert_eq!(fake.booking.call_count(), 0);
+}
+
+/// A trait of one's own at one of HealthHero's routes: its fake answers there. (Only served:
+/// nothing calls its methods here.)
+#[allow(dead_code)]
+#[hh_runtime::healthhero_api(prefix = "/api/v1/<client_id>", serve)]
+trait Overlay {
+    #[get("/Traversals/<traversal_id>")]
+    async fn get(&self, traversal_id: &str) -> Result<serde_json::Value, Error>;
+}
+
+#[tokio::test]
+async fn a_served_fake_answers_before_healthheros_route_and_checks_the_tenant() {
+    let fake = OverlayFake::new();
+    let sandbox = Sandbox::start().await.unwrap();
+    sandbox.serve(fake.clone());
+    fake.get
+        .always(|call| Ok(serde_json::json!({ "traversalId": call.traversal_id })));
+    let client = sandbox_builder(&sandbox).build().unwrap();
+    let traversals = crate::support::TraversalsClient::new(client.clone());
+    use crate::support::Traversals as _;
+    let page = traversals.get("from-the-fake").await.unwrap();
+    assert_eq!(page["traversalId"], "from-the-fake");
+    assert_eq!(sandbox.requests("Overlay.get"), 1);
+    assert_eq!(sandbox.requests("traversals.get"), 0);
+
+    // `<client_id>` is a tenant, as on HealthHero's routes: a token for another is refused.
+    let token = client.access_token().await.unwrap();
+    let answer = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/someone-else/Traversals/x",
+            sandbox.api_url()
+        ))
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(fake.get.call_count(), 1);
+    fake.verify();
+}
