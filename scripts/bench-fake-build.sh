@@ -15,9 +15,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/target/bench-fake-build"
 rm -rf "$work/crates"
 mkdir -p "$work/crates"
-if [ ! -d "$work/before-src" ]; then
-  git -C "$root" worktree add --detach "$work/before-src" "$before" >/dev/null
-fi
+# The base revision's sources, exported (no worktree left registered in .git).
+rm -rf "$work/before-src"
+mkdir -p "$work/before-src"
+git -C "$root" archive "$before" | tar -x -C "$work/before-src"
 
 api() {
   python3 - "$1" <<'PY'

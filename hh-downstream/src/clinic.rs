@@ -45,6 +45,15 @@ pub struct Confirmation {
     pub slot: u64,
 }
 
+/// A search for slots, sent as query parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotFilter {
+    /// Only these kinds.
+    pub kind: Vec<SlotKind>,
+    /// Only after this time of day, as the clinic writes it.
+    pub after: Option<String>,
+}
+
 /// A patient's feedback, sent as a form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feedback {
@@ -75,9 +84,20 @@ pub trait Appointments {
         #[header("idempotency-key")] key: &str,
     ) -> Result<Response<Confirmation>, Error>;
 
+    /// Free slots of any patient, by filter.
+    #[get("/slots")]
+    async fn search(&self, #[query(flatten)] filter: &SlotFilter) -> Result<Vec<Slot>, Error>;
+
     /// A booking, if it exists.
     #[get("/bookings/<id>")]
     async fn booking(&self, id: u64) -> Result<Option<Confirmation>, Error>;
+
+    /// The latest booking: a route `booking`'s would match too, declared after it. Quick or
+    /// nothing: one attempt of half a second.
+    #[get("/bookings/latest")]
+    #[timeout("500ms")]
+    #[retry(false)]
+    async fn latest(&self) -> Result<Option<Confirmation>, Error>;
 
     /// Cancels a booking.
     #[delete("/bookings/<id>")]

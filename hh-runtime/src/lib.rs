@@ -183,7 +183,7 @@ mod builder;
 #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
 
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", feature = "testing-server"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
@@ -357,6 +357,6 @@ pub mod __private {
     pub use http::{HeaderName, HeaderValue, Method};
 
     /// What a generated `<Trait>Fake` names (feature `testing`).
-    #[cfg(feature = "testing")]
+    #[cfg(any(feature = "testing", feature = "testing-server"))]
     pub use crate::testing::__private as fake;
 }

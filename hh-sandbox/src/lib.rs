@@ -545,11 +545,13 @@ impl Sandbox {
     /// (`Trait` for all of them) and [`requests`](Self::requests); a request for one is
     /// counted, subject to faults, and needs a valid token (of the client named by a
     /// `<client_id>` in its path, if there is one), as HealthHero's endpoints do. A fake whose
-    /// routes overlap HealthHero's answers first; between fakes, the first served answers.
+    /// routes overlap HealthHero's answers first.
     ///
-    /// The sandbox keeps a clone of the fake (clones share its script) until it is dropped.
+    /// The sandbox keeps a copy of the fake sharing its script (`Serve::detached`), which does
+    /// not count for the fake's check on drop: that runs when the test drops its own clones,
+    /// in the test.
     pub fn serve(&self, fake: impl hh_runtime::testing::Serve) {
-        self.state.served.add(Arc::new(fake));
+        self.state.served.add(Arc::from(fake.detached()));
     }
 
     /// Removes every fault.

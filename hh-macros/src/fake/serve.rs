@@ -10,7 +10,7 @@ use quote::{quote, quote_spanned};
 use super::{call_ident, cfgs, endpoint_name, fake_ident, owned::owned_type};
 use crate::ast::{Api, Arg, Endpoint, maybe_option, option_inner};
 use crate::attr::{BodyKind, Role};
-use crate::expand::with_decoder;
+use crate::expand::{respan, with_decoder};
 use crate::template::Piece;
 
 pub(super) fn expand(api: &Api<'_>) -> TokenStream {
@@ -39,6 +39,11 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
             __hh_routes.push(#testing::Route { name: #name, method: #verb, pieces: &[#(#pieces),*] });
         }
     });
+    let detached = api.endpoints.iter().map(|endpoint| {
+        let name = &endpoint.method.sig.ident;
+        let cfgs = cfgs(&endpoint.method.attrs);
+        quote!(#(#cfgs)* #name: ::core::clone::Clone::clone(&self.#name))
+    });
     let arms = api.endpoints.iter().map(|endpoint| {
         let cfgs = cfgs(&endpoint.method.attrs);
         let handler = handler(api, endpoint);
@@ -65,6 +70,13 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
                         __hh_routes
                     });
                 &ROUTES
+            }
+
+            fn detached(&self) -> ::std::boxed::Box<dyn #testing::Serve> {
+                ::std::boxed::Box::new(Self {
+                    #(#detached,)*
+                    __hh_core: self.__hh_core.uncounted(),
+                })
             }
 
             #[allow(unused_mut, unused_assignments)]
@@ -126,12 +138,14 @@ fn handler(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     }}
 }
 
-/// Reads one argument back from the request, by its role, as its owned type. Spanned at the
-/// argument's name, so a type that cannot be read is reported there.
+/// Reads one argument back from the request, by its role, as its owned type. Every token at
+/// the argument's name, the type given too: a type that cannot be read is reported on the
+/// argument it is read for (the message names the type and what it lacks).
 fn read(arg: &Arg<'_>) -> TokenStream {
     let span = arg.ident.span();
     let name = &arg.name;
-    let owned = owned_type(arg.ty);
+    let owned_at = |ty| respan(owned_type(ty), span);
+    let owned = owned_at(arg.ty);
     let reader = quote!(__hh_reader);
     match &arg.role {
         Role::Path | Role::Unknown => {
@@ -141,7 +155,7 @@ fn read(arg: &Arg<'_>) -> TokenStream {
         Role::QueryFlatten => quote_spanned!(span=> #reader.query_flatten::<#owned>(#name)),
         Role::Body(BodyKind::Json) => match option_inner(arg.ty) {
             Some(inner) => {
-                let inner = owned_type(inner);
+                let inner = owned_at(inner);
                 quote_spanned!(span=> #reader.json_opt::<#inner>(#name))
             }
             None => quote_spanned!(span=> #reader.json::<#owned>(#name)),
@@ -153,7 +167,7 @@ fn read(arg: &Arg<'_>) -> TokenStream {
             let header = header.value().to_ascii_lowercase();
             match maybe_option(arg.ty) {
                 Some((_, inner)) => {
-                    let inner = owned_type(inner);
+                    let inner = owned_at(inner);
                     quote_spanned!(span=> #reader.header_opt::<#inner>(#header, #name))
                 }
                 None => quote_spanned!(span=> #reader.header::<#owned>(#header, #name)),

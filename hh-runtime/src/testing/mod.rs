@@ -73,10 +73,14 @@
 //! needs more of their types (`FromStr` for a path, a header or a text body, `Deserialize`
 //! for a JSON body, a query or a form) and of the return type (`Serialize`): those bounds are
 //! asked only of a trait declared with `serve`. The runtime stays serverless: the server is
-//! hh-sandbox's.
+//! hh-sandbox's, which depends on the feature `testing-server` (this contract alone: it
+//! writes no fakes).
 
 mod script;
 mod wire;
+
+#[cfg(test)]
+mod tests;
 
 pub use script::{Endpoint, FakeCore, Faults};
 pub use wire::{Piece, Route, Serve, ServedReply, ServedRequest, find};

@@ -11,12 +11,13 @@ use crate::error::Error;
 
 /// A reply waiting in an endpoint's queue: used by exactly one call.
 type Once<C, T> = Box<dyn FnOnce(C) -> Result<T, Error> + Send>;
-/// The reply to every call once the queue is empty.
-type Always<C, T> = Box<dyn FnMut(C) -> Result<T, Error> + Send>;
+/// The reply to every call once the queue is empty: shared, and locked only to run, so that
+/// calls at once each get it (one at a time) and none finds it missing.
+type Always<C, T> = Arc<Mutex<dyn FnMut(C) -> Result<T, Error> + Send>>;
 
 /// Locks, going on after a panic elsewhere: a test that failed while holding the lock must
 /// still be able to report what the fake saw.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -47,7 +48,27 @@ struct State<C, T> {
 
 struct FaultState {
     faults: Faults,
-    rng: fastrand::Rng,
+    rng: SplitMix64,
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a seed's sequence is part of [`Faults`]'
+/// contract (the same seed fails the same calls, whatever version of a dependency), so the
+/// generator is ours, and ten lines.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`, from the top 53 bits.
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 impl<C, T> Clone for Endpoint<C, T> {
@@ -75,8 +96,17 @@ impl<C, T> fmt::Debug for Endpoint<C, T> {
 pub enum Outcome<T> {
     /// A scripted reply (or an injected fault).
     Reply(Result<T, Error>),
-    /// Nothing was scripted: the message names the endpoint and the arguments.
-    Unscripted(String),
+    /// Nothing was scripted, or the reply panicked: the message names the endpoint and the
+    /// arguments (recorded on the fake already).
+    Failed(String),
+}
+
+/// What a call found at its arrival.
+enum Chosen<C, T> {
+    Fault(Error),
+    Once(Once<C, T>),
+    Always(Always<C, T>),
+    Nothing,
 }
 
 impl<C, T> Endpoint<C, T>
@@ -124,7 +154,7 @@ where
     /// Answers every call with `reply` once the queued replies are used up. A fake with only
     /// this is never "unconsumed": it may be called any number of times, none included.
     pub fn always(&self, reply: impl FnMut(C) -> Result<T, Error> + Send + 'static) -> &Self {
-        lock(&self.inner.state).always = Some(Box::new(reply));
+        lock(&self.inner.state).always = Some(Arc::new(Mutex::new(reply)));
         self
     }
 
@@ -138,7 +168,7 @@ where
     /// Injects failures as [`Faults`] decides, from its seed: the same seed fails the same calls
     /// on every run. A failed call is recorded and uses no scripted reply.
     pub fn faults(&self, faults: Faults) -> &Self {
-        let rng = fastrand::Rng::with_seed(faults.seed);
+        let rng = SplitMix64(faults.seed);
         lock(&self.inner.state).faults = Some(FaultState { faults, rng });
         self
     }
@@ -163,18 +193,30 @@ where
         self.inner.name
     }
 
-    /// Answers one call: records it, waits the delay, then replies with an injected fault, the
-    /// first queued reply, or the standing one. Generated code calls this.
+    /// Answers one call. At its arrival, in one step, the call is recorded and its reply
+    /// chosen: an injected fault, else the first queued reply (so replies go to calls in the
+    /// order the calls arrive, whatever their delays), else the standing one. Then the delay
+    /// passes (a call dropped meanwhile has used its reply), then the reply runs. A reply that
+    /// panics is recorded as a problem too. Generated code calls this.
     #[doc(hidden)]
     pub async fn answer(&self, call: C) -> Outcome<T> {
-        let (delay, fault) = {
+        let (delay, chosen) = {
             let mut state = lock(&self.inner.state);
             state.calls.push(call.clone());
-            let fault = state.faults.as_mut().and_then(FaultState::next);
-            (
-                state.delay + fault.as_ref().map_or(Duration::ZERO, |f| f.0),
-                fault,
-            )
+            let (jitter, fault) = match state.faults.as_mut() {
+                Some(faults) => faults.next(),
+                None => (Duration::ZERO, None),
+            };
+            let chosen = if let Some(error) = fault {
+                Chosen::Fault(error)
+            } else if let Some(reply) = state.queue.pop_front() {
+                Chosen::Once(reply)
+            } else if let Some(reply) = &state.always {
+                Chosen::Always(Arc::clone(reply))
+            } else {
+                Chosen::Nothing
+            };
+            (state.delay + jitter, chosen)
         };
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.log).push(self.inner.name);
@@ -182,41 +224,50 @@ where
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        if let Some((_, Some(error))) = fault {
-            return Outcome::Reply(Err(error));
-        }
-        // Taken out of the lock to run: a reply may call into the fake (`calls()`, say).
-        let queued = lock(&self.inner.state).queue.pop_front();
-        if let Some(reply) = queued {
-            return Outcome::Reply(reply(call));
-        }
-        let always = lock(&self.inner.state).always.take();
-        if let Some(mut reply) = always {
-            let result = reply(call);
-            let mut state = lock(&self.inner.state);
-            // Unless the reply itself set a new one.
-            state.always.get_or_insert(reply);
-            return Outcome::Reply(result);
-        }
-        let message = format!(
-            "{} was called with nothing scripted: {call:?}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
-            self.inner.name
-        );
+        let shown = format!("{call:?}");
+        // Run outside the state's lock: a reply may call into the fake (`calls()`, say).
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match chosen {
+            Chosen::Fault(error) => Some(Err(error)),
+            Chosen::Once(reply) => Some(reply(call)),
+            Chosen::Always(reply) => Some((*lock(&reply))(call)),
+            Chosen::Nothing => None,
+        }));
+        let message = match ran {
+            Ok(Some(result)) => return Outcome::Reply(result),
+            Ok(None) => format!(
+                "{} was called with nothing scripted: {shown}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
+                self.inner.name
+            ),
+            Err(panic) => format!(
+                "{}: the reply to {shown} panicked: {}",
+                self.inner.name,
+                panic_message(&*panic)
+            ),
+        };
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.failures).push(message.clone());
         }
-        Outcome::Unscripted(message)
+        Outcome::Failed(message)
     }
 
-    /// [`answer`](Self::answer) for an in-process call: an unscripted call fails the test
-    /// where it was made.
+    /// [`answer`](Self::answer) for an in-process call: a call with nothing scripted, or whose
+    /// reply panicked, fails the test where it was made.
     #[doc(hidden)]
     pub async fn call(&self, call: C) -> Result<T, Error> {
         match self.answer(call).await {
             Outcome::Reply(reply) => reply,
-            Outcome::Unscripted(message) => panic!("{message}"),
+            Outcome::Failed(message) => panic!("{message}"),
         }
     }
+}
+
+/// The text of a panic's payload (a `panic!` with a message, or an `assert!`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(a panic without a message)")
 }
 
 /// What [`FakeCore::verify`] asks of each endpoint, whatever its types.
@@ -243,15 +294,19 @@ const _: fn() = || {
 };
 
 /// What all the endpoints of one fake share: the order of every call, the failures seen, and
-/// the check run by [`verify`](FakeCore::verify), or when the last clone of the fake is
-/// dropped without one.
+/// the check run by [`verify`](FakeCore::verify), or when the last of the test's clones of the
+/// fake is dropped without one.
 ///
 /// Checked on drop too (unless the thread is already panicking), so a test that forgets to
 /// call `verify` still fails on a reply it scripted and never used; `verify` is there to
-/// fail at a line of the test's choosing.
-#[derive(Clone, Default)]
+/// fail at a line of the test's choosing. A server's copy of a served fake
+/// ([`Serve::detached`](super::Serve::detached)) does not count: the check runs when the
+/// test lets go of the fake, in the test's thread, not when the server ends. (A reply closure
+/// that holds a clone of its own fake keeps it alive: the check then never runs on drop.)
 pub struct FakeCore {
     inner: Arc<CoreInner>,
+    /// Whether this handle is one of the test's (counted in `handles`) or a server's.
+    counted: bool,
 }
 
 #[derive(Default)]
@@ -260,6 +315,28 @@ struct CoreInner {
     log: Mutex<Vec<&'static str>>,
     failures: Mutex<Vec<String>>,
     verified: std::sync::atomic::AtomicBool,
+    /// The test's handles alive: the check on drop runs when the last goes.
+    handles: std::sync::atomic::AtomicUsize,
+}
+
+impl Clone for FakeCore {
+    fn clone(&self) -> Self {
+        if self.counted {
+            self.inner
+                .handles
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Self {
+            inner: Arc::clone(&self.inner),
+            counted: self.counted,
+        }
+    }
+}
+
+impl Default for FakeCore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl fmt::Debug for FakeCore {
@@ -271,10 +348,25 @@ impl fmt::Debug for FakeCore {
 }
 
 impl FakeCore {
-    /// A core with no endpoints yet. Generated code calls this.
+    /// A core with no endpoints yet: the test's first handle. Generated code calls this.
     #[doc(hidden)]
     pub fn new() -> Self {
-        Self::default()
+        let inner = CoreInner::default();
+        inner.handles.store(1, std::sync::atomic::Ordering::Relaxed);
+        Self {
+            inner: Arc::new(inner),
+            counted: true,
+        }
+    }
+
+    /// A handle that does not keep the check on drop from running: a server's. Generated code
+    /// calls this (`Serve::detached`).
+    #[doc(hidden)]
+    pub fn uncounted(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            counted: false,
+        }
     }
 
     fn register(&self, endpoint: Arc<dyn Check>) {
@@ -292,8 +384,8 @@ impl FakeCore {
         lock(&self.inner.log).clone()
     }
 
-    /// What is wrong, if anything: calls that found nothing scripted (or, served over HTTP,
-    /// could not be read), and replies queued that no call used.
+    /// What is wrong, if anything: calls that found nothing scripted or whose reply panicked
+    /// (or, served over HTTP, that could not be read), and replies queued that no call used.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = lock(&self.inner.failures).clone();
         let endpoints = lock(&self.inner.endpoints).clone();
@@ -302,7 +394,7 @@ impl FakeCore {
     }
 
     /// Panics, listing every problem, unless every queued reply was used and every call was
-    /// answered.
+    /// answered. Once called, the check on drop is off: the test has had its say.
     #[track_caller]
     pub fn verify(&self) {
         self.inner
@@ -318,22 +410,24 @@ impl FakeCore {
     }
 }
 
-impl Drop for CoreInner {
+impl Drop for FakeCore {
     fn drop(&mut self) {
-        if std::thread::panicking() || *self.verified.get_mut() {
+        let last = self.counted
+            && self
+                .inner
+                .handles
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
+                == 1;
+        if !last
+            || std::thread::panicking()
+            || self
+                .inner
+                .verified
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
             return;
         }
-        let mut problems = std::mem::take(
-            self.failures
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        let endpoints = std::mem::take(
-            self.endpoints
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        problems.extend(endpoints.iter().filter_map(|e| e.unconsumed()));
+        let problems = self.problems();
         if !problems.is_empty() {
             panic!(
                 "a fake was dropped without being used as scripted:\n  {}",
@@ -345,8 +439,9 @@ impl Drop for CoreInner {
 
 /// Seeded, reproducible failures for a fake's endpoint: each call fails with probability
 /// `rate`, decided by a generator seeded with `seed`, so a seed fails the same calls on every
-/// run (never random unless a test asks for it with a random seed). A failed call can also be
-/// given extra latency, likewise seeded.
+/// run, and with every version of hh: the generator (SplitMix64) is hh's own and part of the
+/// contract. Never random unless a test asks for it with a random seed. Each call can also be
+/// given extra latency (`jitter`), likewise seeded. A failed call uses no scripted reply.
 ///
 /// ```
 /// # use hh_runtime::{Error, StatusCode, testing::Faults};
@@ -400,19 +495,19 @@ impl Faults {
 
 impl FaultState {
     /// The next call's extra delay, and its error if it fails.
-    fn next(&mut self) -> Option<(Duration, Option<Error>)> {
+    fn next(&mut self) -> (Duration, Option<Error>) {
         let extra = if self.faults.jitter.is_zero() {
             Duration::ZERO
         } else {
-            self.faults.jitter.mul_f64(self.rng.f64())
+            self.faults.jitter.mul_f64(self.rng.next_f64())
         };
-        let fails = self.faults.rate > 0.0 && self.rng.f64() < self.faults.rate;
+        let fails = self.faults.rate > 0.0 && self.rng.next_f64() < self.faults.rate;
         let error = self
             .faults
             .error
             .as_ref()
             .filter(|_| fails)
             .map(|make| make());
-        Some((extra, error))
+        (extra, error)
     }
 }

@@ -32,6 +32,9 @@ pub trait Serve: Send + Sync + 'static {
         route: usize,
         request: ServedRequest,
     ) -> Pin<Box<dyn Future<Output = ServedReply> + Send>>;
+    /// The copy a server keeps: it shares the fake's script, but does not keep the fake's
+    /// check on drop from running when the test lets go of its own clones.
+    fn detached(&self) -> Box<dyn Serve>;
 }
 
 /// One endpoint as served: its name (`Trait.method`, the name faults and counters use), its
@@ -65,18 +68,33 @@ impl Route {
 }
 
 /// The endpoint of `fake` that `method` and `path` are for: its index, and the placeholders'
-/// values. A path that matches with another verb is not a match (the server answers 405 or
-/// 404 as it sees fit).
+/// values. Of the routes that match, the most specific answers (the one with the most literal
+/// text: `/bookings/latest` before `/bookings/<id>`), then the first declared. A path that
+/// matches with another verb is not a match (the server answers as it sees fit).
 pub fn find(
     fake: &dyn Serve,
     method: &Method,
     path: &str,
 ) -> Option<(usize, Vec<(&'static str, String)>)> {
+    let literal = |route: &Route| -> usize {
+        route
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(text) => text.len(),
+                Piece::Param(_) => 0,
+            })
+            .sum()
+    };
     fake.routes()
         .iter()
         .enumerate()
         .filter(|(_, r)| r.method == *method)
-        .find_map(|(i, r)| r.matches(path).map(|p| (i, p)))
+        .filter_map(|(i, r)| r.matches(path).map(|p| (i, literal(r), p)))
+        // `max_by_key` keeps the last of equals: reversed, so the first declared wins a tie.
+        .rev()
+        .max_by_key(|(_, literal, _)| *literal)
+        .map(|(i, _, params)| (i, params))
 }
 
 /// Matches pieces against the rest of a path; a placeholder takes one whole or partial
@@ -111,8 +129,8 @@ fn match_pieces(pieces: &[Piece], path: &str, params: &mut Vec<(&'static str, St
     }
 }
 
-/// A request for a served endpoint, as the server received it.
-#[derive(Debug)]
+/// A request for a served endpoint, as the server received it. Its `Debug` shows header names
+/// only: the request carries the caller's bearer token.
 pub struct ServedRequest {
     /// The placeholders' values, percent-decoded (from [`find`]).
     pub params: Vec<(&'static str, String)>,
@@ -122,6 +140,17 @@ pub struct ServedRequest {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for ServedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServedRequest")
+            .field("params", &self.params)
+            .field("query", &self.query)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .finish()
+    }
 }
 
 /// What a served endpoint does with a request.
@@ -176,6 +205,12 @@ impl ServedReply {
 pub trait Encode: Yields {
     /// The value as the answer the decoder turns back into it.
     fn encode(value: Self::Output) -> http::Response<Bytes>;
+    /// The same inside `Response<..>`, whose own status the answer takes: only `Option`
+    /// differs (`None` is then an empty body, which the client reads as `None` whatever the
+    /// status).
+    fn encode_in_response(value: Self::Output) -> http::Response<Bytes> {
+        Self::encode(value)
+    }
 }
 
 fn answer(content_type: &'static str, body: Bytes) -> http::Response<Bytes> {
@@ -239,6 +274,13 @@ impl Encode for Raw {
 }
 
 impl<D: Encode> Encode for Optional<D> {
+    fn encode_in_response(value: Option<D::Output>) -> http::Response<Bytes> {
+        match value {
+            Some(value) => D::encode_in_response(value),
+            None => http::Response::new(Bytes::new()),
+        }
+    }
+
     /// `None` is what the client reads as absent: a 404 with problem details.
     fn encode(value: Option<D::Output>) -> http::Response<Bytes> {
         match value {
@@ -258,10 +300,15 @@ impl<D: Encode> Encode for Optional<D> {
 impl<D: Encode> Encode for WithResponse<D> {
     fn encode(value: Response<D::Output>) -> http::Response<Bytes> {
         let (status, headers, value) = value.into_parts();
-        let mut response = D::encode(value);
+        let mut response = D::encode_in_response(value);
         *response.status_mut() = status;
+        // The value's headers replace the encoder's of the same name, every value kept
+        // (`set-cookie`, `link`).
+        for name in headers.keys() {
+            response.headers_mut().remove(name);
+        }
         for (name, value) in &headers {
-            response.headers_mut().insert(name, value.clone());
+            response.headers_mut().append(name, value.clone());
         }
         response
     }
@@ -274,12 +321,12 @@ pub fn reply<D: Encode>(outcome: Outcome<D::Output>) -> ServedReply {
     match outcome {
         Outcome::Reply(Ok(value)) => ServedReply::Answer(D::encode(value)),
         Outcome::Reply(Err(error)) => ServedReply::of_error(&error),
-        Outcome::Unscripted(message) => ServedReply::unscripted(message),
+        Outcome::Failed(message) => ServedReply::failed(message),
     }
 }
 
 impl ServedReply {
-    fn unscripted(message: String) -> Self {
+    fn failed(message: String) -> Self {
         Self::status(
             StatusCode::INTERNAL_SERVER_ERROR,
             "text/plain; charset=utf-8",
@@ -313,8 +360,8 @@ pub fn unreadable(core: &FakeCore, endpoint: &str, what: String) -> ServedReply 
 /// What a served fake reads from one path segment, a header or a text body.
 #[diagnostic::on_unimplemented(
     message = "a served fake cannot read `{Self}` from text",
-    label = "needs `FromStr`",
-    note = "`#[healthhero_api(serve)]` reads a path argument, a `#[header]` and a `#[body(text)]` back from the request's text with `FromStr`; implement it for this type, or leave `serve` out"
+    label = "needs `FromStr` (with an error that is `Display`)",
+    note = "`#[healthhero_api(serve)]` reads a path argument, a `#[header]` and a `#[body(text)]` back from the request's text with `FromStr`, whose error it shows; implement it for this type, or leave `serve` out"
 )]
 pub trait FromText: Sized {
     /// The value from its text.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use hh_downstream::clinic::{
     Appointments, AppointmentsClient, AppointmentsFake, Booked, Booking, Confirmation, Feedback,
-    Slot, SlotKind, book_first_free,
+    Slot, SlotFilter, SlotKind, book_first_free,
 };
 use hh_runtime::{Bytes, Error, HeaderMap, Response, StatusCode};
 
@@ -77,7 +77,13 @@ impl Appointments for HandFake {
             .pop_front()
             .expect("book called once too often")
     }
+    async fn search(&self, _: &SlotFilter) -> Result<Vec<Slot>, Error> {
+        unimplemented!()
+    }
     async fn booking(&self, _: u64) -> Result<Option<Confirmation>, Error> {
+        unimplemented!()
+    }
+    async fn latest(&self) -> Result<Option<Confirmation>, Error> {
         unimplemented!()
     }
     async fn cancel(&self, _: u64, _: Option<&str>) -> Result<(), Error> {

@@ -228,3 +228,125 @@ async fn the_dyn_form_works_behind_an_arc() {
     assert_eq!(services, ["cardiology", "dermatology"]);
     fake.verify();
 }
+
+#[tokio::test(start_paused = true)]
+async fn replies_go_to_calls_in_the_order_the_calls_arrive_whatever_their_delays() {
+    // A seed whose jitter makes the first call finish last (the generator is hh's own, so the
+    // seed found is the same on every run).
+    for seed in 0..64 {
+        let fake = AppointmentsFake::new();
+        fake.booking
+            .faults(Faults::seeded(seed).jitter(Duration::from_secs(10)))
+            .returns(Ok(Some(Confirmation {
+                booking: 100,
+                slot: 1,
+            })))
+            .returns(Ok(Some(Confirmation {
+                booking: 200,
+                slot: 2,
+            })));
+        let finished = std::sync::Mutex::new(Vec::new());
+        let call = |id| {
+            let (fake, finished) = (&fake, &finished);
+            async move {
+                let reply = fake.booking(id).await.unwrap().unwrap();
+                finished.lock().unwrap().push(id);
+                reply.booking
+            }
+        };
+        let (first, second) = tokio::join!(call(1), call(2));
+        // Each call got the reply queued for its place in line.
+        assert_eq!((first, second), (100, 200));
+        fake.verify();
+        if *finished.lock().unwrap() == [2, 1] {
+            return;
+        }
+    }
+    panic!("no seed in 0..64 made the first call finish last");
+}
+
+#[tokio::test]
+async fn a_failed_call_uses_no_scripted_reply() {
+    let fake = AppointmentsFake::new();
+    let always_fails =
+        Faults::seeded(1).failing(1.0, || Error::from_status(StatusCode::BAD_GATEWAY, ""));
+    fake.booking.faults(always_fails).returns(Ok(None));
+    let e = fake.booking(1).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+    assert_eq!(fake.booking.remaining(), 1);
+    fake.booking.faults(Faults::seeded(1));
+    assert_eq!(fake.booking(2).await.unwrap(), None);
+    assert_eq!(fake.booking.remaining(), 0);
+    fake.verify();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standing_reply_answers_calls_made_at_once() {
+    let fake = AppointmentsFake::new();
+    fake.booking.always(|call| {
+        Ok(Some(Confirmation {
+            booking: call.id,
+            slot: 0,
+        }))
+    });
+    let calls: Vec<_> = (0..64)
+        .map(|id| {
+            let fake = fake.clone();
+            tokio::spawn(async move { fake.booking(id).await.unwrap().unwrap().booking })
+        })
+        .collect();
+    for (id, call) in calls.into_iter().enumerate() {
+        assert_eq!(call.await.unwrap(), id as u64);
+    }
+    assert_eq!(fake.booking.call_count(), 64);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_reply_that_panics_fails_the_call_and_the_fake() {
+    let fake = AppointmentsFake::new();
+    fake.booking.returns_with(|call| {
+        assert_eq!(call.id, 4, "booking asked for the wrong id");
+        Ok(None)
+    });
+    let called = fake.clone();
+    let message = panic_of(tokio::spawn(async move {
+        let _ = called.booking(3).await;
+    }))
+    .await;
+    assert!(
+        message.starts_with("Appointments.booking: the reply to Appointments.booking(id: 3) panicked: assertion `left == right` failed: booking asked for the wrong id"),
+        "{message}"
+    );
+    assert_eq!(fake.problems(), [message]);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
+
+/// An argument type without `Debug` (a patient's PIN has no business in logs).
+#[derive(Clone, serde::Serialize)]
+struct Pin(String);
+
+#[allow(dead_code)]
+#[hh_runtime::healthhero_api]
+trait Unlock {
+    #[post("/unlock")]
+    async fn unlock(&self, #[body] pin: &Pin) -> Result<(), Error>;
+}
+
+#[tokio::test]
+async fn an_argument_without_debug_is_shown_by_its_type() {
+    let fake = UnlockFake::new();
+    let called = fake.clone();
+    let message = panic_of(tokio::spawn(async move {
+        let _ = called.unlock(&Pin("1234".into())).await;
+    }))
+    .await;
+    assert!(
+        message.starts_with(
+            "Unlock.unlock was called with nothing scripted: Unlock.unlock(pin: <it::fakes::Pin>)"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("1234"));
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}

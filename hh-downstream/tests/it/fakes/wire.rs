@@ -4,7 +4,7 @@
 
 use hh_downstream::clinic::{
     Appointments, AppointmentsClient, AppointmentsFake, Booked, Booking, Confirmation, Feedback,
-    Referrals, ReferralsClient, ReferralsFake, SlotKind, book_first_free,
+    Referrals, ReferralsClient, ReferralsFake, SlotFilter, SlotKind, book_first_free,
 };
 use hh_runtime::{Bytes, Error, HeaderMap, HeaderValue, Response, StatusCode};
 use hh_sandbox::{Fault, Sandbox};
@@ -226,14 +226,13 @@ async fn a_served_dyn_fake_and_healthheros_endpoints_share_one_sandbox() {
 #[tokio::test]
 async fn a_timeout_reply_never_answers_and_a_connection_failure_cuts_the_connection() {
     let fake = AppointmentsFake::new();
-    let sandbox = Sandbox::start().await.unwrap();
-    sandbox.serve(fake.clone());
+    let (sandbox, api) = served(&fake).await;
     // Any per-attempt timeout will do: the served fake never answers.
-    let client = sandbox_builder(&sandbox)
+    let impatient = sandbox_builder(&sandbox)
         .request_timeout(std::time::Duration::from_millis(300))
         .build()
         .unwrap();
-    let api = AppointmentsClient::new(client);
+    let impatient = AppointmentsClient::new(impatient);
     let booking = Booking {
         slot: 1,
         reason: "r".into(),
@@ -243,8 +242,9 @@ async fn a_timeout_reply_never_answers_and_a_connection_failure_cuts_the_connect
         .returns(Err(Error::connection_refused()));
 
     // A POST that may have reached the server is not resent: one call each.
-    let e = api.book("p", &booking, "k1").await.unwrap_err();
+    let e = impatient.book("p", &booking, "k1").await.unwrap_err();
     assert!(e.is_timeout(), "{e}");
+    // The connection was made, so the client sees an answer cut short, not a refusal.
     let e = api.book("p", &booking, "k2").await.unwrap_err();
     assert!(!e.is_status() && !e.is_timeout(), "{e}");
     assert_eq!(fake.book.call_count(), 2);
@@ -268,6 +268,7 @@ async fn a_request_the_fake_cannot_read_is_a_400_and_a_problem() {
     assert_eq!(answer.text().await.unwrap(), format!("hh fake: {problem}"));
     assert_eq!(fake.problems(), [problem]);
     assert_eq!(fake.booking.call_count(), 0);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
 }
 
 /// A trait of one's own at one of HealthHero's routes: its fake answers there. (Only served:
@@ -307,5 +308,106 @@ async fn a_served_fake_answers_before_healthheros_route_and_checks_the_tenant() 
         .unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
     assert_eq!(fake.get.call_count(), 1);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_served_fake_is_still_checked_when_the_test_drops_it() {
+    let fake = AppointmentsFake::new();
+    let (_sandbox, _client) = served(&fake).await;
+    fake.booking.returns(Ok(None));
+    // The sandbox's copy does not count: dropping the test's own fake runs the check, here.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(fake)));
+    let message = dropped.unwrap_err();
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("Appointments.booking: 1 scripted reply was never used"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_that_panics_over_the_wire_is_a_500_and_a_problem() {
+    let fake = AppointmentsFake::new();
+    let (_sandbox, client) = served(&fake).await;
+    fake.cancel.returns_with(|call| {
+        assert_eq!(call.id, 4, "cancelled the wrong booking");
+        Ok(())
+    });
+    let e = client.cancel(3, None).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    assert!(
+        e.body_text()
+            .unwrap()
+            .contains("panicked: assertion `left == right` failed: cancelled the wrong booking"),
+        "{e}"
+    );
+    assert_eq!(fake.problems().len(), 1);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
+
+#[tokio::test]
+async fn routes_statuses_headers_queries_timeouts_and_faults_of_served_endpoints() {
+    let fake = AppointmentsFake::new();
+    let (sandbox, client) = served(&fake).await;
+
+    // `/bookings/latest` is `latest`'s, though `booking`'s `/bookings/<id>` (declared first)
+    // matches it too.
+    fake.latest.returns(Ok(Some(Confirmation {
+        booking: 9,
+        slot: 9,
+    })));
+    assert_eq!(client.latest().await.unwrap().unwrap().booking, 9);
+
+    // `Response<T>`: the status and headers the fake replied with reach the caller.
+    fake.book.returns_with(|call| {
+        let mut headers = HeaderMap::new();
+        headers.append("link", HeaderValue::from_static("</a>; rel=a"));
+        headers.append("link", HeaderValue::from_static("</b>; rel=b"));
+        Ok(Response::new(
+            StatusCode::CREATED,
+            headers,
+            Confirmation {
+                booking: 1,
+                slot: call.booking.slot,
+            },
+        ))
+    });
+    let booked = client
+        .book(
+            "p",
+            &Booking {
+                slot: 3,
+                reason: "r".into(),
+            },
+            "k",
+        )
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let links: Vec<_> = booked.headers().get_all("link").iter().collect();
+    assert_eq!(links, ["</a>; rel=a", "</b>; rel=b"]);
+    assert_eq!(booked.value().slot, 3);
+
+    // `#[query(flatten)]`, with a list and text that needs encoding.
+    let filter = SlotFilter {
+        kind: vec![SlotKind::Video, SlotKind::InPerson],
+        after: Some("10:00 & later = ok?".into()),
+    };
+    fake.search.returns(Ok(Vec::new()));
+    assert!(client.search(&filter).await.unwrap().is_empty());
+    assert_eq!(fake.search.calls()[0].filter, filter);
+
+    // The sandbox's faults on a served endpoint: a delay beyond `latest`'s own 500 ms
+    // timeout, then a dropped connection; neither reaches the fake.
+    fake.latest.always(|_| Ok(None));
+    sandbox.inject("Appointments.latest", Fault::Latency { ms: 60_000 });
+    assert!(client.latest().await.unwrap_err().is_timeout());
+    sandbox.clear_faults();
+    sandbox.inject("Appointments.latest", Fault::DropConnection);
+    assert!(client.latest().await.is_err());
+    sandbox.clear_faults();
+    assert_eq!(client.latest().await.unwrap(), None);
+    assert_eq!(sandbox.requests("Appointments.latest"), 4);
     fake.verify();
 }
