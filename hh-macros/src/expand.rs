@@ -113,7 +113,7 @@ pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
     #[allow(unused_mut)]
     let mut output = skeleton::emit(api, &declared, Some(quote!(#(#methods)*)));
     #[cfg(feature = "testing")]
-    output.extend(crate::fake::expand(api, &fake_methods));
+    output.extend(crate::fake::expand(api, &fake_methods, true));
     output
 }
 
@@ -216,8 +216,20 @@ fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signature) -> Token
             #options;
         #send
     };
+    implemented(api, attrs, &sig, &body)
+}
+
+/// A method of an impl of the trait with `body` (which `.await`s): as written for the default
+/// form, boxed and pinned for `dyn` (the client's methods and a fake's alike).
+pub(crate) fn implemented<'a>(
+    api: &Api<'_>,
+    attrs: impl IntoIterator<Item = &'a syn::Attribute>,
+    sig: &Signature,
+    body: &TokenStream,
+) -> TokenStream {
+    let attrs = attrs.into_iter();
     if api.options.dyn_compatible {
-        let sig = boxed::signature(&sig);
+        let sig = boxed::signature(sig);
         return quote! {
             #(#attrs)*
             #sig {

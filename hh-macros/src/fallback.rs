@@ -1,5 +1,6 @@
 //! What we emit when the declaration has mistakes: the trait as written minus our attributes,
-//! and the same client type as a valid declaration gets, whose methods are `unimplemented!()`.
+//! and the same client type as a valid declaration gets, whose methods are `unimplemented!()`
+//! (and, with the `testing` feature, the same fake, likewise).
 //! The user then sees only our errors, not "cannot find attribute `get`" or "no function
 //! `new`" wherever the trait is used.
 
@@ -41,5 +42,12 @@ pub(crate) fn expand(api: &Api<'_>) -> TokenStream {
         });
         quote!(#(#methods)*)
     });
-    skeleton::emit(api, &declared, methods)
+    #[allow(unused_mut)]
+    let mut output = skeleton::emit(api, &declared, methods.clone());
+    // The fake too, its methods as the client's, so that the tests using it add no errors.
+    #[cfg(feature = "testing")]
+    if let Some(methods) = methods {
+        output.extend(crate::fake::expand(api, &[methods], false));
+    }
+    output
 }

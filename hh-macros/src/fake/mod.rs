@@ -25,7 +25,7 @@ use quote::{format_ident, quote};
 use syn::{Attribute, Ident, Signature};
 
 use crate::ast::{Api, Endpoint};
-use crate::{boxed, skeleton};
+use crate::skeleton;
 
 /// `Trait.method` (`Endpoint::name`, the one rule).
 fn endpoint_name(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
@@ -61,8 +61,10 @@ fn cfgs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 }
 
 /// The fake's whole output: the call structs, the fake, its inherent methods, its impl of the
-/// trait (`methods`, one [`method`] per endpoint) and, for `serve`, its impl of `Serve`.
-pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream]) -> TokenStream {
+/// trait (`methods`: one [`method`] per endpoint, or, for a declaration with mistakes, the
+/// same `unimplemented!()` bodies the client gets, so that tests using the fake add no errors
+/// of their own) and, for `serve` on a valid declaration, its impl of `Serve`.
+pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> TokenStream {
     let krate = &api.options.krate;
     let vis = &api.item.vis;
     let trait_ident = &api.item.ident;
@@ -98,7 +100,7 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream]) -> TokenStream {
         let cfgs = cfgs(&endpoint.method.attrs);
         quote!(#(#cfgs)* #name: #krate::testing::Endpoint::new(&__hh_core, #full))
     });
-    let serve = api.options.serve.then(|| serve::expand(api));
+    let serve = (valid && api.options.serve).then(|| serve::expand(api));
     let doc = format!(
         " A scripted stand-in for [`{trait_ident}`], for tests: one field per endpoint, holding \
          its replies and the calls it received. Strict: a call with nothing scripted panics, and \
@@ -173,7 +175,11 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     let method_cfgs: Vec<&Attribute> = cfgs(&endpoint.method.attrs).collect();
     let fields = endpoint.args.iter().map(|arg| {
         let name = arg.ident;
-        let ty = owned::owned_type(arg.ty);
+        // A type the fake cannot own was reported (`check`); `()` keeps the rest compiling.
+        let ty = match unownable(arg.ty) {
+            None => owned::owned_type(arg.ty),
+            Some(_) => quote!(()),
+        };
         let cfgs = arg_cfgs(arg);
         let doc = format!(" `{}`, as passed.", arg.name);
         quote!(#[doc = #doc] #(#cfgs)* #vis #name: #ty)
@@ -195,7 +201,10 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     let cloned = endpoint.args.iter().map(|arg| {
         let name = arg.ident;
         let cfgs = arg_cfgs(arg);
-        let value = owned::owned_clone(krate, arg.ty, quote!(&self.#name));
+        let value = match unownable(arg.ty) {
+            None => owned::owned_clone(krate, arg.ty, quote!(&self.#name)),
+            Some(_) => quote!(()),
+        };
         quote!(#(#cfgs)* #name: #value)
     });
     let open = format!("{}(", endpoint_name(api, endpoint));
@@ -272,19 +281,5 @@ pub(crate) fn method(api: &Api<'_>, endpoint: &Endpoint<'_>, declared: &Signatur
         let __hh_call = #call;
         self.#name.call(__hh_call).await
     };
-    if api.options.dyn_compatible {
-        let sig = boxed::signature(&sig);
-        return quote! {
-            #(#cfgs)*
-            #sig {
-                ::std::boxed::Box::pin(async move { #body })
-            }
-        };
-    }
-    quote! {
-        #(#cfgs)*
-        #sig {
-            #body
-        }
-    }
+    crate::expand::implemented(api, cfgs, &sig, &body)
 }

@@ -148,72 +148,60 @@ pub(crate) fn owned_type(ty: &Type) -> TokenStream {
 
 /// The expression of `ty`'s owned form, from `value`, an expression of type `&ty`.
 pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
-    if !borrows(ty) {
-        return record(krate, ty, value);
-    }
-    let each = |inner: &Type| {
-        let v = quote!(__hh_v);
-        let owned = owned_value(krate, inner, v.clone());
-        quote!(|#v| #owned)
-    };
-    match shape(ty) {
-        Shape::Through(inner) => owned_value(krate, inner, deref(value)),
-        Shape::Cow(inner) => owned_value(krate, inner, quote!(&**#value)),
-        Shape::Str => quote!(::std::string::ToString::to_string(#value)),
-        Shape::Sequence(inner) => {
-            let each = each(inner);
-            quote!(::core::iter::Iterator::collect::<::std::vec::Vec<_>>(
-                ::core::iter::Iterator::map((#value).iter(), #each)
-            ))
-        }
-        Shape::Optional(inner) => {
-            let each = each(inner);
-            quote!(::core::option::Option::map(::core::option::Option::as_ref(#value), #each))
-        }
-        Shape::Tuple(parts) => {
-            let parts = parts.iter().enumerate().map(|(i, part)| {
-                let index = syn::Index::from(i);
-                owned_value(krate, part, quote!(&(#value).#index))
-            });
-            quote!((#(#parts,)*))
-        }
-        Shape::Cloned => record(krate, ty, value),
-    }
+    walk(krate, ty, value, From::Declared)
 }
 
 /// A copy of a value of `ty`'s owned form, from `value`, an expression of type `&owned`: the
-/// owned form's own structure walked as [`owned_value`] walks `ty`'s, so a type that is not
-/// `Clone` is reported on the same tokens, in the same words (once: rustc merges the two).
+/// same walk as [`owned_value`]'s, so a type that is not `Clone` is reported on the same
+/// tokens, in the same words (once: rustc merges the two).
 pub(crate) fn owned_clone(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
+    walk(krate, ty, value, From::Owned)
+}
+
+/// What the value a [`walk`] starts from is a reference to.
+#[derive(Clone, Copy)]
+enum From {
+    /// The type as declared (`&&str` for an argument `&str`).
+    Declared,
+    /// Its owned form (`&String`).
+    Owned,
+}
+
+/// The owned form of `value` (a reference to `ty` or to its owned form, as `from` says), made
+/// level by level along `ty`'s shape; what borrows nothing is recorded whole.
+fn walk(krate: &syn::Path, ty: &Type, value: TokenStream, from: From) -> TokenStream {
     if !borrows(ty) {
         return record(krate, ty, value);
     }
     let each = |inner: &Type| {
         let v = quote!(__hh_v);
-        let copy = owned_clone(krate, inner, v.clone());
-        quote!(|#v| #copy)
+        let owned = walk(krate, inner, v.clone(), from);
+        quote!(|#v| #owned)
     };
-    match shape(ty) {
-        Shape::Through(inner) | Shape::Cow(inner) => owned_clone(krate, inner, value),
-        Shape::Str => quote!(::core::clone::Clone::clone(#value)),
-        Shape::Sequence(inner) => {
+    match (shape(ty), from) {
+        (Shape::Through(inner), From::Declared) => walk(krate, inner, deref(value), from),
+        (Shape::Cow(inner), From::Declared) => walk(krate, inner, quote!(&**#value), from),
+        (Shape::Through(inner) | Shape::Cow(inner), From::Owned) => walk(krate, inner, value, from),
+        (Shape::Str, From::Declared) => quote!(::std::string::ToString::to_string(#value)),
+        (Shape::Str, From::Owned) => quote!(::core::clone::Clone::clone(#value)),
+        (Shape::Sequence(inner), _) => {
             let each = each(inner);
             quote!(::core::iter::Iterator::collect::<::std::vec::Vec<_>>(
                 ::core::iter::Iterator::map((#value).iter(), #each)
             ))
         }
-        Shape::Optional(inner) => {
+        (Shape::Optional(inner), _) => {
             let each = each(inner);
             quote!(::core::option::Option::map(::core::option::Option::as_ref(#value), #each))
         }
-        Shape::Tuple(parts) => {
+        (Shape::Tuple(parts), _) => {
             let parts = parts.iter().enumerate().map(|(i, part)| {
                 let index = syn::Index::from(i);
-                owned_clone(krate, part, quote!(&(#value).#index))
+                walk(krate, part, quote!(&(#value).#index), from)
             });
             quote!((#(#parts,)*))
         }
-        Shape::Cloned => record(krate, ty, value),
+        (Shape::Cloned, _) => record(krate, ty, value),
     }
 }
 
