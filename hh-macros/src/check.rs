@@ -34,6 +34,7 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
         no_authorization_header(cx, api, endpoint);
         flat_query_values(cx, endpoint);
         no_generated_name(cx, endpoint);
+        distinct_argument_names(cx, endpoint);
         #[cfg(feature = "testing")]
         recordable_arguments(cx, api, endpoint);
     }
@@ -61,6 +62,22 @@ fn recordable_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
                     "`{fake}Fake` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake)"
                 ),
             ),
+        }
+    }
+}
+
+/// Each argument has a name of its own: a second one of a name would fill the first one's
+/// placeholder or key, and the fake's call struct has one field per name.
+fn distinct_argument_names(cx: &Ctxt, endpoint: &Endpoint<'_>) {
+    for (i, arg) in endpoint.args.iter().enumerate() {
+        if endpoint.args[..i].iter().any(|a| a.name == arg.name) {
+            cx.error_spanned_by(
+                arg.ident,
+                format!(
+                    "argument `{}` is declared twice; give each argument a name of its own",
+                    arg.name
+                ),
+            );
         }
     }
 }

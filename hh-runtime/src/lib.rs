@@ -184,7 +184,7 @@ mod builder;
 pub mod middleware;
 
 #[cfg(any(feature = "testing", feature = "testing-server"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "testing", feature = "testing-server"))))]
 pub mod testing;
 
 /// The names of the metrics the `metrics` feature emits, and the bucket boundaries

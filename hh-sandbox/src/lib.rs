@@ -548,9 +548,10 @@ impl Sandbox {
     /// routes overlap HealthHero's answers first.
     ///
     /// The sandbox keeps a copy of the fake sharing its script (`Serve::detached`), which does
-    /// not count for the fake's check on drop: that runs when the test drops its own clones,
-    /// in the test.
-    pub fn serve(&self, fake: impl hh_runtime::testing::Serve) {
+    /// not count for the fake's check on drop: that runs when the test drops its own fake, in
+    /// the test (so the test keeps it, to script it and to be checked). Between two served
+    /// fakes whose routes both match a request, the first served answers.
+    pub fn serve(&self, fake: &dyn hh_runtime::testing::Serve) {
         self.state.served.add(Arc::from(fake.detached()));
     }
 

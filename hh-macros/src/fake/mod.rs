@@ -100,7 +100,11 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> Tok
         let cfgs = cfgs(&endpoint.method.attrs);
         quote!(#(#cfgs)* #name: #krate::testing::Endpoint::new(&__hh_core, #full))
     });
-    let serve = (valid && api.options.serve).then(|| serve::expand(api));
+    let serve = match (api.options.serve, valid) {
+        (false, _) => None,
+        (true, true) => Some(serve::expand(api)),
+        (true, false) => Some(serve::stub(api)),
+    };
     let doc = format!(
         " A scripted stand-in for [`{trait_ident}`], for tests: one field per endpoint, holding \
          its replies and the calls it received. Strict: a call with nothing scripted panics, and \
@@ -173,18 +177,19 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     let vis = &api.item.vis;
     let ident = call_ident(api, endpoint);
     let method_cfgs: Vec<&Attribute> = cfgs(&endpoint.method.attrs).collect();
-    let fields = endpoint.args.iter().map(|arg| {
+    let fields = args(endpoint).map(|arg| {
         let name = arg.ident;
         // A type the fake cannot own was reported (`check`); `()` keeps the rest compiling.
-        let ty = match unownable(arg.ty) {
-            None => owned::owned_type(arg.ty),
-            Some(_) => quote!(()),
+        let ty = if kept(endpoint, arg.ty) {
+            owned::owned_type(arg.ty)
+        } else {
+            quote!(())
         };
         let cfgs = arg_cfgs(arg);
         let doc = format!(" `{}`, as passed.", arg.name);
         quote!(#[doc = #doc] #(#cfgs)* #vis #name: #ty)
     });
-    let shown = endpoint.args.iter().enumerate().map(|(i, arg)| {
+    let shown = args(endpoint).enumerate().map(|(i, arg)| {
         let name = arg.ident;
         let label = format!("{}{}: ", if i == 0 { "" } else { ", " }, arg.name);
         let cfgs = arg_cfgs(arg);
@@ -198,12 +203,13 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     });
     // `Clone` by hand, each field through `Record`: a type that is not `Clone` is reported
     // once, on the type, in `Record`'s words (the same error the call's recording gives).
-    let cloned = endpoint.args.iter().map(|arg| {
+    let cloned = args(endpoint).map(|arg| {
         let name = arg.ident;
         let cfgs = arg_cfgs(arg);
-        let value = match unownable(arg.ty) {
-            None => owned::owned_clone(krate, arg.ty, quote!(&self.#name)),
-            Some(_) => quote!(()),
+        let value = if kept(endpoint, arg.ty) {
+            owned::owned_clone(krate, arg.ty, quote!(&self.#name))
+        } else {
+            quote!(())
         };
         quote!(#(#cfgs)* #name: #value)
     });
@@ -247,6 +253,26 @@ fn call_struct(api: &Api<'_>, endpoint: &Endpoint<'_>, trait_cfgs: &[&Attribute]
     }
 }
 
+/// The arguments a call struct has a field for: each name once (a name given twice is
+/// rustc's error on the trait, which a second field would only repeat).
+pub(super) fn args<'e, 'a>(
+    endpoint: &'e Endpoint<'a>,
+) -> impl Iterator<Item = &'e crate::ast::Arg<'a>> {
+    endpoint
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(i, arg)| !endpoint.args[..*i].iter().any(|a| a.name == arg.name))
+        .map(|(_, arg)| arg)
+}
+
+/// Whether the fake keeps a value of type `ty` (an argument's or the success type) as
+/// declared: not when it cannot be owned, nor when the method is generic, both mistakes
+/// reported on the declaration; `()` stands in then, so nothing else fails.
+fn kept(endpoint: &Endpoint<'_>, ty: &syn::Type) -> bool {
+    endpoint.method.sig.generics.params.is_empty() && unownable(ty).is_none()
+}
+
 /// The `#[cfg]`s on an argument.
 fn arg_cfgs<'a>(arg: &'a crate::ast::Arg<'_>) -> Vec<&'a Attribute> {
     match arg.whole {
@@ -259,7 +285,7 @@ fn arg_cfgs<'a>(arg: &'a crate::ast::Arg<'_>) -> Vec<&'a Attribute> {
 fn call_value(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let krate = &api.options.krate;
     let ident = call_ident(api, endpoint);
-    let fields = endpoint.args.iter().map(|arg| {
+    let fields = args(endpoint).map(|arg| {
         let name = arg.ident;
         let value = owned::owned_value(krate, arg.ty, quote!(&#name));
         let cfgs = arg_cfgs(arg);

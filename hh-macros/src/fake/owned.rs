@@ -148,19 +148,19 @@ pub(crate) fn owned_type(ty: &Type) -> TokenStream {
 
 /// The expression of `ty`'s owned form, from `value`, an expression of type `&ty`.
 pub(crate) fn owned_value(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
-    walk(krate, ty, value, From::Declared)
+    walk(krate, ty, value, Start::Declared)
 }
 
 /// A copy of a value of `ty`'s owned form, from `value`, an expression of type `&owned`: the
 /// same walk as [`owned_value`]'s, so a type that is not `Clone` is reported on the same
 /// tokens, in the same words (once: rustc merges the two).
 pub(crate) fn owned_clone(krate: &syn::Path, ty: &Type, value: TokenStream) -> TokenStream {
-    walk(krate, ty, value, From::Owned)
+    walk(krate, ty, value, Start::Owned)
 }
 
 /// What the value a [`walk`] starts from is a reference to.
 #[derive(Clone, Copy)]
-enum From {
+enum Start {
     /// The type as declared (`&&str` for an argument `&str`).
     Declared,
     /// Its owned form (`&String`).
@@ -169,7 +169,7 @@ enum From {
 
 /// The owned form of `value` (a reference to `ty` or to its owned form, as `from` says), made
 /// level by level along `ty`'s shape; what borrows nothing is recorded whole.
-fn walk(krate: &syn::Path, ty: &Type, value: TokenStream, from: From) -> TokenStream {
+fn walk(krate: &syn::Path, ty: &Type, value: TokenStream, from: Start) -> TokenStream {
     if !borrows(ty) {
         return record(krate, ty, value);
     }
@@ -179,11 +179,13 @@ fn walk(krate: &syn::Path, ty: &Type, value: TokenStream, from: From) -> TokenSt
         quote!(|#v| #owned)
     };
     match (shape(ty), from) {
-        (Shape::Through(inner), From::Declared) => walk(krate, inner, deref(value), from),
-        (Shape::Cow(inner), From::Declared) => walk(krate, inner, quote!(&**#value), from),
-        (Shape::Through(inner) | Shape::Cow(inner), From::Owned) => walk(krate, inner, value, from),
-        (Shape::Str, From::Declared) => quote!(::std::string::ToString::to_string(#value)),
-        (Shape::Str, From::Owned) => quote!(::core::clone::Clone::clone(#value)),
+        (Shape::Through(inner), Start::Declared) => walk(krate, inner, deref(value), from),
+        (Shape::Cow(inner), Start::Declared) => walk(krate, inner, quote!(&**#value), from),
+        (Shape::Through(inner) | Shape::Cow(inner), Start::Owned) => {
+            walk(krate, inner, value, from)
+        }
+        (Shape::Str, Start::Declared) => quote!(::std::string::ToString::to_string(#value)),
+        (Shape::Str, Start::Owned) => quote!(::core::clone::Clone::clone(#value)),
         (Shape::Sequence(inner), _) => {
             let each = each(inner);
             quote!(::core::iter::Iterator::collect::<::std::vec::Vec<_>>(

@@ -103,6 +103,48 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
     }
 }
 
+/// `Serve` for the fake of a declaration with mistakes: no routes, so `Sandbox::serve` in the
+/// tests compiles and serves nothing, and only the declaration's errors are reported.
+pub(super) fn stub(api: &Api<'_>) -> TokenStream {
+    let krate = &api.options.krate;
+    let fake = fake_ident(api);
+    let testing = quote!(#krate::testing);
+    let trait_cfgs = api
+        .item
+        .attrs
+        .iter()
+        .filter(|a| crate::skeleton::on_implementation(crate::attr::Site::Trait, a));
+    quote! {
+        #(#trait_cfgs)*
+        impl #testing::Serve for #fake {
+            fn routes(&self) -> &'static [#testing::Route] {
+                &[]
+            }
+
+            fn detached(&self) -> ::std::boxed::Box<dyn #testing::Serve> {
+                let mut copy = ::core::clone::Clone::clone(self);
+                copy.__hh_core = self.__hh_core.uncounted();
+                ::std::boxed::Box::new(copy)
+            }
+
+            fn handle(
+                &self,
+                _: usize,
+                _: #testing::ServedRequest,
+            ) -> ::core::pin::Pin<::std::boxed::Box<
+                dyn ::core::future::Future<Output = #testing::ServedReply> + ::core::marker::Send,
+            >> {
+                let reply = #krate::__private::fake::unreadable(
+                    &self.__hh_core,
+                    "(no endpoint)",
+                    ::std::string::String::from("the declaration has mistakes"),
+                );
+                ::std::boxed::Box::pin(async move { reply })
+            }
+        }
+    }
+}
+
 /// The reply to one endpoint's request: the call read back, answered, written.
 fn handler(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let krate = &api.options.krate;
@@ -110,7 +152,7 @@ fn handler(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let name = endpoint_name(api, endpoint);
     let call = call_ident(api, endpoint);
     let method = &endpoint.method.sig.ident;
-    let fields = endpoint.args.iter().map(|arg| {
+    let fields = super::args(endpoint).map(|arg| {
         let ident = arg.ident;
         let read = read(arg);
         let cfgs = super::arg_cfgs(arg);

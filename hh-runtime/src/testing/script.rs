@@ -103,7 +103,8 @@ pub enum Outcome<T> {
 
 /// What a call found at its arrival.
 enum Chosen<C, T> {
-    Fault(Error),
+    /// Fails, with the error the closure makes (run outside the lock).
+    Fault(Arc<dyn Fn() -> Error + Send + Sync>),
     Once(Once<C, T>),
     Always(Always<C, T>),
     Nothing,
@@ -207,8 +208,8 @@ where
                 Some(faults) => faults.next(),
                 None => (Duration::ZERO, None),
             };
-            let chosen = if let Some(error) = fault {
-                Chosen::Fault(error)
+            let chosen = if let Some(make) = fault {
+                Chosen::Fault(make)
             } else if let Some(reply) = state.queue.pop_front() {
                 Chosen::Once(reply)
             } else if let Some(reply) = &state.always {
@@ -220,34 +221,47 @@ where
         };
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.log).push(self.inner.name);
+            // Recorded now: a caller that gives up during the delay must not hide it.
+            if matches!(chosen, Chosen::Nothing) {
+                lock(&core.failures).push(self.unscripted(&call));
+            }
         }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         let shown = format!("{call:?}");
-        // Run outside the state's lock: a reply may call into the fake (`calls()`, say).
+        if matches!(chosen, Chosen::Nothing) {
+            return Outcome::Failed(self.unscripted(&call));
+        }
+        // Run outside the state's lock: a reply (or a fault's error) may call into the fake
+        // (`calls()`, say).
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match chosen {
-            Chosen::Fault(error) => Some(Err(error)),
-            Chosen::Once(reply) => Some(reply(call)),
-            Chosen::Always(reply) => Some((*lock(&reply))(call)),
-            Chosen::Nothing => None,
+            Chosen::Fault(make) => Err(make()),
+            Chosen::Once(reply) => reply(call),
+            Chosen::Always(reply) => (*lock(&reply))(call),
+            Chosen::Nothing => unreachable!("answered above"),
         }));
-        let message = match ran {
-            Ok(Some(result)) => return Outcome::Reply(result),
-            Ok(None) => format!(
-                "{} was called with nothing scripted: {shown}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
-                self.inner.name
-            ),
-            Err(panic) => format!(
-                "{}: the reply to {shown} panicked: {}",
-                self.inner.name,
-                panic_message(&*panic)
-            ),
+        let panic = match ran {
+            Ok(result) => return Outcome::Reply(result),
+            Err(panic) => panic,
         };
+        let message = format!(
+            "{}: the reply to {shown} panicked: {}",
+            self.inner.name,
+            panic_message(&*panic)
+        );
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.failures).push(message.clone());
         }
         Outcome::Failed(message)
+    }
+
+    /// The failure of a call with nothing scripted, naming the endpoint and the arguments.
+    fn unscripted(&self, call: &C) -> String {
+        format!(
+            "{} was called with nothing scripted: {call:?}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
+            self.inner.name
+        )
     }
 
     /// [`answer`](Self::answer) for an in-process call: a call with nothing scripted, or whose
@@ -301,8 +315,10 @@ const _: fn() = || {
 /// call `verify` still fails on a reply it scripted and never used; `verify` is there to
 /// fail at a line of the test's choosing. A server's copy of a served fake
 /// ([`Serve::detached`](super::Serve::detached)) does not count: the check runs when the
-/// test lets go of the fake, in the test's thread, not when the server ends. (A reply closure
-/// that holds a clone of its own fake keeps it alive: the check then never runs on drop.)
+/// test lets go of the fake, in the test's thread, not when the server ends. Where the last
+/// clone ends elsewhere, call `verify`: a clone held by a task tokio cancels at shutdown is
+/// dropped inside tokio, which swallows the panic, and a reply closure that holds a clone of
+/// its own fake keeps it alive, so the check never runs on drop.
 pub struct FakeCore {
     inner: Arc<CoreInner>,
     /// Whether this handle is one of the test's (counted in `handles`) or a server's.
@@ -494,20 +510,31 @@ impl Faults {
 }
 
 impl FaultState {
-    /// The next call's extra delay, and its error if it fails.
-    fn next(&mut self) -> (Duration, Option<Error>) {
+    /// The next call's extra delay, and what makes its error if it fails. Jitter is drawn
+    /// first, then the failure (the order is part of a seed's contract).
+    fn next(&mut self) -> (Duration, Option<Arc<dyn Fn() -> Error + Send + Sync>>) {
         let extra = if self.faults.jitter.is_zero() {
             Duration::ZERO
         } else {
             self.faults.jitter.mul_f64(self.rng.next_f64())
         };
         let fails = self.faults.rate > 0.0 && self.rng.next_f64() < self.faults.rate;
-        let error = self
-            .faults
-            .error
-            .as_ref()
-            .filter(|_| fails)
-            .map(|make| make());
+        let error = self.faults.error.as_ref().filter(|_| fails).map(Arc::clone);
         (extra, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SplitMix64;
+
+    /// SplitMix64's published outputs for seed 0: a seed's sequence is part of `Faults`'
+    /// contract.
+    #[test]
+    fn splitmix64_is_the_published_generator() {
+        let mut rng = SplitMix64(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(rng.next_u64(), 0x06C4_5D18_8009_454F);
     }
 }

@@ -126,6 +126,20 @@ fn replies_are_written_as_the_client_reads_them() {
     assert_eq!(written.headers()["content-type"], "application/json");
     assert_eq!(written.body().as_ref(), b"5");
     assert_eq!(<Json<u32> as Encode>::encode(9).body().as_ref(), b"9");
+
+    // `Response<Option<T>>`: the response's own status, and `None` as an empty body.
+    let none = Response::new(StatusCode::OK, HeaderMap::new(), None::<u32>);
+    let written = answer(reply::<WithResponse<Optional<Json<u32>>>>(Outcome::Reply(
+        Ok(none),
+    )));
+    assert_eq!(written.status(), StatusCode::OK);
+    assert!(written.body().is_empty());
+    let some = Response::new(StatusCode::ACCEPTED, HeaderMap::new(), Some(3u32));
+    let written = answer(reply::<WithResponse<Optional<Json<u32>>>>(Outcome::Reply(
+        Ok(some),
+    )));
+    assert_eq!(written.status(), StatusCode::ACCEPTED);
+    assert_eq!(written.body().as_ref(), b"3");
 }
 
 #[test]

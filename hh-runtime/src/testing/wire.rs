@@ -206,8 +206,8 @@ pub trait Encode: Yields {
     /// The value as the answer the decoder turns back into it.
     fn encode(value: Self::Output) -> http::Response<Bytes>;
     /// The same inside `Response<..>`, whose own status the answer takes: only `Option`
-    /// differs (`None` is then an empty body, which the client reads as `None` whatever the
-    /// status).
+    /// differs (`None` is then an empty body, which the client reads as `None` with a success
+    /// status; the client takes any status of 400 or more for an error).
     fn encode_in_response(value: Self::Output) -> http::Response<Bytes> {
         Self::encode(value)
     }

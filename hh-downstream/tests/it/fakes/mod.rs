@@ -350,3 +350,33 @@ async fn an_argument_without_debug_is_shown_by_its_type() {
     assert!(!message.contains("1234"));
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unscripted_call_its_caller_gave_up_on_is_still_reported() {
+    let fake = AppointmentsFake::new();
+    fake.booking.delay(Duration::from_secs(60));
+    // The code under test stops waiting during the delay: the call never returns.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), fake.booking(1))
+            .await
+            .is_err()
+    );
+    let problems = fake.problems();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("Appointments.booking was called with nothing scripted"));
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
+
+#[tokio::test]
+async fn a_faults_error_may_look_at_the_fake() {
+    let fake = AppointmentsFake::new();
+    let seen = fake.booking.clone();
+    fake.booking.faults(Faults::seeded(3).failing(1.0, move || {
+        // Made outside the endpoint's lock: reading the calls does not deadlock.
+        let n = seen.call_count();
+        Error::from_status(StatusCode::SERVICE_UNAVAILABLE, format!("call {n}"))
+    }));
+    let e = fake.booking(1).await.unwrap_err();
+    assert_eq!(e.body_text(), Some("call 1"));
+    fake.verify();
+}

@@ -15,7 +15,7 @@ use crate::support::sandbox_builder;
 /// A sandbox serving `fake`, and a generated client for it.
 async fn served(fake: &AppointmentsFake) -> (Sandbox, AppointmentsClient) {
     let sandbox = Sandbox::start().await.unwrap();
-    sandbox.serve(fake.clone());
+    sandbox.serve(fake);
     let client = sandbox_builder(&sandbox).build().unwrap();
     (sandbox, AppointmentsClient::new(client))
 }
@@ -201,7 +201,7 @@ async fn an_unscripted_call_over_the_wire_fails_the_call_and_the_fake() {
 async fn a_served_dyn_fake_and_healthheros_endpoints_share_one_sandbox() {
     let fake = ReferralsFake::new();
     let sandbox = Sandbox::start().await.unwrap();
-    sandbox.serve(fake.clone());
+    sandbox.serve(&fake);
     let client = sandbox_builder(&sandbox).build().unwrap();
     fake.refer
         .always(|call| Ok(if call.urgent { 1 } else { 2 }));
@@ -284,7 +284,7 @@ trait Overlay {
 async fn a_served_fake_answers_before_healthheros_route_and_checks_the_tenant() {
     let fake = OverlayFake::new();
     let sandbox = Sandbox::start().await.unwrap();
-    sandbox.serve(fake.clone());
+    sandbox.serve(&fake);
     fake.get
         .always(|call| Ok(serde_json::json!({ "traversalId": call.traversal_id })));
     let client = sandbox_builder(&sandbox).build().unwrap();
