@@ -46,20 +46,25 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
 #[cfg(feature = "testing")]
 fn recordable_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
     use crate::fake::Unownable;
+    let fake = api
+        .options
+        .fake
+        .as_ref()
+        .map_or_else(|| format!("{}Fake", api.item.ident), ToString::to_string);
     for arg in &endpoint.args {
-        let (fake, name) = (&api.item.ident, &arg.name);
+        let name = &arg.name;
         match crate::fake::unownable(arg.ty) {
             None => {}
             Some(Unownable::Borrows(ty)) => cx.error_spanned_by(
                 ty,
                 format!(
-                    "`{fake}Fake` cannot record argument `{name}`: this type holds a borrow the fake cannot turn into an owned value, and a fake keeps every call's arguments after the call; use owned types inside it (`String` rather than `&str`, say); `&T`, `&str`, `&[T]`, `Option` and `Vec` of those are fine (hh-runtime's `testing` feature writes the fake)"
+                    "`{fake}` cannot record argument `{name}`: this type holds a borrow the fake cannot turn into an owned value, and a fake keeps every call's arguments after the call; use owned types inside it (`String` rather than `&str`, say); `&T`, `&str`, `&[T]`, `Option` and `Vec` of those are fine (hh-runtime's `testing` feature writes the fake)"
                 ),
             ),
             Some(Unownable::ImplTrait(ty)) => cx.error_spanned_by(
                 ty,
                 format!(
-                    "`{fake}Fake` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake)"
+                    "`{fake}` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake)"
                 ),
             ),
         }

@@ -312,7 +312,8 @@ pub use token::{AccessToken, ClientAuth};
 ///   every method's path; `client = "Name"` names the generated struct; `dyn` selects the
 ///   dyn-compatible form (below); `serve` makes the trait's fake (feature `testing`) servable
 ///   over HTTP by hh-sandbox, which asks `FromStr` or `Deserialize` of the argument types and
-///   `Serialize` of the return types (and nothing, without the feature);
+///   `Serialize` of the return types (and nothing, without the feature); `fake = "Name"` names
+///   the fake instead of `<Trait>Fake` (one of yours may have that name already);
 ///   `#[healthhero_api(crate = "my::hh")]` names the runtime when you re-export it under
 ///   another path.
 ///

@@ -1,5 +1,5 @@
 //! The trait-level options, `#[healthhero_api(prefix = "/api/v1", client = "Name", dyn,
-//! serve, crate = "my_reexport::hh")]`.
+//! serve, fake = "Name", crate = "my_reexport::hh")]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Path, Token};
@@ -10,6 +10,7 @@ use crate::template::{self, Piece};
 mod kw {
     syn::custom_keyword!(prefix);
     syn::custom_keyword!(client);
+    syn::custom_keyword!(fake);
     syn::custom_keyword!(serve);
 }
 
@@ -19,6 +20,8 @@ pub(crate) struct Options {
     pub(crate) prefix: Option<Prefix>,
     /// `client = "Name"`: the generated struct's name instead of `<Trait>Client`.
     pub(crate) client: Option<Ident>,
+    /// `fake = "Name"`: the test double's name instead of `<Trait>Fake` (feature `testing`).
+    pub(crate) fake: Option<Ident>,
     /// `dyn`: endpoints return boxed futures, so the trait is dyn-compatible.
     pub(crate) dyn_compatible: bool,
     /// `serve`: with the `testing` feature, the fake also answers HTTP requests
@@ -41,6 +44,7 @@ impl Options {
             krate: syn::parse_quote!(::hh_runtime),
             prefix: None,
             client: None,
+            fake: None,
             dyn_compatible: false,
             serve: false,
         };
@@ -93,7 +97,10 @@ impl Options {
             }
         } else if lookahead.peek(kw::client) {
             let lit = assigned::<kw::client>(input)?;
-            self.set_client(cx, &lit);
+            self.client = type_name(cx, "client", &lit);
+        } else if lookahead.peek(kw::fake) {
+            let lit = assigned::<kw::fake>(input)?;
+            self.fake = type_name(cx, "fake", &lit);
         } else if lookahead.peek(kw::prefix) {
             let lit = assigned::<kw::prefix>(input)?;
             self.set_prefix(cx, lit);
@@ -119,20 +126,6 @@ impl Options {
         }
     }
 
-    /// `client = "Name"`.
-    fn set_client(&mut self, cx: &Ctxt, lit: &LitStr) {
-        match lit.parse::<Ident>() {
-            Ok(ident) => self.client = Some(ident),
-            Err(_) => cx.error_spanned_by(
-                lit,
-                format!(
-                    "`client = {:?}` is not a type name such as `TraversalApi`",
-                    lit.value()
-                ),
-            ),
-        }
-    }
-
     /// `prefix = "/path"`.
     fn set_prefix(&mut self, cx: &Ctxt, lit: LitStr) {
         match template::parse_prefix(&lit.value()) {
@@ -142,6 +135,23 @@ impl Options {
                     cx.error_spanned_by(&lit, format!("in `prefix`: {e}"));
                 }
             }
+        }
+    }
+}
+
+/// `client = "Name"`, `fake = "Name"`: a type name, or an error naming the option.
+fn type_name(cx: &Ctxt, option: &str, lit: &LitStr) -> Option<Ident> {
+    match lit.parse::<Ident>() {
+        Ok(ident) => Some(ident),
+        Err(_) => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`{option} = {:?}` is not a type name such as `TraversalApi`",
+                    lit.value()
+                ),
+            );
+            None
         }
     }
 }
@@ -158,12 +168,12 @@ fn assigned<Name: Parse>(input: ParseStream<'_>) -> syn::Result<LitStr> {
 fn unknown_option(cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
     let ident: Ident = input.parse()?;
     let name = ident.to_string();
-    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn", "serve"])
+    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn", "serve", "fake"])
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     cx.error_spanned_by(
         &ident,
-        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn`, `serve` or `crate = \"path\"`)"),
+        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn`, `serve`, `fake = \"Name\"` or `crate = \"path\"`)"),
     );
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;

@@ -32,9 +32,12 @@ fn endpoint_name(api: &Api<'_>, endpoint: &Endpoint<'_>) -> String {
     endpoint.name(api.item)
 }
 
-/// `<Trait>Fake`.
+/// `<Trait>Fake`, or the name given with `fake = "Name"`.
 fn fake_ident(api: &Api<'_>) -> Ident {
-    format_ident!("{}Fake", api.item.ident)
+    api.options
+        .fake
+        .clone()
+        .unwrap_or_else(|| format_ident!("{}Fake", api.item.ident))
 }
 
 /// `<Trait><Method>Call`: `conclusion_report` of `Traversals` is `TraversalsConclusionReportCall`.
