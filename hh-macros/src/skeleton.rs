@@ -71,6 +71,16 @@ pub(crate) fn impl_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute
     attrs.iter().filter(|a| on_implementation(Site::Method, a))
 }
 
+/// The trait's attributes that go on what is generated for it (its `#[cfg]`s): the client,
+/// and the fake, go with the trait.
+pub(crate) fn trait_cfgs<'a>(api: &Api<'a>) -> Vec<&'a Attribute> {
+    api.item
+        .attrs
+        .iter()
+        .filter(|a| on_implementation(Site::Trait, a))
+        .collect()
+}
+
 /// The whole output. `methods` is the body of `impl Trait for TraitClient`, or `None` when
 /// the trait cannot be implemented as declared (it is generic or holds other items).
 pub(crate) fn emit(
@@ -86,13 +96,7 @@ pub(crate) fn emit(
         .client
         .clone()
         .unwrap_or_else(|| format_ident!("{}Client", trait_ident));
-    // `#[cfg]` on the trait removes the client with it.
-    let cfgs: Vec<&Attribute> = api
-        .item
-        .attrs
-        .iter()
-        .filter(|a| on_implementation(Site::Trait, a))
-        .collect();
+    let cfgs = trait_cfgs(api);
     let struct_doc = format!(
         " Calls [`{trait_ident}`] over HTTP with a `{}::Client`, as declared by `#[healthhero_api]`.",
         quote!(#krate).to_string().replace(' ', "")

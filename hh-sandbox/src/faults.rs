@@ -256,7 +256,7 @@ const EXTRA: [&str; 3] = ["reports.previous", "reports.compare", "algos"];
 /// Lock-free request counters, one per endpoint; served fakes' endpoints in a map.
 pub(crate) struct Counters {
     per_endpoint: Vec<AtomicU64>,
-    served: dashmap::DashMap<&'static str, AtomicU64>,
+    served: dashmap::DashMap<String, AtomicU64>,
 }
 
 impl Default for Counters {
@@ -278,18 +278,16 @@ impl Counters {
             .position(|e| *e == endpoint)
     }
 
+    /// A request for an endpoint: HealthHero's in its slot, a served fake's in the map.
     pub(crate) fn hit(&self, endpoint: &str) {
-        if let Some(i) = Self::index(endpoint) {
-            self.per_endpoint[i].fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// A request for a served fake's endpoint.
-    pub(crate) fn hit_served(&self, endpoint: &'static str) {
-        self.served
-            .entry(endpoint)
-            .or_default()
-            .fetch_add(1, Ordering::Relaxed);
+        match Self::index(endpoint) {
+            Some(i) => self.per_endpoint[i].fetch_add(1, Ordering::Relaxed),
+            None => self
+                .served
+                .entry(endpoint.to_owned())
+                .or_default()
+                .fetch_add(1, Ordering::Relaxed),
+        };
     }
 
     pub(crate) fn get(&self, endpoint: &str) -> u64 {
@@ -322,7 +320,7 @@ impl Counters {
             map.insert((*e).to_owned(), self.get(e).into());
         }
         for n in &self.served {
-            map.insert((*n.key()).to_owned(), n.load(Ordering::Relaxed).into());
+            map.insert(n.key().clone(), n.load(Ordering::Relaxed).into());
         }
         serde_json::json!({"tokenRequests": self.get("token"), "apiRequests": self.api_total(), "endpoints": map})
     }

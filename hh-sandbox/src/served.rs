@@ -1,6 +1,6 @@
 //! Fakes of users' own traits, served beside HealthHero's endpoints (`Sandbox::serve`): a
-//! request for one of their routes goes through what HealthHero's go through (counted, its
-//! trace context kept, faults by the endpoint's name, the bearer token checked) and is then
+//! request for one of their routes goes through what HealthHero's go through (`api::admit`:
+//! counted, its trace context kept, faults by the endpoint's name; then the bearer token) and is then
 //! answered by the fake. The fake reads the request and writes the reply itself
 //! (`hh_runtime::testing::Serve`); the sandbox is the server around it.
 
@@ -57,9 +57,7 @@ pub(crate) async fn dispatch(
         Some((fake, index, params))
     })?;
     let name = fake.routes()[index].name;
-    state.counters.hit_served(name);
-    state.trace_contexts.record(name, headers);
-    if let Some(injected) = api::apply_faults(state, name).await {
+    if let Some(injected) = api::admit(state, name, headers).await {
         return Some(injected);
     }
     // A `<client_id>` in the path is a tenant, as in HealthHero's paths: the token must be

@@ -72,12 +72,7 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> Tok
     let vis = &api.item.vis;
     let trait_ident = &api.item.ident;
     let fake = fake_ident(api);
-    let trait_cfgs: Vec<&Attribute> = api
-        .item
-        .attrs
-        .iter()
-        .filter(|a| skeleton::on_implementation(crate::attr::Site::Trait, a))
-        .collect();
+    let trait_cfgs = skeleton::trait_cfgs(api);
 
     let calls = api
         .endpoints

@@ -17,11 +17,7 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
     let krate = &api.options.krate;
     let fake = fake_ident(api);
     let testing = quote!(#krate::testing);
-    let trait_cfgs = api
-        .item
-        .attrs
-        .iter()
-        .filter(|a| crate::skeleton::on_implementation(crate::attr::Site::Trait, a));
+    let trait_cfgs = crate::skeleton::trait_cfgs(api);
     // A method removed by `#[cfg]` has no route: the index of each is counted where it stands.
     let routes = api.endpoints.iter().map(|endpoint| {
         let name = endpoint_name(api, endpoint);
@@ -109,11 +105,7 @@ pub(super) fn stub(api: &Api<'_>) -> TokenStream {
     let krate = &api.options.krate;
     let fake = fake_ident(api);
     let testing = quote!(#krate::testing);
-    let trait_cfgs = api
-        .item
-        .attrs
-        .iter()
-        .filter(|a| crate::skeleton::on_implementation(crate::attr::Site::Trait, a));
+    let trait_cfgs = crate::skeleton::trait_cfgs(api);
     quote! {
         #(#trait_cfgs)*
         impl #testing::Serve for #fake {

@@ -131,7 +131,7 @@ where
                 }),
             }),
         };
-        core.register(Arc::new(endpoint.clone()));
+        core.register(endpoint.inner.clone());
         endpoint
     }
 
@@ -201,8 +201,9 @@ where
     /// panics is recorded as a problem too. Generated code calls this.
     #[doc(hidden)]
     pub async fn answer(&self, call: C) -> Outcome<T> {
-        let (delay, chosen) = {
+        let (delay, chosen, index) = {
             let mut state = lock(&self.inner.state);
+            let index = state.calls.len();
             state.calls.push(call.clone());
             let (jitter, fault) = match state.faults.as_mut() {
                 Some(faults) => faults.next(),
@@ -217,21 +218,26 @@ where
             } else {
                 Chosen::Nothing
             };
-            (state.delay + jitter, chosen)
+            (state.delay + jitter, chosen, index)
         };
+        // Recorded at arrival: a caller that gives up during the delay must not hide it.
+        let unscripted = matches!(chosen, Chosen::Nothing).then(|| {
+            format!(
+                "{} was called with nothing scripted: {call:?}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
+                self.inner.name
+            )
+        });
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.log).push(self.inner.name);
-            // Recorded now: a caller that gives up during the delay must not hide it.
-            if matches!(chosen, Chosen::Nothing) {
-                lock(&core.failures).push(self.unscripted(&call));
+            if let Some(message) = &unscripted {
+                lock(&core.failures).push(message.clone());
             }
         }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let shown = format!("{call:?}");
-        if matches!(chosen, Chosen::Nothing) {
-            return Outcome::Failed(self.unscripted(&call));
+        if let Some(message) = unscripted {
+            return Outcome::Failed(message);
         }
         // Run outside the state's lock: a reply (or a fault's error) may call into the fake
         // (`calls()`, say).
@@ -245,23 +251,17 @@ where
             Ok(result) => return Outcome::Reply(result),
             Err(panic) => panic,
         };
+        // The call is shown from its record: formatted only on this path.
         let message = format!(
-            "{}: the reply to {shown} panicked: {}",
+            "{}: the reply to {:?} panicked: {}",
             self.inner.name,
+            lock(&self.inner.state).calls[index],
             panic_message(&*panic)
         );
         if let Some(core) = self.inner.core.upgrade() {
             lock(&core.failures).push(message.clone());
         }
         Outcome::Failed(message)
-    }
-
-    /// The failure of a call with nothing scripted, naming the endpoint and the arguments.
-    fn unscripted(&self, call: &C) -> String {
-        format!(
-            "{} was called with nothing scripted: {call:?}; script it with `.returns(..)`, `.returns_with(..)` or `.always(..)`",
-            self.inner.name
-        )
     }
 
     /// [`answer`](Self::answer) for an in-process call: a call with nothing scripted, or whose
@@ -290,22 +290,15 @@ trait Check: Send + Sync {
     fn unconsumed(&self) -> Option<String>;
 }
 
-impl<C: Send, T: Send> Check for Endpoint<C, T> {
+impl<C: Send, T: Send> Check for Inner<C, T> {
     fn unconsumed(&self) -> Option<String> {
-        let n = lock(&self.inner.state).queue.len();
+        let n = lock(&self.state).queue.len();
         (n > 0).then(|| {
             let s = if n == 1 { "reply was" } else { "replies were" };
-            format!("{}: {n} scripted {s} never used", self.inner.name)
+            format!("{}: {n} scripted {s} never used", self.name)
         })
     }
 }
-
-// `Check` needs `Sync`: the state is behind a mutex, and the boxed replies are `Send`.
-// (Checked here rather than assumed, by the compiler.)
-const _: fn() = || {
-    fn sync<X: Sync>() {}
-    sync::<Endpoint<(), ()>>();
-};
 
 /// What all the endpoints of one fake share: the order of every call, the failures seen, and
 /// the check run by [`verify`](FakeCore::verify), or when the last of the test's clones of the

@@ -165,15 +165,6 @@ pub enum ServedReply {
 }
 
 impl ServedReply {
-    fn status(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
-        let mut response = http::Response::new(body.into());
-        *response.status_mut() = status;
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        ServedReply::Answer(response)
-    }
-
     /// An `Error` reply as the server would have sent it: its status, headers and body; a
     /// timeout hangs; a connection failure cuts the connection; any other error (one that
     /// cannot come from an answer) is a 500 with its message.
@@ -191,11 +182,11 @@ impl ServedReply {
         if error.is_connect() {
             return ServedReply::Drop;
         }
-        Self::status(
+        ServedReply::Answer(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain; charset=utf-8",
+            TEXT,
             error.to_string(),
-        )
+        ))
     }
 }
 
@@ -213,8 +204,17 @@ pub trait Encode: Yields {
     }
 }
 
-fn answer(content_type: &'static str, body: Bytes) -> http::Response<Bytes> {
-    let mut response = http::Response::new(body);
+/// The `content-type` of the fake's own messages (a 400, a 500).
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// An answer with this status, content type and body: every answer a fake writes.
+fn answer(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> http::Response<Bytes> {
+    let mut response = http::Response::new(body.into());
+    *response.status_mut() = status;
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -242,15 +242,12 @@ impl<T: serde::Serialize> SendJson for T {
 impl<T: SendJson> Encode for Json<T> {
     fn encode(value: T) -> http::Response<Bytes> {
         match value.to_json() {
-            Ok(json) => answer("application/json", json.into()),
-            Err(e) => {
-                let mut response = answer(
-                    "text/plain; charset=utf-8",
-                    format!("the fake's reply is not JSON: {e}").into(),
-                );
-                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                response
-            }
+            Ok(json) => answer(StatusCode::OK, "application/json", json),
+            Err(e) => answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                TEXT,
+                format!("the fake's reply is not JSON: {e}"),
+            ),
         }
     }
 }
@@ -263,13 +260,13 @@ impl Encode for Unit {
 
 impl Encode for Text {
     fn encode(value: String) -> http::Response<Bytes> {
-        answer("text/plain; charset=utf-8", value.into())
+        answer(StatusCode::OK, TEXT, value)
     }
 }
 
 impl Encode for Raw {
     fn encode(value: Bytes) -> http::Response<Bytes> {
-        answer("application/octet-stream", value)
+        answer(StatusCode::OK, "application/octet-stream", value)
     }
 }
 
@@ -285,14 +282,11 @@ impl<D: Encode> Encode for Optional<D> {
     fn encode(value: Option<D::Output>) -> http::Response<Bytes> {
         match value {
             Some(value) => D::encode(value),
-            None => {
-                let mut response = answer(
-                    "application/problem+json",
-                    Bytes::from_static(br#"{"title":"Not Found","status":404}"#),
-                );
-                *response.status_mut() = StatusCode::NOT_FOUND;
-                response
-            }
+            None => answer(
+                StatusCode::NOT_FOUND,
+                "application/problem+json",
+                Bytes::from_static(br#"{"title":"Not Found","status":404}"#),
+            ),
         }
     }
 }
@@ -327,11 +321,11 @@ pub fn reply<D: Encode>(outcome: Outcome<D::Output>) -> ServedReply {
 
 impl ServedReply {
     fn failed(message: String) -> Self {
-        Self::status(
+        ServedReply::Answer(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain; charset=utf-8",
+            TEXT,
             format!("hh fake: {message}"),
-        )
+        ))
     }
 }
 
@@ -350,11 +344,11 @@ pub fn reply_as<D: Encode>(
 pub fn unreadable(core: &FakeCore, endpoint: &str, what: String) -> ServedReply {
     let message = format!("{endpoint}: the request could not be read: {what}");
     core.unreadable(message.clone());
-    ServedReply::status(
+    ServedReply::Answer(answer(
         StatusCode::BAD_REQUEST,
-        "text/plain; charset=utf-8",
+        TEXT,
         format!("hh fake: {message}"),
-    )
+    ))
 }
 
 /// What a served fake reads from one path segment, a header or a text body.

@@ -257,9 +257,7 @@ pub(crate) async fn dispatch(
     if !methods.contains(&method) {
         return method_not_allowed(methods);
     }
-    state.counters.hit(&name);
-    state.trace_contexts.record(&name, &headers);
-    if let Some(injected) = apply_faults(&state, &name).await {
+    if let Some(injected) = admit(&state, &name, &headers).await {
         return injected;
     }
     handle(&state, route, &headers, &body, uri.query().unwrap_or(""))
@@ -279,9 +277,18 @@ fn method_not_allowed(methods: &[Method]) -> Response {
     response
 }
 
+/// What every request for an endpoint goes through before its handler, HealthHero's and served
+/// fakes' alike: counted, its trace context kept, then the faults injected for `name`, whose
+/// answer (if any) is the response.
+pub(crate) async fn admit(state: &State, name: &str, headers: &HeaderMap) -> Option<Response> {
+    state.counters.hit(name);
+    state.trace_contexts.record(name, headers);
+    apply_faults(state, name).await
+}
+
 /// Applies the faults injected for the endpoint `name`, in order: a delay waits and goes
 /// on; a failure, a dropped connection, a hang or a malformed token is the response.
-pub(crate) async fn apply_faults(state: &State, name: &str) -> Option<Response> {
+async fn apply_faults(state: &State, name: &str) -> Option<Response> {
     for decision in state.faults.decide(name) {
         match decision {
             Decision::Delay(d) => tokio::time::sleep(d).await,
