@@ -72,6 +72,8 @@ pub struct ClientBuilder {
     /// A store shared with the fleet (see the `store` module, which adds its setters).
     #[cfg(feature = "token-store")]
     pub(crate) store: StoreOptions,
+    /// Keys for private_key_jwt and DPoP (see the `auth` module, which adds their setters).
+    auth_options: auth::AuthOptions,
 }
 
 impl Client {
@@ -84,6 +86,12 @@ impl Client {
     /// and `HH_CLIENT_SECRET`, and optionally `HH_TOKEN_URL`, `HH_SCOPE` (space-separated) and,
     /// with the `redis` feature, `HH_REDIS_URL` (see
     /// [`ClientBuilder::redis_url`](crate::ClientBuilder)).
+    ///
+    /// With the `private-key-jwt` feature, `HH_CLIENT_KEY` (PEM or JWK text) or
+    /// `HH_CLIENT_KEY_FILE` (a path) stands in for the secret, with `HH_CLIENT_KEY_ID`,
+    /// `HH_CLIENT_KEY_ALG` (`PS256` for an RSA key), `HH_PREVIOUS_CLIENT_KEY[_FILE]` during a
+    /// rotation and `HH_ASSERTION_AUDIENCE`; with `dpop`, `HH_DPOP_KEY[_FILE]`, or
+    /// `HH_DPOP=true` for a key made now.
     ///
     /// Every missing variable is named in the one error returned.
     /// To adjust the configuration before building, start from [`ClientBuilder::from_env`].
@@ -123,6 +131,7 @@ impl Default for ClientBuilder {
             },
             #[cfg(feature = "token-store")]
             store: StoreOptions::default(),
+            auth_options: auth::AuthOptions::default(),
         }
     }
 }
@@ -139,7 +148,8 @@ impl fmt::Debug for ClientBuilder {
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("scopes", &self.scopes)
-            .field("client_auth", &self.auth);
+            .field("client_auth", &self.auth)
+            .field("auth_options", &self.auth_options);
         #[cfg(feature = "token-store")]
         d.field("store", &self.store);
         d.finish_non_exhaustive()
@@ -374,6 +384,8 @@ impl ClientBuilder {
     /// Fills the builder from environment-like variables (see [`Client::from_env`]).
     pub(crate) fn env_with(self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut b = self;
+        // A client key stands in for the secret.
+        let has_key = b.auth_env(&var);
         let mut missing = Vec::new();
         let mut required = |name: &'static str| {
             let value = var(name).filter(|v| !v.trim().is_empty());
@@ -385,7 +397,11 @@ impl ClientBuilder {
         let identity = required("HH_IDENTITY_URL");
         let api = required("HH_API_URL");
         let id = required("HH_CLIENT_ID");
-        let secret = required("HH_CLIENT_SECRET");
+        let secret = if has_key {
+            var("HH_CLIENT_SECRET").filter(|v| !v.trim().is_empty())
+        } else {
+            required("HH_CLIENT_SECRET")
+        };
         let token_url = var("HH_TOKEN_URL").filter(|v| !v.trim().is_empty());
         if token_url.is_some() {
             missing.retain(|m| *m != "HH_IDENTITY_URL");
@@ -520,6 +536,7 @@ impl ClientBuilder {
     }
 }
 
+mod auth;
 mod check;
 #[cfg(feature = "token-store")]
 mod store;

@@ -99,6 +99,16 @@ impl Client {
     pub async fn authorization(&self) -> Result<http::HeaderValue> {
         Ok(self.inner.tokens.get().await?.header.clone())
     }
+
+    /// Puts the current token on a request of your own, as every call does: `Authorization`,
+    /// and with DPoP (feature `dpop`) a new proof for this request's method and URL, so set
+    /// them first. Fetches a token if needed; like [`access_token`](Self::access_token), it
+    /// returns a failed token request's error rather than waiting it out.
+    pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<()> {
+        let token = self.inner.tokens.get().await?;
+        self.inner.tokens.authorize(request, &token);
+        Ok(())
+    }
 }
 
 impl fmt::Debug for Client {
@@ -140,8 +150,8 @@ impl ApiBase {
         }
     }
 
-    /// Its origin (scheme, host, port): where the token may be sent.
-    #[cfg(feature = "middleware")]
+    /// Its origin (scheme, host, port): where the token may be sent, and what DPoP nonces
+    /// are kept by.
     pub(crate) fn origin(&self) -> url::Origin {
         self.url.origin()
     }

@@ -102,6 +102,9 @@ pub(crate) enum TokenFailure {
     Malformed(String),
     /// The fetch ended without a result (it panicked or its runtime shut down).
     Aborted,
+    /// The client assertion could not be signed (a KMS or HSM signer failed).
+    #[cfg(feature = "private-key-jwt")]
+    Assertion(Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub(crate) struct HttpParts {
@@ -478,6 +481,9 @@ impl Error {
                 // A garbled answer (a proxy's error page, a torn body) may well be gone on the
                 // next try; the backoff keeps a persistently broken endpoint from being hammered.
                 TokenFailure::Malformed(_) => true,
+                // A signer of the user's (a KMS, an HSM) that failed may well answer next time.
+                #[cfg(feature = "private-key-jwt")]
+                TokenFailure::Assertion(_) => true,
             },
         }
     }

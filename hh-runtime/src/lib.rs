@@ -169,6 +169,10 @@ mod error;
 #[cfg(feature = "token-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "token-store")))]
 pub mod store;
+
+#[cfg(any(feature = "private-key-jwt", feature = "dpop"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "private-key-jwt", feature = "dpop"))))]
+pub mod auth;
 mod telemetry;
 
 mod token;

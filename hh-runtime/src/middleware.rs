@@ -48,7 +48,6 @@
 use std::fmt;
 
 use http::Extensions;
-use http::header::AUTHORIZATION;
 pub use reqwest_middleware;
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
@@ -161,9 +160,7 @@ impl Middleware for TokenMiddleware {
             } else {
                 None
             };
-            request
-                .headers_mut()
-                .insert(AUTHORIZATION, token.header.clone());
+            tokens.authorize(&mut request, &token);
             let response = next.clone().run(request, extensions).await?;
             let Some(again) = replay else {
                 return Ok(response);

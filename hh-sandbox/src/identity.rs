@@ -9,13 +9,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::State;
+use crate::client_auth::{JWT_BEARER, ProofRefusal};
 
 /// The audience every access token is issued for (what the APIs check).
 pub(crate) const AUDIENCE: &str = "healthhero-api";
@@ -93,12 +94,44 @@ pub(crate) struct Claims {
     pub(crate) nbf: u64,
     pub(crate) exp: u64,
     pub(crate) jti: String,
+    /// The DPoP key the token is bound to (RFC 9449 section 6), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim: the thumbprint of the key it is bound to.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Confirmation {
+    pub(crate) jkt: String,
+}
+
+/// What an API check needs of the request: its method, its path as sent, its headers.
+pub(crate) struct Seen<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl Seen<'_> {
+    /// The URL the client addressed, without query: what a DPoP proof's `htu` names.
+    fn htu(&self, state: &State) -> String {
+        format!("{}{}", addressed(state, self.headers), self.path)
+    }
+}
+
+/// `http://{Host}` as the client addressed the sandbox (its issuer when there is no `Host`).
+fn addressed(state: &State, headers: &HeaderMap) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => state.issuer(),
+    }
 }
 
 /// A client registered with the identity server.
 #[derive(Debug, Clone)]
 pub(crate) struct Registration {
-    pub(crate) secret: String,
+    /// `None` for a client that authenticates with its keys alone.
+    pub(crate) secret: Option<String>,
     pub(crate) scopes: Vec<String>,
 }
 
@@ -147,7 +180,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
 /// (content type, credentials, grant type, client, scope); the first fault found is the error.
 pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response {
     match token_request(state, headers, body) {
-        Ok((client_id, scopes)) => issue(state, client_id, scopes),
+        Ok((client_id, scopes, jkt)) => issue(state, client_id, scopes, jkt),
         Err(refusal) => refusal,
     }
 }
@@ -158,7 +191,7 @@ fn token_request(
     state: &State,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(String, Vec<String>), Response> {
+) -> Result<(String, Vec<String>, Option<String>), Response> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -171,7 +204,17 @@ fn token_request(
             false,
         ));
     }
-    let (client_id, secret, used_basic) = client_credentials(headers, &form)?;
+    let endpoint = format!("{}/connect/token", addressed(state, headers));
+    let (client_id, secret, used_basic) = if form.contains_key("client_assertion_type") {
+        (
+            assertion_client(state, headers, &form, &endpoint)?,
+            None,
+            false,
+        )
+    } else {
+        let (id, secret, basic) = client_credentials(headers, &form)?;
+        (id, Some(secret), basic)
+    };
     match form.get("grant_type").map(String::as_str) {
         None => {
             return Err(oauth_error(
@@ -190,7 +233,8 @@ fn token_request(
         }
     }
     let registration = state.client(&client_id);
-    let Some(registration) = registration.filter(|r| r.secret == secret) else {
+    // A secret must match one registered; an assertion was checked against the keys.
+    let Some(registration) = registration.filter(|r| secret.is_none() || r.secret == secret) else {
         return Err(oauth_error(
             "invalid_client",
             "unknown client or wrong secret",
@@ -198,7 +242,67 @@ fn token_request(
         ));
     };
     let scopes = granted_scopes(&form, &registration, used_basic)?;
-    Ok((client_id, scopes))
+    let jkt = match state.key_auth.proof(headers, "POST", &endpoint, None) {
+        Ok(Some(jkt)) => Some(jkt),
+        Ok(None) if state.key_auth.dpop_required.load(Ordering::Relaxed) => {
+            return Err(oauth_error(
+                "invalid_dpop_proof",
+                "a DPoP proof is required",
+                false,
+            ));
+        }
+        Ok(None) => None,
+        Err(ProofRefusal::Invalid(why)) => {
+            return Err(oauth_error("invalid_dpop_proof", &why, false));
+        }
+        Err(ProofRefusal::Nonce(nonce)) => {
+            let mut refusal = oauth_error(
+                "use_dpop_nonce",
+                "the DPoP proof must carry the server's nonce",
+                false,
+            );
+            refusal.headers_mut().insert("dpop-nonce", nonce);
+            return Err(refusal);
+        }
+    };
+    Ok((client_id, scopes, jkt))
+}
+
+/// The client a private_key_jwt request authenticates (RFC 7523 section 3), or the
+/// `invalid_client` error naming what was wrong with the assertion.
+fn assertion_client(
+    state: &State,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    endpoint: &str,
+) -> Result<String, Response> {
+    let refuse = |why: &str| Err(oauth_error("invalid_client", why, false));
+    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+        return refuse("client_assertion_type is not jwt-bearer");
+    }
+    if headers.contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
+        return Err(oauth_error(
+            "invalid_request",
+            "more than one client authentication method",
+            false,
+        ));
+    }
+    let Some(assertion) = form.get("client_assertion") else {
+        return refuse("client_assertion is missing");
+    };
+    let audiences = [
+        endpoint.to_owned(),
+        format!("{}/connect/token", state.issuer()),
+        state.issuer(),
+    ];
+    let client = match state.key_auth.assertion(assertion, &audiences) {
+        Ok(client) => client,
+        Err(why) => return refuse(&why),
+    };
+    if form.get("client_id").is_some_and(|id| *id != client) {
+        return refuse("client_id is not the client assertion's `iss`");
+    }
+    Ok(client)
 }
 
 /// The client id and secret, from `Authorization: Basic` or the form (not both), and whether
@@ -258,7 +362,7 @@ fn granted_scopes(
 }
 
 /// Signs an access token for `client_id`, records it as issued, and answers with it.
-fn issue(state: &State, client_id: String, scopes: Vec<String>) -> Response {
+fn issue(state: &State, client_id: String, scopes: Vec<String>, jkt: Option<String>) -> Response {
     let lifetime = state.token_lifetime.load(Ordering::Relaxed);
     let now = state.clock.now_secs();
     let claims = Claims {
@@ -270,6 +374,7 @@ fn issue(state: &State, client_id: String, scopes: Vec<String>) -> Response {
         nbf: now,
         exp: now + lifetime,
         jti: format!("sbx-{}", state.next_jti.fetch_add(1, Ordering::Relaxed)),
+        cnf: jkt.map(|jkt| Confirmation { jkt }),
     };
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(KEY_ID.to_owned());
@@ -291,7 +396,7 @@ fn issue(state: &State, client_id: String, scopes: Vec<String>) -> Response {
         .push(token.clone());
     let body = serde_json::json!({
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": lifetime,
         "scope": scopes.join(" "),
     });
@@ -310,7 +415,11 @@ pub(crate) fn discovery(state: &State) -> Response {
         "jwks_uri": format!("{issuer}/.well-known/openid-configuration/jwks"),
         "token_endpoint": format!("{issuer}/connect/token"),
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt"
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
+        "dpop_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": crate::DEFAULT_SCOPES,
         "claims_supported": ["client_id", "scope", "iss", "aud", "iat", "nbf", "exp", "jti"],
@@ -322,58 +431,87 @@ pub(crate) fn jwks(state: &State) -> Response {
     axum::Json(serde_json::json!({"keys": [state.keys.jwk]})).into_response()
 }
 
-/// Why a bearer token was refused; the text goes into `WWW-Authenticate`.
-pub(crate) struct Unauthorized(pub(crate) Option<&'static str>);
+/// Why an API refused the token: the `WWW-Authenticate` challenge, and a DPoP nonce to send.
+pub(crate) struct Unauthorized {
+    scheme: &'static str,
+    /// The `error` code and its description; none when the request carried no token at all
+    /// (RFC 6750 section 3).
+    error: Option<(&'static str, String)>,
+    nonce: Option<HeaderValue>,
+}
+
+impl Unauthorized {
+    fn bearer(description: Option<&str>) -> Self {
+        Unauthorized {
+            scheme: "Bearer",
+            error: description.map(|d| ("invalid_token", d.to_owned())),
+            nonce: None,
+        }
+    }
+
+    fn dpop(code: &'static str, description: String) -> Self {
+        Unauthorized {
+            scheme: "DPoP",
+            error: Some((code, description)),
+            nonce: None,
+        }
+    }
+}
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
-        // RFC 6750 section 3: no `error` when the request carried no token at all.
-        let challenge = match self.0 {
-            Some(description) => {
-                format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
-            }
-            None => "Bearer".to_owned(),
+        let challenge = match &self.error {
+            Some((code, description)) => format!(
+                "{} error=\"{code}\", error_description=\"{}\"",
+                self.scheme,
+                description.replace(['"', '\\'], "'")
+            ),
+            None => self.scheme.to_owned(),
         };
         let mut response = StatusCode::UNAUTHORIZED.into_response();
         if let Ok(v) = header::HeaderValue::from_str(&challenge) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
+        if let Some(nonce) = self.nonce {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
         response
     }
 }
 
-/// Checks the bearer token for an endpoint without a tenant in its path.
-pub(crate) fn authorize_any(state: &State, headers: &HeaderMap) -> Result<Claims, Unauthorized> {
-    authorize_inner(state, headers, None)
+/// Checks the token for an endpoint without a tenant in its path.
+pub(crate) fn authorize_any(state: &State, seen: &Seen<'_>) -> Result<Claims, Unauthorized> {
+    authorize_inner(state, seen, None)
 }
 
-/// Checks the bearer token: signature, issuer, audience, lifetime (with the configured clock
-/// skew, 5 minutes by default as in ASP.NET), not revoked, and issued to `tenant`.
+/// Checks the token: signature, issuer, audience, lifetime (with the configured clock skew,
+/// 5 minutes by default as in ASP.NET), not revoked, issued to `tenant`, and for a token bound
+/// to a DPoP key, the request's proof of that key.
 pub(crate) fn authorize(
     state: &State,
-    headers: &HeaderMap,
+    seen: &Seen<'_>,
     tenant: &str,
 ) -> Result<Claims, Unauthorized> {
-    authorize_inner(state, headers, Some(tenant))
+    authorize_inner(state, seen, Some(tenant))
 }
 
 fn authorize_inner(
     state: &State,
-    headers: &HeaderMap,
+    seen: &Seen<'_>,
     tenant: Option<&str>,
 ) -> Result<Claims, Unauthorized> {
-    let Some(value) = headers
+    let Some(value) = seen
+        .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Err(Unauthorized(None));
+        return Err(Unauthorized::bearer(None));
     };
-    let Some(token) = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-    else {
-        return Err(Unauthorized(None));
-    };
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Unauthorized::bearer(None));
+    }
     state.check_issued(token.trim());
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[state.issuer()]);
@@ -386,7 +524,7 @@ fn authorize_inner(
         match jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation) {
             Ok(data) => data.claims,
             Err(e) => {
-                return Err(Unauthorized(Some(match e.kind() {
+                return Err(Unauthorized::bearer(Some(match e.kind() {
                     jsonwebtoken::errors::ErrorKind::InvalidSignature => "The signature is invalid",
                     jsonwebtoken::errors::ErrorKind::InvalidIssuer => "The issuer is invalid",
                     jsonwebtoken::errors::ErrorKind::InvalidAudience => "The audience is invalid",
@@ -397,10 +535,10 @@ fn authorize_inner(
     let leeway = state.clock_skew.load(Ordering::Relaxed);
     let now = state.clock.now_secs();
     if claims.exp.saturating_add(leeway) < now {
-        return Err(Unauthorized(Some("The token expired")));
+        return Err(Unauthorized::bearer(Some("The token expired")));
     }
     if claims.nbf > now.saturating_add(leeway) {
-        return Err(Unauthorized(Some("The token is not valid yet")));
+        return Err(Unauthorized::bearer(Some("The token is not valid yet")));
     }
     let serial = claims
         .jti
@@ -408,12 +546,62 @@ fn authorize_inner(
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(0);
     if serial < state.min_valid_jti.load(Ordering::Acquire) {
-        return Err(Unauthorized(Some("The token was revoked")));
+        return Err(Unauthorized::bearer(Some("The token was revoked")));
     }
     if tenant.is_some_and(|t| !claims.client_id.eq_ignore_ascii_case(t)) {
-        return Err(Unauthorized(Some(
+        return Err(Unauthorized::bearer(Some(
             "The token was not issued to this tenant",
         )));
     }
+    check_binding(state, seen, &claims, dpop, token.trim())?;
     Ok(claims)
+}
+
+/// A token bound to a DPoP key comes as `DPoP` with a valid proof of that key; an unbound one
+/// as `Bearer`.
+fn check_binding(
+    state: &State,
+    seen: &Seen<'_>,
+    claims: &Claims,
+    dpop: bool,
+    token: &str,
+) -> Result<(), Unauthorized> {
+    let Some(cnf) = &claims.cnf else {
+        if dpop {
+            return Err(Unauthorized::dpop(
+                "invalid_token",
+                "the token is not bound to a DPoP key: send it as Bearer".into(),
+            ));
+        }
+        return Ok(());
+    };
+    if !dpop {
+        return Err(Unauthorized::dpop(
+            "invalid_token",
+            "the token is bound to a DPoP key: send it as DPoP, with a proof".into(),
+        ));
+    }
+    let method = seen.method.as_str();
+    match state
+        .key_auth
+        .proof(seen.headers, method, &seen.htu(state), Some(token))
+    {
+        Ok(Some(jkt)) if jkt == cnf.jkt => Ok(()),
+        Ok(Some(_)) => Err(Unauthorized::dpop(
+            "invalid_dpop_proof",
+            "the DPoP proof is signed by another key than the one the token is bound to".into(),
+        )),
+        Ok(None) => Err(Unauthorized::dpop(
+            "invalid_dpop_proof",
+            "a DPoP-bound token needs a DPoP proof".into(),
+        )),
+        Err(ProofRefusal::Invalid(why)) => Err(Unauthorized::dpop("invalid_dpop_proof", why)),
+        Err(ProofRefusal::Nonce(nonce)) => Err(Unauthorized {
+            nonce: Some(nonce),
+            ..Unauthorized::dpop(
+                "use_dpop_nonce",
+                "the DPoP proof must carry the server's nonce".into(),
+            )
+        }),
+    }
 }

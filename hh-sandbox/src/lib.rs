@@ -63,6 +63,7 @@
 
 mod alone;
 mod api;
+mod client_auth;
 mod content;
 mod engine;
 mod faults;
@@ -119,6 +120,8 @@ pub(crate) struct State {
     counters: faults::Counters,
     /// Fakes of users' traits, served beside HealthHero's endpoints.
     served: served::Served,
+    /// Registered client keys, `jti`s seen, DPoP nonces.
+    key_auth: client_auth::KeyAuth,
     /// The W3C trace context requests carried, latest last (bounded).
     trace_contexts: trace::TraceContexts,
     shutdown: watch::Sender<bool>,
@@ -349,6 +352,9 @@ pub struct SandboxBuilder {
     client_id: String,
     client_secret: String,
     extra_clients: Vec<(String, String)>,
+    /// Clients' public keys for private_key_jwt: (client id, JWK text).
+    client_keys: Vec<(String, String)>,
+    require_dpop: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -360,6 +366,8 @@ impl Default for SandboxBuilder {
             client_id: "sandbox-client".to_owned(),
             client_secret: format!("sbx-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
             extra_clients: Vec::new(),
+            client_keys: Vec::new(),
+            require_dpop: false,
         }
     }
 }
@@ -408,11 +416,24 @@ impl SandboxBuilder {
             clients.insert(
                 id,
                 Registration {
-                    secret,
+                    secret: Some(secret),
                     scopes: scopes.clone(),
                 },
             );
         }
+        let key_auth = client_auth::KeyAuth::default();
+        for (id, jwk) in &self.client_keys {
+            let jwk = serde_json::from_str(jwk)
+                .map_err(|e| std::io::Error::other(format!("client_key for {id}: {e}")))?;
+            key_auth.register(id, jwk);
+            clients.entry(id.clone()).or_insert_with(|| Registration {
+                secret: None,
+                scopes: scopes.clone(),
+            });
+        }
+        key_auth
+            .dpop_required
+            .store(self.require_dpop, Ordering::Relaxed);
         let (shutdown, _) = watch::channel(false);
         let state = Arc::new(State {
             content,
@@ -431,6 +452,7 @@ impl SandboxBuilder {
             faults: faults::Faults::default(),
             counters: faults::Counters::default(),
             served: served::Served::default(),
+            key_auth,
             trace_contexts: trace::TraceContexts::default(),
             shutdown,
         });

@@ -66,9 +66,14 @@ pub(crate) async fn dispatch(
         .iter()
         .find(|(placeholder, _)| *placeholder == "client_id")
         .map(|(_, value)| value.clone());
+    let seen = identity::Seen {
+        method,
+        path: uri.path(),
+        headers,
+    };
     let authorized = match &tenant {
-        Some(tenant) => identity::authorize(state, headers, tenant).map(drop),
-        None => identity::authorize_any(state, headers).map(drop),
+        Some(tenant) => identity::authorize(state, &seen, tenant).map(drop),
+        None => identity::authorize_any(state, &seen).map(drop),
     };
     if let Err(e) = authorized {
         return Some(e.into_response());

@@ -13,15 +13,35 @@ impl ClientBuilder {
             Some(id) if id.trim().is_empty() => problems.push("client_id is empty".into()),
             Some(_) => {}
         }
-        match &self.client_secret {
-            None => problems.push("client_secret is required".into()),
-            Some(s) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
+        match (&self.client_secret, self.uses_secret()) {
+            (None, true) => problems.push("client_secret is required".into()),
+            (Some(s), true) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
                 problems.push("client_secret is empty".into())
             }
-            Some(_) => {}
+            (Some(_), false) => problems.push(
+                "client_secret is set, but the client authenticates with private_key_jwt: \
+                 set one of them"
+                    .into(),
+            ),
+            _ => {}
         }
+        #[cfg_attr(
+            not(any(feature = "private-key-jwt", feature = "dpop")),
+            allow(unused_variables)
+        )]
+        let auth = self.check_auth(token_url.as_ref(), &mut problems);
         #[cfg(feature = "token-store")]
         let store = self.store.store(&mut problems);
+        // The sealing key is derived from the secret unless one is given: without a secret,
+        // one must be.
+        #[cfg(feature = "token-store")]
+        if store.is_some() && !self.uses_secret() && self.store.key.is_none() {
+            problems.push(
+                "a shared token store needs a sealing_key when the client has no secret \
+                 (private_key_jwt); every process of the fleet needs the same key"
+                    .into(),
+            );
+        }
         if self.token_timeout.is_zero() {
             problems.push("token_timeout must be more than zero".into());
         }
@@ -44,7 +64,9 @@ impl ClientBuilder {
             api_url,
             token_url,
             self.client_id.clone(),
-            self.client_secret.clone(),
+            self.client_secret
+                .clone()
+                .or_else(|| (!self.uses_secret()).then(|| SecretString::from(""))),
             user_agent,
         )
         else {
@@ -63,7 +85,12 @@ impl ClientBuilder {
             refresh_ahead: self.refresh_ahead,
             min_remaining: self.min_remaining,
             propagate_trace_context: self.propagate.identity,
+            #[cfg(feature = "private-key-jwt")]
+            assertion: auth.assertion,
+            #[cfg(feature = "dpop")]
+            dpop: auth.dpop,
         };
+
         Ok(Checked {
             api_url,
             token: CheckedToken {

@@ -44,6 +44,8 @@ pub(crate) struct Tries {
     /// that fires meanwhile reports.
     pub(super) waiting: Waiting,
     pub(super) last: Option<Error>,
+    /// Whether the call went again at once for a DPoP nonce (once per call at most).
+    pub(super) nonce_retried: bool,
 }
 
 impl Tries {
@@ -54,6 +56,7 @@ impl Tries {
             replays: 0,
             waiting: Waiting::Token,
             last: None,
+            nonce_retried: false,
         }
     }
 
@@ -85,6 +88,8 @@ impl Tries {
 pub(super) enum Step {
     /// The API rejected the token: drop it and send again with a fresh one.
     Replay,
+    /// The API asked for a DPoP nonce, which it gave: send again at once.
+    Nonce,
     /// Send again after this wait.
     Retry(Duration),
     /// The call is over.
@@ -124,7 +129,16 @@ impl Request<'_> {
             } => (status, headers, body, truncated),
         };
 
-        if status == StatusCode::UNAUTHORIZED && replays_401(inner, tries, token) {
+        // Refused before it was processed, for want of a nonce the answer now gave: the same
+        // request again, with a new proof, whatever its method; once. Not the token's fault,
+        // so never a reason to replace it.
+        let wants_nonce = inner
+            .tokens
+            .asks_for_nonce(&inner.api.origin(), status, &headers);
+        if wants_nonce && !tries.nonce_retried {
+            return Step::Nonce;
+        }
+        if status == StatusCode::UNAUTHORIZED && !wants_nonce && replays_401(inner, tries, token) {
             return Step::Replay;
         }
         if status.is_success() {

@@ -76,6 +76,7 @@ impl Request<'_> {
             match self.next_step(inner, exchange, &token, tries) {
                 Step::Done(result) => return result,
                 Step::Replay => tries.replay(&inner.tokens, &token),
+                Step::Nonce => tries.nonce_retried = true,
                 Step::Retry(wait) => {
                     tries.retries += 1;
                     tries.waiting = Waiting::Backoff(sent + 1);
@@ -117,7 +118,6 @@ impl Request<'_> {
         if inner.propagate_trace_context {
             telemetry::inject(span, headers);
         }
-        headers.insert(http::header::AUTHORIZATION, token.header.clone());
         if let Body::Bytes {
             bytes,
             content_type,
@@ -132,7 +132,7 @@ impl Request<'_> {
             }
             *request.body_mut() = Some(bytes.clone().into());
         }
-
+        inner.tokens.authorize(&mut request, token);
         request
     }
 

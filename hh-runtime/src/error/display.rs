@@ -44,6 +44,14 @@ impl fmt::Display for Error {
                         write!(f, " ({d})")?;
                     }
                 }
+                if http.status == StatusCode::UNAUTHORIZED
+                    && let Some((scheme, error, description)) = challenge(&http.headers)
+                {
+                    write!(f, ": {scheme} {error}")?;
+                    if let Some(d) = description {
+                        write!(f, " ({d})")?;
+                    }
+                }
                 Ok(())
             }
             Repr::Decode { message, path, .. } => {
@@ -189,6 +197,14 @@ fn fmt_token(
             write!(f, ": {m}")
         }
         TokenFailure::Aborted => f.write_str("the token request ended without a result"),
+        #[cfg(feature = "private-key-jwt")]
+        TokenFailure::Assertion(e) => {
+            write!(
+                f,
+                "the client assertion could not be signed: {}",
+                Chain(&**e)
+            )
+        }
     }
 }
 
@@ -214,4 +230,30 @@ impl fmt::Display for Chain<'_> {
         }
         Ok(())
     }
+}
+
+/// What a 401's `WWW-Authenticate` refused (RFC 6750 section 3, RFC 9449 section 7.1): the
+/// scheme, the `error` code and its `error_description`, when the challenge has an `error`.
+fn challenge(headers: &http::HeaderMap) -> Option<(&str, &str, Option<&str>)> {
+    headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|value| {
+            let scheme = value.split_whitespace().next()?;
+            let error = find_param(value, "error")?;
+            Some((scheme, error, find_param(value, "error_description")))
+        })
+}
+
+/// The quoted value of the auth-param `name` in a challenge.
+fn find_param<'a>(challenge: &'a str, name: &str) -> Option<&'a str> {
+    let needle = format!("{name}=\"");
+    // The parameter itself, not the end of a longer name (`error` in `error_description`).
+    let at = challenge
+        .match_indices(&needle)
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || matches!(challenge.as_bytes()[i - 1], b' ' | b','))?;
+    let rest = &challenge[at + needle.len()..];
+    Some(&rest[..rest.find('"')?])
 }

@@ -122,6 +122,8 @@ impl ErrorType {
             TokenFailure::Redirect(_) => "redirect",
             TokenFailure::Malformed(_) => "malformed_response",
             TokenFailure::Aborted => "aborted",
+            #[cfg(feature = "private-key-jwt")]
+            TokenFailure::Assertion(_) => "assertion",
             TokenFailure::OAuth(_) | TokenFailure::Status => "oauth_error",
         })
     }

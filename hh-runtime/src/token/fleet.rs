@@ -77,6 +77,8 @@ pub(crate) struct Fleet {
     client_id: String,
     /// The bound on each store operation (`store_operation_timeout`).
     op_timeout: Duration,
+    /// How the tokens are sent (`Bearer`, or `DPoP`: the entry's name says to which key).
+    scheme: &'static str,
     /// The bound on the first connection (`store_connect_timeout`, at least `op_timeout`).
     connect_timeout: Duration,
 }
@@ -115,6 +117,7 @@ impl Fleet {
             rejected: Mutex::new(None),
             connected: tokio::sync::OnceCell::new(),
             op_timeout: bounds.operation,
+            scheme: cfg.token_scheme(),
             connect_timeout: bounds.first_connection(),
         }
     }
@@ -299,15 +302,17 @@ impl Fleet {
                 return Ok(None);
             }
         };
-        let token = ParsedToken::new(opened.token, opened.lifetime).and_then(|parsed| {
-            CachedToken::shared(
-                parsed,
-                opened.issued,
-                (now, wall),
-                super::cache::spread(self.refresh_ahead, fastrand::f64()),
-                self.min_remaining,
-            )
-        });
+        let token = ParsedToken::with_scheme(opened.token, opened.lifetime, self.scheme).and_then(
+            |parsed| {
+                CachedToken::shared(
+                    parsed,
+                    opened.issued,
+                    (now, wall),
+                    super::cache::spread(self.refresh_ahead, fastrand::f64()),
+                    self.min_remaining,
+                )
+            },
+        );
         let Some(token) = token else { return Ok(None) };
         let fresh = token.is_usable(now) && !token.wants_refresh(now);
         let rejected = self

@@ -60,6 +60,34 @@ pub enum ClientAuth {
     /// HTTP Basic authentication (`client_secret_basic`), with the id and the secret each
     /// form-encoded before joining, as RFC 6749 section 2.3.1 requires.
     Basic,
+    /// A JWT signed with the client's private key in place of a secret (`private_key_jwt`,
+    /// RFC 7523 and OpenID Connect Core section 9), new for every token request. Chosen by
+    /// [`ClientBuilder::private_key_jwt`](crate::ClientBuilder::private_key_jwt), which
+    /// gives the key.
+    #[cfg(feature = "private-key-jwt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "private-key-jwt")))]
+    PrivateKeyJwt,
+}
+
+impl ClientAuth {
+    /// The method's name in OAuth metadata (`token_endpoint_auth_method`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Post => "client_secret_post",
+            ClientAuth::Basic => "client_secret_basic",
+            #[cfg(feature = "private-key-jwt")]
+            ClientAuth::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// The keys a client signs its assertions with: the current one, and the one before it while
+/// the server may not know the new one yet.
+#[cfg(feature = "private-key-jwt")]
+pub(crate) struct Assertion {
+    pub(crate) keys: Vec<Arc<dyn crate::auth::Signer>>,
+    /// The assertion's `aud`.
+    pub(crate) audience: String,
 }
 
 /// Everything the token source needs, fixed when the client is built.
@@ -75,15 +103,44 @@ pub(crate) struct TokenConfig {
     /// Whether token requests carry W3C trace context (feature `opentelemetry`; off unless
     /// asked: `ClientBuilder::propagate_trace_context_to_identity`).
     pub(crate) propagate_trace_context: bool,
+    /// The signing keys, with `ClientAuth::PrivateKeyJwt`.
+    #[cfg(feature = "private-key-jwt")]
+    pub(crate) assertion: Option<Assertion>,
+    /// The DPoP key, when tokens are bound to one.
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<Arc<crate::auth::Dpop>>,
 }
 
 impl TokenConfig {
     /// The forms in which a server may echo the secret back: as sent in a form body, and raw.
     /// Bodies we keep are scrubbed of both.
-    pub(crate) fn secret_forms(&self) -> [Vec<u8>; 2] {
+    /// (None without a secret: private_key_jwt.)
+    pub(crate) fn secret_forms(&self) -> Vec<Vec<u8>> {
         let raw = self.client_secret.expose_secret();
+        if raw.is_empty() {
+            return Vec::new();
+        }
         let encoded = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
-        [encoded.into_bytes(), raw.as_bytes().to_vec()]
+        vec![encoded.into_bytes(), raw.as_bytes().to_vec()]
+    }
+
+    /// How many keys the client may sign its assertions with (0 without private_key_jwt).
+    pub(crate) fn signing_keys(&self) -> usize {
+        #[cfg(feature = "private-key-jwt")]
+        if let Some(assertion) = &self.assertion {
+            return assertion.keys.len();
+        }
+        0
+    }
+
+    /// The token type the identity server must issue: `DPoP` when tokens are bound to a
+    /// key, else `Bearer`; also the scheme of the `Authorization` header that carries them.
+    pub(crate) fn token_scheme(&self) -> &'static str {
+        #[cfg(feature = "dpop")]
+        if self.dpop.is_some() {
+            return "DPoP";
+        }
+        "Bearer"
     }
 }
 
@@ -166,12 +223,51 @@ impl TokenSource {
     /// The body without the token it was sent with or the client secret, in case the server
     /// echoed them.
     pub(crate) fn scrub(&self, body: bytes::Bytes, token: &CachedToken) -> bytes::Bytes {
-        let [encoded_secret, raw_secret] = self.config().secret_forms();
-        crate::body::scrub(body, &[token.secret_bytes(), &encoded_secret, &raw_secret])
+        let forms = self.config().secret_forms();
+        let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
+        secrets.push(token.secret_bytes());
+        crate::body::scrub(body, &secrets)
     }
 
     pub(crate) fn config(&self) -> &TokenConfig {
         &self.shared.cfg
+    }
+
+    /// Puts `token` on `request`: `Authorization`, and with DPoP a new proof for this
+    /// request's method and URL. The one way an API request gets its token.
+    pub(crate) fn authorize(&self, request: &mut reqwest::Request, token: &CachedToken) {
+        #[cfg(feature = "dpop")]
+        if let Some(dpop) = &self.shared.cfg.dpop {
+            match dpop.proof(request.method(), request.url(), Some(token.secret_bytes())) {
+                Ok(proof) => {
+                    request.headers_mut().insert(crate::auth::DPOP, proof);
+                }
+                // Not expected of a key in process; the server's 401 then says why.
+                Err(e) => tracing::warn!(error = %e, "no DPoP proof for this request"),
+            }
+        }
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, token.header.clone());
+    }
+
+    /// Reads what an API's answer from `origin` says to DPoP: the nonce it carries is kept
+    /// for the next proof to that origin, and the answer is whether it is a 401 asking for
+    /// a nonce (`use_dpop_nonce`), which the request answers by going again at once.
+    pub(crate) fn asks_for_nonce(
+        &self,
+        origin: &url::Origin,
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+    ) -> bool {
+        #[cfg(feature = "dpop")]
+        if let Some(dpop) = &self.shared.cfg.dpop {
+            dpop.observe(origin, headers);
+            return status == http::StatusCode::UNAUTHORIZED
+                && crate::auth::asks_for_nonce(headers);
+        }
+        let _ = (origin, status, headers);
+        false
     }
 
     /// The name of the shared store, if one is configured (for `Debug`).

@@ -33,10 +33,43 @@ pub(crate) struct ParsedToken {
 
 /// One token request, start to finish: send, refuse redirects, read within the cap, parse;
 /// what an error keeps of the answer has the secret and every token withheld.
+///
+/// With private_key_jwt or DPoP, a request may go out again at once, as a new request with a
+/// new assertion and a new proof (never one reused): once when the server asks for a DPoP
+/// nonce (`use_dpop_nonce`), and once more with the previous key when the current one is
+/// refused (`invalid_client`) while keys rotate.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     cfg: &TokenConfig,
     answered: &crate::telemetry::Answered,
+) -> Result<ParsedToken, Error> {
+    let mut key = 0;
+    let mut nonce_asked = false;
+    loop {
+        let result = send_once(http, cfg, answered, key).await;
+        let Err(error) = &result else {
+            return result;
+        };
+        let code = error.oauth_error().map(|e| e.code.as_str());
+        if !nonce_asked && code == Some("use_dpop_nonce") && cfg.token_scheme() == "DPoP" {
+            nonce_asked = true;
+            continue;
+        }
+        if code == Some("invalid_client") && key + 1 < cfg.signing_keys() {
+            tracing::debug!("client assertion refused: trying the previous key");
+            key += 1;
+            continue;
+        }
+        return result;
+    }
+}
+
+/// One request to the token endpoint, its assertion signed with the `key`th key.
+async fn send_once(
+    http: &reqwest::Client,
+    cfg: &TokenConfig,
+    answered: &crate::telemetry::Answered,
+    key: usize,
 ) -> Result<ParsedToken, Error> {
     let mut request = http
         .post(cfg.token_url.clone())
@@ -48,12 +81,19 @@ pub(crate) async fn request_token(
             basic_auth(&cfg.client_id, cfg.client_secret.expose_secret()),
         );
     }
+    #[cfg(feature = "dpop")]
+    if let Some(dpop) = &cfg.dpop {
+        request = request.header(
+            crate::auth::DPOP,
+            dpop.proof(&http::Method::POST, &cfg.token_url, None)?,
+        );
+    }
     if cfg.propagate_trace_context {
         let mut headers = http::HeaderMap::new();
         crate::telemetry::inject(&tracing::Span::current(), &mut headers);
         request = request.headers(headers);
     }
-    let body = token_request_body(cfg);
+    let (body, assertion) = token_request_body(cfg, key).await?;
     let response = request
         .body(body.expose_secret().to_owned())
         .send()
@@ -63,6 +103,10 @@ pub(crate) async fn request_token(
     let status = response.status();
     let headers = response.headers().clone();
     answered.set(status, response.version());
+    #[cfg(feature = "dpop")]
+    if let Some(dpop) = &cfg.dpop {
+        dpop.observe(&cfg.token_url.origin(), &headers);
+    }
     if status.is_redirection() {
         let location = headers
             .get(LOCATION)
@@ -79,7 +123,7 @@ pub(crate) async fn request_token(
     let (body, truncated) = read_capped(response, MAX_TOKEN_RESPONSE)
         .await
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
-    answer(status, headers, body, truncated, cfg)
+    answer(status, headers, body, truncated, cfg, assertion.as_deref())
 }
 
 /// A token endpoint's answer read into a token, or into the error that keeps what of the
@@ -90,18 +134,21 @@ fn answer(
     body: Bytes,
     truncated: bool,
     cfg: &TokenConfig,
+    assertion: Option<&str>,
 ) -> Result<ParsedToken, Error> {
-    // The secret first, so that nothing read from the answer (an `error_description`
-    // echoing the request) carries it.
-    let [encoded, raw] = cfg.secret_forms();
-    let body = scrub(body, &[&encoded, &raw]);
+    // The secret (or the assertion) first, so that nothing read from the answer (an
+    // `error_description` echoing the request) carries it.
+    let forms = cfg.secret_forms();
+    let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
+    secrets.extend(assertion.map(str::as_bytes));
+    let body = scrub(body, &secrets);
     let mut failure = if truncated {
         TokenFailure::Malformed(format!(
             "the body is larger than {} KiB",
             MAX_TOKEN_RESPONSE / 1024
         ))
     } else {
-        match parse_token_response(status, &body) {
+        match parse_token_response(status, &body, cfg.token_scheme()) {
             Ok(token) => return Ok(token),
             Err(failure) => failure,
         }
@@ -140,18 +187,60 @@ fn token_error(
     })
 }
 
-/// The form body of a client-credentials token request.
-fn token_request_body(cfg: &TokenConfig) -> SecretString {
+/// The form body of a client-credentials token request, and the client assertion in it
+/// (signed with the `key`th key), if the client authenticates with one.
+async fn token_request_body(
+    cfg: &TokenConfig,
+    key: usize,
+) -> Result<(SecretString, Option<String>), Error> {
+    // Signed before the form is begun: the form's serializer is not `Send`, and the fetch
+    // runs on a task of its own.
+    #[cfg(feature = "private-key-jwt")]
+    let assertion = match cfg.auth {
+        ClientAuth::PrivateKeyJwt => Some(sign_assertion(cfg, key).await?),
+        _ => None,
+    };
+    #[cfg(not(feature = "private-key-jwt"))]
+    let assertion: Option<String> = None;
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "client_credentials");
     if let Some(scope) = &cfg.scope {
         form.append_pair("scope", scope);
     }
-    if cfg.auth == ClientAuth::Post {
-        form.append_pair("client_id", &cfg.client_id);
-        form.append_pair("client_secret", cfg.client_secret.expose_secret());
+    match cfg.auth {
+        ClientAuth::Post => {
+            form.append_pair("client_id", &cfg.client_id);
+            form.append_pair("client_secret", cfg.client_secret.expose_secret());
+        }
+        ClientAuth::Basic => {}
+        #[cfg(feature = "private-key-jwt")]
+        #[cfg(feature = "private-key-jwt")]
+        ClientAuth::PrivateKeyJwt => {
+            form.append_pair("client_id", &cfg.client_id);
+            form.append_pair(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            );
+            form.append_pair("client_assertion", assertion.as_deref().unwrap_or_default());
+        }
     }
-    SecretString::from(form.finish())
+    // (The key's index matters to private_key_jwt alone.)
+    let _ = key;
+    Ok((SecretString::from(form.finish()), assertion))
+}
+
+/// A new client assertion, signed with the `key`th key.
+#[cfg(feature = "private-key-jwt")]
+async fn sign_assertion(cfg: &TokenConfig, key: usize) -> Result<String, Error> {
+    let Some(keys) = &cfg.assertion else {
+        return Err(Error::config("private_key_jwt needs a signing key"));
+    };
+    let Some(signer) = keys.keys.get(key) else {
+        return Err(Error::config("private_key_jwt needs a signing key"));
+    };
+    crate::auth::assertion(&cfg.client_id, &keys.audience, &**signer)
+        .await
+        .map_err(|e| Error::token(TokenFailure::Assertion(e)))
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, marked sensitive.
@@ -171,6 +260,7 @@ pub(crate) fn basic_auth(client_id: &str, secret: &str) -> HeaderValue {
 pub(crate) fn parse_token_response(
     status: StatusCode,
     body: &[u8],
+    scheme: &'static str,
 ) -> Result<ParsedToken, TokenFailure> {
     let malformed = |m: &str| TokenFailure::Malformed(m.to_owned());
     if !status.is_success() {
@@ -215,17 +305,29 @@ pub(crate) fn parse_token_response(
     };
     match object.get("token_type").and_then(|t| t.as_str()) {
         // RFC 6749 section 5.1: the type is case-insensitive.
-        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(_) => return Err(malformed("`token_type` is not `Bearer`")),
+        Some(t) if t.eq_ignore_ascii_case(scheme) => {}
+        // A server that ignores DPoP issues bearer tokens: refused, rather than quietly
+        // sending a token anyone who holds it can use.
+        Some(t) if scheme == "DPoP" && t.eq_ignore_ascii_case("bearer") => {
+            return Err(malformed(
+                "`token_type` is `Bearer`, not `DPoP`: the server did not bind the token to the \
+                 DPoP key (it may not support DPoP)",
+            ));
+        }
+        Some(_) => {
+            return Err(TokenFailure::Malformed(format!(
+                "`token_type` is not `{scheme}`"
+            )));
+        }
         None => return Err(malformed("there is no `token_type`")),
     }
     let lifetime = match parse_expires_in(object.get("expires_in"))? {
         Some(lifetime) => lifetime,
         None => jwt::lifetime(token, SystemTime::now()).unwrap_or(DEFAULT_LIFETIME),
     };
-    ParsedToken::new(SecretString::from(token.as_str()), lifetime).ok_or_else(|| {
-        malformed("`access_token` contains characters that cannot be sent in an HTTP header")
-    })
+    ParsedToken::with_scheme(SecretString::from(token.as_str()), lifetime, scheme).ok_or_else(
+        || malformed("`access_token` contains characters that cannot be sent in an HTTP header"),
+    )
 }
 
 /// Whether a token can be sent as `Authorization: Bearer <token>`: visible ASCII only
@@ -239,11 +341,22 @@ pub(crate) fn fits_in_a_header(token: &str) -> bool {
 impl ParsedToken {
     /// A token with its `Authorization` value, or `None` if it cannot be sent in a header
     /// (`fits_in_a_header`).
+    #[cfg(test)]
     pub(crate) fn new(token: SecretString, lifetime: Duration) -> Option<Self> {
+        Self::with_scheme(token, lifetime, "Bearer")
+    }
+
+    /// A token sent as `Authorization: <scheme> <token>` (`Bearer`, or `DPoP`).
+    pub(crate) fn with_scheme(
+        token: SecretString,
+        lifetime: Duration,
+        scheme: &'static str,
+    ) -> Option<Self> {
         if !fits_in_a_header(token.expose_secret()) {
             return None;
         }
-        let mut header = HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).ok()?;
+        let mut header =
+            HeaderValue::try_from(format!("{scheme} {}", token.expose_secret())).ok()?;
         header.set_sensitive(true);
         Some(ParsedToken {
             token,

@@ -14,7 +14,9 @@ use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use super::{ClientAuth, TokenConfig};
+#[cfg(test)]
+use super::ClientAuth;
+use super::TokenConfig;
 use crate::store::SealingKey;
 
 const VERSION: u8 = 1;
@@ -38,18 +40,26 @@ pub(crate) struct KeyName {
 
 impl KeyName {
     pub(crate) fn new(cfg: &TokenConfig) -> Self {
-        let auth = match cfg.auth {
-            ClientAuth::Post => "client_secret_post",
-            ClientAuth::Basic => "client_secret_basic",
-        };
+        // A token bound to a DPoP key is of use only to a process holding that key: the
+        // key's thumbprint is part of the name, so processes with different keys never share
+        // an entry, and a process never adopts a token bound to a key it lacks.
+        #[cfg(feature = "dpop")]
+        let bound_to = cfg.dpop.as_ref().map(|d| d.thumbprint());
+        #[cfg(not(feature = "dpop"))]
+        let bound_to: Option<&str> = None;
+        let bound_to = bound_to.map(|jkt| format!("dpop:{jkt}"));
         let mut hash = Sha256::new();
+        // Nothing more for a bearer token, so its name is what earlier versions gave it.
         for part in [
             "hh-runtime token v1",
             cfg.token_url.as_str(),
             &cfg.client_id,
-            auth,
+            cfg.auth.as_str(),
             cfg.scope.as_deref().unwrap_or(""),
-        ] {
+        ]
+        .into_iter()
+        .chain(bound_to.as_deref())
+        {
             // Length-prefixed, so no two configurations hash the same bytes.
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part.as_bytes());

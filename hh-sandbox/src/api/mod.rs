@@ -260,7 +260,12 @@ pub(crate) async fn dispatch(
     if let Some(injected) = admit(&state, &name, &headers).await {
         return injected;
     }
-    handle(&state, route, &headers, &body, uri.query().unwrap_or(""))
+    let seen = identity::Seen {
+        method: &method,
+        path: uri.path(),
+        headers: &headers,
+    };
+    handle(&state, route, &seen, &body, uri.query().unwrap_or(""))
 }
 
 /// 405, with the methods the endpoint accepts in `Allow`, and no body (as the crate docs say).
@@ -310,38 +315,45 @@ async fn apply_faults(state: &State, name: &str) -> Option<Response> {
 }
 
 /// The route's handler, after the bearer token is checked for the APIs.
-fn handle(state: &State, route: Route, headers: &HeaderMap, body: &[u8], query: &str) -> Response {
+fn handle(
+    state: &State,
+    route: Route,
+    seen: &identity::Seen<'_>,
+    body: &[u8],
+    query: &str,
+) -> Response {
+    let headers = seen.headers;
     match route {
         Route::Token => identity::token(state, headers, body),
         Route::Discovery => identity::discovery(state),
         Route::Jwks => identity::jwks(state),
         Route::Traversals { chat, tenant, rest } => {
-            if let Err(e) = identity::authorize(state, headers, &tenant) {
+            if let Err(e) = identity::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             traversals(state, chat, &tenant, &rest, headers, body)
         }
         Route::Members { tenant, rest } => {
-            if let Err(e) = identity::authorize(state, headers, &tenant) {
+            if let Err(e) = identity::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             members(state, &tenant, &rest, body)
         }
         Route::Reports { tenant, rest } => {
-            if let Err(e) = identity::authorize(state, headers, &tenant) {
+            if let Err(e) = identity::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             reports(state, &tenant, &rest, query)
         }
-        Route::Algos => algos(state, headers),
+        Route::Algos => algos(state, seen),
         Route::Admin(_) | Route::Unknown => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 /// The online-triage service's algorithm list.
-fn algos(state: &State, headers: &HeaderMap) -> Response {
+fn algos(state: &State, seen: &identity::Seen<'_>) -> Response {
     // No tenant in the path: any valid token of any registered client will do.
-    if let Err(e) = identity::authorize_any(state, headers) {
+    if let Err(e) = identity::authorize_any(state, seen) {
         return e.into_response();
     }
     let list: Vec<Value> = state

@@ -7,7 +7,11 @@ use serde_json::json;
 use std::time::UNIX_EPOCH;
 
 fn parse(status: u16, body: &str) -> Result<ParsedToken, TokenFailure> {
-    parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+    parse_token_response(
+        StatusCode::from_u16(status).unwrap(),
+        body.as_bytes(),
+        "Bearer",
+    )
 }
 
 fn malformed(r: Result<ParsedToken, TokenFailure>) -> String {
@@ -177,7 +181,7 @@ fn malformed_responses() {
     assert!(fits_in_a_header("eyJ.a-b_c~d+e/f="));
 
     assert!(malformed(parse(200, r#"{"error":5}"#)).contains("`error`"));
-    let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}");
+    let invalid_utf8 = parse_token_response(StatusCode::OK, b"{\"a\":\"\xff\"}", "Bearer");
     assert!(malformed(invalid_utf8).contains("UTF-8"));
 }
 
@@ -242,7 +246,7 @@ mod fuzz {
 
         #[test]
         fn token_parser_never_panics_on_bytes(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let _ = parse_token_response(StatusCode::from_u16(status).unwrap(), &body);
+            let _ = parse_token_response(StatusCode::from_u16(status).unwrap(), &body, "Bearer");
         }
 
         #[test]
@@ -258,7 +262,7 @@ mod fuzz {
                 object["error"] = e;
             }
             let body = object.to_string();
-            if let Ok(parsed) = parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes()) {
+            if let Ok(parsed) = parse_token_response(StatusCode::from_u16(status).unwrap(), body.as_bytes(), "Bearer") {
                 // Whatever was accepted is usable: a bounded lifetime and a sendable header.
                 prop_assert!(parsed.lifetime <= MAX_LIFETIME);
                 prop_assert!(parsed.lifetime >= Duration::from_secs(1));

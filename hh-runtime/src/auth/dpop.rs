@@ -1,0 +1,119 @@
+//! DPoP (RFC 9449): a proof of possession of the client's key on every token request and
+//! every API attempt, and the nonces servers hand out, remembered per origin.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::{Map, Value, json};
+use url::Url;
+
+use super::{SigningKey, b64url, random_id, unix_now};
+use crate::error::{Error, Result};
+
+/// The header a server sends a nonce in, and the one a proof travels in.
+pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
+pub(crate) const DPOP: &str = "dpop";
+
+/// A client's DPoP key and the nonces its servers asked for.
+pub(crate) struct Dpop {
+    key: Arc<SigningKey>,
+    /// The latest nonce each origin sent, by its ASCII serialization.
+    nonces: Mutex<HashMap<String, String>>,
+}
+
+impl Dpop {
+    pub(crate) fn new(key: Arc<SigningKey>) -> Self {
+        Dpop {
+            key,
+            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key's RFC 7638 thumbprint: what the tokens bound to it carry as `cnf.jkt`.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+    pub(crate) fn thumbprint(&self) -> &str {
+        self.key.thumbprint()
+    }
+
+    /// A new proof for one request: `htm` and `htu` (the URL without query or fragment), a new
+    /// `jti`, `iat` now, the origin's nonce if it gave one, and `ath` when a token goes with it.
+    pub(crate) fn proof(
+        &self,
+        method: &Method,
+        url: &Url,
+        token: Option<&[u8]>,
+    ) -> Result<HeaderValue> {
+        let mut htu = url.clone();
+        htu.set_query(None);
+        htu.set_fragment(None);
+        let mut claims = json!({
+            "jti": random_id(),
+            "htm": method.as_str(),
+            "htu": htu.as_str(),
+            "iat": unix_now(),
+        });
+        if let Some(nonce) = self.nonce_for(url) {
+            claims["nonce"] = json!(nonce);
+        }
+        if let Some(token) = token {
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token);
+            claims["ath"] = json!(b64url(digest.as_ref()));
+        }
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("dpop+jwt"));
+        header.insert("alg".into(), json!(self.key.algorithm().as_str()));
+        header.insert(
+            "jwk".into(),
+            Value::Object(self.key.public_members().clone()),
+        );
+        let mut jws = b64url(Value::Object(header).to_string().as_bytes());
+        jws.push('.');
+        jws.push_str(&b64url(claims.to_string().as_bytes()));
+        let signature = self.key.sign_now(jws.as_bytes())?;
+        jws.push('.');
+        jws.push_str(&b64url(&signature));
+        let mut value = HeaderValue::try_from(jws)
+            .map_err(|_| Error::config("a DPoP proof is not a valid header value"))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// Keeps the nonce an answer from `origin` carries, if any; says whether it changed.
+    pub(crate) fn observe(&self, origin: &url::Origin, headers: &HeaderMap) -> bool {
+        let Some(nonce) = headers
+            .get(DPOP_NONCE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|n| !n.is_empty())
+        else {
+            return false;
+        };
+        let origin = origin.ascii_serialization();
+        let mut nonces = self.nonces.lock().unwrap_or_else(PoisonError::into_inner);
+        if nonces.get(&origin).is_some_and(|n| n == nonce) {
+            return false;
+        }
+        nonces.insert(origin, nonce.to_owned());
+        true
+    }
+
+    fn nonce_for(&self, url: &Url) -> Option<String> {
+        let origin = url.origin().ascii_serialization();
+        let nonces = self.nonces.lock().unwrap_or_else(PoisonError::into_inner);
+        nonces.get(&origin).cloned()
+    }
+}
+
+/// Whether an API's 401 asks for a nonce (`WWW-Authenticate: DPoP error="use_dpop_nonce"`).
+pub(crate) fn asks_for_nonce(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let v = v.trim_start();
+            v.get(..4)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("dpop"))
+                && v.contains("use_dpop_nonce")
+        })
+}
