@@ -158,6 +158,9 @@ pub enum AssertionAudience {
     Other(String),
 }
 
+#[cfg(test)]
+mod tests;
+
 /// Base64url without padding, as every part of a JWS is written.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

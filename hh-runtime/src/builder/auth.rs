@@ -35,8 +35,13 @@ impl fmt::Debug for AuthOptions {
         #[cfg(feature = "private-key-jwt")]
         {
             let key = |k: &Option<Arc<dyn Signer>>| {
-                k.as_ref()
-                    .map(|k| format!("{} key {:?}", k.algorithm(), k.key_id().unwrap_or("")))
+                k.as_ref().map(|k| {
+                    format!(
+                        "{} key {}",
+                        k.algorithm(),
+                        k.key_id().unwrap_or("without kid")
+                    )
+                })
             };
             d.field("signing_key", &key(&self.keys[0]))
                 .field("previous_signing_key", &key(&self.keys[1]))

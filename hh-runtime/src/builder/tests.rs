@@ -212,3 +212,110 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
         );
     }
 }
+
+/// The environment of a client with a key instead of a secret: `extra` added to the URLs and
+/// the id.
+#[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+fn keyed_env(extra: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| {
+        let base = match name {
+            "HH_TOKEN_URL" => Some("https://id.example/connect/token"),
+            "HH_API_URL" => Some("https://api.example"),
+            "HH_CLIENT_ID" => Some("keyed"),
+            _ => None,
+        };
+        base.map(str::to_owned).or_else(|| {
+            extra
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+}
+
+#[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+#[test]
+fn a_client_key_from_the_environment_stands_in_for_the_secret() {
+    // A key file in PEM, the form most tooling writes.
+    let pkcs8 =
+        aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+            .unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs8.as_ref())
+    );
+    let dir = std::env::temp_dir().join(format!("hh-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("client.pem");
+    std::fs::write(&file, &pem).unwrap();
+
+    let env = keyed_env(vec![
+        ("HH_CLIENT_KEY_FILE", file.display().to_string()),
+        ("HH_CLIENT_KEY_ID", "from-env".into()),
+        ("HH_DPOP", "true".into()),
+    ]);
+    let builder = Client::builder().env_with(env).unwrap();
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("EdDSA key from-env"), "{shown}");
+    assert!(!shown.contains(pem.lines().nth(1).unwrap()), "{shown}");
+    let client = builder.build().unwrap();
+    let cfg = client.inner.tokens.config();
+    assert_eq!(cfg.auth, ClientAuth::PrivateKeyJwt);
+    let assertion = cfg.assertion.as_ref().unwrap();
+    assert_eq!(assertion.audience, "https://id.example/connect/token");
+    assert!(cfg.dpop.is_some());
+    assert_eq!(cfg.token_scheme(), "DPoP");
+
+    // The key inline (PEM text) works the same; a secret beside it is refused, named.
+    let both = keyed_env(vec![
+        ("HH_CLIENT_KEY", pem.clone()),
+        ("HH_CLIENT_SECRET", "s3cret".into()),
+    ]);
+    let error = Client::builder()
+        .env_with(both)
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("client_secret is set, but the client authenticates with private_key_jwt"),
+        "{error}"
+    );
+
+    // What cannot be read is named by its variable.
+    let broken = keyed_env(vec![
+        ("HH_CLIENT_KEY_FILE", "/nonexistent/key.pem".into()),
+        ("HH_DPOP", "perhaps".into()),
+    ]);
+    let error = Client::builder()
+        .env_with(broken)
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("HH_CLIENT_KEY_FILE: cannot read /nonexistent/key.pem"),
+        "{error}"
+    );
+    assert!(
+        error.contains("HH_DPOP is neither true nor false"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[cfg(all(feature = "private-key-jwt", feature = "redis"))]
+#[test]
+fn a_keyed_client_with_a_shared_store_needs_a_sealing_key() {
+    use crate::auth::{Algorithm, SigningKey};
+    let error = Client::builder()
+        .identity_url("https://identity.example")
+        .api_url("https://api.example/")
+        .client_id("c")
+        .private_key_jwt(SigningKey::generate(Algorithm::ES256).unwrap())
+        .redis_url("redis://127.0.0.1:1")
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("needs a sealing_key"), "{error}");
+}

@@ -246,6 +246,10 @@ mod tests {
             refresh_ahead: Duration::from_secs(300),
             min_remaining: Duration::from_secs(30),
             propagate_trace_context: false,
+            #[cfg(feature = "private-key-jwt")]
+            assertion: None,
+            #[cfg(feature = "dpop")]
+            dpop: None,
         }
     }
 

@@ -237,7 +237,7 @@ mod fuzz {
                 body.truncate(at.index(body.len() + 1));
             }
             let status = StatusCode::from_u16(status).unwrap();
-            let result = answer(status, http::HeaderMap::new(), Bytes::from(body.clone()), cut.is_some(), &super::config());
+            let result = answer(status, http::HeaderMap::new(), Bytes::from(body.clone()), cut.is_some(), &super::config(), None);
             if let Err(error) = result {
                 let all = super::rendered(&error);
                 prop_assert!(!all.contains("f00d-c0ffee"), "{}\n{}", String::from_utf8_lossy(&body), all);
@@ -284,6 +284,10 @@ fn config() -> TokenConfig {
         refresh_ahead: Duration::from_secs(300),
         min_remaining: Duration::from_secs(30),
         propagate_trace_context: false,
+        #[cfg(feature = "private-key-jwt")]
+        assertion: None,
+        #[cfg(feature = "dpop")]
+        dpop: None,
     }
 }
 
@@ -357,6 +361,7 @@ fn a_rejected_token_answer_keeps_no_token() {
             Bytes::from(body.clone()),
             false,
             &config(),
+            None,
         )
         .unwrap_err();
         let all = rendered(&error);
@@ -371,6 +376,7 @@ fn a_rejected_token_answer_keeps_no_token() {
         Bytes::from(format!(r#"{{"token_type":"Bearer","access_token":"{live}"#)),
         true,
         &config(),
+        None,
     )
     .unwrap_err();
     assert!(!rendered(&cut).contains("live-token"));
@@ -381,6 +387,7 @@ fn a_rejected_token_answer_keeps_no_token() {
         Bytes::from_static(b"<html>Sign in</html>"),
         false,
         &config(),
+        None,
     )
     .unwrap_err();
     assert_eq!(page.body_text(), Some("<html>Sign in</html>"));
@@ -418,5 +425,43 @@ fn permanent_oauth_codes() {
     assert_eq!(
         OAuthErrorCode::parse("slow_down"),
         OAuthErrorCode::Other("slow_down".into())
+    );
+}
+
+#[test]
+fn an_echoed_client_assertion_is_withheld_from_the_error() {
+    let assertion = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJjIn0.c2lnbmF0dXJl";
+    let body = format!(r#"{{"error":"invalid_client","error_description":"bad {assertion}"}}"#);
+    let error = answer(
+        StatusCode::BAD_REQUEST,
+        http::HeaderMap::new(),
+        Bytes::from(body),
+        false,
+        &config(),
+        Some(assertion),
+    )
+    .unwrap_err();
+    assert!(!rendered(&error).contains(assertion));
+}
+
+#[test]
+fn a_dpop_client_takes_dpop_tokens_and_refuses_bearer_ones() {
+    let dpop = parse_token_response(
+        StatusCode::OK,
+        br#"{"access_token":"abc.def.ghi","token_type":"DPoP","expires_in":60}"#,
+        "DPoP",
+    )
+    .unwrap();
+    assert_eq!(dpop.header.to_str().unwrap(), "DPoP abc.def.ghi");
+    let Err(TokenFailure::Malformed(why)) = parse_token_response(
+        StatusCode::OK,
+        br#"{"access_token":"abc.def.ghi","token_type":"Bearer","expires_in":60}"#,
+        "DPoP",
+    ) else {
+        panic!("a bearer token accepted by a DPoP client")
+    };
+    assert!(
+        why.contains("did not bind the token to the DPoP key"),
+        "{why}"
     );
 }

@@ -1,0 +1,197 @@
+//! Keys load from every form a user's tooling gives, sign what JWS verifiers accept, and
+//! never show their private half; and the builder reads them from the environment.
+
+#![allow(clippy::unwrap_used)]
+
+use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
+use base64::Engine as _;
+
+use super::*;
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Signs and checks the signature with the public half the JWK publishes.
+fn signs_verifiably(key: &SigningKey) {
+    let message = b"header.claims";
+    let signature = key.sign_now(message).unwrap();
+    let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk()).unwrap();
+    let b = |name: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().unwrap())
+            .unwrap()
+    };
+    let verified = match key.algorithm() {
+        Algorithm::ES256 => {
+            let mut point = vec![4];
+            point.extend(b("x"));
+            point.extend(b("y"));
+            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                .verify(message, &signature)
+        }
+        Algorithm::EdDSA => signature::UnparsedPublicKey::new(&signature::ED25519, b("x"))
+            .verify(message, &signature),
+        Algorithm::RS256 | Algorithm::PS256 => {
+            let public = signature::RsaPublicKeyComponents {
+                n: b("n"),
+                e: b("e"),
+            };
+            let params = if key.algorithm() == Algorithm::PS256 {
+                &signature::RSA_PSS_2048_8192_SHA256
+            } else {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            };
+            public.verify(params, message, &signature)
+        }
+    };
+    assert!(verified.is_ok(), "{key:?}");
+    assert_eq!(jwk["alg"], key.algorithm().as_str());
+}
+
+#[test]
+fn ec_keys_load_from_pkcs8_pem_der_and_jwk_alike() {
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &SystemRandom::new(),
+    )
+    .unwrap();
+    let from_der = SigningKey::from_der(pkcs8.as_ref()).unwrap();
+    let from_pem = SigningKey::from_pem(&pem("PRIVATE KEY", pkcs8.as_ref())).unwrap();
+    assert_eq!(from_der.thumbprint(), from_pem.thumbprint());
+    assert_eq!(from_der.algorithm(), Algorithm::ES256);
+
+    // The same key as a private JWK (its `d` the private scalar).
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .unwrap();
+    let d = b64url(pair.private_key().as_be_bytes().unwrap().as_ref());
+    let mut jwk: serde_json::Value = serde_json::from_str(&from_der.public_jwk()).unwrap();
+    jwk["d"] = d.clone().into();
+    jwk["kid"] = "ec-1".into();
+    let from_jwk = SigningKey::from_jwk(&jwk.to_string()).unwrap();
+    assert_eq!(from_jwk.thumbprint(), from_der.thumbprint());
+    assert_eq!(from_jwk.key_id(), Some("ec-1"));
+    signs_verifiably(&from_jwk);
+    // Nothing private is shown.
+    let shown = format!("{from_jwk:?} {from_jwk:#?} {}", from_jwk.public_jwk());
+    assert!(!shown.contains(&d), "{shown}");
+}
+
+#[test]
+fn ed25519_and_rsa_keys_load_and_sign_each_algorithm() {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    let ed = SigningKey::from_bytes(pem("PRIVATE KEY", pkcs8.as_ref()).as_bytes()).unwrap();
+    assert_eq!(ed.algorithm(), Algorithm::EdDSA);
+    signs_verifiably(&ed);
+    // As a JWK: `d` is the seed.
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let mut jwk: serde_json::Value = serde_json::from_str(&ed.public_jwk()).unwrap();
+    jwk["d"] = b64url(pair.seed().unwrap().as_be_bytes().unwrap().as_ref()).into();
+    assert_eq!(
+        SigningKey::from_jwk(&jwk.to_string()).unwrap().thumbprint(),
+        ed.thumbprint()
+    );
+
+    let rsa = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der = rsa.as_der().unwrap();
+    let rs256 = SigningKey::from_pem(&pem("PRIVATE KEY", der.as_ref())).unwrap();
+    assert_eq!(rs256.algorithm(), Algorithm::RS256);
+    signs_verifiably(&rs256);
+    let ps256 = rs256.with_algorithm(Algorithm::PS256).unwrap();
+    signs_verifiably(&ps256);
+    let public = signature::RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public_key());
+    let jwk: serde_json::Value = serde_json::from_str(&ps256.public_jwk()).unwrap();
+    assert_eq!(jwk["n"], b64url(&public.n));
+}
+
+#[test]
+fn what_is_not_a_usable_private_key_is_named() {
+    let message = |input: &str| {
+        SigningKey::from_bytes(input.as_bytes())
+            .unwrap_err()
+            .to_string()
+    };
+    let encrypted = message(&pem("ENCRYPTED PRIVATE KEY", b"xx"));
+    assert!(
+        encrypted.contains("encrypted; decrypt it first"),
+        "{encrypted}"
+    );
+    let certificate = message(&pem("CERTIFICATE", b"xx"));
+    assert!(
+        certificate.contains("`CERTIFICATE` is not a private key"),
+        "{certificate}"
+    );
+    let garbage = message("not a key at all");
+    assert!(
+        garbage.contains("not a PKCS#8, PKCS#1 (RSA) or SEC 1"),
+        "{garbage}"
+    );
+    let oct = message(r#"{"kty":"oct","k":"c2VjcmV0"}"#);
+    assert!(oct.contains("kty `oct` is not supported"), "{oct}");
+    let missing = message(r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#);
+    assert!(missing.contains("has no `d`"), "{missing}");
+
+    let ed = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let wrong = ed.with_algorithm(Algorithm::RS256).unwrap_err().to_string();
+    assert!(wrong.contains("a OKP key cannot sign RS256"), "{wrong}");
+    assert!("HS256".parse::<Algorithm>().is_err());
+}
+
+#[test]
+fn a_thumbprint_is_rfc_7638s_hash_of_the_required_members() {
+    let key = SigningKey::generate(Algorithm::ES256).unwrap();
+    let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk()).unwrap();
+    // RFC 7638 section 3.2: the required members, in lexicographic order, no whitespace.
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["x"].as_str().unwrap(),
+        jwk["y"].as_str().unwrap()
+    );
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    assert_eq!(key.thumbprint(), b64url(digest.as_ref()));
+}
+
+#[cfg(feature = "private-key-jwt")]
+#[tokio::test]
+async fn an_assertion_carries_the_claims_rfc_7523_asks_for_each_time_new() {
+    let key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_key_id("k1");
+    let one = assertion("client-1", "https://id.example/connect/token", &key)
+        .await
+        .unwrap();
+    let two = assertion("client-1", "https://id.example/connect/token", &key)
+        .await
+        .unwrap();
+    let part = |jwt: &str, i: usize| -> serde_json::Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(i).unwrap())
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let (header, claims) = (part(&one, 0), part(&one, 1));
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], "k1");
+    assert_eq!(claims["iss"], "client-1");
+    assert_eq!(claims["sub"], "client-1");
+    assert_eq!(claims["aud"], "https://id.example/connect/token");
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
+    assert_eq!(exp - iat, 60);
+    assert_ne!(claims["jti"], part(&two, 1)["jti"], "a new jti each time");
+    assert_eq!(claims["jti"].as_str().unwrap().len(), 22, "128 random bits");
+}
