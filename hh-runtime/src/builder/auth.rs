@@ -98,14 +98,15 @@ impl ClientBuilder {
     /// is of no use without the key. A server's nonce (`use_dpop_nonce`) is remembered per
     /// origin and answered with one immediate retry of the request.
     ///
-    /// `SigningKey::generate(Algorithm::ES256)` makes a key for this process alone. With a
+    /// `SigningKey::generate(Algorithm::ES256)` makes a key for this process alone (an
+    /// `Arc<SigningKey>` shares one between clients). With a
     /// shared token store, processes share tokens only with processes holding the same key
     /// (entries are named by the key's thumbprint): give every process of a fleet the same
     /// key to share one token, or each its own to keep tokens apart.
     #[cfg(feature = "dpop")]
     #[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
-    pub fn dpop(mut self, key: SigningKey) -> Self {
-        self.auth_options.dpop = Some(Arc::new(key));
+    pub fn dpop(mut self, key: impl Into<Arc<SigningKey>>) -> Self {
+        self.auth_options.dpop = Some(key.into());
         self
     }
 

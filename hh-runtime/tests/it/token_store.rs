@@ -490,3 +490,41 @@ async fn a_revocation_after_the_fleet_diverged_fails_no_call() {
     assert_eq!(sandbox.token_requests(), 3);
     assert_eq!(sandbox.unissued_tokens(), 0);
 }
+
+#[cfg(feature = "dpop")]
+#[tokio::test(start_paused = true)]
+async fn dpop_replicas_share_tokens_only_with_replicas_holding_their_key() {
+    use hh_runtime::auth::{Algorithm, SigningKey};
+    use std::sync::Arc;
+    let sandbox = Sandbox::builder().require_dpop().start().await.unwrap();
+    let store = Memory::default();
+    let keys = [
+        Arc::new(SigningKey::generate(Algorithm::ES256).unwrap()),
+        Arc::new(SigningKey::generate(Algorithm::EdDSA).unwrap()),
+    ];
+    // Two replicas hold each key, as processes given the same HH_DPOP_KEY would.
+    let replicas: Vec<Client> = (0..4)
+        .map(|i| {
+            replica(&sandbox, &store)
+                .dpop(Arc::clone(&keys[i % 2]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    // Every call passes the sandbox's check of the token's binding: no replica used a token
+    // bound to the other key.
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 2, "one token per key");
+    let mut tokens = Vec::new();
+    for replica in &replicas {
+        tokens.push(replica.access_token().await.unwrap().expose_secret().to_owned());
+    }
+    assert_eq!(tokens[0], tokens[2]);
+    assert_eq!(tokens[1], tokens[3]);
+    assert_ne!(tokens[0], tokens[1]);
+
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 4, "one replacement per key");
+}
