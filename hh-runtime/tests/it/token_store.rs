@@ -517,7 +517,14 @@ async fn dpop_replicas_share_tokens_only_with_replicas_holding_their_key() {
     assert_eq!(sandbox.token_requests(), 2, "one token per key");
     let mut tokens = Vec::new();
     for replica in &replicas {
-        tokens.push(replica.access_token().await.unwrap().expose_secret().to_owned());
+        tokens.push(
+            replica
+                .access_token()
+                .await
+                .unwrap()
+                .expose_secret()
+                .to_owned(),
+        );
     }
     assert_eq!(tokens[0], tokens[2]);
     assert_eq!(tokens[1], tokens[3]);

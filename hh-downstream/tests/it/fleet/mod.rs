@@ -415,6 +415,80 @@ fn f9_redis_full() {
     });
 }
 
+/// DPoP through Redis: eight processes, four holding one DPoP key and four another (each
+/// given its key as `HH_DPOP_KEY`, a PEM made by openssl). The sandbox requires DPoP and
+/// refuses a token presented without a proof of the key it is bound to, so a process that
+/// adopted a token bound to the other key would see its calls refused, drop the token and
+/// fetch again. One token per key, no call failed, no token dropped: no process adopted a
+/// token it could not use. Then a revocation: one new token per key. Redis holds no key.
+#[test]
+fn f13_dpop_fleet() {
+    run(async {
+        let sandbox = Sandbox::builder().require_dpop().start().await.unwrap();
+        let redis = RedisServer::start();
+        let keys = [ec_key_pem(), ec_key_pem()];
+        let base = Spec::new(&sandbox, Some(&redis.url()))
+            .running(4)
+            .with("FLEET_LOG", "hh_runtime=trace");
+        let specs = keys
+            .iter()
+            .map(|pem| base.clone().with("HH_DPOP_KEY", pem))
+            .collect::<Vec<_>>();
+        let mut fleet: Vec<Proc> = (0..PROCESSES).map(|i| specs[i % 2].spawn()).collect();
+        fleet.iter_mut().for_each(Proc::go);
+        token_requests_reach(&sandbox, 2).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(sandbox.token_requests(), 2, "one token per key");
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let t = Totals::of(fleet).await;
+        assert_eq!(t.failed, 0, "{:?}", t.errors);
+        assert_eq!(
+            sandbox.token_requests(),
+            4,
+            "one new token per key after the revocation"
+        );
+        let dropped: usize = t.stderr.iter().map(|l| l.matches(DROPPED).count()).sum();
+        // Each key's token dropped once after the revocation (by one process or a few that saw
+        // the 401 at once), never a token bound to the other key: those would be refused all
+        // along and dropped again and again.
+        assert!(dropped <= PROCESSES, "{dropped} tokens dropped");
+        for (_, value) in redis.dump() {
+            for pem in &keys {
+                let body = pem.lines().nth(1).unwrap();
+                assert!(!contains(&value, body.as_bytes()), "a DPoP key in Redis");
+            }
+        }
+        assert_no_secret_in_redis(&sandbox, &redis);
+        assert_no_secret_in_logs(&sandbox, &t);
+        format!(
+            "{PROCESSES} processes with DPoP, two keys, {} calls, tokens revoked mid-run: 2 token requests per token generation (one per key), 0 failed",
+            t.ok
+        )
+    });
+}
+
+/// A new P-256 private key, as PKCS#8 PEM, from openssl (which the fleet's Redis TLS needs
+/// already).
+fn ec_key_pem() -> String {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Waits until every process has logged `line` at least `n` times.
 async fn every_log_has(fleet: &[Proc], line: &str, n: usize) {
     wait_until(
