@@ -160,7 +160,8 @@ impl Middleware for TokenMiddleware {
             } else {
                 None
             };
-            tokens.authorize(&mut request, &token);
+            // (The user's response is theirs: nothing of it goes into an error of ours.)
+            let _proof = tokens.authorize(&mut request, &token);
             let response = next.clone().run(request, extensions).await?;
             let Some(again) = replay else {
                 return Ok(response);

@@ -101,7 +101,7 @@ impl Request<'_> {
         url: reqwest::Url,
         token: &CachedToken,
         span: &Span,
-    ) -> reqwest::Request {
+    ) -> (reqwest::Request, Option<http::HeaderValue>) {
         let mut request = reqwest::Request::new(self.method.clone(), url);
         let headers = request.headers_mut();
         // Appended: a name given twice to `default_header` is sent with both values.
@@ -132,8 +132,8 @@ impl Request<'_> {
             }
             *request.body_mut() = Some(bytes.clone().into());
         }
-        inner.tokens.authorize(&mut request, token);
-        request
+        let proof = inner.tokens.authorize(&mut request, token);
+        (request, proof)
     }
 
     /// One attempt, `started` when its token was in hand: the request with its headers and
@@ -151,9 +151,8 @@ impl Request<'_> {
     ) -> Exchange {
         // Handed to the transport now, so that only its future (not the request) is held
         // while the answer is awaited.
-        let sent = inner
-            .http
-            .execute(self.request(inner, url, token, &attempt.span));
+        let (request, proof) = self.request(inner, url, token, &attempt.span);
+        let sent = inner.http.execute(request);
         let exchange = async move {
             let mut response = sent.await?;
             let status = response.status();
@@ -169,7 +168,11 @@ impl Request<'_> {
             } else {
                 Error::MAX_BODY_BYTES
             };
-            let (body, truncated) = read_capped(response, cap).await?;
+            let (mut body, truncated) = read_capped(response, cap).await?;
+            // An error's body is kept in the error: never with the DPoP proof it may echo.
+            if let Some(proof) = proof.filter(|_| !status.is_success()) {
+                body = crate::body::scrub(body, &[proof.as_bytes()]);
+            }
             Ok::<_, SendError>((status, headers, body, truncated))
         };
         // One timer for the whole attempt, headers and body (reqwest's own per-request

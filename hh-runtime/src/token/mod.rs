@@ -234,21 +234,30 @@ impl TokenSource {
     }
 
     /// Puts `token` on `request`: `Authorization`, and with DPoP a new proof for this
-    /// request's method and URL. The one way an API request gets its token.
-    pub(crate) fn authorize(&self, request: &mut reqwest::Request, token: &CachedToken) {
+    /// request's method and URL, which it returns so that an answer echoing it can be
+    /// scrubbed. The one way an API request gets its token.
+    pub(crate) fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+        token: &CachedToken,
+    ) -> Option<http::HeaderValue> {
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, token.header.clone());
         #[cfg(feature = "dpop")]
         if let Some(dpop) = &self.shared.cfg.dpop {
             match dpop.proof(request.method(), request.url(), Some(token.secret_bytes())) {
                 Ok(proof) => {
-                    request.headers_mut().insert(crate::auth::DPOP, proof);
+                    request
+                        .headers_mut()
+                        .insert(crate::auth::DPOP, proof.clone());
+                    return Some(proof);
                 }
                 // Not expected of a key in process; the server's 401 then says why.
                 Err(e) => tracing::warn!(error = %e, "no DPoP proof for this request"),
             }
         }
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, token.header.clone());
+        None
     }
 
     /// Reads what an API's answer from `origin` says to DPoP: the nonce it carries is kept

@@ -81,12 +81,14 @@ async fn send_once(
             basic_auth(&cfg.client_id, cfg.client_secret.expose_secret()),
         );
     }
+    // What this request carries that an answer must not echo into an error: the assertion
+    // and the DPoP proof.
+    let mut sent = Vec::new();
     #[cfg(feature = "dpop")]
     if let Some(dpop) = &cfg.dpop {
-        request = request.header(
-            crate::auth::DPOP,
-            dpop.proof(&http::Method::POST, &cfg.token_url, None)?,
-        );
+        let proof = dpop.proof(&http::Method::POST, &cfg.token_url, None)?;
+        sent.push(proof.to_str().unwrap_or_default().to_owned());
+        request = request.header(crate::auth::DPOP, proof);
     }
     if cfg.propagate_trace_context {
         let mut headers = http::HeaderMap::new();
@@ -94,6 +96,7 @@ async fn send_once(
         request = request.headers(headers);
     }
     let (body, assertion) = token_request_body(cfg, key).await?;
+    sent.extend(assertion);
     let response = request
         .body(body.expose_secret().to_owned())
         .send()
@@ -123,7 +126,7 @@ async fn send_once(
     let (body, truncated) = read_capped(response, MAX_TOKEN_RESPONSE)
         .await
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
-    answer(status, headers, body, truncated, cfg, assertion.as_deref())
+    answer(status, headers, body, truncated, cfg, &sent)
 }
 
 /// A token endpoint's answer read into a token, or into the error that keeps what of the
@@ -134,13 +137,13 @@ fn answer(
     body: Bytes,
     truncated: bool,
     cfg: &TokenConfig,
-    assertion: Option<&str>,
+    sent: &[String],
 ) -> Result<ParsedToken, Error> {
-    // The secret (or the assertion) first, so that nothing read from the answer (an
-    // `error_description` echoing the request) carries it.
+    // The secret (and the assertion and proof) first, so that nothing read from the answer
+    // (an `error_description` echoing the request) carries it.
     let forms = cfg.secret_forms();
     let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
-    secrets.extend(assertion.map(str::as_bytes));
+    secrets.extend(sent.iter().map(String::as_bytes));
     let body = scrub(body, &secrets);
     let mut failure = if truncated {
         TokenFailure::Malformed(format!(

@@ -198,3 +198,102 @@ fn assert_no_secret_in(server: &Server, output: &str, printed: &[String]) {
         );
     }
 }
+
+/// With private_key_jwt and DPoP: no private key, no client assertion, no DPoP proof and no
+/// token reaches `Debug`, `Display` or TRACE output, even from servers that echo the whole
+/// token request and the API's headers in their errors.
+#[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+#[tokio::test(start_paused = true)]
+async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() {
+    use aws_lc_rs::encoding::AsBigEndian as _;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING as P256, EcdsaKeyPair};
+    use hh_runtime::auth::{Algorithm, SigningKey};
+
+    if !hh_sandbox::in_own_process() {
+        return;
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The assertion key as a private JWK, so its private scalar `d` is a string to look for.
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&P256, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&P256, pkcs8.as_ref()).unwrap();
+    let public = SigningKey::from_der(pkcs8.as_ref()).unwrap();
+    let mut jwk: serde_json::Value = serde_json::from_str(&public.public_jwk()).unwrap();
+    let d = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        pair.private_key().as_be_bytes().unwrap().as_ref(),
+    );
+    jwk["d"] = d.clone().into();
+    let key = SigningKey::from_jwk(&jwk.to_string()).unwrap();
+
+    let server = Server::start().await;
+    // The token endpoint refuses the first request echoing it whole (the assertion, the DPoP
+    // proof), then issues DPoP tokens; the API echoes its request's headers in a 400.
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&requests);
+    server.on_token(move |n, request| {
+        let _ = n;
+        let echo = format!("{} {:?}", request.body_text(), request.headers);
+        let mut seen = seen.lock().unwrap();
+        seen.push(echo.clone());
+        if seen.len() == 1 {
+            return Reply::json(400, serde_json::json!({"error": "invalid_client", "error_description": echo}));
+        }
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": format!("eyJhbGciOi.dpop-token-{n}.sig"), "token_type": "DPoP", "expires_in": 3600}),
+        )
+    });
+    let api_seen = std::sync::Arc::clone(&requests);
+    server.on_api(move |_, request| {
+        let echo = format!("{:?}", request.headers);
+        api_seen.lock().unwrap().push(echo.clone());
+        Reply::json(400, serde_json::json!({"title": "Bad", "detail": echo}))
+    });
+    let builder = Client::builder()
+        .identity_url(&server.url)
+        .api_url(&server.url)
+        .client_id("keyed")
+        .private_key_jwt(key)
+        .dpop(SigningKey::generate(Algorithm::ES256).unwrap());
+    let mut printed = vec![format!("{builder:?} {builder:#?}")];
+    let client = builder.build().unwrap();
+    printed.push(format!("{client:?}"));
+    let refused = client.access_token().await.unwrap_err();
+    printed.push(format!("{refused} {refused:?} {:?}", refused.body_text()));
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let failed = get_json(&client, "/api/v1/echo").await.unwrap_err();
+    printed.push(format!("{failed} {failed:?} {:?}", failed.body_text()));
+
+    let output = capture.text();
+    let printed = printed.join("\n");
+    let mut secrets = vec![d];
+    for request in requests.lock().unwrap().iter() {
+        // Each assertion and proof sent: the JWTs in the form body and the `dpop` header.
+        for part in request.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))) {
+            if part.starts_with("eyJ") && part.matches('.').count() == 2 && part.len() > 60 {
+                secrets.push(part.to_owned());
+            }
+        }
+    }
+    assert!(
+        secrets.len() >= 3,
+        "the key, an assertion and a proof at least: {secrets:?}"
+    );
+    for secret in &secrets {
+        assert!(!output.contains(secret.as_str()), "in the trace: {secret}");
+        assert!(
+            !printed.contains(secret.as_str()),
+            "printed: {secret}\n{printed}"
+        );
+    }
+}

@@ -237,7 +237,7 @@ mod fuzz {
                 body.truncate(at.index(body.len() + 1));
             }
             let status = StatusCode::from_u16(status).unwrap();
-            let result = answer(status, http::HeaderMap::new(), Bytes::from(body.clone()), cut.is_some(), &super::config(), None);
+            let result = answer(status, http::HeaderMap::new(), Bytes::from(body.clone()), cut.is_some(), &super::config(), &[]);
             if let Err(error) = result {
                 let all = super::rendered(&error);
                 prop_assert!(!all.contains("f00d-c0ffee"), "{}\n{}", String::from_utf8_lossy(&body), all);
@@ -361,7 +361,7 @@ fn a_rejected_token_answer_keeps_no_token() {
             Bytes::from(body.clone()),
             false,
             &config(),
-            None,
+            &[],
         )
         .unwrap_err();
         let all = rendered(&error);
@@ -376,7 +376,7 @@ fn a_rejected_token_answer_keeps_no_token() {
         Bytes::from(format!(r#"{{"token_type":"Bearer","access_token":"{live}"#)),
         true,
         &config(),
-        None,
+        &[],
     )
     .unwrap_err();
     assert!(!rendered(&cut).contains("live-token"));
@@ -387,7 +387,7 @@ fn a_rejected_token_answer_keeps_no_token() {
         Bytes::from_static(b"<html>Sign in</html>"),
         false,
         &config(),
-        None,
+        &[],
     )
     .unwrap_err();
     assert_eq!(page.body_text(), Some("<html>Sign in</html>"));
@@ -438,7 +438,7 @@ fn an_echoed_client_assertion_is_withheld_from_the_error() {
         Bytes::from(body),
         false,
         &config(),
-        Some(assertion),
+        &[assertion.to_owned()],
     )
     .unwrap_err();
     assert!(!rendered(&error).contains(assertion));
