@@ -6,6 +6,8 @@ mod against_sandbox;
 mod call_waits;
 mod calls;
 #[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+mod interop;
+#[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
 mod key_auth;
 mod redaction;
 mod reliability;

@@ -1,0 +1,171 @@
+//! Interoperability with a certified OpenID provider, run locally: panva's oidc-provider
+//! (`interop/oidc-provider`, installed by `.ci/run` with `npm ci`), with a client that
+//! authenticates with private_key_jwt and binds its tokens with DPoP, and a resource endpoint
+//! beside it that accepts a token only with a valid proof of the key it is bound to.
+//!
+//! Without Node.js or the installed packages the cases pass with a note saying they were
+//! skipped, except under CI (`CI` set), where that is a failure.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use hh_runtime::Client;
+use hh_runtime::auth::{Algorithm, SigningKey};
+
+const CLIENT_ID: &str = "hh-interop";
+
+/// oidc-provider, running until dropped.
+struct Provider {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn directory() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/oidc-provider")
+}
+
+/// Starts the provider with `key`'s public half registered, or says why it cannot.
+fn start(key: &SigningKey, require_nonce: bool) -> Option<Provider> {
+    let dir = directory();
+    let node = Command::new("node").arg("--version").output();
+    if node.is_err() || !dir.join("node_modules/oidc-provider").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the interoperability tests need Node.js and `npm ci` in interop/oidc-provider; .ci/run does both"
+        );
+        eprintln!(
+            "SKIPPED: Node.js or interop/oidc-provider/node_modules missing (npm ci --prefix interop/oidc-provider)"
+        );
+        return None;
+    }
+    let mut child = Command::new("node")
+        .arg(dir.join("server.mjs"))
+        .env("CLIENT_ID", CLIENT_ID)
+        .env("CLIENT_JWK", key.public_jwk())
+        .env("REQUIRE_NONCE", if require_nonce { "1" } else { "0" })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("oidc-provider did not start: {line:?}"));
+    Some(Provider {
+        url: format!("http://127.0.0.1:{port}"),
+        child,
+    })
+}
+
+/// A call to the provider's resource endpoint through the generated-code surface.
+async fn resource(client: &Client) -> hh_runtime::Result<serde_json::Value> {
+    crate::support::get_json(client, "/resource").await
+}
+
+async fn token_requests(provider: &Provider) -> u64 {
+    let stats: serde_json::Value = reqwest::get(format!("{}/stats", provider.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["tokenRequests"].as_u64().unwrap()
+}
+
+fn client(provider: &Provider, key: Arc<SigningKey>) -> Client {
+    Client::builder()
+        .token_url(format!("{}/token", provider.url))
+        .api_url(&provider.url)
+        .client_id(CLIENT_ID)
+        .scope("api")
+        .private_key_jwt(key)
+        .dpop(SigningKey::generate(Algorithm::ES256).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn oidc_provider_accepts_our_assertions_and_dpop_proofs_with_each_algorithm() {
+    for algorithm in [
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+        Algorithm::PS256,
+        Algorithm::RS256,
+    ] {
+        let key = Arc::new(
+            SigningKey::generate(algorithm)
+                .unwrap()
+                .with_key_id("interop"),
+        );
+        let Some(provider) = start(&key, false) else {
+            return;
+        };
+        let client = client(&provider, key);
+        let calls = (0..10).map(|_| resource(&client));
+        for answer in futures_util::future::join_all(calls).await {
+            let answer = answer.unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+            assert_eq!(answer["client"], CLIENT_ID);
+        }
+        assert_eq!(token_requests(&provider).await, 1, "{algorithm}");
+        assert!(
+            client
+                .authorization()
+                .await
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("DPoP ")
+        );
+    }
+}
+
+#[tokio::test]
+async fn oidc_providers_dpop_nonce_is_answered_with_one_retry_and_a_new_assertion() {
+    let key = Arc::new(
+        SigningKey::generate(Algorithm::ES256)
+            .unwrap()
+            .with_key_id("interop"),
+    );
+    let Some(provider) = start(&key, true) else {
+        return;
+    };
+    let client = client(&provider, Arc::clone(&key));
+    resource(&client).await.unwrap();
+    // Refused for want of the nonce, then issued: oidc-provider refuses an assertion's `jti`
+    // it saw, so the second request passed with a new one.
+    assert_eq!(token_requests(&provider).await, 2);
+
+    // A key it does not know: refused, and said so.
+    let stranger = Client::builder()
+        .token_url(format!("{}/token", provider.url))
+        .api_url(&provider.url)
+        .client_id(CLIENT_ID)
+        .private_key_jwt(
+            SigningKey::generate(Algorithm::ES256)
+                .unwrap()
+                .with_key_id("interop"),
+        )
+        .build()
+        .unwrap();
+    let error = stranger.access_token().await.unwrap_err();
+    assert_eq!(
+        error.oauth_error().unwrap().code.as_str(),
+        "invalid_client",
+        "{error}"
+    );
+}
