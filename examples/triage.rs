@@ -5,6 +5,8 @@
 //! cargo run --example triage -- --auto    # answer automatically even at a terminal
 //! HH_IDENTITY_URL=.. HH_API_URL=.. HH_CLIENT_ID=.. HH_CLIENT_SECRET=.. \
 //!     cargo run --example triage -- --product YOURCODE   # against HealthHero
+//! HH_IDENTITY_URL=.. HH_API_URL=.. HH_CLIENT_ID=.. HH_CLIENT_KEY_FILE=key.pem HH_DPOP=true \
+//!     cargo run --example triage                          # with a client key and DPoP
 //! ```
 //!
 //! At a terminal it asks you each question; otherwise (or with `--auto`) it answers by itself,

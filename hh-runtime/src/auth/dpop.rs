@@ -18,13 +18,21 @@ pub(crate) const DPOP: &str = "dpop";
 /// A client's DPoP key and the nonces its servers asked for.
 pub(crate) struct Dpop {
     key: Arc<SigningKey>,
+    /// The proofs' header (`typ`, `alg`, the public `jwk`), base64url: the same for every
+    /// proof, so encoded once.
+    header: String,
     /// The latest nonce each origin sent, by its ASCII serialization.
     nonces: Mutex<HashMap<String, String>>,
 }
 
 impl Dpop {
     pub(crate) fn new(key: Arc<SigningKey>) -> Self {
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("dpop+jwt"));
+        header.insert("alg".into(), json!(key.algorithm().as_str()));
+        header.insert("jwk".into(), Value::Object(key.public_members().clone()));
         Dpop {
+            header: b64url(Value::Object(header).to_string().as_bytes()),
             key,
             nonces: Mutex::new(HashMap::new()),
         }
@@ -60,14 +68,7 @@ impl Dpop {
             let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token);
             claims["ath"] = json!(b64url(digest.as_ref()));
         }
-        let mut header = Map::new();
-        header.insert("typ".into(), json!("dpop+jwt"));
-        header.insert("alg".into(), json!(self.key.algorithm().as_str()));
-        header.insert(
-            "jwk".into(),
-            Value::Object(self.key.public_members().clone()),
-        );
-        let mut jws = b64url(Value::Object(header).to_string().as_bytes());
+        let mut jws = self.header.clone();
         jws.push('.');
         jws.push_str(&b64url(claims.to_string().as_bytes()));
         let signature = self.key.sign_now(jws.as_bytes())?;

@@ -7,18 +7,24 @@
 //! - [`AssertionAudience`]: what a client assertion's `aud` names (servers differ).
 //!
 //! ```no_run
-//! # fn main() -> hh_runtime::Result<()> {
-//! use hh_runtime::auth::SigningKey;
+//! # #[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use hh_runtime::auth::{Algorithm, SigningKey};
 //!
-//! let key = SigningKey::from_pem(&std::fs::read_to_string("client-key.pem").unwrap())?
+//! // private_key_jwt (RFC 7523): each token request carries a new JWT signed by your key
+//! // (iss = sub = client id, aud = the token endpoint, a new jti, exp a minute on).
+//! let key = SigningKey::from_pem(&std::fs::read_to_string("client-key.pem")?)? // or from_jwk, from_der
 //!     .with_key_id("clinic-2026-12");
 //! let client = hh_runtime::Client::builder()
 //!     .identity_url("https://identity.example")
-//!     .api_url("https://api.example")
+//!     .api_url("https://traversal.example")
 //!     .client_id("my-client")
-//!     .private_key_jwt(key)
+//!     .private_key_jwt(key) // or your own `auth::Signer` (a KMS, an HSM)
+//!     .dpop(SigningKey::generate(Algorithm::ES256)?) // DPoP (RFC 9449): tokens bound to this key
 //!     .build()?;
 //! # let _ = client; Ok(()) }
+//! # #[cfg(not(all(feature = "private-key-jwt", feature = "dpop")))]
+//! # fn main() {}
 //! ```
 
 #[cfg(feature = "dpop")]
