@@ -407,11 +407,14 @@ impl ClientBuilder {
             missing.retain(|m| *m != "HH_IDENTITY_URL");
         }
         if !missing.is_empty() {
-            return Err(Error::config(format!(
+            // With what else the environment got wrong (a key that does not load, say).
+            let mut problems = vec![format!(
                 "environment variable{} {} not set",
                 if missing.len() > 1 { "s" } else { "" },
                 missing.join(", ")
-            )));
+            )];
+            problems.append(&mut b.problems);
+            return Err(Error::config(problems.join("; ")));
         }
         if let Some(v) = identity {
             b = b.identity_url(v);
@@ -500,19 +503,22 @@ impl ClientBuilder {
     /// (no redirects, the connect timeout, the user agent; the token client's connect timeout
     /// within the token timeout).
     fn http_clients(&mut self, user_agent: &HeaderValue) -> Result<(Http, reqwest::Client)> {
+        let (http, token_http) = (self.http.take(), self.token_http_client.take());
+        // (A client certificate and extra roots too: the same identity on both.)
         let ours = |connect_timeout: Duration| {
-            reqwest::Client::builder()
+            let builder = reqwest::Client::builder()
                 .connect_timeout(connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(user_agent.clone())
+                .user_agent(user_agent.clone());
+            self.tls_identity(builder)?
                 .build()
                 .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
         };
-        let http = match self.http.take() {
+        let http = match http {
             Some(http) => http,
             None => Http::Plain(ours(self.connect_timeout)?),
         };
-        let token_http = match self.token_http_client.take() {
+        let token_http = match token_http {
             Some(c) => c,
             None => ours(self.connect_timeout.min(self.token_timeout))?,
         };

@@ -99,10 +99,14 @@ pub(crate) struct Claims {
     pub(crate) cnf: Option<Confirmation>,
 }
 
-/// A token's confirmation claim: the thumbprint of the key it is bound to.
-#[derive(Debug, Serialize, Deserialize)]
+/// A token's confirmation claim (RFC 7800): the thumbprint of the DPoP key (RFC 9449) or of
+/// the client certificate (RFC 8705) it is bound to.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Confirmation {
-    pub(crate) jkt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) jkt: Option<String>,
+    #[serde(default, rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    pub(crate) x5t: Option<String>,
 }
 
 /// What an API check needs of the request: its method, its path as sent, its headers.
@@ -110,6 +114,8 @@ pub(crate) struct Seen<'a> {
     pub(crate) method: &'a Method,
     pub(crate) path: &'a str,
     pub(crate) headers: &'a HeaderMap,
+    /// The connection's client certificate (DER), over TLS.
+    pub(crate) peer: Option<&'a [u8]>,
 }
 
 impl Seen<'_> {
@@ -119,11 +125,16 @@ impl Seen<'_> {
     }
 }
 
-/// `http://{Host}` as the client addressed the sandbox (its issuer when there is no `Host`).
+/// `{scheme}://{Host}` as the client addressed the sandbox (its issuer when there is no
+/// `Host`, as over HTTP/2).
 fn addressed(state: &State, headers: &HeaderMap) -> String {
+    let issuer = state.issuer();
     match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}"),
-        None => state.issuer(),
+        Some(host) => {
+            let scheme = issuer.split_once("://").map_or("http", |(s, _)| s);
+            format!("{scheme}://{host}")
+        }
+        None => issuer,
     }
 }
 
@@ -178,9 +189,15 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
 
 /// `POST /connect/token`: the client credentials grant. The request is checked in this order
 /// (content type, credentials, grant type, client, scope); the first fault found is the error.
-pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response {
-    match token_request(state, headers, body) {
-        Ok((client_id, scopes, jkt)) => issue(state, client_id, scopes, jkt),
+pub(crate) fn token(state: &State, seen: &Seen<'_>, body: &[u8]) -> Response {
+    match token_request(state, seen, body) {
+        Ok((client_id, scopes, jkt)) => {
+            let cnf = Confirmation {
+                jkt,
+                x5t: seen.peer.map(crate::tls::thumbprint),
+            };
+            issue(state, client_id, scopes, cnf)
+        }
         Err(refusal) => refusal,
     }
 }
@@ -189,9 +206,10 @@ pub(crate) fn token(state: &State, headers: &HeaderMap, body: &[u8]) -> Response
 /// error that refuses it.
 fn token_request(
     state: &State,
-    headers: &HeaderMap,
+    seen: &Seen<'_>,
     body: &[u8],
 ) -> Result<(String, Vec<String>, Option<String>), Response> {
+    let headers = seen.headers;
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -211,6 +229,8 @@ fn token_request(
             None,
             false,
         )
+    } else if let Some(client) = certificate_client(state, seen, &form)? {
+        (client, None, false)
     } else {
         let (id, secret, basic) = client_credentials(headers, &form)?;
         (id, Some(secret), basic)
@@ -266,6 +286,33 @@ fn token_request(
         }
     };
     Ok((client_id, scopes, jkt))
+}
+
+/// The client a request authenticates with its TLS client certificate alone (RFC 8705:
+/// `tls_client_auth` or `self_signed_tls_client_auth`): `None` when it sends a secret or
+/// carries no certificate, the `invalid_client` error when the certificate is not the client's.
+fn certificate_client(
+    state: &State,
+    seen: &Seen<'_>,
+    form: &HashMap<String, String>,
+) -> Result<Option<String>, Response> {
+    let (Some(peer), Some(pki)) = (seen.peer, &state.pki) else {
+        return Ok(None);
+    };
+    if form.contains_key("client_secret") || seen.headers.contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    let Some(client) = form.get("client_id") else {
+        return Err(oauth_error("invalid_client", "no client_id", false));
+    };
+    match pki.client_of(peer) {
+        Some(owner) if owner == *client => Ok(Some(owner)),
+        _ => Err(oauth_error(
+            "invalid_client",
+            &format!("the TLS client certificate is not registered for client `{client}`"),
+            false,
+        )),
+    }
 }
 
 /// The client a private_key_jwt request authenticates (RFC 7523 section 3), or the
@@ -362,7 +409,7 @@ fn granted_scopes(
 }
 
 /// Signs an access token for `client_id`, records it as issued, and answers with it.
-fn issue(state: &State, client_id: String, scopes: Vec<String>, jkt: Option<String>) -> Response {
+fn issue(state: &State, client_id: String, scopes: Vec<String>, cnf: Confirmation) -> Response {
     let lifetime = state.token_lifetime.load(Ordering::Relaxed);
     let now = state.clock.now_secs();
     let claims = Claims {
@@ -374,7 +421,7 @@ fn issue(state: &State, client_id: String, scopes: Vec<String>, jkt: Option<Stri
         nbf: now,
         exp: now + lifetime,
         jti: format!("sbx-{}", state.next_jti.fetch_add(1, Ordering::Relaxed)),
-        cnf: jkt.map(|jkt| Confirmation { jkt }),
+        cnf: (cnf.jkt.is_some() || cnf.x5t.is_some()).then_some(cnf),
     };
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(KEY_ID.to_owned());
@@ -396,7 +443,7 @@ fn issue(state: &State, client_id: String, scopes: Vec<String>, jkt: Option<Stri
         .push(token.clone());
     let body = serde_json::json!({
         "access_token": token,
-        "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
+        "token_type": if claims.cnf.as_ref().is_some_and(|c| c.jkt.is_some()) { "DPoP" } else { "Bearer" },
         "expires_in": lifetime,
         "scope": scopes.join(" "),
     });
@@ -566,7 +613,16 @@ fn check_binding(
     dpop: bool,
     token: &str,
 ) -> Result<(), Unauthorized> {
-    let Some(cnf) = &claims.cnf else {
+    let cnf = claims.cnf.as_ref();
+    // RFC 8705 section 3: a certificate-bound token only over the same certificate.
+    if let Some(x5t) = cnf.and_then(|c| c.x5t.as_ref())
+        && seen.peer.map(crate::tls::thumbprint).as_ref() != Some(x5t)
+    {
+        return Err(Unauthorized::bearer(Some(
+            "The token is bound to a client certificate this connection did not present",
+        )));
+    }
+    let Some(jkt) = cnf.and_then(|c| c.jkt.as_ref()) else {
         if dpop {
             return Err(Unauthorized::dpop(
                 "invalid_token",
@@ -586,7 +642,7 @@ fn check_binding(
         .key_auth
         .proof(seen.headers, method, &seen.htu(state), Some(token))
     {
-        Ok(Some(jkt)) if jkt == cnf.jkt => Ok(()),
+        Ok(Some(proven)) if proven == *jkt => Ok(()),
         Ok(Some(_)) => Err(Unauthorized::dpop(
             "invalid_dpop_proof",
             "the DPoP proof is signed by another key than the one the token is bound to".into(),

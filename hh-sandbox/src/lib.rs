@@ -7,6 +7,15 @@
 //!   (`client_secret_basic`); RFC 6749 section 5.2 errors; `/.well-known/openid-configuration`
 //!   and its JWKS. Access tokens are RS256 JWTs with `iss`, `aud`, `client_id`, `scope`, `iat`,
 //!   `nbf`, `exp` and `jti`, valid for an hour unless configured otherwise.
+//! - **Client authentication without a secret**, checked as a real server checks it:
+//!   `private_key_jwt` assertions against each client's registered public keys
+//!   ([`SandboxBuilder::client_key`]: signature, `kid`, `iss` = `sub`, `aud`, `exp`, each `jti`
+//!   once); DPoP proofs (RFC 9449: `typ`, the embedded public `jwk`, `htm`, `htu`, `iat` within
+//!   60 s, `ath`, each `jti` once, the token's `cnf.jkt`, and nonces after
+//!   [`Sandbox::rotate_dpop_nonce`]), binding tokens to the key; over TLS
+//!   ([`SandboxBuilder::tls`]), client certificates (RFC 8705: `tls_client_auth` with one its
+//!   CA issued, `self_signed_tls_client_auth` with one registered), binding tokens to the
+//!   certificate. Faults for each: a client clock behind, nonces that churn.
 //! - **The APIs** of HealthHero's documentation: Traversals, ChatTraversals, Members and HRA
 //!   reports, under `/api/v1/{tenant}` and `/api/v2/{tenant}`, with real (small) clinical
 //!   content: a symptom assessment (`SYMPTOMS`) and a health risk assessment (`HRA`).
@@ -70,6 +79,7 @@ mod faults;
 mod hra;
 mod identity;
 mod served;
+mod tls;
 mod trace;
 mod wire;
 
@@ -122,6 +132,8 @@ pub(crate) struct State {
     served: served::Served,
     /// Registered client keys, `jti`s seen, DPoP nonces.
     key_auth: client_auth::KeyAuth,
+    /// With TLS: the CA, the server's configuration, the clients' certificates.
+    pki: Option<tls::Pki>,
     /// The W3C trace context requests carried, latest last (bounded).
     trace_contexts: trace::TraceContexts,
     shutdown: watch::Sender<bool>,
@@ -169,6 +181,19 @@ impl State {
 
     fn issuer(&self) -> String {
         self.issuer.get().cloned().unwrap_or_default()
+    }
+
+    /// Registers `id` (with every scope, no secret) if it is not registered yet: a client
+    /// that authenticates with a key or a certificate alone.
+    fn ensure_client(&self, id: &str) {
+        self.clients
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(id.to_owned())
+            .or_insert_with(|| Registration {
+                secret: None,
+                scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            });
     }
 
     fn client(&self, id: &str) -> Option<Registration> {
@@ -355,6 +380,7 @@ pub struct SandboxBuilder {
     /// Clients' public keys for private_key_jwt: (client id, JWK text).
     client_keys: Vec<(String, String)>,
     require_dpop: bool,
+    tls: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -368,6 +394,7 @@ impl Default for SandboxBuilder {
             extra_clients: Vec::new(),
             client_keys: Vec::new(),
             require_dpop: false,
+            tls: false,
         }
     }
 }
@@ -453,24 +480,33 @@ impl SandboxBuilder {
             counters: faults::Counters::default(),
             served: served::Served::default(),
             key_auth,
+            pki: if self.tls {
+                Some(tls::Pki::new()?)
+            } else {
+                None
+            },
             trace_contexts: trace::TraceContexts::default(),
             shutdown,
         });
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
         let addr = listener.local_addr()?;
-        let _ = state.issuer.set(format!("http://{addr}"));
+        let scheme = if state.pki.is_some() { "https" } else { "http" };
+        let _ = state.issuer.set(format!("{scheme}://{addr}"));
         let app = axum::Router::new()
             .fallback(api::dispatch)
             .with_state(Arc::clone(&state));
         let mut stop = state.shutdown.subscribe();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
-        });
+        let task = match &state.pki {
+            Some(pki) => tokio::spawn(tls::serve(listener, app, Arc::clone(&pki.server), stop)),
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+            }),
+        };
         Ok(Sandbox {
             state,
             addr,
@@ -511,9 +547,10 @@ impl Sandbox {
         SandboxBuilder::default()
     }
 
-    /// `http://127.0.0.1:{port}`: identity, Traversal, Members and HRA all live here.
+    /// `http://127.0.0.1:{port}` (`https://` with [`SandboxBuilder::tls`]): identity,
+    /// Traversal, Members and HRA all live here.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.state.issuer()
     }
 
     /// The identity server's base URL (tokens at `{identity_url}/connect/token`).

@@ -50,6 +50,7 @@ pub(crate) async fn dispatch(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    peer: Option<&Vec<u8>>,
     body: Bytes,
 ) -> Option<Response> {
     let (fake, index, params) = state.served.all().into_iter().find_map(|fake| {
@@ -70,6 +71,7 @@ pub(crate) async fn dispatch(
         method,
         path: uri.path(),
         headers,
+        peer: peer.map(Vec::as_slice),
     };
     let authorized = match &tenant {
         Some(tenant) => identity::authorize(state, &seen, tenant).map(drop),

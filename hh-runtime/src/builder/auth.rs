@@ -26,6 +26,10 @@ pub(crate) struct AuthOptions {
     audience: AssertionAudience,
     #[cfg(feature = "dpop")]
     dpop: Option<Arc<SigningKey>>,
+    /// The TLS client certificate chain and its key (PEM), for every connection hh makes.
+    certificate: Option<(Vec<u8>, secrecy::SecretString)>,
+    /// CA certificates (PEM) trusted besides the system's.
+    roots: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for AuthOptions {
@@ -49,6 +53,11 @@ impl fmt::Debug for AuthOptions {
         }
         #[cfg(feature = "dpop")]
         d.field("dpop_key", &self.dpop.as_ref().map(|k| k.thumbprint()));
+        d.field(
+            "client_certificate",
+            &self.certificate.as_ref().map(|_| "[certificate and key]"),
+        )
+        .field("root_certificates", &self.roots.len());
         d.finish()
     }
 }
@@ -114,8 +123,12 @@ impl ClientBuilder {
     /// `HH_CLIENT_KEY_FILE` (a path: PEM, JWK or DER), with `HH_CLIENT_KEY_ID` and
     /// `HH_CLIENT_KEY_ALG`, `HH_PREVIOUS_CLIENT_KEY` / `HH_PREVIOUS_CLIENT_KEY_FILE`,
     /// `HH_ASSERTION_AUDIENCE`; `HH_DPOP_KEY` / `HH_DPOP_KEY_FILE`, or `HH_DPOP=true` for a
-    /// key generated now. Returns whether a client key was given (then no secret is needed).
+    /// key generated now; `HH_CLIENT_CERT_FILE` (with `HH_CLIENT_CERT_KEY_FILE` unless the key
+    /// is in the same file), `HH_ROOT_CERT_FILE` and `HH_CLIENT_AUTH` (the method's OAuth
+    /// name, e.g. `tls_client_auth`). Returns whether the client authenticates without a
+    /// secret (then none is required).
     pub(super) fn auth_env(&mut self, var: &dyn Fn(&str) -> Option<String>) -> bool {
+        let secretless = self.tls_env(var);
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let mut unsupported = |names: &[&str], feature: &str| {
             if let Some(name) = names.iter().find(|n| set(n).is_some()) {
@@ -132,7 +145,7 @@ impl ClientBuilder {
         #[cfg(not(feature = "dpop"))]
         unsupported(&dpop_vars, "dpop");
         let _ = (&mut unsupported, &dpop_vars);
-        let has_key = key_vars.iter().any(|n| set(n).is_some());
+        let has_key = secretless || key_vars.iter().any(|n| set(n).is_some());
         #[cfg(feature = "private-key-jwt")]
         if let Some(mut key) = self.key_from_env(var, "HH_CLIENT_KEY") {
             if let Some(kid) = set("HH_CLIENT_KEY_ID") {
@@ -171,6 +184,56 @@ impl ClientBuilder {
             }
         }
         has_key
+    }
+
+    /// `HH_CLIENT_CERT_FILE`, `HH_CLIENT_CERT_KEY_FILE`, `HH_ROOT_CERT_FILE` and
+    /// `HH_CLIENT_AUTH`; whether the method chosen needs no secret.
+    fn tls_env(&mut self, var: &dyn Fn(&str) -> Option<String>) -> bool {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let mut read = |name: &str| -> Option<String> {
+            let path = set(name)?;
+            std::fs::read_to_string(path.trim())
+                .map_err(|e| {
+                    self.problems
+                        .push(format!("{name}: cannot read {}: {e}", path.trim()))
+                })
+                .ok()
+        };
+        let chain = read("HH_CLIENT_CERT_FILE");
+        let key = read("HH_CLIENT_CERT_KEY_FILE");
+        let root = read("HH_ROOT_CERT_FILE");
+        if let Some(chain) = chain {
+            // One file may hold both the chain and the key.
+            let (certificates, in_file) = split_pem(&chain);
+            match key.or(in_file) {
+                Some(key) => *self = std::mem::take(self).client_certificate(certificates, key),
+                None => self.problems.push(
+                    "HH_CLIENT_CERT_FILE holds no private key: set HH_CLIENT_CERT_KEY_FILE".into(),
+                ),
+            }
+        }
+        if let Some(root) = root {
+            *self = std::mem::take(self).root_certificate(root);
+        }
+        let Some(method) = set("HH_CLIENT_AUTH") else {
+            return false;
+        };
+        let methods = [
+            crate::ClientAuth::Post,
+            crate::ClientAuth::Basic,
+            crate::ClientAuth::TlsClientAuth,
+            crate::ClientAuth::SelfSignedTlsClientAuth,
+        ];
+        match methods.into_iter().find(|m| m.as_str() == method.trim()) {
+            Some(auth) => self.auth = auth,
+            // private_key_jwt is chosen by giving the key (HH_CLIENT_KEY).
+            None => self.problems.push(format!(
+                "HH_CLIENT_AUTH `{}` is not one of client_secret_post, client_secret_basic, \
+                 tls_client_auth, self_signed_tls_client_auth",
+                method.trim()
+            )),
+        }
+        !self.uses_secret()
     }
 
     /// The key in the variable `name` (PEM or JWK text) or in the file `{name}_FILE`; a
@@ -240,14 +303,132 @@ impl ClientBuilder {
         }
     }
 
-    /// Whether the client authenticates with a secret (every method but private_key_jwt).
+    /// Whether the client authenticates with a secret (not with private_key_jwt or a TLS
+    /// client certificate).
     pub(super) fn uses_secret(&self) -> bool {
         #[cfg(feature = "private-key-jwt")]
         if self.auth == ClientAuth::PrivateKeyJwt {
             return false;
         }
-        true
+        !matches!(
+            self.auth,
+            crate::ClientAuth::TlsClientAuth | crate::ClientAuth::SelfSignedTlsClientAuth
+        )
     }
+
+    /// Presents this TLS client certificate (PEM, the chain from the client's certificate up)
+    /// with `key` (its private key, PEM) on every connection hh makes, to the token endpoint
+    /// and to the API (RFC 8705): to authenticate the client ([`ClientAuth::TlsClientAuth`],
+    /// [`ClientAuth::SelfSignedTlsClientAuth`]), and so that the tokens the server binds to
+    /// it (`cnf.x5t#S256`) are used only over the same identity. With a shared token store,
+    /// processes share tokens only with those presenting the same certificate.
+    ///
+    /// Works with each TLS feature (`rustls`, `rustls-no-provider`, `native-tls`; the key in
+    /// PKCS#8 for `native-tls`); applies to the HTTP clients hh builds, not to ones you bring.
+    ///
+    /// [`ClientAuth::TlsClientAuth`]: crate::ClientAuth::TlsClientAuth
+    /// [`ClientAuth::SelfSignedTlsClientAuth`]: crate::ClientAuth::SelfSignedTlsClientAuth
+    pub fn client_certificate(mut self, chain: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Self {
+        // PEM is text: anything else would not load anyway, and is said so at build.
+        let key = String::from_utf8_lossy(key.as_ref()).into_owned();
+        self.auth_options.certificate = Some((chain.as_ref().to_vec(), key.into()));
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) too, for servers whose certificates a private CA
+    /// signed; applies to the HTTP clients hh builds.
+    pub fn root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.auth_options.roots.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// What `client_certificate` and `root_certificate` add to a `reqwest::ClientBuilder`
+    /// of ours; a problem named if they cannot be used.
+    pub(super) fn tls_identity(
+        &self,
+        builder: reqwest::ClientBuilder,
+    ) -> crate::Result<reqwest::ClientBuilder> {
+        #[cfg(any(
+            feature = "rustls",
+            feature = "rustls-no-provider",
+            feature = "native-tls"
+        ))]
+        {
+            let mut builder = builder;
+            use secrecy::ExposeSecret as _;
+            let refuse =
+                |what: &str, e: &dyn fmt::Display| crate::Error::config(format!("{what}: {e}"));
+            for pem in &self.auth_options.roots {
+                let root = reqwest::Certificate::from_pem(pem)
+                    .map_err(|e| refuse("root_certificate is not a PEM certificate", &e))?;
+                builder = builder.add_root_certificate(root);
+            }
+            let Some((chain, key)) = &self.auth_options.certificate else {
+                return Ok(builder);
+            };
+            #[cfg(any(feature = "rustls", feature = "rustls-no-provider"))]
+            let identity = {
+                let mut pem = chain.clone();
+                pem.push(b'\n');
+                pem.extend_from_slice(key.expose_secret().as_bytes());
+                reqwest::Identity::from_pem(&pem)
+            };
+            #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+            let identity = reqwest::Identity::from_pkcs8_pem(chain, key.expose_secret().as_bytes());
+            let identity = identity.map_err(|e| {
+                refuse(
+                    "client_certificate: the certificate or its key is not usable",
+                    &e,
+                )
+            })?;
+            Ok(builder.identity(identity))
+        }
+        #[cfg(not(any(
+            feature = "rustls",
+            feature = "rustls-no-provider",
+            feature = "native-tls"
+        )))]
+        {
+            if self.auth_options.certificate.is_none() && self.auth_options.roots.is_empty() {
+                return Ok(builder);
+            }
+            Err(crate::Error::config(
+                "client_certificate and root_certificate need TLS: enable hh-runtime's \
+                 `rustls` (the default), `rustls-no-provider` or `native-tls` feature",
+            ))
+        }
+    }
+}
+
+impl AuthOptions {
+    /// The client's certificate (the chain's first, DER), for the token store's entry names.
+    pub(super) fn certificate_der(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let (chain, _) = self.certificate.as_ref()?;
+        let text = std::str::from_utf8(chain).ok()?;
+        let start = text.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
+        let end = start + text[start..].find("-----END CERTIFICATE-----")?;
+        let body: String = text[start..end].split_whitespace().collect();
+        base64::engine::general_purpose::STANDARD.decode(body).ok()
+    }
+}
+
+/// A PEM file's certificates, and its private key if it holds one.
+fn split_pem(text: &str) -> (String, Option<String>) {
+    let (mut certificates, mut key) = (String::new(), None);
+    let mut block = String::new();
+    for line in text.lines() {
+        block.push_str(line);
+        block.push('\n');
+        if line.starts_with("-----END ") {
+            if line.contains("PRIVATE KEY") {
+                key = Some(std::mem::take(&mut block));
+            } else {
+                certificates.push_str(&std::mem::take(&mut block));
+            }
+        }
+    }
+    (certificates, key)
 }
 
 /// The checked keys, for the token configuration.

@@ -89,6 +89,7 @@ impl ClientBuilder {
             assertion: auth.assertion,
             #[cfg(feature = "dpop")]
             dpop: auth.dpop,
+            client_certificate: self.auth_options.certificate_der(),
         };
 
         Ok(Checked {

@@ -319,3 +319,56 @@ fn a_keyed_client_with_a_shared_store_needs_a_sealing_key() {
         .unwrap_err();
     assert!(error.to_string().contains("needs a sealing_key"), "{error}");
 }
+
+#[cfg(feature = "rustls")]
+#[test]
+fn a_client_certificate_from_the_environment_authenticates_without_a_secret() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["clinic".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("hh-cert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // One file with the certificate and its key, as many tools write them.
+    let file = dir.join("client.pem");
+    std::fs::write(&file, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    let env = |extra: &'static [(&'static str, &'static str)], path: String| {
+        move |name: &str| match name {
+            "HH_TOKEN_URL" => Some("https://id.example/connect/token".to_owned()),
+            "HH_API_URL" => Some("https://api.example".to_owned()),
+            "HH_CLIENT_ID" => Some("clinic".to_owned()),
+            "HH_CLIENT_CERT_FILE" => Some(path.clone()),
+            _ => extra
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned()),
+        }
+    };
+    let path = file.display().to_string();
+    let client = Client::builder()
+        .env_with(env(
+            &[("HH_CLIENT_AUTH", "self_signed_tls_client_auth")],
+            path.clone(),
+        ))
+        .unwrap()
+        .build()
+        .unwrap();
+    let cfg = client.inner.tokens.config();
+    assert_eq!(cfg.auth, ClientAuth::SelfSignedTlsClientAuth);
+    assert_eq!(cfg.client_certificate.as_deref(), Some(cert.der().as_ref()));
+    let shown = format!("{client:?}");
+    assert!(!shown.contains(key.serialize_pem().lines().nth(1).unwrap()));
+
+    // An unknown method: no secret either, and both said at once.
+    let error = Client::builder()
+        .env_with(env(&[("HH_CLIENT_AUTH", "mutual")], path))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("HH_CLIENT_SECRET not set"), "{error}");
+    assert!(
+        error.contains("HH_CLIENT_AUTH `mutual` is not one of"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -67,6 +67,14 @@ pub enum ClientAuth {
     #[cfg(feature = "private-key-jwt")]
     #[cfg_attr(docsrs, doc(cfg(feature = "private-key-jwt")))]
     PrivateKeyJwt,
+    /// The TLS client certificate authenticates the client (RFC 8705 `tls_client_auth`: a
+    /// certificate from a CA the server trusts, matched by its subject): the token request
+    /// carries only `client_id`. The certificate comes from
+    /// [`ClientBuilder::client_certificate`](crate::ClientBuilder::client_certificate).
+    TlsClientAuth,
+    /// As [`TlsClientAuth`](Self::TlsClientAuth), with a self-signed certificate the server
+    /// has registered for the client (RFC 8705 `self_signed_tls_client_auth`).
+    SelfSignedTlsClientAuth,
 }
 
 impl ClientAuth {
@@ -77,6 +85,8 @@ impl ClientAuth {
             ClientAuth::Basic => "client_secret_basic",
             #[cfg(feature = "private-key-jwt")]
             ClientAuth::PrivateKeyJwt => "private_key_jwt",
+            ClientAuth::TlsClientAuth => "tls_client_auth",
+            ClientAuth::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 }
@@ -109,6 +119,10 @@ pub(crate) struct TokenConfig {
     /// The DPoP key, when tokens are bound to one.
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<Arc<crate::auth::Dpop>>,
+    /// The TLS client certificate (DER), when one is presented: the server may bind tokens
+    /// to it (RFC 8705), so a shared store keeps them apart by it.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+    pub(crate) client_certificate: Option<Vec<u8>>,
 }
 
 impl TokenConfig {

@@ -216,6 +216,10 @@ async fn token_request_body(
             form.append_pair("client_secret", cfg.client_secret.expose_secret());
         }
         ClientAuth::Basic => {}
+        // The TLS handshake authenticated the client; the form says which it is.
+        ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+            form.append_pair("client_id", &cfg.client_id);
+        }
         #[cfg(feature = "private-key-jwt")]
         #[cfg(feature = "private-key-jwt")]
         ClientAuth::PrivateKeyJwt => {

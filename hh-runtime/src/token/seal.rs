@@ -48,6 +48,12 @@ impl KeyName {
         #[cfg(not(feature = "dpop"))]
         let bound_to: Option<&str> = None;
         let bound_to = bound_to.map(|jkt| format!("dpop:{jkt}"));
+        // The same for a token the server may bind to the TLS client certificate.
+        let certificate = cfg.client_certificate.as_ref().map(|der| {
+            let digest = Sha256::digest(der);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("x5t:{hex}")
+        });
         let mut hash = Sha256::new();
         // Nothing more for a bearer token, so its name is what earlier versions gave it.
         for part in [
@@ -59,6 +65,7 @@ impl KeyName {
         ]
         .into_iter()
         .chain(bound_to.as_deref())
+        .chain(certificate.as_deref())
         {
             // Length-prefixed, so no two configurations hash the same bytes.
             hash.update((part.len() as u64).to_be_bytes());
@@ -246,6 +253,7 @@ mod tests {
             refresh_ahead: Duration::from_secs(300),
             min_remaining: Duration::from_secs(30),
             propagate_trace_context: false,
+            client_certificate: None,
             #[cfg(feature = "private-key-jwt")]
             assertion: None,
             #[cfg(feature = "dpop")]

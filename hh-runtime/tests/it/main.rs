@@ -9,6 +9,8 @@ mod calls;
 mod interop;
 #[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
 mod key_auth;
+#[cfg(feature = "rustls")]
+mod mtls;
 mod redaction;
 mod reliability;
 mod support;

@@ -535,3 +535,34 @@ async fn dpop_replicas_share_tokens_only_with_replicas_holding_their_key() {
     all_call(&replicas).await;
     assert_eq!(sandbox.token_requests(), 4, "one replacement per key");
 }
+
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn certificate_bound_tokens_are_shared_only_with_replicas_presenting_the_certificate() {
+    let sandbox = Sandbox::builder().tls().start().await.unwrap();
+    let store = Memory::default();
+    let certificates = [
+        sandbox.issue_client_certificate("cert-fleet").unwrap(),
+        sandbox.issue_client_certificate("cert-fleet").unwrap(),
+    ];
+    let replicas: Vec<Client> = (0..4)
+        .map(|i| {
+            let (cert, key) = &certificates[i % 2];
+            Client::builder()
+                .identity_url(sandbox.identity_url())
+                .api_url(sandbox.api_url())
+                .client_id("cert-fleet")
+                .client_auth(hh_runtime::ClientAuth::TlsClientAuth)
+                .client_certificate(cert, key)
+                .root_certificate(sandbox.ca_certificate_pem().unwrap())
+                .token_store(store.clone())
+                .sealing_key(hh_runtime::store::SealingKey::from_bytes([7; 32]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    // Every call passes the sandbox's check that the token is bound to the connection's
+    // certificate: no replica used a token bound to the other certificate.
+    all_call(&replicas).await;
+    assert_eq!(sandbox.token_requests(), 2, "one token per certificate");
+}

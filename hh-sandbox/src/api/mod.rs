@@ -238,16 +238,25 @@ pub(crate) async fn dispatch(
     axum::extract::State(state): axum::extract::State<Arc<State>>,
     method: Method,
     uri: Uri,
+    peer: Option<axum::Extension<crate::tls::PeerCertificate>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let peer = peer.and_then(|axum::Extension(p)| p.0);
     let route = route(uri.path());
     if let Route::Admin(rest) = &route {
         return crate::admin(&state, &method, rest, &body);
     }
     // Users' own endpoints first: a fake of a HealthHero trait answers for it.
-    if let Some(answer) =
-        crate::served::dispatch(&state, &method, &uri, &headers, body.clone()).await
+    if let Some(answer) = crate::served::dispatch(
+        &state,
+        &method,
+        &uri,
+        &headers,
+        peer.as_deref(),
+        body.clone(),
+    )
+    .await
     {
         return answer;
     }
@@ -264,6 +273,7 @@ pub(crate) async fn dispatch(
         method: &method,
         path: uri.path(),
         headers: &headers,
+        peer: peer.as_deref().map(Vec::as_slice),
     };
     handle(&state, route, &seen, &body, uri.query().unwrap_or(""))
 }
@@ -324,7 +334,7 @@ fn handle(
 ) -> Response {
     let headers = seen.headers;
     match route {
-        Route::Token => identity::token(state, headers, body),
+        Route::Token => identity::token(state, seen, body),
         Route::Discovery => identity::discovery(state),
         Route::Jwks => identity::jwks(state),
         Route::Traversals { chat, tenant, rest } => {

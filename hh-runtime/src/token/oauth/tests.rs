@@ -284,6 +284,7 @@ fn config() -> TokenConfig {
         refresh_ahead: Duration::from_secs(300),
         min_remaining: Duration::from_secs(30),
         propagate_trace_context: false,
+        client_certificate: None,
         #[cfg(feature = "private-key-jwt")]
         assertion: None,
         #[cfg(feature = "dpop")]
