@@ -20,27 +20,7 @@ use std::time::Instant;
 
 use common::*;
 use hh_runtime::auth::{Algorithm, SigningKey};
-use hh_runtime::middleware::reqwest_middleware::{self, ClientWithMiddleware, Middleware, Next};
-
-/// Answers every API request with the traversal page, in process.
-struct Answer;
-
-#[async_trait::async_trait]
-impl Middleware for Answer {
-    async fn handle(
-        &self,
-        _request: reqwest::Request,
-        _extensions: &mut http::Extensions,
-        _next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        let response = http::Response::builder()
-            .status(200)
-            .header("content-type", "application/json")
-            .body(PAGE)
-            .unwrap();
-        Ok(reqwest::Response::from(response))
-    }
-}
+use hh_runtime::middleware::reqwest_middleware::ClientWithMiddleware;
 
 /// A token endpoint that issues a DPoP token to a request with a proof, a bearer one
 /// otherwise; it checks nothing (the cost measured is the client's).
@@ -150,9 +130,7 @@ fn main() {
         .unwrap();
     let base = rt.block_on(token_endpoint());
     let keys = Keys::new();
-    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(Answer)
-        .build();
+    let http = answered();
     let token_http = reqwest::Client::new();
 
     // Per call: one client per variant, its token fetched before timing.

@@ -25,7 +25,7 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use hh_runtime::middleware::reqwest_middleware::{self, ClientWithMiddleware, Middleware, Next};
+use hh_runtime::middleware::reqwest_middleware::ClientWithMiddleware;
 use opentelemetry::trace::TracerProvider as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -92,32 +92,6 @@ impl Variant {
     fn hand_written(self) -> bool {
         matches!(self, Variant::HandNone | Variant::HandNotInterested)
     }
-}
-
-/// Answers every request with the traversal page, in process.
-struct Answer;
-
-#[async_trait::async_trait]
-impl Middleware for Answer {
-    async fn handle(
-        &self,
-        _request: reqwest::Request,
-        _extensions: &mut http::Extensions,
-        _next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        let response = http::Response::builder()
-            .status(200)
-            .header("content-type", "application/json")
-            .body(PAGE)
-            .unwrap();
-        Ok(reqwest::Response::from(response))
-    }
-}
-
-fn answered() -> ClientWithMiddleware {
-    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(Answer)
-        .build()
 }
 
 /// The hand-written call, through the same in-process answer.

@@ -171,3 +171,35 @@ where
     while set.join_next().await.is_some() {}
     (total / tasks * tasks) as f64 / started.elapsed().as_secs_f64()
 }
+
+/// Answers every API request with the traversal page, in process: at the end of a client's
+/// middleware stack (the `middleware` feature), so a call's time is CPU time alone, with no
+/// socket and no other thread.
+#[cfg(feature = "full")]
+pub struct Answer;
+
+#[cfg(feature = "full")]
+#[async_trait::async_trait]
+impl hh_runtime::middleware::reqwest_middleware::Middleware for Answer {
+    async fn handle(
+        &self,
+        _request: reqwest::Request,
+        _extensions: &mut http::Extensions,
+        _next: hh_runtime::middleware::reqwest_middleware::Next<'_>,
+    ) -> hh_runtime::middleware::reqwest_middleware::Result<reqwest::Response> {
+        let response = http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(PAGE)
+            .unwrap();
+        Ok(reqwest::Response::from(response))
+    }
+}
+
+/// A client whose every request [`Answer`] answers.
+#[cfg(feature = "full")]
+pub fn answered() -> hh_runtime::middleware::reqwest_middleware::ClientWithMiddleware {
+    hh_runtime::middleware::reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(Answer)
+        .build()
+}

@@ -366,14 +366,16 @@ impl ClientBuilder {
             let Some((chain, key)) = &self.auth_options.certificate else {
                 return Ok(builder);
             };
-            #[cfg(any(feature = "rustls", feature = "rustls-no-provider"))]
+            // The identity of the backend reqwest uses: native-tls when it is on (reqwest's
+            // default then, even beside rustls), else rustls.
+            #[cfg(not(feature = "native-tls"))]
             let identity = {
                 let mut pem = chain.clone();
                 pem.push(b'\n');
                 pem.extend_from_slice(key.expose_secret().as_bytes());
                 reqwest::Identity::from_pem(&pem)
             };
-            #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
+            #[cfg(feature = "native-tls")]
             let identity = reqwest::Identity::from_pkcs8_pem(chain, key.expose_secret().as_bytes());
             let identity = identity.map_err(|e| {
                 refuse(

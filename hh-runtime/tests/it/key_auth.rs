@@ -18,7 +18,9 @@ use hh_runtime::auth::{Algorithm, AssertionAudience, BoxError, BoxFuture, Signer
 use hh_runtime::{Client, ClientBuilder};
 use hh_sandbox::{Fault, Sandbox};
 
-use crate::support::{create_traversal as create, get_traversal as get};
+use crate::support::{
+    create_traversal as create, get_traversal as get, gets_after_revocation, new_traversal,
+};
 
 const CLIENT: &str = "keyed-client";
 
@@ -71,16 +73,8 @@ async fn private_key_jwt_after_a_revocation_gets_one_new_token_and_one_replay() 
     let key = key(Algorithm::ES256, "k1");
     let sandbox = sandbox_with(&[&key]).await;
     let client = builder(&sandbox).private_key_jwt(key).build().unwrap();
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    sandbox.revoke_all_tokens();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let replays = (0..10).map(|_| get(&client, &id));
-    for result in futures_util::future::join_all(replays).await {
-        result.unwrap();
-    }
+    let id = new_traversal(&client).await;
+    gets_after_revocation(&sandbox, &client, &id, 10).await;
     assert_eq!(sandbox.token_requests(), 2, "one new token for all ten");
     assert_eq!(
         sandbox.requests("traversals.get"),
@@ -323,16 +317,8 @@ async fn dpop_binds_tokens_and_proves_the_key_on_every_attempt() {
 
     // Revoked: one new token, each call replayed once with a new proof (a proof's `jti` is
     // refused twice, so a replay with the old proof would fail).
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    sandbox.revoke_all_tokens();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let replays = (0..10).map(|_| get(&client, &id));
-    for result in futures_util::future::join_all(replays).await {
-        result.unwrap();
-    }
+    let id = new_traversal(&client).await;
+    gets_after_revocation(&sandbox, &client, &id, 10).await;
     assert_eq!(sandbox.token_requests(), 2);
     assert_eq!(sandbox.requests("traversals.get"), 20);
 
@@ -354,10 +340,7 @@ async fn dpop_nonces_are_answered_with_one_retry_at_the_token_endpoint_and_the_a
     sandbox.rotate_dpop_nonce();
     // The token endpoint asks for the nonce (and the assertion signed again is accepted:
     // the first one's `jti` was spent), then the API takes the origin's nonce at once.
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_traversal(&client).await;
     assert_eq!(sandbox.token_requests(), 2);
     assert_eq!(sandbox.requests("traversals.create"), 1);
 
@@ -405,10 +388,7 @@ async fn a_server_that_keeps_asking_for_a_new_nonce_fails_the_call_after_one_ret
 #[tokio::test(start_paused = true)]
 async fn a_proof_for_another_url_is_refused_and_says_so() {
     let (sandbox, client, _) = dpop_pair().await;
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_traversal(&client).await;
     let http = reqwest::Client::new();
     let base = format!("{}/api/v1/{CLIENT}/Traversals", sandbox.api_url());
     let mut request = http.get(format!("{base}/not-{id}")).build().unwrap();
@@ -436,10 +416,7 @@ async fn a_proof_for_another_url_is_refused_and_says_so() {
 #[tokio::test(start_paused = true)]
 async fn a_dpop_token_without_its_proof_is_refused() {
     let (sandbox, client, _) = dpop_pair().await;
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_traversal(&client).await;
     // A stolen token, sent without the key: as DPoP with no proof, and as a bearer token.
     let token = client.access_token().await.unwrap();
     let url = format!("{}/api/v1/{CLIENT}/Traversals/{id}", sandbox.api_url());

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use hh_runtime::{Client, ClientAuth, ClientBuilder};
 use hh_sandbox::Sandbox;
 
-use crate::support::{create_traversal as create, get_traversal as get};
+use crate::support::{create_traversal as create, gets_after_revocation, new_traversal};
 
 async fn tls_sandbox() -> Sandbox {
     Sandbox::builder().tls().start().await.unwrap()
@@ -74,16 +72,8 @@ async fn tls_client_auth_gets_certificate_bound_tokens_with_one_request_for_a_he
     );
 
     // Revoked: one new token, each call replayed once.
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    sandbox.revoke_all_tokens();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let replays = (0..10).map(|_| get(&client, &id));
-    for result in futures_util::future::join_all(replays).await {
-        result.unwrap();
-    }
+    let id = new_traversal(&client).await;
+    gets_after_revocation(&sandbox, &client, &id, 10).await;
     assert_eq!(sandbox.token_requests(), 2);
 }
 
@@ -127,16 +117,17 @@ async fn a_certificate_bound_token_is_refused_over_another_certificate() {
         .client_auth(ClientAuth::TlsClientAuth)
         .build()
         .unwrap();
-    let id = create(&client).await.unwrap()["traversalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_traversal(&client).await;
     let token = client.access_token().await.unwrap();
     let url = format!("{}/api/v1/cert-clinic/Traversals/{id}", sandbox.api_url());
     let ca =
         reqwest::Certificate::from_pem(sandbox.ca_certificate_pem().unwrap().as_bytes()).unwrap();
     let (other, other_key) = self_signed("thief");
+    // (The identity of the backend reqwest uses: native-tls when it is on.)
+    #[cfg(not(feature = "native-tls"))]
     let thief = reqwest::Identity::from_pem(format!("{other}\n{other_key}").as_bytes()).unwrap();
+    #[cfg(feature = "native-tls")]
+    let thief = reqwest::Identity::from_pkcs8_pem(other.as_bytes(), other_key.as_bytes()).unwrap();
     for http in [
         reqwest::Client::builder()
             .add_root_certificate(ca.clone())

@@ -17,15 +17,7 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
     if !hh_sandbox::in_own_process() {
         return;
     }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = capture_trace();
     let mut printed: Vec<String> = Vec::new();
 
     let server = Server::start().await;
@@ -45,6 +37,20 @@ async fn secrets_never_reach_debug_display_or_trace_output() {
     std::fs::write(std::env::temp_dir().join("hh-trace.txt"), &output).ok();
     assert_the_capture_saw_the_runtime(&output);
     assert_no_secret_in(&server, &output, &printed);
+}
+
+/// Everything this thread's tracing writes, at TRACE with every span event, until the guard
+/// is dropped.
+fn capture_trace() -> (Capture, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (capture, tracing::subscriber::set_default(subscriber))
 }
 
 /// A normal call, then a 401 and its replay with a fresh token.
@@ -212,15 +218,7 @@ async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() 
     if !hh_sandbox::in_own_process() {
         return;
     }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = capture_trace();
 
     // The assertion key as a private JWK, so its private scalar `d` is a string to look for.
     let rng = aws_lc_rs::rand::SystemRandom::new();

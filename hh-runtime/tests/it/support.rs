@@ -305,6 +305,30 @@ pub async fn get_traversal(client: &Client, id: &str) -> hh_runtime::Result<serd
         .await
 }
 
+/// A new traversal on the sandbox, by its id.
+pub async fn new_traversal(client: &Client) -> String {
+    create_traversal(client).await.unwrap()["traversalId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Revokes every token `sandbox` issued, waits out the token request rate (one a second),
+/// then makes `n` calls at once for traversal `id`, each of which must succeed.
+pub async fn gets_after_revocation(
+    sandbox: &hh_sandbox::Sandbox,
+    client: &Client,
+    id: &str,
+    n: usize,
+) {
+    sandbox.revoke_all_tokens();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let calls = (0..n).map(|_| get_traversal(client, id));
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+}
+
 /// What a test's tracing subscriber wrote, shared by every clone: give the subscriber
 /// `move || capture.clone()` as its writer.
 #[derive(Clone, Default)]
