@@ -89,9 +89,13 @@ impl Client {
     ///
     /// With the `private-key-jwt` feature, `HH_CLIENT_KEY` (PEM or JWK text) or
     /// `HH_CLIENT_KEY_FILE` (a path) stands in for the secret, with `HH_CLIENT_KEY_ID`,
-    /// `HH_CLIENT_KEY_ALG` (`PS256` for an RSA key), `HH_PREVIOUS_CLIENT_KEY[_FILE]` during a
-    /// rotation and `HH_ASSERTION_AUDIENCE`; with `dpop`, `HH_DPOP_KEY[_FILE]`, or
-    /// `HH_DPOP=true` for a key made now.
+    /// `HH_CLIENT_KEY_ALG` (`PS256` for an RSA key), `HH_PREVIOUS_CLIENT_KEY[_FILE]` (and its
+    /// `_ID` and `_ALG`) during a rotation and `HH_ASSERTION_AUDIENCE`; with `dpop`,
+    /// `HH_DPOP_KEY[_FILE]`, or `HH_DPOP=true` for a key made now. `HH_CLIENT_CERT_FILE`
+    /// (`HH_CLIENT_CERT_KEY_FILE` unless the key is in it), `HH_CLIENT_AUTH`
+    /// (`tls_client_auth`, ...) and `HH_ROOT_CERT_FILE` present a TLS client certificate; and
+    /// `HH_SEALING_KEY` (base64 of 32 bytes) seals a shared store's entries, which a fleet
+    /// without a secret needs.
     ///
     /// Every missing variable is named in the one error returned.
     /// To adjust the configuration before building, start from [`ClientBuilder::from_env`].
@@ -433,6 +437,25 @@ impl ClientBuilder {
         }
         if let Some(scope) = var("HH_SCOPE") {
             b = b.scope(&scope);
+        }
+        // The store's sealing key, which a fleet without a client secret needs.
+        if let Some(key) = var("HH_SEALING_KEY").filter(|v| !v.trim().is_empty()) {
+            #[cfg(feature = "token-store")]
+            match crate::store::SealingKey::from_base64(&key) {
+                Ok(key) => b = b.sealing_key(key),
+                Err(e) => b
+                    .problems
+                    .push(format!("HH_SEALING_KEY: {}", e.config_problem())),
+            }
+            #[cfg(not(feature = "token-store"))]
+            {
+                let _ = key;
+                b.problems.push(
+                    "HH_SEALING_KEY is set, but hh-runtime was built without a shared token \
+                     store (features `redis` or `token-store`)"
+                        .into(),
+                );
+            }
         }
         if let Some(url) = var("HH_REDIS_URL").filter(|v| !v.trim().is_empty()) {
             #[cfg(feature = "redis")]

@@ -91,7 +91,8 @@ impl Client {
         Ok(AccessToken::new(text))
     }
 
-    /// The `Authorization` header value for the current token (`Bearer <token>`), fetching one
+    /// The `Authorization` header value for the current token (`Bearer <token>`, or
+    /// `DPoP <token>`, which goes with a proof: use [`authorize`](Self::authorize)), fetching one
     /// if needed, for a request to the API that you send yourself: the value every call sends,
     /// shared rather than copied, and marked sensitive, so `Debug` shows no token. Like
     /// [`access_token`](Self::access_token), it returns a failed token request's error rather

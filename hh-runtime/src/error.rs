@@ -217,6 +217,15 @@ impl Error {
         Self::new(Repr::Config(message.into()))
     }
 
+    /// What a configuration error says, without the "invalid client configuration" before
+    /// it: for a problem that goes into another configuration error's list.
+    pub(crate) fn config_problem(&self) -> String {
+        match &*self.inner.repr {
+            Repr::Config(message) => message.clone(),
+            _ => self.to_string(),
+        }
+    }
+
     pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
         Self::new(Repr::InvalidInput(message.into()))
     }

@@ -56,6 +56,7 @@ use url::Origin;
 use crate::call::{Tries, replays_401, token_for_call};
 use crate::client::{Client, Http};
 use crate::config::check_url;
+use crate::token::DpopAnswer;
 use crate::{ClientBuilder, Error};
 
 impl ClientBuilder {
@@ -152,10 +153,13 @@ impl Middleware for TokenMiddleware {
         let (mut token, _) = token_for_call(inner, &mut tries, started)
             .await
             .map_err(middleware_error)?;
+        let origin = request.url().origin();
+        let dpop = tokens.config().token_scheme() == "DPoP";
+        let mut nonce_retried = false;
         loop {
             // A copy to send again, when a 401 to this attempt would be answered that way
-            // (the rule generated calls follow: `call::replays_401`).
-            let replay = if replays_401(inner, &tries, &token) {
+            // (the rule generated calls follow: `call::replays_401`), or a DPoP nonce asked for.
+            let replay = if replays_401(inner, &tries, &token) || (dpop && !nonce_retried) {
                 request.try_clone()
             } else {
                 None
@@ -163,16 +167,25 @@ impl Middleware for TokenMiddleware {
             // (The user's response is theirs: nothing of it goes into an error of ours.)
             let _proof = tokens.authorize(&mut request, &token);
             let response = next.clone().run(request, extensions).await?;
+            // The nonce an answer carries is learned whatever happens next.
+            let answer = tokens.dpop_answer(&origin, response.status(), response.headers());
             let Some(again) = replay else {
                 return Ok(response);
             };
-            if response.status() != http::StatusCode::UNAUTHORIZED {
-                return Ok(response);
+            match answer {
+                // As a generated call does (`call::decide`): once, at once, with a new proof.
+                DpopAnswer::Nonce if !nonce_retried => nonce_retried = true,
+                DpopAnswer::Other
+                    if response.status() == http::StatusCode::UNAUTHORIZED
+                        && replays_401(inner, &tries, &token) =>
+                {
+                    tries.replay(tokens, &token);
+                    (token, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
+                        .await
+                        .map_err(middleware_error)?;
+                }
+                _ => return Ok(response),
             }
-            tries.replay(tokens, &token);
-            (token, _) = token_for_call(inner, &mut tries, tokio::time::Instant::now())
-                .await
-                .map_err(middleware_error)?;
             request = again;
         }
     }

@@ -105,16 +105,21 @@ impl Dpop {
     }
 }
 
-/// Whether an API's 401 asks for a nonce (`WWW-Authenticate: DPoP error="use_dpop_nonce"`).
-pub(crate) fn asks_for_nonce(headers: &HeaderMap) -> bool {
+/// The `error` of an API's `WWW-Authenticate: DPoP` challenge (RFC 9449 section 7.1), when
+/// it is `use_dpop_nonce` or `invalid_dpop_proof`.
+pub(crate) fn dpop_error(headers: &HeaderMap) -> Option<&'static str> {
     headers
         .get_all(http::header::WWW_AUTHENTICATE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| {
+        .filter(|v| {
             let v = v.trim_start();
             v.get(..4)
                 .is_some_and(|scheme| scheme.eq_ignore_ascii_case("dpop"))
-                && v.contains("use_dpop_nonce")
+        })
+        .find_map(|v| {
+            ["use_dpop_nonce", "invalid_dpop_proof"]
+                .into_iter()
+                .find(|code| v.contains(&format!("error=\"{code}\"")))
         })
 }

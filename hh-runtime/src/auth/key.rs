@@ -174,7 +174,7 @@ impl SigningKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let text = std::str::from_utf8(bytes).ok().map(str::trim);
         match text {
-            Some(t) if t.starts_with("-----BEGIN") => Self::from_pem(t),
+            Some(t) if t.contains("-----BEGIN") => Self::from_pem(t),
             Some(t) if t.starts_with('{') => Self::from_jwk(t),
             _ => Self::from_der(bytes),
         }
@@ -369,22 +369,47 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// The one PEM block in `pem`: its label and its decoded bytes.
+/// The private key's PEM block in `pem` (the first block whose label ends in `PRIVATE KEY`,
+/// so `openssl ecparam -genkey`'s `EC PARAMETERS` block before it is passed over), else its
+/// first block: the label and the decoded bytes. A label is read from its `BEGIN` line alone
+/// and kept only if it looks like one, so a damaged line never puts key material in a message.
+/// Literal `\n` (a PEM pasted into one line of an environment variable) counts as a line break.
 fn pem_block(pem: &str) -> Result<(String, Vec<u8>)> {
-    let pem = pem.trim();
-    let label = pem
-        .strip_prefix("-----BEGIN ")
-        .and_then(|rest| rest.split_once("-----"))
-        .map(|(label, _)| label.to_owned())
-        .ok_or_else(|| bad_key("not PEM (no `-----BEGIN ...-----` line)"))?;
-    let end = format!("-----END {label}-----");
-    let body: String = pem
-        .lines()
-        .skip(1)
-        .take_while(|line| line.trim() != end)
-        .filter(|line| !line.contains(':')) // RFC 1421 headers, which PKCS#8 never has
-        .flat_map(|line| line.trim().chars())
-        .collect();
+    let pem = pem.replace("\\n", "\n");
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in pem.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("-----BEGIN ") {
+            let label = rest.trim_end_matches('-').trim();
+            let plausible = label.len() <= 40
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b' ' || b.is_ascii_digit());
+            let label = if plausible {
+                label
+            } else {
+                "(unreadable label)"
+            };
+            current = Some((label.to_owned(), String::new()));
+        } else if line.starts_with("-----END ") {
+            blocks.extend(current.take());
+        } else if let Some((_, body)) = current.as_mut()
+            && !line.contains(':')
+        {
+            // (RFC 1421 headers, which PKCS#8 never has, are passed over.)
+            body.push_str(line);
+        }
+    }
+    let Some(index) = blocks
+        .iter()
+        .position(|(label, _)| label.ends_with("PRIVATE KEY"))
+        .or((!blocks.is_empty()).then_some(0))
+    else {
+        return Err(bad_key(
+            "not PEM (no `-----BEGIN ...-----` ... `-----END ...-----` block)",
+        ));
+    };
+    let (label, body) = blocks.swap_remove(index);
     let der = base64::engine::general_purpose::STANDARD
         .decode(body)
         .map_err(|_| bad_key(format!("the PEM `{label}` is not valid base64")))?;

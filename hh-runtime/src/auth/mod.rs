@@ -40,7 +40,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 
 #[cfg(feature = "dpop")]
-pub(crate) use dpop::{DPOP, Dpop, asks_for_nonce};
+pub(crate) use dpop::{DPOP, Dpop, dpop_error};
 #[cfg(feature = "private-key-jwt")]
 pub(crate) use jws::assertion;
 #[cfg(feature = "dpop")]

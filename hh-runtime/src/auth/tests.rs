@@ -150,6 +150,36 @@ fn what_is_not_a_usable_private_key_is_named() {
 }
 
 #[test]
+fn pem_as_tools_and_environments_write_it_loads_and_a_damaged_one_shows_nothing_of_the_key() {
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &SystemRandom::new(),
+    )
+    .unwrap();
+    let key = pem("PRIVATE KEY", pkcs8.as_ref());
+    let expected = SigningKey::from_der(pkcs8.as_ref()).unwrap();
+    // `openssl ecparam -genkey` writes the curve's parameters first.
+    let with_parameters = format!("{}{key}", pem("EC PARAMETERS", &[6, 8, 42]));
+    // One line of an environment variable, with literal `\n`.
+    let one_line = key.replace('\n', "\\n");
+    for text in [with_parameters, one_line] {
+        let loaded = SigningKey::from_bytes(text.as_bytes()).unwrap();
+        assert_eq!(loaded.thumbprint(), expected.thumbprint());
+    }
+    // Damaged BEGIN lines: whether or not the key still loads, no message carries its body.
+    let body_line = key.lines().nth(1).unwrap().to_owned();
+    for damaged in [
+        key.replacen("PRIVATE KEY-----", "PRIVATE KEY----", 1),
+        key.replacen("PRIVATE KEY-----\n", "PRIVATE KEY-----", 1),
+        key.replacen("-----END PRIVATE KEY-----", "", 1),
+    ] {
+        if let Err(e) = SigningKey::from_bytes(damaged.as_bytes()) {
+            assert!(!e.to_string().contains(&body_line[..20]), "{e}");
+        }
+    }
+}
+
+#[test]
 fn a_thumbprint_is_rfc_7638s_hash_of_the_required_members() {
     let key = SigningKey::generate(Algorithm::ES256).unwrap();
     let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk()).unwrap();

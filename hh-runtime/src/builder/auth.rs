@@ -82,9 +82,11 @@ impl ClientBuilder {
     }
 
     /// The key used before the one [`private_key_jwt`](Self::private_key_jwt) gives, during
-    /// a rotation: when the identity server refuses an assertion signed with the new key
-    /// (`invalid_client`: it does not know the key yet), the same token request is made again
-    /// at once with a new assertion signed by this one.
+    /// a rotation: when the identity server refuses an assertion signed with one key
+    /// (`invalid_client`: it does not know the new key yet, or no longer knows the old one),
+    /// the same token request is made again at once with a new assertion signed by the other.
+    /// The key last accepted is tried first, so a rotation costs one refused request each time
+    /// the server's keys change, not one per token.
     #[cfg(feature = "private-key-jwt")]
     #[cfg_attr(docsrs, doc(cfg(feature = "private-key-jwt")))]
     pub fn previous_private_key(mut self, key: impl Signer) -> Self {
@@ -121,7 +123,8 @@ impl ClientBuilder {
 
     /// Reads the keys from the environment: `HH_CLIENT_KEY` (PEM or JWK text) or
     /// `HH_CLIENT_KEY_FILE` (a path: PEM, JWK or DER), with `HH_CLIENT_KEY_ID` and
-    /// `HH_CLIENT_KEY_ALG`, `HH_PREVIOUS_CLIENT_KEY` / `HH_PREVIOUS_CLIENT_KEY_FILE`,
+    /// `HH_CLIENT_KEY_ALG`, `HH_PREVIOUS_CLIENT_KEY` / `HH_PREVIOUS_CLIENT_KEY_FILE` (with
+    /// `HH_PREVIOUS_CLIENT_KEY_ID` and `HH_PREVIOUS_CLIENT_KEY_ALG`),
     /// `HH_ASSERTION_AUDIENCE`; `HH_DPOP_KEY` / `HH_DPOP_KEY_FILE`, or `HH_DPOP=true` for a
     /// key generated now; `HH_CLIENT_CERT_FILE` (with `HH_CLIENT_CERT_KEY_FILE` unless the key
     /// is in the same file), `HH_ROOT_CERT_FILE` and `HH_CLIENT_AUTH` (the method's OAuth
@@ -147,20 +150,25 @@ impl ClientBuilder {
         let _ = (&mut unsupported, &dpop_vars);
         let has_key = secretless || key_vars.iter().any(|n| set(n).is_some());
         #[cfg(feature = "private-key-jwt")]
-        if let Some(mut key) = self.key_from_env(var, "HH_CLIENT_KEY") {
-            if let Some(kid) = set("HH_CLIENT_KEY_ID") {
-                key = key.with_key_id(kid);
-            }
-            let key = match set("HH_CLIENT_KEY_ALG") {
-                Some(alg) => alg.trim().parse().and_then(|alg| key.with_algorithm(alg)),
-                None => Ok(key),
-            };
-            match key {
+        if let Some(key) = self.key_from_env(var, "HH_CLIENT_KEY") {
+            match with_id_and_alg(key, set("HH_CLIENT_KEY_ID"), set("HH_CLIENT_KEY_ALG")) {
                 Ok(key) => *self = std::mem::take(self).private_key_jwt(key),
-                Err(e) => self.problems.push(format!("HH_CLIENT_KEY_ALG: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("HH_CLIENT_KEY_ALG: {}", e.config_problem())),
             }
             if let Some(previous) = self.key_from_env(var, "HH_PREVIOUS_CLIENT_KEY") {
-                *self = std::mem::take(self).previous_private_key(previous);
+                match with_id_and_alg(
+                    previous,
+                    set("HH_PREVIOUS_CLIENT_KEY_ID"),
+                    set("HH_PREVIOUS_CLIENT_KEY_ALG"),
+                ) {
+                    Ok(key) => *self = std::mem::take(self).previous_private_key(key),
+                    Err(e) => self.problems.push(format!(
+                        "HH_PREVIOUS_CLIENT_KEY_ALG: {}",
+                        e.config_problem()
+                    )),
+                }
             }
             if let Some(audience) = set("HH_ASSERTION_AUDIENCE") {
                 self.auth_options.audience = AssertionAudience::Other(audience);
@@ -174,7 +182,7 @@ impl ClientBuilder {
                 "1" | "true" | "yes" | "on" => {
                     match SigningKey::generate(crate::auth::Algorithm::ES256) {
                         Ok(key) => self.auth_options.dpop = Some(Arc::new(key)),
-                        Err(e) => self.problems.push(e.to_string()),
+                        Err(e) => self.problems.push(e.config_problem()),
                     }
                 }
                 "0" | "false" | "no" | "off" => {}
@@ -249,11 +257,11 @@ impl ClientBuilder {
         let loaded = match (set(name), set(&file)) {
             (None, None) => return None,
             (Some(_), Some(_)) => Err(format!("both {name} and {file} are set; set one")),
-            (Some(text), None) => {
-                SigningKey::from_bytes(text.as_bytes()).map_err(|e| format!("{name}: {e}"))
-            }
+            (Some(text), None) => SigningKey::from_bytes(text.as_bytes())
+                .map_err(|e| format!("{name}: {}", e.config_problem())),
             (None, Some(path)) => match std::fs::read(path.trim()) {
-                Ok(bytes) => SigningKey::from_bytes(&bytes).map_err(|e| format!("{file}: {e}")),
+                Ok(bytes) => SigningKey::from_bytes(&bytes)
+                    .map_err(|e| format!("{file}: {}", e.config_problem())),
                 Err(e) => Err(format!("{file}: cannot read {}: {e}", path.trim())),
             },
         };
@@ -282,6 +290,7 @@ impl ClientBuilder {
             }
             (self.auth == ClientAuth::PrivateKeyJwt && !keys.is_empty()).then(|| Assertion {
                 keys,
+                accepted: Default::default(),
                 audience: match &o.audience {
                     AssertionAudience::TokenEndpoint => {
                         token_url.map(Url::to_string).unwrap_or_default()
@@ -290,6 +299,20 @@ impl ClientBuilder {
                 },
             })
         };
+        let by_certificate = matches!(
+            self.auth,
+            crate::ClientAuth::TlsClientAuth | crate::ClientAuth::SelfSignedTlsClientAuth
+        );
+        if by_certificate
+            && self.auth_options.certificate.is_none()
+            && self.token_http_client.is_none()
+        {
+            problems.push(format!(
+                "ClientAuth::{:?} needs a TLS client certificate: ClientBuilder::client_certificate \
+                 (or a token_http_client of your own that presents one)",
+                self.auth
+            ));
+        }
         let _ = (token_url, &problems);
         Auth {
             #[cfg(feature = "private-key-jwt")]
@@ -412,6 +435,23 @@ impl AuthOptions {
         let end = start + text[start..].find("-----END CERTIFICATE-----")?;
         let body: String = text[start..end].split_whitespace().collect();
         base64::engine::general_purpose::STANDARD.decode(body).ok()
+    }
+}
+
+/// `key` with the key id and the algorithm the environment gives, if it gives them.
+#[cfg(feature = "private-key-jwt")]
+fn with_id_and_alg(
+    key: SigningKey,
+    kid: Option<String>,
+    alg: Option<String>,
+) -> crate::Result<SigningKey> {
+    let key = match kid {
+        Some(kid) => key.with_key_id(kid),
+        None => key,
+    };
+    match alg {
+        Some(alg) => key.with_algorithm(alg.trim().parse()?),
+        None => Ok(key),
     }
 }
 

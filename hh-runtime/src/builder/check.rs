@@ -18,11 +18,10 @@ impl ClientBuilder {
             (Some(s), true) if secrecy::ExposeSecret::expose_secret(s).is_empty() => {
                 problems.push("client_secret is empty".into())
             }
-            (Some(_), false) => problems.push(
-                "client_secret is set, but the client authenticates with private_key_jwt: \
-                 set one of them"
-                    .into(),
-            ),
+            (Some(_), false) => problems.push(format!(
+                "client_secret is set, but the client authenticates with {}: set one of them",
+                self.auth.as_str()
+            )),
             _ => {}
         }
         #[cfg_attr(
@@ -36,11 +35,11 @@ impl ClientBuilder {
         // one must be.
         #[cfg(feature = "token-store")]
         if store.is_some() && !self.uses_secret() && self.store.key.is_none() {
-            problems.push(
-                "a shared token store needs a sealing_key when the client has no secret \
-                 (private_key_jwt); every process of the fleet needs the same key"
-                    .into(),
-            );
+            problems.push(format!(
+                "a shared token store needs a sealing_key (HH_SEALING_KEY) when the client has \
+                 no secret ({}); every process of the fleet needs the same key",
+                self.auth.as_str()
+            ));
         }
         if self.token_timeout.is_zero() {
             problems.push("token_timeout must be more than zero".into());

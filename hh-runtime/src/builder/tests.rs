@@ -283,6 +283,44 @@ fn a_client_key_from_the_environment_stands_in_for_the_secret() {
         "{error}"
     );
 
+    // A previous key with its own id and algorithm; a sealing key for the fleet's store.
+    let rotating = keyed_env(vec![
+        ("HH_CLIENT_KEY", pem.clone()),
+        ("HH_PREVIOUS_CLIENT_KEY", pem.clone()),
+        ("HH_PREVIOUS_CLIENT_KEY_ID", "before".into()),
+        ("HH_ASSERTION_AUDIENCE", "https://id.example".into()),
+        (
+            "HH_SEALING_KEY",
+            "c2FuZGJveC1mbGVldC1zZWFsaW5nLWtleS0zMmJ5dGU=".into(),
+        ),
+    ]);
+    let builder = Client::builder().env_with(rotating).unwrap();
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.contains("previous_signing_key: Some(\"EdDSA key before\")"),
+        "{shown}"
+    );
+    let client = builder.build().unwrap();
+    let assertion = client.inner.tokens.config().assertion.as_ref().unwrap();
+    assert_eq!(assertion.keys.len(), 2);
+    assert_eq!(assertion.audience, "https://id.example");
+    let wrong_alg = keyed_env(vec![
+        ("HH_CLIENT_KEY", pem.clone()),
+        ("HH_PREVIOUS_CLIENT_KEY", pem.clone()),
+        ("HH_PREVIOUS_CLIENT_KEY_ALG", "PS256".into()),
+    ]);
+    let error = Client::builder()
+        .env_with(wrong_alg)
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("HH_PREVIOUS_CLIENT_KEY_ALG: signing key: a OKP key cannot sign PS256"),
+        "{error}"
+    );
+
     // What cannot be read is named by its variable.
     let broken = keyed_env(vec![
         ("HH_CLIENT_KEY_FILE", "/nonexistent/key.pem".into()),
@@ -303,6 +341,23 @@ fn a_client_key_from_the_environment_stands_in_for_the_secret() {
         "{error}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_certificate_method_without_a_certificate_is_refused() {
+    let error = Client::builder()
+        .identity_url("https://identity.example")
+        .api_url("https://api.example/")
+        .client_id("c")
+        .client_auth(ClientAuth::TlsClientAuth)
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("ClientAuth::TlsClientAuth needs a TLS client certificate"),
+        "{error}"
+    );
 }
 
 #[cfg(all(feature = "private-key-jwt", feature = "redis"))]

@@ -16,7 +16,7 @@ use super::decode::Answer;
 use crate::client::ClientInner;
 use crate::error::{Error, HttpParts, Limit, Repr, Result, Waiting};
 use crate::retry::{RetryPolicy, retry_after};
-use crate::token::{CachedToken, TokenSource};
+use crate::token::{CachedToken, DpopAnswer, TokenSource};
 
 /// What one attempt came back with.
 pub(super) enum Exchange {
@@ -132,13 +132,18 @@ impl Request<'_> {
         // Refused before it was processed, for want of a nonce the answer now gave: the same
         // request again, with a new proof, whatever its method; once. Not the token's fault,
         // so never a reason to replace it.
-        let wants_nonce = inner
+        // A refused proof (its time, its URL) is not the token's fault either: the error says
+        // what the server refused, and the token stays.
+        let dpop = inner
             .tokens
-            .asks_for_nonce(&inner.api.origin(), status, &headers);
-        if wants_nonce && !tries.nonce_retried {
+            .dpop_answer(&inner.api.origin(), status, &headers);
+        if dpop == DpopAnswer::Nonce && !tries.nonce_retried {
             return Step::Nonce;
         }
-        if status == StatusCode::UNAUTHORIZED && !wants_nonce && replays_401(inner, tries, token) {
+        if status == StatusCode::UNAUTHORIZED
+            && dpop == DpopAnswer::Other
+            && replays_401(inner, tries, token)
+        {
             return Step::Replay;
         }
         if status.is_success() {

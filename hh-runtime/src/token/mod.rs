@@ -91,6 +91,18 @@ impl ClientAuth {
     }
 }
 
+/// What an API's answer says to DPoP (`TokenSource::dpop_answer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+pub(crate) enum DpopAnswer {
+    /// A 401 asking for the nonce the answer gives.
+    Nonce,
+    /// A 401 refusing the proof, not the token.
+    ProofRefused,
+    /// Anything else.
+    Other,
+}
+
 /// The keys a client signs its assertions with: the current one, and the one before it while
 /// the server may not know the new one yet.
 #[cfg(feature = "private-key-jwt")]
@@ -98,6 +110,9 @@ pub(crate) struct Assertion {
     pub(crate) keys: Vec<Arc<dyn crate::auth::Signer>>,
     /// The assertion's `aud`.
     pub(crate) audience: String,
+    /// The key the server last accepted, tried first: during a rotation, once the previous
+    /// key is the one that works, each fetch is not a refused request and then another.
+    pub(crate) accepted: std::sync::atomic::AtomicUsize,
 }
 
 /// Everything the token source needs, fixed when the client is built.
@@ -145,6 +160,24 @@ impl TokenConfig {
             return assertion.keys.len();
         }
         0
+    }
+
+    /// The key a token request signs with first: the one the server last accepted.
+    pub(crate) fn first_key(&self) -> usize {
+        #[cfg(feature = "private-key-jwt")]
+        if let Some(assertion) = &self.assertion {
+            return assertion.accepted.load(Ordering::Relaxed);
+        }
+        0
+    }
+
+    /// Remembers that the server accepted the `key`th key.
+    pub(crate) fn key_accepted(&self, key: usize) {
+        #[cfg(feature = "private-key-jwt")]
+        if let Some(assertion) = &self.assertion {
+            assertion.accepted.store(key, Ordering::Relaxed);
+        }
+        let _ = key;
     }
 
     /// The token type the identity server must issue: `DPoP` when tokens are bound to a
@@ -275,22 +308,29 @@ impl TokenSource {
     }
 
     /// Reads what an API's answer from `origin` says to DPoP: the nonce it carries is kept
-    /// for the next proof to that origin, and the answer is whether it is a 401 asking for
-    /// a nonce (`use_dpop_nonce`), which the request answers by going again at once.
-    pub(crate) fn asks_for_nonce(
+    /// for the next proof to that origin, and a 401 is judged: one asking for a nonce
+    /// (`use_dpop_nonce`), which the request answers by going again at once, one refusing the
+    /// proof (`invalid_dpop_proof`: its time, its URL; the token is not at fault and is kept),
+    /// or one about the token.
+    pub(crate) fn dpop_answer(
         &self,
         origin: &url::Origin,
         status: http::StatusCode,
         headers: &http::HeaderMap,
-    ) -> bool {
+    ) -> DpopAnswer {
         #[cfg(feature = "dpop")]
         if let Some(dpop) = &self.shared.cfg.dpop {
             dpop.observe(origin, headers);
-            return status == http::StatusCode::UNAUTHORIZED
-                && crate::auth::asks_for_nonce(headers);
+            if status == http::StatusCode::UNAUTHORIZED {
+                match crate::auth::dpop_error(headers) {
+                    Some("use_dpop_nonce") => return DpopAnswer::Nonce,
+                    Some("invalid_dpop_proof") => return DpopAnswer::ProofRefused,
+                    _ => {}
+                }
+            }
         }
         let _ = (origin, status, headers);
-        false
+        DpopAnswer::Other
     }
 
     /// The name of the shared store, if one is configured (for `Debug`).

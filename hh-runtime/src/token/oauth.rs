@@ -43,11 +43,14 @@ pub(crate) async fn request_token(
     cfg: &TokenConfig,
     answered: &crate::telemetry::Answered,
 ) -> Result<ParsedToken, Error> {
-    let mut key = 0;
+    let keys = cfg.signing_keys();
+    let mut key = cfg.first_key();
+    let mut keys_tried = 1;
     let mut nonce_asked = false;
     loop {
         let result = send_once(http, cfg, answered, key).await;
         let Err(error) = &result else {
+            cfg.key_accepted(key);
             return result;
         };
         let code = error.oauth_error().map(|e| e.code.as_str());
@@ -55,9 +58,10 @@ pub(crate) async fn request_token(
             nonce_asked = true;
             continue;
         }
-        if code == Some("invalid_client") && key + 1 < cfg.signing_keys() {
-            tracing::debug!("client assertion refused: trying the previous key");
-            key += 1;
+        if code == Some("invalid_client") && keys_tried < keys {
+            tracing::debug!("client assertion refused: trying the other key");
+            key = (key + 1) % keys;
+            keys_tried += 1;
             continue;
         }
         return result;
@@ -220,7 +224,6 @@ async fn token_request_body(
         ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
             form.append_pair("client_id", &cfg.client_id);
         }
-        #[cfg(feature = "private-key-jwt")]
         #[cfg(feature = "private-key-jwt")]
         ClientAuth::PrivateKeyJwt => {
             form.append_pair("client_id", &cfg.client_id);

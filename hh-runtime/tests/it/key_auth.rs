@@ -101,7 +101,7 @@ async fn a_retried_token_request_signs_a_new_assertion() {
     assert_eq!(sandbox.token_requests(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rotation_falls_back_to_the_previous_key_while_the_server_knows_only_it() {
     let (old, new) = (key(Algorithm::ES256, "2025"), key(Algorithm::EdDSA, "2026"));
     let sandbox = sandbox_with(&[&old]).await;
@@ -117,13 +117,21 @@ async fn a_rotation_falls_back_to_the_previous_key_while_the_server_knows_only_i
         2,
         "the new key refused, the old one accepted"
     );
+    // The key that worked is tried first from then on: one request per fetch.
+    let fetch = async |requests: u64| {
+        sandbox.revoke_all_tokens();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        create(&client).await.unwrap();
+        assert_eq!(sandbox.token_requests(), requests);
+    };
+    fetch(3).await;
 
-    // Once the server knows the new key, the old one can go.
+    // Once the server knows the new key, the old one can go: one refusal, then the new key
+    // alone.
     sandbox.add_client_key(CLIENT, &new_jwk).unwrap();
     sandbox.remove_client_key(CLIENT, "2025");
-    sandbox.revoke_all_tokens();
-    create(&client).await.unwrap();
-    assert_eq!(sandbox.token_requests(), 3);
+    fetch(5).await;
+    fetch(6).await;
 }
 
 /// The message of the error a token request ends with.
@@ -432,4 +440,42 @@ async fn a_dpop_token_without_its_proof_is_refused() {
             .unwrap();
         assert_eq!(answer.status(), 401, "{scheme}");
     }
+}
+
+#[cfg(feature = "middleware")]
+#[tokio::test(start_paused = true)]
+async fn token_middleware_answers_nonces_and_keeps_the_token_on_a_refused_proof() {
+    use hh_runtime::middleware::{TokenMiddleware, reqwest_middleware};
+    let (sandbox, client, _) = dpop_pair().await;
+    let id = new_traversal(&client).await;
+    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(TokenMiddleware::new(&client))
+        .build();
+    let url = format!("{}/api/v1/{CLIENT}/Traversals/{id}", sandbox.api_url());
+    sandbox.rotate_dpop_nonce();
+    let answer = http.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        sandbox.requests("traversals.get"),
+        2,
+        "refused for the nonce, then sent again"
+    );
+    assert_eq!(
+        sandbox.token_requests(),
+        1,
+        "a nonce is not a reason for a new token"
+    );
+
+    // A proof the server refuses (the client's clock two minutes behind): the answer is the
+    // refusal, and the token is kept, for the generated calls as for the middleware.
+    sandbox.set_client_clock_behind(Duration::from_secs(120));
+    let answer = http.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+    let error = get(&client, &id).await.unwrap_err();
+    assert!(
+        error.to_string().contains("DPoP invalid_dpop_proof"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("`iat`"), "{error}");
+    assert_eq!(sandbox.token_requests(), 1, "the token was not at fault");
 }

@@ -415,8 +415,10 @@ fn f9_redis_full() {
     });
 }
 
-/// DPoP through Redis: eight processes, four holding one DPoP key and four another (each
-/// given its key as `HH_DPOP_KEY`, a PEM made by openssl). The sandbox requires DPoP and
+/// DPoP through Redis, with private_key_jwt and no secret, all from `HH_*` settings: eight
+/// processes authenticating with one client key (`HH_CLIENT_KEY`, the store sealed with
+/// `HH_SEALING_KEY`), four holding one DPoP key and four another (`HH_DPOP_KEY`; PEMs made by
+/// openssl). The sandbox requires DPoP and
 /// refuses a token presented without a proof of the key it is bound to, so a process that
 /// adopted a token bound to the other key would see its calls refused, drop the token and
 /// fetch again. One token per key, no call failed, no token dropped: no process adopted a
@@ -424,10 +426,27 @@ fn f9_redis_full() {
 #[test]
 fn f13_dpop_fleet() {
     run(async {
-        let sandbox = Sandbox::builder().require_dpop().start().await.unwrap();
+        let client_key = ec_key_pem();
+        let public = hh_runtime::auth::SigningKey::from_pem(&client_key)
+            .unwrap()
+            .with_key_id("fleet");
+        let sandbox = Sandbox::builder()
+            .client_key("keyed-fleet", &public.public_jwk())
+            .require_dpop()
+            .start()
+            .await
+            .unwrap();
         let redis = RedisServer::start();
         let keys = [ec_key_pem(), ec_key_pem()];
         let base = Spec::new(&sandbox, Some(&redis.url()))
+            .without("HH_CLIENT_SECRET")
+            .with("HH_CLIENT_ID", "keyed-fleet")
+            .with("HH_CLIENT_KEY", &client_key)
+            .with("HH_CLIENT_KEY_ID", "fleet")
+            .with(
+                "HH_SEALING_KEY",
+                "c2FuZGJveC1mbGVldC1zZWFsaW5nLWtleS0zMmJ5dGU=",
+            )
             .running(4)
             .with("FLEET_LOG", "hh_runtime=trace");
         let specs = keys
@@ -440,7 +459,8 @@ fn f13_dpop_fleet() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(sandbox.token_requests(), 2, "one token per key");
         sandbox.revoke_all_tokens();
-        tokio::time::sleep(Duration::from_millis(2000)).await;
+        token_requests_reach(&sandbox, 4).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let t = Totals::of(fleet).await;
         assert_eq!(t.failed, 0, "{:?}", t.errors);
         assert_eq!(
@@ -454,7 +474,7 @@ fn f13_dpop_fleet() {
         // along and dropped again and again.
         assert!(dropped <= PROCESSES, "{dropped} tokens dropped");
         for (_, value) in redis.dump() {
-            for pem in &keys {
+            for pem in keys.iter().chain([&client_key]) {
                 let body = pem.lines().nth(1).unwrap();
                 assert!(!contains(&value, body.as_bytes()), "a DPoP key in Redis");
             }
@@ -462,7 +482,7 @@ fn f13_dpop_fleet() {
         assert_no_secret_in_redis(&sandbox, &redis);
         assert_no_secret_in_logs(&sandbox, &t);
         format!(
-            "{PROCESSES} processes with DPoP, two keys, {} calls, tokens revoked mid-run: 2 token requests per token generation (one per key), 0 failed",
+            "{PROCESSES} processes with private_key_jwt (no secret) and DPoP, two DPoP keys, {} calls, tokens revoked mid-run: 2 token requests per token generation (one per key), 0 failed",
             t.ok
         )
     });

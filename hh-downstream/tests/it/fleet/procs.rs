@@ -179,6 +179,12 @@ impl Spec {
         self
     }
 
+    /// Without the variable `name` (the client secret, for a client with a key instead).
+    pub fn without(mut self, name: &str) -> Spec {
+        self.env.retain(|(n, _)| n != name);
+        self
+    }
+
     /// Starts one child and waits until its client is built.
     pub fn spawn(&self) -> Proc {
         let mut command = Command::new(std::env::current_exe().unwrap());
