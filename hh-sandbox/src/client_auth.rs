@@ -18,6 +18,8 @@ use crate::{Sandbox, SandboxBuilder};
 
 /// How far a DPoP proof's `iat` may be from the server's time.
 const PROOF_WINDOW_SECS: i64 = 60;
+/// The longest an assertion may still live when it arrives.
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 300;
 /// The assertion type RFC 7523 section 2.2 names.
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -110,7 +112,7 @@ impl KeyAuth {
         if keys.is_empty() {
             return Err(format!("no key is registered for client `{client}`"));
         }
-        let candidates: Vec<&Value> = match &header.kid {
+        let mut candidates: Vec<&Value> = match &header.kid {
             Some(kid) => keys
                 .iter()
                 .filter(|k| k["kid"].as_str() == Some(kid))
@@ -122,6 +124,12 @@ impl KeyAuth {
                 "no key with kid `{}` is registered for client `{client}`",
                 header.kid.unwrap_or_default()
             ));
+        }
+        // A key registered for one algorithm signs with that one only.
+        let alg = format!("{:?}", header.alg);
+        candidates.retain(|jwk| jwk["alg"].as_str().is_none_or(|registered| registered == alg));
+        if candidates.is_empty() {
+            return Err(format!("the client's key is not registered for {alg}"));
         }
         if !candidates.iter().any(|jwk| verify(assertion, jwk).is_ok()) {
             return Err(
@@ -150,6 +158,19 @@ impl KeyAuth {
         };
         if exp <= now {
             return Err(format!("the client assertion expired {} s ago", now - exp));
+        }
+        // Short-lived, as RFC 7523 section 3 and every server ask: a long-lived one is a
+        // replayable credential.
+        if exp - now > MAX_ASSERTION_LIFETIME_SECS {
+            return Err(format!(
+                "the client assertion lives too long (`exp` {} s ahead; at most {MAX_ASSERTION_LIFETIME_SECS} s)",
+                exp - now
+            ));
+        }
+        for claim in ["iat", "nbf"] {
+            if claims[claim].as_i64().is_some_and(|t| t > now + PROOF_WINDOW_SECS) {
+                return Err(format!("the client assertion's `{claim}` is in the future"));
+            }
         }
         let Some(jti) = claims["jti"].as_str() else {
             return Err("the client assertion has no `jti`".into());

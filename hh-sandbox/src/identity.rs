@@ -125,17 +125,10 @@ impl Seen<'_> {
     }
 }
 
-/// `{scheme}://{Host}` as the client addressed the sandbox (its issuer when there is no
-/// `Host`, as over HTTP/2).
-fn addressed(state: &State, headers: &HeaderMap) -> String {
-    let issuer = state.issuer();
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => {
-            let scheme = issuer.split_once("://").map_or("http", |(s, _)| s);
-            format!("{scheme}://{host}")
-        }
-        None => issuer,
-    }
+/// The sandbox's own base URL, which an assertion's `aud` and a proof's `htu` must name, as a
+/// real server judges them by its configured URL, whatever `Host` a request carries.
+fn addressed(state: &State, _headers: &HeaderMap) -> String {
+    state.issuer()
 }
 
 /// A client registered with the identity server.
