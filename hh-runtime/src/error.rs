@@ -219,6 +219,10 @@ impl Error {
 
     /// What a configuration error says, without the "invalid client configuration" before
     /// it: for a problem that goes into another configuration error's list.
+    #[cfg_attr(
+        not(any(feature = "private-key-jwt", feature = "dpop", feature = "token-store")),
+        allow(dead_code)
+    )]
     pub(crate) fn config_problem(&self) -> String {
         match &*self.inner.repr {
             Repr::Config(message) => message.clone(),

@@ -127,7 +127,11 @@ impl KeyAuth {
         }
         // A key registered for one algorithm signs with that one only.
         let alg = format!("{:?}", header.alg);
-        candidates.retain(|jwk| jwk["alg"].as_str().is_none_or(|registered| registered == alg));
+        candidates.retain(|jwk| {
+            jwk["alg"]
+                .as_str()
+                .is_none_or(|registered| registered == alg)
+        });
         if candidates.is_empty() {
             return Err(format!("the client's key is not registered for {alg}"));
         }
@@ -168,7 +172,10 @@ impl KeyAuth {
             ));
         }
         for claim in ["iat", "nbf"] {
-            if claims[claim].as_i64().is_some_and(|t| t > now + PROOF_WINDOW_SECS) {
+            if claims[claim]
+                .as_i64()
+                .is_some_and(|t| t > now + PROOF_WINDOW_SECS)
+            {
                 return Err(format!("the client assertion's `{claim}` is in the future"));
             }
         }

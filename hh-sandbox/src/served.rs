@@ -74,8 +74,8 @@ pub(crate) async fn dispatch(
         peer: peer.map(Vec::as_slice),
     };
     let authorized = match &tenant {
-        Some(tenant) => identity::authorize(state, &seen, tenant).map(drop),
-        None => identity::authorize_any(state, &seen).map(drop),
+        Some(tenant) => crate::resource::authorize(state, &seen, tenant).map(drop),
+        None => crate::resource::authorize_any(state, &seen).map(drop),
     };
     if let Err(e) = authorized {
         return Some(e.into_response());

@@ -338,19 +338,19 @@ fn handle(
         Route::Discovery => identity::discovery(state),
         Route::Jwks => identity::jwks(state),
         Route::Traversals { chat, tenant, rest } => {
-            if let Err(e) = identity::authorize(state, seen, &tenant) {
+            if let Err(e) = crate::resource::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             traversals(state, chat, &tenant, &rest, headers, body)
         }
         Route::Members { tenant, rest } => {
-            if let Err(e) = identity::authorize(state, seen, &tenant) {
+            if let Err(e) = crate::resource::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             members(state, &tenant, &rest, body)
         }
         Route::Reports { tenant, rest } => {
-            if let Err(e) = identity::authorize(state, seen, &tenant) {
+            if let Err(e) = crate::resource::authorize(state, seen, &tenant) {
                 return e.into_response();
             }
             reports(state, &tenant, &rest, query)
@@ -363,7 +363,7 @@ fn handle(
 /// The online-triage service's algorithm list.
 fn algos(state: &State, seen: &identity::Seen<'_>) -> Response {
     // No tenant in the path: any valid token of any registered client will do.
-    if let Err(e) = identity::authorize_any(state, seen) {
+    if let Err(e) = crate::resource::authorize_any(state, seen) {
         return e.into_response();
     }
     let list: Vec<Value> = state
