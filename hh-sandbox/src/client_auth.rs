@@ -200,30 +200,9 @@ impl KeyAuth {
         token: Option<&str>,
     ) -> Result<Option<String>, ProofRefusal> {
         let invalid = |m: &str| ProofRefusal::Invalid(m.to_owned());
-        let mut values = headers.get_all("dpop").iter();
-        let Some(value) = values.next() else {
+        let Some((claims, jwk)) = signed_proof(headers).map_err(invalid)? else {
             return Ok(None);
         };
-        if values.next().is_some() {
-            return Err(invalid("more than one DPoP header"));
-        }
-        let proof = value
-            .to_str()
-            .map_err(|_| invalid("the DPoP proof is not text"))?;
-        let header =
-            unverified_part(proof, 0).ok_or_else(|| invalid("the DPoP proof is not a JWT"))?;
-        if header["typ"].as_str() != Some("dpop+jwt") {
-            return Err(invalid("the DPoP proof's `typ` is not `dpop+jwt`"));
-        }
-        let jwk = header["jwk"]
-            .as_object()
-            .ok_or_else(|| invalid("the DPoP proof has no `jwk`"))?;
-        if jwk.contains_key("d") {
-            return Err(invalid("the DPoP proof's `jwk` holds a private key"));
-        }
-        let jwk = Value::Object(jwk.clone());
-        let claims = verify(proof, &jwk)
-            .map_err(|_| invalid("the DPoP proof's signature does not verify with its `jwk`"))?;
         if claims["htm"].as_str() != Some(method) {
             return Err(invalid(&format!(
                 "the DPoP proof's `htm` ({}) is not this request's method ({method})",
@@ -280,6 +259,33 @@ impl KeyAuth {
             .map(Some)
             .ok_or_else(|| invalid("the DPoP proof's `jwk` is not a supported key"))
     }
+}
+
+/// The DPoP proof a request carries, if any: its claims and its public key, once its form
+/// (`typ`, an embedded public `jwk`) and its signature by that key are checked; or why not.
+fn signed_proof(headers: &HeaderMap) -> Result<Option<(Value, Value)>, &'static str> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("more than one DPoP header");
+    }
+    let proof = value.to_str().map_err(|_| "the DPoP proof is not text")?;
+    let header = unverified_part(proof, 0).ok_or("the DPoP proof is not a JWT")?;
+    if header["typ"].as_str() != Some("dpop+jwt") {
+        return Err("the DPoP proof's `typ` is not `dpop+jwt`");
+    }
+    let jwk = header["jwk"]
+        .as_object()
+        .ok_or("the DPoP proof has no `jwk`")?;
+    if jwk.contains_key("d") {
+        return Err("the DPoP proof's `jwk` holds a private key");
+    }
+    let jwk = Value::Object(jwk.clone());
+    let claims = verify(proof, &jwk)
+        .map_err(|()| "the DPoP proof's signature does not verify with its `jwk`")?;
+    Ok(Some((claims, jwk)))
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: its required members, sorted,

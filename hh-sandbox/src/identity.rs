@@ -255,19 +255,26 @@ fn token_request(
         ));
     };
     let scopes = granted_scopes(&form, &registration, used_basic)?;
-    let jkt = match state.key_auth.proof(headers, "POST", &endpoint, None) {
-        Ok(Some(jkt)) => Some(jkt),
-        Ok(None) if state.key_auth.dpop_required.load(Ordering::Relaxed) => {
-            return Err(oauth_error(
-                "invalid_dpop_proof",
-                "a DPoP proof is required",
-                false,
-            ));
-        }
-        Ok(None) => None,
-        Err(ProofRefusal::Invalid(why)) => {
-            return Err(oauth_error("invalid_dpop_proof", &why, false));
-        }
+    let jkt = token_request_proof(state, headers, &endpoint)?;
+    Ok((client_id, scopes, jkt))
+}
+
+/// The thumbprint of the key a token request's DPoP proof proves (the token is bound to it),
+/// `None` without a proof where none is required, or the RFC 9449 error refusing the proof.
+fn token_request_proof(
+    state: &State,
+    headers: &HeaderMap,
+    endpoint: &str,
+) -> Result<Option<String>, Response> {
+    match state.key_auth.proof(headers, "POST", endpoint, None) {
+        Ok(Some(jkt)) => Ok(Some(jkt)),
+        Ok(None) if state.key_auth.dpop_required.load(Ordering::Relaxed) => Err(oauth_error(
+            "invalid_dpop_proof",
+            "a DPoP proof is required",
+            false,
+        )),
+        Ok(None) => Ok(None),
+        Err(ProofRefusal::Invalid(why)) => Err(oauth_error("invalid_dpop_proof", &why, false)),
         Err(ProofRefusal::Nonce(nonce)) => {
             let mut refusal = oauth_error(
                 "use_dpop_nonce",
@@ -275,10 +282,9 @@ fn token_request(
                 false,
             );
             refusal.headers_mut().insert("dpop-nonce", nonce);
-            return Err(refusal);
+            Err(refusal)
         }
-    };
-    Ok((client_id, scopes, jkt))
+    }
 }
 
 /// The client a request authenticates with its TLS client certificate alone (RFC 8705:
