@@ -9,7 +9,7 @@ mod calls;
 mod interop;
 #[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
 mod key_auth;
-#[cfg(feature = "rustls")]
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
 mod mtls;
 mod redaction;
 mod reliability;
