@@ -56,6 +56,25 @@ pub(crate) fn scrub(body: Bytes, secrets: &[&[u8]]) -> Bytes {
     Bytes::from(out)
 }
 
+/// `headers` with each value passed through `scrub`; a value that changes is marked sensitive
+/// (and one that is no longer a valid header value is dropped).
+pub(crate) fn scrub_headers(
+    mut headers: http::HeaderMap,
+    scrub: impl Fn(Bytes) -> Bytes,
+) -> http::HeaderMap {
+    for value in headers.values_mut() {
+        let bytes = Bytes::copy_from_slice(value.as_bytes());
+        let cleaned = scrub(bytes.clone());
+        if cleaned != bytes {
+            let mut replaced = http::HeaderValue::from_bytes(&cleaned)
+                .unwrap_or_else(|_| http::HeaderValue::from_static("[redacted]"));
+            replaced.set_sensitive(true);
+            *value = replaced;
+        }
+    }
+    headers
+}
+
 /// What of a token endpoint's answer may be kept in an error: the body with every token it
 /// carries withheld, whatever its status and however it was rejected. A rejected answer (a
 /// `token_type` of `mac`, a lifetime that is not a number, a token with a line break) may

@@ -172,7 +172,7 @@ impl Request<'_> {
         }
         Step::Done(Err(Error::answered(
             status,
-            headers,
+            inner.tokens.scrub_headers(headers, token),
             inner.tokens.scrub(body, token),
             truncated,
         )))

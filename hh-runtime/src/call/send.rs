@@ -158,7 +158,13 @@ impl Request<'_> {
             let status = response.status();
             attempt.answered.set(status, response.version());
             // Moved out, not copied: the body is read without them.
-            let headers = std::mem::take(response.headers_mut());
+            let mut headers = std::mem::take(response.headers_mut());
+            // An error keeps the answer: never with the DPoP proof it may echo.
+            let proof = proof.filter(|_| !status.is_success());
+            let secret = proof.as_ref().map(|p| [p.as_bytes()]);
+            if let Some(secret) = &secret {
+                headers = crate::body::scrub_headers(headers, |v| crate::body::scrub(v, secret));
+            }
             if status == StatusCode::UNAUTHORIZED && will_replay_401 {
                 // Not read: the token is the problem and the call is sent again.
                 return Ok((status, headers, Bytes::new(), false));
@@ -169,9 +175,8 @@ impl Request<'_> {
                 Error::MAX_BODY_BYTES
             };
             let (mut body, truncated) = read_capped(response, cap).await?;
-            // An error's body is kept in the error: never with the DPoP proof it may echo.
-            if let Some(proof) = proof.filter(|_| !status.is_success()) {
-                body = crate::body::scrub(body, &[proof.as_bytes()]);
+            if let Some(secret) = &secret {
+                body = crate::body::scrub(body, secret);
             }
             Ok::<_, SendError>((status, headers, body, truncated))
         };

@@ -137,6 +137,17 @@ impl TokenSource {
         crate::body::scrub(body, &secrets)
     }
 
+    /// The headers of an answer kept in an error, each value without the token it was sent
+    /// with or the client secret (a server's `WWW-Authenticate` description, a proxy's
+    /// debugging header): what `Error::headers`, `Debug` and `Display` show.
+    pub(crate) fn scrub_headers(
+        &self,
+        headers: http::HeaderMap,
+        token: &CachedToken,
+    ) -> http::HeaderMap {
+        crate::body::scrub_headers(headers, |value| self.scrub(value, token))
+    }
+
     pub(crate) fn config(&self) -> &TokenConfig {
         &self.shared.cfg
     }

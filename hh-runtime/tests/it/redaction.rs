@@ -252,10 +252,21 @@ async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() 
         )
     });
     let api_seen = std::sync::Arc::clone(&requests);
-    server.on_api(move |_, request| {
+    server.on_api(move |n, request| {
         let echo = format!("{:?}", request.headers);
         api_seen.lock().unwrap().push(echo.clone());
-        Reply::json(400, serde_json::json!({"title": "Bad", "detail": echo}))
+        if n % 2 == 1 {
+            return Reply::json(400, serde_json::json!({"title": "Bad", "detail": echo}));
+        }
+        // The token and the proof echoed in headers, the challenge's description among them.
+        let header = |name: &str| request.header(name).unwrap_or_default().to_owned();
+        let (authorization, proof) = (header("authorization"), header("dpop"));
+        Reply::new(401, "")
+            .header("x-echo", &format!("{authorization} {proof}"))
+            .header(
+                "www-authenticate",
+                &format!(r#"DPoP error="invalid_dpop_proof", error_description="{proof} {authorization}""#),
+            )
     });
     let builder = Client::builder()
         .identity_url(&server.url)
@@ -269,8 +280,14 @@ async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() 
     let refused = client.access_token().await.unwrap_err();
     printed.push(format!("{refused} {refused:?} {:?}", refused.body_text()));
     tokio::time::sleep(Duration::from_secs(40)).await;
-    let failed = get_json(&client, "/api/v1/echo").await.unwrap_err();
-    printed.push(format!("{failed} {failed:?} {:?}", failed.body_text()));
+    for _ in 0..2 {
+        let failed = get_json(&client, "/api/v1/echo").await.unwrap_err();
+        printed.push(format!(
+            "{failed} {failed:?} {:?} {:?}",
+            failed.body_text(),
+            failed.headers()
+        ));
+    }
 
     let output = capture.text();
     let printed = printed.join("\n");
