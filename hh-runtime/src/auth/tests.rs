@@ -225,3 +225,46 @@ async fn an_assertion_carries_the_claims_rfc_7523_asks_for_each_time_new() {
     assert_ne!(claims["jti"], part(&two, 1)["jti"], "a new jti each time");
     assert_eq!(claims["jti"].as_str().unwrap().len(), 22, "128 random bits");
 }
+
+#[cfg(feature = "dpop")]
+#[test]
+fn a_dpop_nonce_is_remembered_for_the_origin_that_gave_it() {
+    use std::sync::Arc;
+    let dpop = dpop::Dpop::new(Arc::new(SigningKey::generate(Algorithm::ES256).unwrap()));
+    let identity: url::Url = "https://identity.example/connect/token".parse().unwrap();
+    let api: url::Url = "https://api.example/v1/things?page=2#top".parse().unwrap();
+    let mut answer = http::HeaderMap::new();
+    answer.insert("dpop-nonce", "n-1".parse().unwrap());
+    assert!(dpop.observe(&identity.origin(), &answer));
+    assert!(
+        !dpop.observe(&identity.origin(), &answer),
+        "the same nonce is no news"
+    );
+    let claims = |url: &url::Url| -> serde_json::Value {
+        let proof = dpop.proof(&http::Method::GET, url, Some(b"tok")).unwrap();
+        let part = proof
+            .to_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(claims(&identity)["nonce"], "n-1");
+    let at_api = claims(&api);
+    assert!(
+        at_api.get("nonce").is_none(),
+        "another origin's nonce: {at_api}"
+    );
+    // `htu` without query or fragment; `ath` the token's SHA-256.
+    assert_eq!(at_api["htu"], "https://api.example/v1/things");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"tok");
+    assert_eq!(at_api["ath"], b64url(digest.as_ref()));
+    assert_ne!(claims(&api)["jti"], at_api["jti"], "a new jti each time");
+}
