@@ -97,6 +97,13 @@
 //!   through the `metrics` facade: install any exporter (Prometheus, OpenTelemetry) as the
 //!   recorder, with `metrics::DURATION_BUCKETS` for histograms. The names are in the
 //!   `metrics` module.
+//! - `private-key-jwt` (off; on in `healthhero`): client authentication with a JWT signed by
+//!   the client's key instead of a secret, see the `auth` module,
+//!   `ClientBuilder::private_key_jwt` and `HH_CLIENT_KEY`. Signs with aws-lc-rs.
+//! - `dpop` (off; on in `healthhero`): DPoP-bound tokens and a proof on every request,
+//!   `ClientBuilder::dpop` and `HH_DPOP`. Signs with aws-lc-rs.
+//! - TLS client certificates (RFC 8705, `ClientBuilder::client_certificate`,
+//!   [`ClientAuth::TlsClientAuth`]) need no feature beyond a TLS one.
 //! - `middleware` (off): reqwest-middleware both ways, see the `middleware` module.
 //! - `opentelemetry` (off): W3C trace context (`traceparent`, `tracestate`) on every API
 //!   attempt, from the attempt's span through OpenTelemetry's global propagator. Tracks the
