@@ -56,10 +56,57 @@ async fn compact(
     let mut jws = b64url(Value::Object(header).to_string().as_bytes());
     jws.push('.');
     jws.push_str(&b64url(claims.to_string().as_bytes()));
-    let signature = signer.sign(jws.as_bytes()).await?;
+    let mut signature = signer.sign(jws.as_bytes()).await?;
+    // What KMSs return for ECDSA (AWS KMS, Google Cloud KMS, PKCS#11 wrappers) is DER; JWS
+    // wants `r || s`.
+    if signer.algorithm() == super::Algorithm::ES256 && signature.len() != 64 {
+        signature = ecdsa_der_to_jws(&signature, 32)
+            .ok_or("an ES256 signature is neither 64 bytes (r || s) nor DER")?;
+    }
     jws.push('.');
     jws.push_str(&b64url(&signature));
     Ok(jws)
+}
+
+/// An ECDSA signature in DER (`SEQUENCE { INTEGER r, INTEGER s }`) as JWS writes it: `r` and
+/// `s` each big-endian in `width` bytes.
+#[cfg(feature = "private-key-jwt")]
+pub(crate) fn ecdsa_der_to_jws(der: &[u8], width: usize) -> Option<Vec<u8>> {
+    // One DER element: its tag, then its contents (short or one-byte long length forms,
+    // all an ECDSA signature of P-256 needs).
+    fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&found, rest) = input.split_first()?;
+        let (&len, rest) = rest.split_first()?;
+        let (len, rest) = match len {
+            0x81 => {
+                let (&long, rest) = rest.split_first()?;
+                (usize::from(long), rest)
+            }
+            short if short < 0x80 => (usize::from(short), rest),
+            _ => return None,
+        };
+        (found == tag && rest.len() >= len).then(|| rest.split_at(len))
+    }
+    let (sequence, trailing) = element(der, 0x30)?;
+    let (r, rest) = element(sequence, 0x02)?;
+    let (s, rest) = element(rest, 0x02)?;
+    if !trailing.is_empty() || !rest.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(2 * width);
+    for integer in [r, s] {
+        // Without the sign byte DER adds to a high first byte; left-padded to `width`.
+        let digits = match integer {
+            [0, rest @ ..] if !rest.is_empty() => rest,
+            all => all,
+        };
+        if digits.len() > width {
+            return None;
+        }
+        out.extend(std::iter::repeat_n(0, width - digits.len()));
+        out.extend_from_slice(digits);
+    }
+    Some(out)
 }
 
 #[cfg(feature = "private-key-jwt")]

@@ -109,9 +109,9 @@ impl FromStr for Algorithm {
 /// implementation that asks a KMS or an HSM, so the private key never enters the process.
 ///
 /// `sign` gets the JWS signing input (`base64url(header) "." base64url(claims)`) and returns
-/// the signature in JWS form: for ES256 that is `r || s`, 64 bytes, not the DER a KMS usually
-/// returns (convert it first). It is called once per token request; an error fails that
-/// request, keeping yours as the source, and the token lifecycle backs off and tries again.
+/// the signature: for ES256, JWS's `r || s` (64 bytes) or the DER a KMS usually returns, which
+/// is converted. It is called once per token request; an error fails that request, keeping
+/// yours as the source, and the token lifecycle backs off and tries again.
 ///
 /// ```
 /// use hh_runtime::auth::{Algorithm, BoxError, BoxFuture, Signer};

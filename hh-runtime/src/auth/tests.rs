@@ -268,3 +268,31 @@ fn a_dpop_nonce_is_remembered_for_the_origin_that_gave_it() {
     assert_eq!(at_api["ath"], b64url(digest.as_ref()));
     assert_ne!(claims(&api)["jti"], at_api["jti"], "a new jti each time");
 }
+
+#[cfg(feature = "private-key-jwt")]
+#[test]
+fn a_kms_der_ecdsa_signature_becomes_jws_r_and_s() {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    // The same key signing as a KMS does (DER) and as JWS wants (fixed).
+    let der_signer =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+    let point = der_signer.public_key().as_ref().to_vec();
+    for message in [&b"a"[..], b"header.claims", &[0u8; 300]] {
+        let der = der_signer.sign(&rng, message).unwrap();
+        let jws = jws::ecdsa_der_to_jws(der.as_ref(), 32).unwrap();
+        assert_eq!(jws.len(), 64);
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point)
+            .verify(message, &jws)
+            .unwrap();
+    }
+    for broken in [
+        &b""[..],
+        &[0x30, 0x02, 0x02, 0x00],
+        &[0x31, 0x00],
+        &[0x30, 0x85, 0, 0, 0, 0, 0],
+    ] {
+        assert!(jws::ecdsa_der_to_jws(broken, 32).is_none(), "{broken:?}");
+    }
+}

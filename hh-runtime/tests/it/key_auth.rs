@@ -479,3 +479,44 @@ async fn token_middleware_answers_nonces_and_keeps_the_token_on_a_refused_proof(
     assert!(error.to_string().contains("`iat`"), "{error}");
     assert_eq!(sandbox.token_requests(), 1, "the token was not at fault");
 }
+
+/// A KMS-like signer: a P-256 key that signs as KMSs do, in DER.
+struct DerKms {
+    pair: aws_lc_rs::signature::EcdsaKeyPair,
+}
+
+impl Signer for DerKms {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+    fn key_id(&self) -> Option<&str> {
+        Some("kms-p256")
+    }
+    fn sign<'a>(&'a self, message: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>> {
+        Box::pin(async move {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            Ok(self
+                .pair
+                .sign(&rng, message)
+                .map_err(|e| e.to_string())?
+                .as_ref()
+                .to_vec())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_kms_signer_returning_der_is_accepted() {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING as DER, EcdsaKeyPair};
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&DER, &aws_lc_rs::rand::SystemRandom::new()).unwrap();
+    let public = SigningKey::from_der(pkcs8.as_ref())
+        .unwrap()
+        .with_key_id("kms-p256");
+    let sandbox = sandbox_with(&[&public]).await;
+    let kms = DerKms {
+        pair: EcdsaKeyPair::from_pkcs8(&DER, pkcs8.as_ref()).unwrap(),
+    };
+    let client = builder(&sandbox).private_key_jwt(kms).build().unwrap();
+    create(&client).await.unwrap();
+    assert_eq!(sandbox.token_requests(), 1);
+}
