@@ -1,7 +1,9 @@
 //! Interoperability with a certified OpenID provider, run locally: panva's oidc-provider
 //! (`interop/oidc-provider`, installed by `.ci/run` with `npm ci`), with a client that
 //! authenticates with private_key_jwt and binds its tokens with DPoP, and a resource endpoint
-//! beside it that accepts a token only with a valid proof of the key it is bound to.
+//! beside it that accepts a token only with a valid proof of the key it is bound to; and over
+//! HTTPS, a client authenticating with its self-signed TLS certificate
+//! (self_signed_tls_client_auth), its tokens bound to it (RFC 8705).
 //!
 //! Without Node.js or the installed packages the cases pass with a note saying they were
 //! skipped, except under CI (`CI` set), where that is a failure.
@@ -37,6 +39,11 @@ fn directory() -> PathBuf {
 
 /// Starts the provider with `key`'s public half registered, or says why it cannot.
 fn start(key: &SigningKey, require_nonce: bool) -> Option<Provider> {
+    start_with(&key.public_jwk(), require_nonce, &[])
+}
+
+/// Starts the provider with `jwk` registered and `env` set.
+fn start_with(jwk: &str, require_nonce: bool, env: &[(&str, &str)]) -> Option<Provider> {
     let dir = directory();
     let node = Command::new("node").arg("--version").output();
     if node.is_err() || !dir.join("node_modules/oidc-provider").exists() {
@@ -52,8 +59,9 @@ fn start(key: &SigningKey, require_nonce: bool) -> Option<Provider> {
     let mut child = Command::new("node")
         .arg(dir.join("server.mjs"))
         .env("CLIENT_ID", CLIENT_ID)
-        .env("CLIENT_JWK", key.public_jwk())
+        .env("CLIENT_JWK", jwk)
         .env("REQUIRE_NONCE", if require_nonce { "1" } else { "0" })
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -66,8 +74,9 @@ fn start(key: &SigningKey, require_nonce: bool) -> Option<Provider> {
         .trim()
         .strip_prefix("listening ")
         .unwrap_or_else(|| panic!("oidc-provider did not start: {line:?}"));
+    let scheme = if env.is_empty() { "http" } else { "https" };
     Some(Provider {
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("{scheme}://127.0.0.1:{port}"),
         child,
     })
 }
@@ -160,6 +169,101 @@ async fn oidc_providers_dpop_nonce_is_answered_with_one_retry_and_a_new_assertio
                 .unwrap()
                 .with_key_id("interop"),
         )
+        .build()
+        .unwrap();
+    let error = stranger.access_token().await.unwrap_err();
+    assert_eq!(
+        error.oauth_error().unwrap().code.as_str(),
+        "invalid_client",
+        "{error}"
+    );
+}
+
+/// A CA, and a server certificate for 127.0.0.1 it signed: (CA PEM, server certificate PEM,
+/// server key PEM).
+#[cfg(feature = "rustls")]
+fn server_pki() -> (String, String, String) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    // Names of their own: a leaf named as its issuer looks self-signed to OpenSSL.
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "hh interop CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "oidc-provider");
+    let cert = params.signed_by(&key, &ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn oidc_provider_accepts_our_self_signed_client_certificate_and_binds_tokens_to_it() {
+    use base64::Engine as _;
+    use hh_runtime::ClientAuth;
+    let (ca, server_cert, server_key) = server_pki();
+    // The client's self-signed certificate, registered as a JWK with `x5c`.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["hh-interop".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let mut jwk: serde_json::Value = serde_json::from_str(
+        &SigningKey::from_pem(&key.serialize_pem())
+            .unwrap()
+            .public_jwk(),
+    )
+    .unwrap();
+    jwk["x5c"] = serde_json::json!([base64::engine::general_purpose::STANDARD.encode(cert.der())]);
+    let Some(provider) = start_with(
+        &jwk.to_string(),
+        false,
+        &[("SERVER_CERT", &server_cert), ("SERVER_KEY", &server_key)],
+    ) else {
+        return;
+    };
+    let client = Client::builder()
+        .token_url(format!("{}/token", provider.url))
+        .api_url(&provider.url)
+        .client_id(CLIENT_ID)
+        .scope("api")
+        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
+        .client_certificate(cert.pem(), key.serialize_pem())
+        .root_certificate(&ca)
+        .build()
+        .unwrap();
+    let calls = (0..10).map(|_| resource(&client));
+    for answer in futures_util::future::join_all(calls).await {
+        assert_eq!(answer.unwrap()["bound"], "x5t#S256");
+    }
+    let stats: serde_json::Value = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .build()
+        .unwrap()
+        .get(format!("{}/stats", provider.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["tokenRequests"], 1);
+
+    // Another certificate: refused by the provider, and said so.
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    let other = rcgen::CertificateParams::new(vec!["someone".to_owned()])
+        .unwrap()
+        .self_signed(&other_key)
+        .unwrap();
+    let stranger = Client::builder()
+        .token_url(format!("{}/token", provider.url))
+        .api_url(&provider.url)
+        .client_id(CLIENT_ID)
+        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
+        .client_certificate(other.pem(), other_key.serialize_pem())
+        .root_certificate(&ca)
         .build()
         .unwrap();
     let error = stranger.access_token().await.unwrap_err();
