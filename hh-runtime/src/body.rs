@@ -57,7 +57,7 @@ pub(crate) fn scrub(body: Bytes, secrets: &[&[u8]]) -> Bytes {
 }
 
 /// `headers` with each value passed through `scrub`; a value that changes is marked sensitive
-/// (and one that is no longer a valid header value is dropped).
+/// (and one that is no longer a valid header value becomes `[redacted]`).
 pub(crate) fn scrub_headers(
     mut headers: http::HeaderMap,
     scrub: impl Fn(Bytes) -> Bytes,

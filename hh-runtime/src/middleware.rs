@@ -19,7 +19,10 @@
 //! transient token failure waited out within the client's retry budget (as a generated call
 //! does), and after a 401 the rejected token dropped (only if it is still the cached one) and
 //! the request replayed with a fresh token, once (twice when the first fresh one came from
-//! the fleet's store and was rejected too, as for a generated call).
+//! the fleet's store and was rejected too, as for a generated call). With DPoP (feature
+//! `dpop`), each request also gets a new proof, a server's nonce is learned and a
+//! `use_dpop_nonce` 401 answered by sending the request again once, and a refused proof
+//! (`invalid_dpop_proof`) is passed back without dropping the token, as for a generated call.
 //!
 //! The token goes only where it belongs: to the API's origin (the scheme, host and port of
 //! the client's `api_url`) and to the origins you add with [`TokenMiddleware::also_for`].
@@ -53,7 +56,7 @@ use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 
 use url::Origin;
 
-use crate::call::{Tries, replays_401, token_for_call};
+use crate::call::{Tries, replays_401, token_at_fault, token_for_call};
 use crate::client::{Client, Http};
 use crate::config::check_url;
 use crate::token::DpopAnswer;
@@ -175,8 +178,9 @@ impl Middleware for TokenMiddleware {
             match answer {
                 // As a generated call does (`call::decide`): once, at once, with a new proof.
                 DpopAnswer::Nonce if !nonce_retried => nonce_retried = true,
-                DpopAnswer::Other
+                answer
                     if response.status() == http::StatusCode::UNAUTHORIZED
+                        && token_at_fault(answer, &token)
                         && replays_401(inner, &tries, &token) =>
                 {
                     tries.replay(tokens, &token);

@@ -161,14 +161,17 @@ impl KeyAuth {
             return Err("the client assertion has no `exp`".into());
         };
         if exp <= now {
-            return Err(format!("the client assertion expired {} s ago", now - exp));
+            return Err(format!(
+                "the client assertion expired {} s ago",
+                now.saturating_sub(exp)
+            ));
         }
         // Short-lived, as RFC 7523 section 3 and every server ask: a long-lived one is a
         // replayable credential.
-        if exp - now > MAX_ASSERTION_LIFETIME_SECS {
+        if exp.saturating_sub(now) > MAX_ASSERTION_LIFETIME_SECS {
             return Err(format!(
                 "the client assertion lives too long (`exp` {} s ahead; at most {MAX_ASSERTION_LIFETIME_SECS} s)",
-                exp - now
+                exp.saturating_sub(now)
             ));
         }
         for claim in ["iat", "nbf"] {
@@ -219,10 +222,10 @@ impl KeyAuth {
         let iat = claims["iat"]
             .as_i64()
             .ok_or_else(|| invalid("the DPoP proof has no `iat`"))?;
-        if (iat - now).abs() > PROOF_WINDOW_SECS {
+        if iat.saturating_sub(now).saturating_abs() > PROOF_WINDOW_SECS {
             return Err(invalid(&format!(
                 "the DPoP proof's `iat` is {} s from the server's time (at most {PROOF_WINDOW_SECS} s)",
-                iat - now
+                iat.saturating_sub(now)
             )));
         }
         if let Some(token) = token {
@@ -250,7 +253,7 @@ impl KeyAuth {
         let jti = claims["jti"]
             .as_str()
             .ok_or_else(|| invalid("the DPoP proof has no `jti`"))?;
-        if !self.first_use("proof", jti, iat + PROOF_WINDOW_SECS) {
+        if !self.first_use("proof", jti, iat.saturating_add(PROOF_WINDOW_SECS)) {
             return Err(invalid(
                 "the DPoP proof's `jti` was used before (a replayed proof)",
             ));

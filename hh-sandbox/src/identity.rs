@@ -119,15 +119,16 @@ pub(crate) struct Seen<'a> {
 }
 
 impl Seen<'_> {
-    /// The URL the client addressed, without query: what a DPoP proof's `htu` names.
+    /// This request's URL without its query, on the sandbox's own base URL: what a DPoP
+    /// proof's `htu` must name.
     pub(crate) fn htu(&self, state: &State) -> String {
-        format!("{}{}", addressed(state, self.headers), self.path)
+        format!("{}{}", addressed(state), self.path)
     }
 }
 
 /// The sandbox's own base URL, which an assertion's `aud` and a proof's `htu` must name, as a
 /// real server judges them by its configured URL, whatever `Host` a request carries.
-fn addressed(state: &State, _headers: &HeaderMap) -> String {
+fn addressed(state: &State) -> String {
     state.issuer()
 }
 
@@ -215,7 +216,7 @@ fn token_request(
             false,
         ));
     }
-    let endpoint = format!("{}/connect/token", addressed(state, headers));
+    let endpoint = format!("{}/connect/token", addressed(state));
     let (client_id, secret, used_basic) = if form.contains_key("client_assertion_type") {
         (
             assertion_client(state, headers, &form, &endpoint)?,

@@ -106,20 +106,53 @@ impl Dpop {
 }
 
 /// The `error` of an API's `WWW-Authenticate: DPoP` challenge (RFC 9449 section 7.1), when
-/// it is `use_dpop_nonce` or `invalid_dpop_proof`.
+/// it is `use_dpop_nonce` or `invalid_dpop_proof`: in any of the header's values, beside other
+/// challenges (`Bearer realm="x", DPoP error="use_dpop_nonce"`), quoted or not.
 pub(crate) fn dpop_error(headers: &HeaderMap) -> Option<&'static str> {
-    headers
+    let values = headers
         .get_all(http::header::WWW_AUTHENTICATE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter(|v| {
-            let v = v.trim_start();
-            v.get(..4)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("dpop"))
-        })
-        .find_map(|v| {
-            ["use_dpop_nonce", "invalid_dpop_proof"]
-                .into_iter()
-                .find(|code| v.contains(&format!("error=\"{code}\"")))
-        })
+        .filter_map(|v| v.to_str().ok());
+    for value in values {
+        // ASCII lower case keeps every byte where it was.
+        let lower = value.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(at) = lower[from..].find("dpop") {
+            let start = from + at;
+            from = start + 4;
+            let bytes = lower.as_bytes();
+            let scheme = (start == 0 || matches!(bytes[start - 1], b' ' | b','))
+                && bytes.get(start + 4).is_none_or(|b| *b == b' ');
+            if !scheme {
+                continue;
+            }
+            match error_param(&lower[start + 4..]) {
+                Some("use_dpop_nonce") => return Some("use_dpop_nonce"),
+                Some("invalid_dpop_proof") => return Some("invalid_dpop_proof"),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// The value of the first `error` auth-param in `params`, quoted or not.
+fn error_param(params: &str) -> Option<&str> {
+    let mut from = 0;
+    while let Some(at) = params[from..].find("error") {
+        let start = from + at;
+        from = start + 5;
+        if start > 0 && !matches!(params.as_bytes()[start - 1], b' ' | b',') {
+            continue;
+        }
+        let Some(rest) = params[start + 5..].trim_start().strip_prefix('=') else {
+            continue; // `error_description`, say
+        };
+        let rest = rest.trim_start().trim_start_matches('"');
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        return Some(&rest[..end]);
+    }
+    None
 }

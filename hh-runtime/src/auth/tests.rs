@@ -296,3 +296,43 @@ fn a_kms_der_ecdsa_signature_becomes_jws_r_and_s() {
         assert!(jws::ecdsa_der_to_jws(broken, 32).is_none(), "{broken:?}");
     }
 }
+
+#[cfg(feature = "dpop")]
+#[test]
+fn a_dpop_challenge_is_read_however_it_is_written() {
+    let read = |values: &[&str]| {
+        let mut headers = http::HeaderMap::new();
+        for v in values {
+            headers.append("www-authenticate", v.parse().unwrap());
+        }
+        dpop::dpop_error(&headers)
+    };
+    assert_eq!(
+        read(&[r#"DPoP error="use_dpop_nonce", error_description="x""#]),
+        Some("use_dpop_nonce")
+    );
+    assert_eq!(read(&["dpop error=use_dpop_nonce"]), Some("use_dpop_nonce"));
+    assert_eq!(
+        read(&[r#"DPoP algs="ES256", error = "invalid_dpop_proof""#]),
+        Some("invalid_dpop_proof")
+    );
+    assert_eq!(
+        read(&[r#"Bearer realm="api", DPoP error="use_dpop_nonce""#]),
+        Some("use_dpop_nonce")
+    );
+    assert_eq!(
+        read(&[
+            r#"Bearer realm="api""#,
+            r#"DPoP error="invalid_dpop_proof""#
+        ]),
+        Some("invalid_dpop_proof")
+    );
+    // Not a DPoP challenge's error, or not one of the two.
+    assert_eq!(
+        read(&[r#"Bearer error="invalid_token", error_description="use_dpop_nonce""#]),
+        None
+    );
+    assert_eq!(read(&[r#"DPoP error="invalid_token""#]), None);
+    assert_eq!(read(&[r#"DPoP error_description="use_dpop_nonce""#]), None);
+    assert_eq!(read(&["DPoP", "", "dpop error", "DPoP error="]), None);
+}

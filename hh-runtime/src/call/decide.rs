@@ -141,7 +141,7 @@ impl Request<'_> {
             return Step::Nonce;
         }
         if status == StatusCode::UNAUTHORIZED
-            && dpop == DpopAnswer::Other
+            && token_at_fault(dpop, token)
             && replays_401(inner, tries, token)
         {
             return Step::Replay;
@@ -213,6 +213,18 @@ impl Request<'_> {
             attempts: tries.retries + 1,
             elapsed: tries.started.elapsed(),
         })))
+    }
+}
+
+/// Whether a 401 (judged `dpop` by `TokenSource::dpop_answer`) is about the token: any 401 but
+/// a DPoP nonce challenge or a refused proof, which a fresh token would not change; except a
+/// refused proof of a token adopted from the fleet's store, which may be bound to a key this
+/// process does not hold (entry names prevent it; were it to happen, it is replaced once).
+pub(crate) fn token_at_fault(dpop: DpopAnswer, token: &CachedToken) -> bool {
+    match dpop {
+        DpopAnswer::Other => true,
+        DpopAnswer::ProofRefused => token.adopted,
+        DpopAnswer::Nonce => false,
     }
 }
 

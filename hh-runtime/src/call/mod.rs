@@ -11,6 +11,6 @@ mod send;
 
 // The middleware drives its own attempts with the same rules.
 #[cfg(feature = "middleware")]
-pub(crate) use decide::{Tries, replays_401};
+pub(crate) use decide::{Tries, replays_401, token_at_fault};
 #[cfg(feature = "middleware")]
 pub(crate) use send::token_for_call;

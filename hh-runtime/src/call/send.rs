@@ -18,7 +18,7 @@ use crate::body::read_capped;
 use crate::client::{ClientInner, SendError};
 use crate::error::{Error, Limit, Result, Waiting};
 use crate::telemetry::{self, Attempt, Call, ErrorType};
-use crate::token::CachedToken;
+use crate::token::{CachedToken, DpopAnswer};
 
 impl Request<'_> {
     /// One call, within its `call_timeout` (the endpoint's, else the client's) if it has one:
@@ -159,14 +159,21 @@ impl Request<'_> {
             attempt.answered.set(status, response.version());
             // Moved out, not copied: the body is read without them.
             let mut headers = std::mem::take(response.headers_mut());
-            // An error keeps the answer: never with the DPoP proof it may echo.
-            let proof = proof.filter(|_| !status.is_success());
+            // An error keeps the answer (a failure's, or a success's that does not decode):
+            // never with the DPoP proof it may echo.
             let secret = proof.as_ref().map(|p| [p.as_bytes()]);
             if let Some(secret) = &secret {
                 headers = crate::body::scrub_headers(headers, |v| crate::body::scrub(v, secret));
             }
-            if status == StatusCode::UNAUTHORIZED && will_replay_401 {
-                // Not read: the token is the problem and the call is sent again.
+            if status == StatusCode::UNAUTHORIZED
+                && will_replay_401
+                && inner
+                    .tokens
+                    .dpop_answer(&inner.api.origin(), status, &headers)
+                    == DpopAnswer::Other
+            {
+                // Not read: the token is the problem and the call is sent again. (A DPoP
+                // refusal may end the call, so its body is read for the error.)
                 return Ok((status, headers, Bytes::new(), false));
             }
             let cap = if status.is_success() {

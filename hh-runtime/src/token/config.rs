@@ -112,7 +112,14 @@ impl TokenConfig {
             return Vec::new();
         }
         let encoded = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
-        vec![encoded.into_bytes(), raw.as_bytes().to_vec()]
+        // And as `client_secret_basic` sends it, for a server that echoes its header.
+        let basic = super::oauth::basic_auth(&self.client_id, raw);
+        let basic = basic
+            .as_bytes()
+            .strip_prefix(b"Basic ")
+            .unwrap_or_default()
+            .to_vec();
+        vec![encoded.into_bytes(), raw.as_bytes().to_vec(), basic]
     }
 
     /// How many keys the client may sign its assertions with (0 without private_key_jwt).

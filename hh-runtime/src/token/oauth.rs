@@ -36,8 +36,8 @@ pub(crate) struct ParsedToken {
 ///
 /// With private_key_jwt or DPoP, a request may go out again at once, as a new request with a
 /// new assertion and a new proof (never one reused): once when the server asks for a DPoP
-/// nonce (`use_dpop_nonce`), and once more with the previous key when the current one is
-/// refused (`invalid_client`) while keys rotate.
+/// nonce (`use_dpop_nonce`), and once with the other key when one is refused
+/// (`invalid_client`) while keys rotate, starting from the key the server last accepted.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     cfg: &TokenConfig,
@@ -108,7 +108,13 @@ async fn send_once(
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
 
     let status = response.status();
-    let headers = response.headers().clone();
+    // What an error may keep of the answer's headers: none of what this request carried.
+    let headers = {
+        let forms = cfg.secret_forms();
+        let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
+        secrets.extend(sent.iter().map(String::as_bytes));
+        crate::body::scrub_headers(response.headers().clone(), |v| scrub(v, &secrets))
+    };
     answered.set(status, response.version());
     #[cfg(feature = "dpop")]
     if let Some(dpop) = &cfg.dpop {

@@ -244,7 +244,11 @@ async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() 
         let mut seen = seen.lock().unwrap();
         seen.push(echo.clone());
         if seen.len() == 1 {
-            return Reply::json(400, serde_json::json!({"error": "invalid_client", "error_description": echo}));
+            // In the body and in headers, the proof among them.
+            let proof = request.header("dpop").unwrap_or_default().to_owned();
+            return Reply::json(400, serde_json::json!({"error": "invalid_client", "error_description": echo}))
+                .header("x-echo", request.body_text())
+                .header("x-echo-proof", &proof);
         }
         Reply::json(
             200,
@@ -278,7 +282,11 @@ async fn keys_assertions_and_proofs_never_reach_debug_display_or_trace_output() 
     let client = builder.build().unwrap();
     printed.push(format!("{client:?}"));
     let refused = client.access_token().await.unwrap_err();
-    printed.push(format!("{refused} {refused:?} {:?}", refused.body_text()));
+    printed.push(format!(
+        "{refused} {refused:?} {:?} {:?}",
+        refused.body_text(),
+        refused.headers()
+    ));
     tokio::time::sleep(Duration::from_secs(40)).await;
     for _ in 0..2 {
         let failed = get_json(&client, "/api/v1/echo").await.unwrap_err();
