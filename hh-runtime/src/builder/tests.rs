@@ -213,9 +213,9 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
     }
 }
 
-/// The environment of a client with a key instead of a secret: `extra` added to the URLs and
-/// the id.
-#[cfg(all(feature = "private-key-jwt", feature = "dpop"))]
+/// The environment of a client with a key or a certificate instead of a secret: `extra` added
+/// to the URLs and the id.
+#[cfg(any(feature = "rustls", all(feature = "private-key-jwt", feature = "dpop")))]
 fn keyed_env(extra: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
     move |name: &str| {
         let base = match name {
@@ -388,24 +388,15 @@ fn a_client_certificate_from_the_environment_authenticates_without_a_secret() {
     // One file with the certificate and its key, as many tools write them.
     let file = dir.join("client.pem");
     std::fs::write(&file, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
-    let env = |extra: &'static [(&'static str, &'static str)], path: String| {
-        move |name: &str| match name {
-            "HH_TOKEN_URL" => Some("https://id.example/connect/token".to_owned()),
-            "HH_API_URL" => Some("https://api.example".to_owned()),
-            "HH_CLIENT_ID" => Some("clinic".to_owned()),
-            "HH_CLIENT_CERT_FILE" => Some(path.clone()),
-            _ => extra
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned()),
-        }
-    };
     let path = file.display().to_string();
+    let env = |method: &str| {
+        keyed_env(vec![
+            ("HH_CLIENT_CERT_FILE", path.clone()),
+            ("HH_CLIENT_AUTH", method.to_owned()),
+        ])
+    };
     let client = Client::builder()
-        .env_with(env(
-            &[("HH_CLIENT_AUTH", "self_signed_tls_client_auth")],
-            path.clone(),
-        ))
+        .env_with(env("self_signed_tls_client_auth"))
         .unwrap()
         .build()
         .unwrap();
@@ -417,7 +408,7 @@ fn a_client_certificate_from_the_environment_authenticates_without_a_secret() {
 
     // An unknown method: no secret either, and both said at once.
     let error = Client::builder()
-        .env_with(env(&[("HH_CLIENT_AUTH", "mutual")], path))
+        .env_with(env("mutual"))
         .unwrap_err()
         .to_string();
     assert!(error.contains("HH_CLIENT_SECRET not set"), "{error}");

@@ -108,19 +108,15 @@ async fn send_once(
         .map_err(|e| Error::token(TokenFailure::Transport(e.without_url())))?;
 
     let status = response.status();
-    // What an error may keep of the answer's headers: none of what this request carried.
-    let headers = {
-        let forms = cfg.secret_forms();
-        let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
-        secrets.extend(sent.iter().map(String::as_bytes));
-        crate::body::scrub_headers(response.headers().clone(), |v| scrub(v, &secrets))
-    };
+    let headers = response.headers().clone();
     answered.set(status, response.version());
     #[cfg(feature = "dpop")]
     if let Some(dpop) = &cfg.dpop {
         dpop.observe(&cfg.token_url.origin(), &headers);
     }
     if status.is_redirection() {
+        let forms = cfg.secret_forms();
+        let headers = scrub_headers(headers, &withheld(&forms, &sent));
         let location = headers
             .get(LOCATION)
             .and_then(|l| l.to_str().ok())
@@ -152,8 +148,7 @@ fn answer(
     // The secret (and the assertion and proof) first, so that nothing read from the answer
     // (an `error_description` echoing the request) carries it.
     let forms = cfg.secret_forms();
-    let mut secrets: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
-    secrets.extend(sent.iter().map(String::as_bytes));
+    let secrets = withheld(&forms, sent);
     let body = scrub(body, &secrets);
     let mut failure = if truncated {
         TokenFailure::Malformed(format!(
@@ -176,7 +171,23 @@ fn answer(
             *text = kept.clean(text);
         }
     }
+    let headers = scrub_headers(headers, &secrets);
     Err(token_error(failure, status, headers, kept.body, truncated))
+}
+
+/// What a token request carried that an error must not keep of its answer: the secret in
+/// each form it travels in, and what `sent` lists (the assertion, the DPoP proof).
+fn withheld<'a>(forms: &'a [Vec<u8>], sent: &'a [String]) -> Vec<&'a [u8]> {
+    forms
+        .iter()
+        .map(Vec::as_slice)
+        .chain(sent.iter().map(String::as_bytes))
+        .collect()
+}
+
+/// An answer's headers without any of `secrets`, for an error to keep.
+fn scrub_headers(headers: http::HeaderMap, secrets: &[&[u8]]) -> http::HeaderMap {
+    crate::body::scrub_headers(headers, |value| scrub(value, secrets))
 }
 
 fn token_error(

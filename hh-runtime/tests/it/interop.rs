@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use hh_runtime::Client;
 use hh_runtime::auth::{Algorithm, SigningKey};
+use hh_runtime::{Client, ClientBuilder};
 
 const CLIENT_ID: &str = "hh-interop";
 
@@ -24,6 +24,42 @@ const CLIENT_ID: &str = "hh-interop";
 struct Provider {
     child: Child,
     url: String,
+    /// The CA that signed its certificate, when it serves HTTPS.
+    ca: Option<String>,
+}
+
+impl Provider {
+    /// A client of it as `CLIENT_ID`, trusting its CA.
+    fn builder(&self) -> ClientBuilder {
+        let builder = Client::builder()
+            .token_url(format!("{}/token", self.url))
+            .api_url(&self.url)
+            .client_id(CLIENT_ID);
+        match &self.ca {
+            Some(ca) => builder.root_certificate(ca),
+            None => builder,
+        }
+    }
+
+    /// How many token requests it has answered.
+    async fn token_requests(&self) -> u64 {
+        let mut http = reqwest::Client::builder();
+        if let Some(ca) = &self.ca {
+            http =
+                http.add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap());
+        }
+        let stats: serde_json::Value = http
+            .build()
+            .unwrap()
+            .get(format!("{}/stats", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["tokenRequests"].as_u64().unwrap()
+    }
 }
 
 impl Drop for Provider {
@@ -39,11 +75,12 @@ fn directory() -> PathBuf {
 
 /// Starts the provider with `key`'s public half registered, or says why it cannot.
 fn start(key: &SigningKey, require_nonce: bool) -> Option<Provider> {
-    start_with(&key.public_jwk(), require_nonce, &[])
+    start_with(&key.public_jwk(), require_nonce, None)
 }
 
-/// Starts the provider with `jwk` registered and `env` set.
-fn start_with(jwk: &str, require_nonce: bool, env: &[(&str, &str)]) -> Option<Provider> {
+/// Starts the provider with `jwk` registered; over HTTPS with `tls` (its CA, certificate and
+/// key, PEM).
+fn start_with(jwk: &str, require_nonce: bool, tls: Option<Pki>) -> Option<Provider> {
     let dir = directory();
     let node = Command::new("node").arg("--version").output();
     if node.is_err() || !dir.join("node_modules/oidc-provider").exists() {
@@ -61,7 +98,12 @@ fn start_with(jwk: &str, require_nonce: bool, env: &[(&str, &str)]) -> Option<Pr
         .env("CLIENT_ID", CLIENT_ID)
         .env("CLIENT_JWK", jwk)
         .env("REQUIRE_NONCE", if require_nonce { "1" } else { "0" })
-        .envs(env.iter().copied())
+        .envs(tls.iter().flat_map(|pki| {
+            [
+                ("SERVER_CERT", pki.cert.clone()),
+                ("SERVER_KEY", pki.key.clone()),
+            ]
+        }))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -74,10 +116,11 @@ fn start_with(jwk: &str, require_nonce: bool, env: &[(&str, &str)]) -> Option<Pr
         .trim()
         .strip_prefix("listening ")
         .unwrap_or_else(|| panic!("oidc-provider did not start: {line:?}"));
-    let scheme = if env.is_empty() { "http" } else { "https" };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     Some(Provider {
         url: format!("{scheme}://127.0.0.1:{port}"),
         child,
+        ca: tls.map(|pki| pki.ca),
     })
 }
 
@@ -86,21 +129,9 @@ async fn resource(client: &Client) -> hh_runtime::Result<serde_json::Value> {
     crate::support::get_json(client, "/resource").await
 }
 
-async fn token_requests(provider: &Provider) -> u64 {
-    let stats: serde_json::Value = reqwest::get(format!("{}/stats", provider.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["tokenRequests"].as_u64().unwrap()
-}
-
 fn client(provider: &Provider, key: Arc<SigningKey>) -> Client {
-    Client::builder()
-        .token_url(format!("{}/token", provider.url))
-        .api_url(&provider.url)
-        .client_id(CLIENT_ID)
+    provider
+        .builder()
         .scope("api")
         .private_key_jwt(key)
         .dpop(SigningKey::generate(Algorithm::ES256).unwrap())
@@ -130,7 +161,7 @@ async fn oidc_provider_accepts_our_assertions_and_dpop_proofs_with_each_algorith
             let answer = answer.unwrap_or_else(|e| panic!("{algorithm}: {e}"));
             assert_eq!(answer["client"], CLIENT_ID);
         }
-        assert_eq!(token_requests(&provider).await, 1, "{algorithm}");
+        assert_eq!(provider.token_requests().await, 1, "{algorithm}");
         assert!(
             client
                 .authorization()
@@ -157,13 +188,11 @@ async fn oidc_providers_dpop_nonce_is_answered_with_one_retry_and_a_new_assertio
     resource(&client).await.unwrap();
     // Refused for want of the nonce, then issued: oidc-provider refuses an assertion's `jti`
     // it saw, so the second request passed with a new one.
-    assert_eq!(token_requests(&provider).await, 2);
+    assert_eq!(provider.token_requests().await, 2);
 
     // A key it does not know: refused, and said so.
-    let stranger = Client::builder()
-        .token_url(format!("{}/token", provider.url))
-        .api_url(&provider.url)
-        .client_id(CLIENT_ID)
+    let stranger = provider
+        .builder()
         .private_key_jwt(
             SigningKey::generate(Algorithm::ES256)
                 .unwrap()
@@ -179,10 +208,15 @@ async fn oidc_providers_dpop_nonce_is_answered_with_one_retry_and_a_new_assertio
     );
 }
 
-/// A CA, and a server certificate for 127.0.0.1 it signed: (CA PEM, server certificate PEM,
-/// server key PEM).
+/// A CA and a server certificate for 127.0.0.1 it signed, with its key (PEM).
+struct Pki {
+    ca: String,
+    cert: String,
+    key: String,
+}
+
 #[cfg(feature = "rustls")]
-fn server_pki() -> (String, String, String) {
+fn server_pki() -> Pki {
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     // Names of their own: a leaf named as its issuer looks self-signed to OpenSSL.
@@ -195,7 +229,22 @@ fn server_pki() -> (String, String, String) {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "oidc-provider");
     let cert = params.signed_by(&key, &ca).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    Pki {
+        ca: ca.pem(),
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+    }
+}
+
+/// A self-signed client certificate named `name`, and its key.
+#[cfg(feature = "rustls")]
+fn self_signed(name: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (cert, key)
 }
 
 #[cfg(feature = "rustls")]
@@ -203,13 +252,8 @@ fn server_pki() -> (String, String, String) {
 async fn oidc_provider_accepts_our_self_signed_client_certificate_and_binds_tokens_to_it() {
     use base64::Engine as _;
     use hh_runtime::ClientAuth;
-    let (ca, server_cert, server_key) = server_pki();
     // The client's self-signed certificate, registered as a JWK with `x5c`.
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["hh-interop".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
+    let (cert, key) = self_signed("hh-interop");
     let mut jwk: serde_json::Value = serde_json::from_str(
         &SigningKey::from_pem(&key.serialize_pem())
             .unwrap()
@@ -217,55 +261,27 @@ async fn oidc_provider_accepts_our_self_signed_client_certificate_and_binds_toke
     )
     .unwrap();
     jwk["x5c"] = serde_json::json!([base64::engine::general_purpose::STANDARD.encode(cert.der())]);
-    let Some(provider) = start_with(
-        &jwk.to_string(),
-        false,
-        &[("SERVER_CERT", &server_cert), ("SERVER_KEY", &server_key)],
-    ) else {
+    let Some(provider) = start_with(&jwk.to_string(), false, Some(server_pki())) else {
         return;
     };
-    let client = Client::builder()
-        .token_url(format!("{}/token", provider.url))
-        .api_url(&provider.url)
-        .client_id(CLIENT_ID)
-        .scope("api")
-        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
-        .client_certificate(cert.pem(), key.serialize_pem())
-        .root_certificate(&ca)
-        .build()
-        .unwrap();
+    let by_certificate = |(cert, key): (rcgen::Certificate, rcgen::KeyPair)| {
+        provider
+            .builder()
+            .scope("api")
+            .client_auth(ClientAuth::SelfSignedTlsClientAuth)
+            .client_certificate(cert.pem(), key.serialize_pem())
+            .build()
+            .unwrap()
+    };
+    let client = by_certificate((cert, key));
     let calls = (0..10).map(|_| resource(&client));
     for answer in futures_util::future::join_all(calls).await {
         assert_eq!(answer.unwrap()["bound"], "x5t#S256");
     }
-    let stats: serde_json::Value = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
-        .build()
-        .unwrap()
-        .get(format!("{}/stats", provider.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(stats["tokenRequests"], 1);
+    assert_eq!(provider.token_requests().await, 1);
 
     // Another certificate: refused by the provider, and said so.
-    let other_key = rcgen::KeyPair::generate().unwrap();
-    let other = rcgen::CertificateParams::new(vec!["someone".to_owned()])
-        .unwrap()
-        .self_signed(&other_key)
-        .unwrap();
-    let stranger = Client::builder()
-        .token_url(format!("{}/token", provider.url))
-        .api_url(&provider.url)
-        .client_id(CLIENT_ID)
-        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
-        .client_certificate(other.pem(), other_key.serialize_pem())
-        .root_certificate(&ca)
-        .build()
-        .unwrap();
+    let stranger = by_certificate(self_signed("someone"));
     let error = stranger.access_token().await.unwrap_err();
     assert_eq!(
         error.oauth_error().unwrap().code.as_str(),

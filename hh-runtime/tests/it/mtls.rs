@@ -22,6 +22,22 @@ fn builder(sandbox: &Sandbox, client_id: &str) -> ClientBuilder {
         .root_certificate(sandbox.ca_certificate_pem().unwrap())
 }
 
+/// A client of `sandbox` as `client_id`, authenticating by `auth` with the certificate `cert`
+/// and its `key` (PEM).
+fn cert_client(
+    sandbox: &Sandbox,
+    client_id: &str,
+    cert: &str,
+    key: &str,
+    auth: ClientAuth,
+) -> Client {
+    builder(sandbox, client_id)
+        .client_certificate(cert, key)
+        .client_auth(auth)
+        .build()
+        .unwrap()
+}
+
 /// A self-signed certificate and its key, PEM.
 fn self_signed(name: &str) -> (String, String) {
     let key = rcgen::KeyPair::generate().unwrap();
@@ -55,11 +71,13 @@ fn thumbprint(pem: &str) -> String {
 async fn tls_client_auth_gets_certificate_bound_tokens_with_one_request_for_a_herd() {
     let sandbox = tls_sandbox().await;
     let (cert, key) = sandbox.issue_client_certificate("cert-clinic").unwrap();
-    let client = builder(&sandbox, "cert-clinic")
-        .client_certificate(&cert, &key)
-        .client_auth(ClientAuth::TlsClientAuth)
-        .build()
-        .unwrap();
+    let client = cert_client(
+        &sandbox,
+        "cert-clinic",
+        &cert,
+        &key,
+        ClientAuth::TlsClientAuth,
+    );
     let calls = (0..20).map(|_| create(&client));
     for result in futures_util::future::join_all(calls).await {
         result.unwrap();
@@ -84,20 +102,24 @@ async fn self_signed_tls_client_auth_with_a_registered_certificate() {
     sandbox
         .register_client_certificate("self-signed-clinic", &cert)
         .unwrap();
-    let client = builder(&sandbox, "self-signed-clinic")
-        .client_certificate(&cert, &key)
-        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
-        .build()
-        .unwrap();
+    let client = cert_client(
+        &sandbox,
+        "self-signed-clinic",
+        &cert,
+        &key,
+        ClientAuth::SelfSignedTlsClientAuth,
+    );
     create(&client).await.unwrap();
 
     // Another certificate, not registered for the client: refused, and said so.
     let (other, other_key) = self_signed("someone");
-    let stranger = builder(&sandbox, "self-signed-clinic")
-        .client_certificate(&other, &other_key)
-        .client_auth(ClientAuth::SelfSignedTlsClientAuth)
-        .build()
-        .unwrap();
+    let stranger = cert_client(
+        &sandbox,
+        "self-signed-clinic",
+        &other,
+        &other_key,
+        ClientAuth::SelfSignedTlsClientAuth,
+    );
     let error = stranger.access_token().await.unwrap_err();
     assert_eq!(error.oauth_error().unwrap().code.as_str(), "invalid_client");
     assert!(
@@ -112,11 +134,13 @@ async fn self_signed_tls_client_auth_with_a_registered_certificate() {
 async fn a_certificate_bound_token_is_refused_over_another_certificate() {
     let sandbox = tls_sandbox().await;
     let (cert, key) = sandbox.issue_client_certificate("cert-clinic").unwrap();
-    let client = builder(&sandbox, "cert-clinic")
-        .client_certificate(&cert, &key)
-        .client_auth(ClientAuth::TlsClientAuth)
-        .build()
-        .unwrap();
+    let client = cert_client(
+        &sandbox,
+        "cert-clinic",
+        &cert,
+        &key,
+        ClientAuth::TlsClientAuth,
+    );
     let id = new_traversal(&client).await;
     let token = client.access_token().await.unwrap();
     let url = format!("{}/api/v1/cert-clinic/Traversals/{id}", sandbox.api_url());
