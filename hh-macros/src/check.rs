@@ -36,7 +36,9 @@ pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
         no_generated_name(cx, endpoint);
         distinct_argument_names(cx, endpoint);
         #[cfg(feature = "testing")]
-        recordable_arguments(cx, api, endpoint);
+        if api.options.writes_fake() {
+            recordable_arguments(cx, api, endpoint);
+        }
     }
 }
 
@@ -58,13 +60,13 @@ fn recordable_arguments(cx: &Ctxt, api: &Api<'_>, endpoint: &Endpoint<'_>) {
             Some(Unownable::Borrows(ty)) => cx.error_spanned_by(
                 ty,
                 format!(
-                    "`{fake}` cannot record argument `{name}`: this type holds a borrow the fake cannot turn into an owned value, and a fake keeps every call's arguments after the call; use owned types inside it (`String` rather than `&str`, say); `&T`, `&str`, `&[T]`, `Option` and `Vec` of those are fine (hh-runtime's `testing` feature writes the fake)"
+                    "`{fake}` cannot record argument `{name}`: this type holds a borrow the fake cannot turn into an owned value, and a fake keeps every call's arguments after the call; use owned types inside it (`String` rather than `&str`, say); `&T`, `&str`, `&[T]`, `Option` and `Vec` of those are fine (hh-runtime's `testing` feature writes the fake; `#[healthhero_api(fake = false)]` writes none for this trait)"
                 ),
             ),
             Some(Unownable::ImplTrait(ty)) => cx.error_spanned_by(
                 ty,
                 format!(
-                    "`{fake}` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake)"
+                    "`{fake}` cannot record argument `{name}`: `impl Trait` names no type for the fake to keep; declare a concrete type (hh-runtime's `testing` feature writes the fake; `#[healthhero_api(fake = false)]` writes none for this trait)"
                 ),
             ),
         }

@@ -85,7 +85,9 @@ pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
             };
             methods.push(self::method(api, endpoint, &method.sig));
             #[cfg(feature = "testing")]
-            fake_methods.push(crate::fake::method(api, endpoint, &method.sig));
+            if api.options.writes_fake() {
+                fake_methods.push(crate::fake::method(api, endpoint, &method.sig));
+            }
             if api.options.dyn_compatible {
                 method.sig = boxed::signature(&method.sig);
             } else {
@@ -113,7 +115,9 @@ pub(crate) fn generate(api: &Api<'_>) -> TokenStream {
     #[allow(unused_mut)]
     let mut output = skeleton::emit(api, &declared, Some(quote!(#(#methods)*)));
     #[cfg(feature = "testing")]
-    output.extend(crate::fake::expand(api, &fake_methods, true));
+    if api.options.writes_fake() {
+        output.extend(crate::fake::expand(api, &fake_methods, true));
+    }
     output
 }
 

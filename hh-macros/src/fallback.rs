@@ -46,7 +46,7 @@ pub(crate) fn expand(api: &Api<'_>) -> TokenStream {
     let mut output = skeleton::emit(api, &declared, methods.clone());
     // The fake too, its methods as the client's, so that the tests using it add no errors.
     #[cfg(feature = "testing")]
-    if let Some(methods) = methods {
+    if let (Some(methods), true) = (methods, api.options.writes_fake()) {
         output.extend(crate::fake::expand(api, &[methods], false));
     }
     output

@@ -324,7 +324,10 @@ pub use token::{AccessToken, ClientAuth};
 ///   dyn-compatible form (below); `serve` makes the trait's fake (feature `testing`) servable
 ///   over HTTP by hh-sandbox, which asks `FromStr` or `Deserialize` of the argument types and
 ///   `Serialize` of the return types (and nothing, without the feature); `fake = "Name"` names
-///   the fake instead of `<Trait>Fake` (one of yours may have that name already);
+///   the fake instead of `<Trait>Fake` (one of yours may have that name already), and `fake =
+///   false` writes none for this trait even with the feature on (a test build shares features
+///   with every crate in it: a trait whose arguments a fake cannot keep, such as a type that
+///   is not `Clone`, opts out here); each option is given at most once;
 ///   `#[healthhero_api(crate = "my::hh")]` names the runtime when you re-export it under
 ///   another path.
 ///

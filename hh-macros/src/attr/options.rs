@@ -1,5 +1,5 @@
 //! The trait-level options, `#[healthhero_api(prefix = "/api/v1", client = "Name", dyn,
-//! serve, fake = "Name", crate = "my_reexport::hh")]`.
+//! serve, fake = "Name" | false, crate = "my_reexport::hh")]`, each at most once.
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Path, Token};
@@ -22,6 +22,9 @@ pub(crate) struct Options {
     pub(crate) client: Option<Ident>,
     /// `fake = "Name"`: the test double's name instead of `<Trait>Fake` (feature `testing`).
     pub(crate) fake: Option<Ident>,
+    /// `fake = false`: no test double for this trait, even with the `testing` feature on
+    /// (which a whole build shares); the `false` token, for errors.
+    pub(crate) no_fake: Option<syn::LitBool>,
     /// `dyn`: endpoints return boxed futures, so the trait is dyn-compatible.
     pub(crate) dyn_compatible: bool,
     /// `serve`: with the `testing` feature, the fake also answers HTTP requests
@@ -45,11 +48,14 @@ impl Options {
             prefix: None,
             client: None,
             fake: None,
+            no_fake: None,
             dyn_compatible: false,
             serve: false,
         };
+        let mut seen = Vec::new();
         let parser = |input: ParseStream<'_>| -> syn::Result<()> {
             while !input.is_empty() {
+                once(cx, input, &mut seen);
                 options.parse_one(cx, input)?;
                 if !input.is_empty() {
                     input.parse::<Token![,]>()?;
@@ -60,7 +66,32 @@ impl Options {
         if let Err(e) = syn::parse::Parser::parse2(parser, args) {
             cx.syn_error(e);
         }
+        options.consistent(cx);
         options
+    }
+
+    /// Whether `<Trait>Fake` is written when the `testing` feature is on.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn writes_fake(&self) -> bool {
+        self.no_fake.is_none()
+    }
+
+    /// What no single option shows: `serve` with `fake = false`, a fake named as the client.
+    fn consistent(&self, cx: &Ctxt) {
+        if let (true, Some(off)) = (self.serve, &self.no_fake) {
+            cx.error_spanned_by(
+                off,
+                "`serve` serves the trait's fake, which `fake = false` turns off; keep one of them",
+            );
+        }
+        if let (Some(fake), Some(client)) = (&self.fake, &self.client)
+            && fake == client
+        {
+            cx.error_spanned_by(
+                fake,
+                format!("`fake = \"{fake}\"` is the client's name too (`client = \"{client}\"`); the fake and the client are two types, give them two names"),
+            );
+        }
     }
 
     /// One option, up to the comma after it. A malformed value is reported and parsing goes
@@ -99,8 +130,19 @@ impl Options {
             let lit = assigned::<kw::client>(input)?;
             self.client = type_name(cx, "client", &lit);
         } else if lookahead.peek(kw::fake) {
-            let lit = assigned::<kw::fake>(input)?;
-            self.fake = type_name(cx, "fake", &lit);
+            input.parse::<kw::fake>()?;
+            input.parse::<Token![=]>()?;
+            let value = input.lookahead1();
+            if value.peek(syn::LitBool) {
+                // `fake = true` is the default, said out loud.
+                let off: syn::LitBool = input.parse()?;
+                self.no_fake = (!off.value).then_some(off);
+            } else if value.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                self.fake = type_name(cx, "fake", &lit);
+            } else {
+                return Err(value.error());
+            }
         } else if lookahead.peek(kw::prefix) {
             let lit = assigned::<kw::prefix>(input)?;
             self.set_prefix(cx, lit);
@@ -156,6 +198,25 @@ fn type_name(cx: &Ctxt, option: &str, lit: &LitStr) -> Option<Ident> {
     }
 }
 
+/// Each option at most once: a second one is reported at its name (both would be read, and
+/// which one wins would be a guess).
+fn once(cx: &Ctxt, input: ParseStream<'_>, seen: &mut Vec<String>) {
+    // `crate` and `dyn` are identifiers to the cursor too; anything else is left to the
+    // parser's own error.
+    let Some((ident, _)) = input.cursor().ident() else {
+        return;
+    };
+    let name = ident.to_string();
+    if seen.contains(&name) {
+        cx.error_spanned_by(
+            &ident,
+            format!("`{name}` is given twice; give each option once"),
+        );
+    } else {
+        seen.push(name);
+    }
+}
+
 /// `name = "value"`, the shape of every option with a value: the string literal.
 fn assigned<Name: Parse>(input: ParseStream<'_>) -> syn::Result<LitStr> {
     input.parse::<Name>()?;
@@ -173,7 +234,7 @@ fn unknown_option(cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
         .unwrap_or_default();
     cx.error_spanned_by(
         &ident,
-        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn`, `serve`, `fake = \"Name\"` or `crate = \"path\"`)"),
+        format!("unknown option `{name}`{hint} (expected `prefix = \"/path\"`, `client = \"Name\"`, `dyn`, `serve`, `fake = \"Name\"`, `fake = false` or `crate = \"path\"`)"),
     );
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;

@@ -97,7 +97,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "a fake records `{Self}` as an owned copy, which needs `Clone`",
         label = "not `Clone`",
-        note = "with hh-runtime's `testing` feature on, `<Trait>Fake` keeps every argument of every call (`&T` as a `T`); derive `Clone` for this type"
+        note = "with hh-runtime's `testing` feature on, `<Trait>Fake` keeps every argument of every call (`&T` as a `T`); derive `Clone` for this type, or declare the trait with `#[healthhero_api(fake = false)]` to write no fake for it"
     )]
     pub trait Record {
         /// The copy.
