@@ -1,13 +1,15 @@
 //! The `metrics` feature through a real recorder (metrics-util's debugging recorder, which
 //! keeps every sample): one `http.client.request.duration` sample per attempt with the
 //! conventions' labels, one `hh.client.call.duration` sample per logical call, the
-//! `hh.token.*` metrics for calls against hh-sandbox, and the `hh.token.store.*` metrics with
+//! `hh.token.*` metrics for calls against hh-sandbox, the same for a served fake's endpoint, and the `hh.token.store.*` metrics with
 //! a real Redis and with none.
 
 #![allow(clippy::unwrap_used)]
 
 use crate::declarations::{Directory as _, DirectoryClient};
 use crate::support::{Traversals as _, TraversalsClient};
+use hh_downstream::clinic::{Appointments as _, AppointmentsClient, AppointmentsFake};
+use hh_runtime::{Error, StatusCode};
 use hh_sandbox::{Fault, Sandbox};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
@@ -154,6 +156,49 @@ fn snapshot(snapshotter: &Snapshotter) -> Vec<Metric> {
 /// The metrics called `name`.
 fn named<'a>(metrics: &'a [Metric], name: &'static str) -> impl Iterator<Item = &'a Metric> {
     metrics.iter().filter(move |m| m.name == name)
+}
+
+/// A served fake's endpoint (the clinic's own, not HealthHero's) is measured as HealthHero's
+/// are: a 503 retried is two attempt samples and one call sample, labelled with the route's
+/// template and the endpoint's name, never the path's value.
+#[tokio::test]
+async fn a_served_fakes_calls_are_measured_as_healthheros() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fake = AppointmentsFake::new();
+    sandbox.serve(&fake);
+    let api = AppointmentsClient::new(client(&sandbox, sandbox.client_secret()));
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _recorder = metrics::set_default_local_recorder(&recorder);
+
+    fake.booking
+        .returns(Err(Error::from_status(StatusCode::SERVICE_UNAVAILABLE, "")))
+        .returns(Ok(None));
+    assert_eq!(api.booking(4242).await.unwrap(), None);
+    fake.verify();
+
+    let metrics = snapshot(&snapshotter);
+    let attempts = count_by(&metrics, "http.client.request.duration");
+    assert_eq!(attempts("GET", Some("503"), Some("503")), 1, "{metrics:#?}");
+    assert_eq!(attempts("GET", Some("404"), Some("404")), 1, "{metrics:#?}");
+    let calls = count_by(&metrics, "hh.client.call.duration");
+    assert_eq!(calls("GET", Some("404"), None), 1, "{metrics:#?}");
+    for m in named(&metrics, "http.client.request.duration") {
+        let template = m.label("url.template").unwrap();
+        assert!(
+            ["/clinic/v2/bookings/{id}", "/connect/token"].contains(&template),
+            "{template}"
+        );
+    }
+    for m in named(&metrics, "hh.client.call.duration") {
+        assert_eq!(m.label("hh.endpoint"), Some("Appointments.booking"));
+    }
+    assert!(
+        !metrics
+            .iter()
+            .any(|m| m.labels.iter().any(|(_, v)| v.contains("4242"))),
+        "{metrics:#?}"
+    );
 }
 
 /// The samples of `name` by method, status and `error.type`.

@@ -78,26 +78,8 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> Tok
         .endpoints
         .iter()
         .map(|e| call_struct(api, e, &trait_cfgs));
-    let fields = api.endpoints.iter().map(|endpoint| {
-        let name = &endpoint.method.sig.ident;
-        let call = call_ident(api, endpoint);
-        let ok = endpoint
-            .ok_type()
-            .map_or_else(|| quote!(()), |t| quote!(#t));
-        let cfgs = cfgs(&endpoint.method.attrs);
-        let doc = format!(" The script and the calls of [`{trait_ident}::{name}`].");
-        quote! {
-            #[doc = #doc]
-            #(#cfgs)*
-            #vis #name: #krate::testing::Endpoint<#call, #ok>
-        }
-    });
-    let inits = api.endpoints.iter().map(|endpoint| {
-        let name = &endpoint.method.sig.ident;
-        let full = endpoint_name(api, endpoint);
-        let cfgs = cfgs(&endpoint.method.attrs);
-        quote!(#(#cfgs)* #name: #krate::testing::Endpoint::new(&__hh_core, #full))
-    });
+    let fields = api.endpoints.iter().map(|endpoint| field(api, endpoint));
+    let inherent = inherent(api);
     let serve = match (api.options.serve, valid) {
         (false, _) => None,
         (true, true) => Some(serve::expand(api)),
@@ -125,31 +107,7 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> Tok
         #(#trait_cfgs)*
         #[allow(dead_code)]
         impl #fake {
-            /// A fake with nothing scripted.
-            #vis fn new() -> Self {
-                let __hh_core = #krate::testing::FakeCore::new();
-                Self {
-                    #(#inits,)*
-                    __hh_core,
-                }
-            }
-
-            /// Panics, listing what went wrong, unless every queued reply was used and every
-            /// call found a reply.
-            #[track_caller]
-            #vis fn verify(&self) {
-                self.__hh_core.verify();
-            }
-
-            /// What [`verify`](Self::verify) would report, without panicking.
-            #vis fn problems(&self) -> ::std::vec::Vec<::std::string::String> {
-                self.__hh_core.problems()
-            }
-
-            /// The name (`Trait.method`) of every call received, in order, across endpoints.
-            #vis fn log_of_calls(&self) -> ::std::vec::Vec<&'static str> {
-                self.__hh_core.log_of_calls()
-            }
+            #inherent
         }
 
         #(#trait_cfgs)*
@@ -165,6 +123,65 @@ pub(crate) fn expand(api: &Api<'_>, methods: &[TokenStream], valid: bool) -> Tok
         }
 
         #serve
+    }
+}
+
+/// The fake's field for one endpoint: its script and calls.
+fn field(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+    let krate = &api.options.krate;
+    let vis = &api.item.vis;
+    let trait_ident = &api.item.ident;
+    let name = &endpoint.method.sig.ident;
+    let call = call_ident(api, endpoint);
+    let ok = endpoint
+        .ok_type()
+        .map_or_else(|| quote!(()), |t| quote!(#t));
+    let cfgs = cfgs(&endpoint.method.attrs);
+    let doc = format!(" The script and the calls of [`{trait_ident}::{name}`].");
+    quote! {
+        #[doc = #doc]
+        #(#cfgs)*
+        #vis #name: #krate::testing::Endpoint<#call, #ok>
+    }
+}
+
+/// The fake's own methods: `new` (each endpoint registered under its `Trait.method` name),
+/// `verify`, `problems` and `log_of_calls`.
+fn inherent(api: &Api<'_>) -> TokenStream {
+    let krate = &api.options.krate;
+    let vis = &api.item.vis;
+    let inits = api.endpoints.iter().map(|endpoint| {
+        let name = &endpoint.method.sig.ident;
+        let full = endpoint_name(api, endpoint);
+        let cfgs = cfgs(&endpoint.method.attrs);
+        quote!(#(#cfgs)* #name: #krate::testing::Endpoint::new(&__hh_core, #full))
+    });
+    quote! {
+        /// A fake with nothing scripted.
+        #vis fn new() -> Self {
+            let __hh_core = #krate::testing::FakeCore::new();
+            Self {
+                #(#inits,)*
+                __hh_core,
+            }
+        }
+
+        /// Panics, listing what went wrong, unless every queued reply was used and every
+        /// call found a reply.
+        #[track_caller]
+        #vis fn verify(&self) {
+            self.__hh_core.verify();
+        }
+
+        /// What [`verify`](Self::verify) would report, without panicking.
+        #vis fn problems(&self) -> ::std::vec::Vec<::std::string::String> {
+            self.__hh_core.problems()
+        }
+
+        /// The name (`Trait.method`) of every call received, in order, across endpoints.
+        #vis fn log_of_calls(&self) -> ::std::vec::Vec<&'static str> {
+            self.__hh_core.log_of_calls()
+        }
     }
 }
 

@@ -18,41 +18,13 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
     let fake = fake_ident(api);
     let testing = quote!(#krate::testing);
     let trait_cfgs = crate::skeleton::trait_cfgs(api);
-    // A method removed by `#[cfg]` has no route: the index of each is counted where it stands.
-    let routes = api.endpoints.iter().map(|endpoint| {
-        let name = endpoint_name(api, endpoint);
-        let verb = endpoint.verb().map(|v| {
-            let upper = quote::format_ident!("{}", v.to_string().to_uppercase());
-            quote!(#krate::__private::Method::#upper)
-        });
-        let pieces = endpoint.pieces.iter().map(|piece| match piece {
-            Piece::Literal(text) => quote!(#testing::Piece::Literal(#text)),
-            Piece::Param { name, .. } => quote!(#testing::Piece::Param(#name)),
-        });
-        let cfgs = cfgs(&endpoint.method.attrs);
-        quote! {
-            #(#cfgs)*
-            __hh_routes.push(#testing::Route { name: #name, method: #verb, pieces: &[#(#pieces),*] });
-        }
-    });
+    let routes = routes(api);
     let detached = api.endpoints.iter().map(|endpoint| {
         let name = &endpoint.method.sig.ident;
         let cfgs = cfgs(&endpoint.method.attrs);
         quote!(#(#cfgs)* #name: ::core::clone::Clone::clone(&self.#name))
     });
-    let arms = api.endpoints.iter().map(|endpoint| {
-        let cfgs = cfgs(&endpoint.method.attrs);
-        let handler = handler(api, endpoint);
-        quote! {
-            #(#cfgs)*
-            {
-                if __hh_route == __hh_index {
-                    return #handler;
-                }
-                __hh_index += 1;
-            }
-        }
-    });
+    let arms = api.endpoints.iter().map(|endpoint| arm(api, endpoint));
     quote! {
         #(#trait_cfgs)*
         impl #testing::Serve for #fake {
@@ -62,7 +34,7 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
                     ::std::sync::LazyLock::new(|| {
                         #[allow(unused_mut)]
                         let mut __hh_routes = ::std::vec::Vec::new();
-                        #(#routes)*
+                        #routes
                         __hh_routes
                     });
                 &ROUTES
@@ -95,6 +67,46 @@ pub(super) fn expand(api: &Api<'_>) -> TokenStream {
                     )
                 })
             }
+        }
+    }
+}
+
+/// The statements that push each endpoint's `Route` (verb, template, name). A method
+/// removed by `#[cfg]` has no route: each index is counted where it stands (see [`arm`]).
+fn routes(api: &Api<'_>) -> TokenStream {
+    let krate = &api.options.krate;
+    let testing = quote!(#krate::testing);
+    let pushes = api.endpoints.iter().map(|endpoint| {
+        let name = endpoint_name(api, endpoint);
+        let verb = endpoint.verb().map(|v| {
+            let upper = quote::format_ident!("{}", v.to_string().to_uppercase());
+            quote!(#krate::__private::Method::#upper)
+        });
+        let pieces = endpoint.pieces.iter().map(|piece| match piece {
+            Piece::Literal(text) => quote!(#testing::Piece::Literal(#text)),
+            Piece::Param { name, .. } => quote!(#testing::Piece::Param(#name)),
+        });
+        let cfgs = cfgs(&endpoint.method.attrs);
+        quote! {
+            #(#cfgs)*
+            __hh_routes.push(#testing::Route { name: #name, method: #verb, pieces: &[#(#pieces),*] });
+        }
+    });
+    quote!(#(#pushes)*)
+}
+
+/// The handler's branch for one endpoint: its route's index, counted as [`routes`] pushes
+/// them, so a method removed by `#[cfg]` removes both.
+fn arm(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+    let cfgs = cfgs(&endpoint.method.attrs);
+    let handler = handler(api, endpoint);
+    quote! {
+        #(#cfgs)*
+        {
+            if __hh_route == __hh_index {
+                return #handler;
+            }
+            __hh_index += 1;
         }
     }
 }
@@ -150,24 +162,25 @@ fn handler(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
         let cfgs = super::arg_cfgs(arg);
         quote!(#(#cfgs)* #ident: #read?)
     });
+    let core = quote!(&__hh_fake.__hh_core);
     let reply = with_decoder(
         krate,
         endpoint.ok_type(),
-        |decoder, span| quote_spanned!(span=> #private::reply::<#decoder>(__hh_outcome)),
-        |chosen, span| quote_spanned!(span=> #private::reply_as(#chosen, __hh_outcome)),
+        |decoder, span| quote_spanned!(span=> #private::reply::<#decoder>(#core, #name, __hh_outcome)),
+        |chosen, span| quote_spanned!(span=> #private::reply_as(#chosen, #core, #name, __hh_outcome)),
     );
     quote! {{
-        let __hh_call = (|| ::core::result::Result::<_, ::std::string::String>::Ok(#call {
-            #(#fields,)*
-        }))();
+        let __hh_call = #private::read_call(#core, #name, || {
+            ::core::result::Result::<_, ::std::string::String>::Ok(#call {
+                #(#fields,)*
+            })
+        });
         match __hh_call {
             ::core::result::Result::Ok(__hh_call) => {
                 let __hh_outcome = __hh_fake.#method.answer(__hh_call).await;
                 #reply
             }
-            ::core::result::Result::Err(__hh_what) => {
-                #private::unreadable(&__hh_fake.__hh_core, #name, __hh_what)
-            }
+            ::core::result::Result::Err(__hh_reply) => __hh_reply,
         }
     }}
 }

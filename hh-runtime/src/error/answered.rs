@@ -56,6 +56,8 @@ impl Error {
     /// [`problem`](Error::problem) read as they would, [`is_retryable`](Error::is_retryable)
     /// as for a real answer. For tests of code that handles errors, and for the replies of a
     /// test double. A body longer than [`Error::MAX_BODY_BYTES`] is cut there, as on the wire.
+    /// The status is one of 400 or more, as the client's own errors have: a served fake
+    /// (`hh_runtime::testing`) cannot send a lower one as an error, and reports it.
     ///
     /// ```
     /// use hh_runtime::{Error, StatusCode};
@@ -139,7 +141,10 @@ impl Error {
     }
 
     /// The error of a call that could not connect to the server (nothing reached it):
-    /// [`is_connect`](Error::is_connect) and retryable, no status.
+    /// [`is_connect`](Error::is_connect) and retryable, no status. A served fake
+    /// (`hh_runtime::testing`) replies to it by cutting the connection after the request
+    /// arrived: over the wire the client sees an answer cut short, which it resends only for
+    /// an idempotent request, where in process the error is this one as it is.
     ///
     /// ```
     /// use hh_runtime::Error;

@@ -76,22 +76,24 @@
 //! hh-sandbox's, which depends on the feature `testing-server` (this contract alone: it
 //! writes no fakes).
 
+mod faults;
+mod read;
 mod script;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
-pub use script::{Endpoint, FakeCore, Faults};
+pub use faults::Faults;
+pub use script::{Endpoint, FakeCore};
 pub use wire::{Piece, Route, Serve, ServedReply, ServedRequest, find};
 
 /// What generated fakes call. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use super::read::{FromBytes, FromText, FromWire, Reader};
     pub use super::script::Outcome;
-    pub use super::wire::{
-        Encode, FromBytes, FromText, FromWire, Reader, SendJson, reply, reply_as, unreadable,
-    };
+    pub use super::wire::{Encode, SendJson, read_call, reply, reply_as, unreadable};
 
     /// A value a fake keeps a copy of: the generated `…Call` struct holds each argument owned.
     #[diagnostic::on_unimplemented(

@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::faults::{FaultState, Faults};
 use crate::error::Error;
 
 /// A reply waiting in an endpoint's queue: used by exactly one call.
@@ -44,31 +45,6 @@ struct State<C, T> {
     calls: Vec<C>,
     delay: Duration,
     faults: Option<FaultState>,
-}
-
-struct FaultState {
-    faults: Faults,
-    rng: SplitMix64,
-}
-
-/// SplitMix64 (Steele, Lea and Flood, 2014): a seed's sequence is part of [`Faults`]'
-/// contract (the same seed fails the same calls, whatever version of a dependency), so the
-/// generator is ours, and ten lines.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`, from the top 53 bits.
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 impl<C, T> Clone for Endpoint<C, T> {
@@ -169,8 +145,7 @@ where
     /// Injects failures as [`Faults`] decides, from its seed: the same seed fails the same calls
     /// on every run. A failed call is recorded and uses no scripted reply.
     pub fn faults(&self, faults: Faults) -> &Self {
-        let rng = SplitMix64(faults.seed);
-        lock(&self.inner.state).faults = Some(FaultState { faults, rng });
+        lock(&self.inner.state).faults = Some(FaultState::new(faults));
         self
     }
 
@@ -276,7 +251,7 @@ where
 }
 
 /// The text of a panic's payload (a `panic!` with a message, or an `assert!`).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
         .downcast_ref::<String>()
         .map(String::as_str)
@@ -301,12 +276,13 @@ impl<C: Send, T: Send> Check for Inner<C, T> {
 }
 
 /// What all the endpoints of one fake share: the order of every call, the failures seen, and
-/// the check run by [`verify`](FakeCore::verify), or when the last of the test's clones of the
-/// fake is dropped without one.
+/// the check run by [`verify`](FakeCore::verify), and again when the last of the test's
+/// clones of the fake is dropped.
 ///
 /// Checked on drop too (unless the thread is already panicking), so a test that forgets to
-/// call `verify` still fails on a reply it scripted and never used; `verify` is there to
-/// fail at a line of the test's choosing. A server's copy of a served fake
+/// call `verify`, or scripts more after it, still fails on a reply it scripted and never
+/// used; `verify` is there to fail at a line of the test's choosing, and what it reported is
+/// not reported again on drop. A server's copy of a served fake
 /// ([`Serve::detached`](super::Serve::detached)) does not count: the check runs when the
 /// test lets go of the fake, in the test's thread, not when the server ends. Where the last
 /// clone ends elsewhere, call `verify`: a clone held by a task tokio cancels at shutdown is
@@ -323,7 +299,8 @@ struct CoreInner {
     endpoints: Mutex<Vec<Arc<dyn Check>>>,
     log: Mutex<Vec<&'static str>>,
     failures: Mutex<Vec<String>>,
-    verified: std::sync::atomic::AtomicBool,
+    /// What the last `verify` reported: the check on drop reports only what came after.
+    reported: Mutex<Vec<String>>,
     /// The test's handles alive: the check on drop runs when the last goes.
     handles: std::sync::atomic::AtomicUsize,
 }
@@ -403,13 +380,12 @@ impl FakeCore {
     }
 
     /// Panics, listing every problem, unless every queued reply was used and every call was
-    /// answered. Once called, the check on drop is off: the test has had its say.
+    /// answered. The check on drop then reports only problems this did not: what the test
+    /// scripted or called after it.
     #[track_caller]
     pub fn verify(&self) {
-        self.inner
-            .verified
-            .store(true, std::sync::atomic::Ordering::Relaxed);
         let problems = self.problems();
+        lock(&self.inner.reported).clone_from(&problems);
         if !problems.is_empty() {
             panic!(
                 "the fake was not used as scripted:\n  {}",
@@ -427,107 +403,20 @@ impl Drop for FakeCore {
                 .handles
                 .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
                 == 1;
-        if !last
-            || std::thread::panicking()
-            || self
-                .inner
-                .verified
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if !last || std::thread::panicking() {
             return;
         }
-        let problems = self.problems();
+        let mut problems = self.problems();
+        for reported in lock(&self.inner.reported).iter() {
+            if let Some(i) = problems.iter().position(|p| p == reported) {
+                problems.remove(i);
+            }
+        }
         if !problems.is_empty() {
             panic!(
                 "a fake was dropped without being used as scripted:\n  {}",
                 problems.join("\n  ")
             );
         }
-    }
-}
-
-/// Seeded, reproducible failures for a fake's endpoint: each call fails with probability
-/// `rate`, decided by a generator seeded with `seed`, so a seed fails the same calls on every
-/// run, and with every version of hh: the generator (SplitMix64) is hh's own and part of the
-/// contract. Never random unless a test asks for it with a random seed. Each call can also be
-/// given extra latency (`jitter`), likewise seeded. A failed call uses no scripted reply.
-///
-/// ```
-/// # use hh_runtime::{Error, StatusCode, testing::Faults};
-/// let faults = Faults::seeded(7)
-///     .failing(0.25, || Error::from_status(StatusCode::SERVICE_UNAVAILABLE, ""))
-///     .jitter(std::time::Duration::from_millis(50));
-/// # let _ = faults;
-/// ```
-#[derive(Clone)]
-pub struct Faults {
-    seed: u64,
-    rate: f64,
-    error: Option<Arc<dyn Fn() -> Error + Send + Sync>>,
-    jitter: Duration,
-}
-
-impl fmt::Debug for Faults {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Faults")
-            .field("seed", &self.seed)
-            .field("rate", &self.rate)
-            .field("jitter", &self.jitter)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Faults {
-    /// No failures and no jitter yet, decided by a generator seeded with `seed`.
-    pub fn seeded(seed: u64) -> Self {
-        Self {
-            seed,
-            rate: 0.0,
-            error: None,
-            jitter: Duration::ZERO,
-        }
-    }
-
-    /// Fails each call with probability `rate` (clamped to 0..=1) with the error `error` makes.
-    pub fn failing(mut self, rate: f64, error: impl Fn() -> Error + Send + Sync + 'static) -> Self {
-        self.rate = rate.clamp(0.0, 1.0);
-        self.error = Some(Arc::new(error));
-        self
-    }
-
-    /// Adds a delay between zero and `max` to each call, on tokio's clock.
-    pub fn jitter(mut self, max: Duration) -> Self {
-        self.jitter = max;
-        self
-    }
-}
-
-impl FaultState {
-    /// The next call's extra delay, and what makes its error if it fails. Jitter is drawn
-    /// first, then the failure (the order is part of a seed's contract).
-    fn next(&mut self) -> (Duration, Option<Arc<dyn Fn() -> Error + Send + Sync>>) {
-        let extra = if self.faults.jitter.is_zero() {
-            Duration::ZERO
-        } else {
-            self.faults.jitter.mul_f64(self.rng.next_f64())
-        };
-        let fails = self.faults.rate > 0.0 && self.rng.next_f64() < self.faults.rate;
-        let error = self.faults.error.as_ref().filter(|_| fails).map(Arc::clone);
-        (extra, error)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SplitMix64;
-
-    /// SplitMix64's published outputs for seed 0: a seed's sequence is part of `Faults`'
-    /// contract.
-    #[test]
-    fn splitmix64_is_the_published_generator() {
-        let mut rng = SplitMix64(0);
-        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-        assert_eq!(rng.next_u64(), 0x06C4_5D18_8009_454F);
     }
 }

@@ -1,17 +1,14 @@
-//! A fake as a server would see it: which request is which endpoint ([`Route`]), the call's
-//! arguments read back from the request by their declared roles, and the reply written as the
-//! generated client reads it. No server here: hh-sandbox (or any server) takes requests off
-//! the socket and hands them to [`Serve`]. Reading lives beside the runtime's writing
-//! (`call::build`, `call::decode`), so the two are one pair of rules.
+//! A fake as a server would see it: which request is which endpoint ([`Route`]), and the reply
+//! written as the generated client reads it (the arguments are read back in `read`). No
+//! server here: hh-sandbox (or any server) takes requests off the socket and hands them to
+//! [`Serve`]. Both halves live beside the runtime's writing and reading (`call::build`,
+//! `call::decode`), so the two are one pair of rules.
 
-use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use serde::de::DeserializeOwned;
 
 use super::script::{FakeCore, Outcome};
 use crate::call::decode::{Json, Optional, Raw, Response, Text, Unit, WithResponse, Yields};
@@ -165,41 +162,71 @@ pub enum ServedReply {
 }
 
 impl ServedReply {
-    /// An `Error` reply as the server would have sent it: its status, headers and body; a
-    /// timeout hangs; a connection failure cuts the connection; any other error (one that
-    /// cannot come from an answer) is a 500 with its message.
-    fn of_error(error: &Error) -> Self {
+    /// An `Error` reply as the server would have sent it: its status, headers (but those of
+    /// the connection it came over) and body; a timeout hangs; a connection failure cuts the
+    /// connection; any other error (one that cannot come from an answer) is a 500 with its
+    /// message. An error with a status below 400 cannot be sent: the client would take it for
+    /// a success or a redirect.
+    fn of_error(error: &Error) -> Result<Self, String> {
         if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
+            if status.as_u16() < 400 {
+                return Err(format!(
+                    "an `Err` reply with status {status} cannot be sent: the client reads a status below 400 as no error; script `Ok(..)`, or an error status"
+                ));
+            }
             let mut response =
                 http::Response::new(Bytes::copy_from_slice(error.body().unwrap_or_default()));
             *response.status_mut() = status;
-            *response.headers_mut() = headers.clone();
-            return ServedReply::Answer(response);
+            *response.headers_mut() = without_framing(headers);
+            return Ok(ServedReply::Answer(response));
         }
         if error.is_timeout() {
-            return ServedReply::Hang;
+            return Ok(ServedReply::Hang);
         }
         if error.is_connect() {
-            return ServedReply::Drop;
+            return Ok(ServedReply::Drop);
         }
-        ServedReply::Answer(answer(
+        Ok(ServedReply::Answer(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             TEXT,
             error.to_string(),
-        ))
+        )))
     }
+}
+
+/// A reply's headers without those that describe the connection or the body's framing
+/// (`content-length`, `transfer-encoding`, `connection` and the other hop-by-hop ones): an
+/// error or a `Response<T>` built from a real answer carries them, and the server writes its
+/// own for the body it sends.
+fn without_framing(headers: &HeaderMap) -> HeaderMap {
+    const FRAMING: [&str; 8] = [
+        "connection",
+        "content-length",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    let mut kept = headers.clone();
+    for name in FRAMING {
+        kept.remove(name);
+    }
+    kept
 }
 
 /// How a served fake writes a success value: the mirror of the decoder the client reads it
 /// with, implemented by the same markers.
 #[doc(hidden)]
 pub trait Encode: Yields {
-    /// The value as the answer the decoder turns back into it.
-    fn encode(value: Self::Output) -> http::Response<Bytes>;
+    /// The value as the answer the decoder turns back into it, or why there is none (a value
+    /// that does not serialize, a `Some` the client would read as `None`).
+    fn encode(value: Self::Output) -> Result<http::Response<Bytes>, String>;
     /// The same inside `Response<..>`, whose own status the answer takes: only `Option`
     /// differs (`None` is then an empty body, which the client reads as `None` with a success
     /// status; the client takes any status of 400 or more for an error).
-    fn encode_in_response(value: Self::Output) -> http::Response<Bytes> {
+    fn encode_in_response(value: Self::Output) -> Result<http::Response<Bytes>, String> {
         Self::encode(value)
     }
 }
@@ -240,83 +267,115 @@ impl<T: serde::Serialize> SendJson for T {
 }
 
 impl<T: SendJson> Encode for Json<T> {
-    fn encode(value: T) -> http::Response<Bytes> {
-        match value.to_json() {
-            Ok(json) => answer(StatusCode::OK, "application/json", json),
-            Err(e) => answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                TEXT,
-                format!("the fake's reply is not JSON: {e}"),
-            ),
-        }
+    fn encode(value: T) -> Result<http::Response<Bytes>, String> {
+        let json = value
+            .to_json()
+            .map_err(|e| format!("the reply does not serialize to JSON: {e}"))?;
+        Ok(answer(StatusCode::OK, "application/json", json))
     }
 }
 
 impl Encode for Unit {
-    fn encode((): ()) -> http::Response<Bytes> {
-        http::Response::new(Bytes::new())
+    fn encode((): ()) -> Result<http::Response<Bytes>, String> {
+        Ok(http::Response::new(Bytes::new()))
     }
 }
 
 impl Encode for Text {
-    fn encode(value: String) -> http::Response<Bytes> {
-        answer(StatusCode::OK, TEXT, value)
+    fn encode(value: String) -> Result<http::Response<Bytes>, String> {
+        Ok(answer(StatusCode::OK, TEXT, value))
     }
 }
 
 impl Encode for Raw {
-    fn encode(value: Bytes) -> http::Response<Bytes> {
-        answer(StatusCode::OK, "application/octet-stream", value)
+    fn encode(value: Bytes) -> Result<http::Response<Bytes>, String> {
+        Ok(answer(StatusCode::OK, "application/octet-stream", value))
+    }
+}
+
+impl<D: Encode> Optional<D> {
+    /// `Some(value)` written by `write`, unless the client would read it back as `None` (an
+    /// empty or `null` body: `Some(())`, `Some(String::new())`), which the wire cannot say.
+    fn some(
+        value: D::Output,
+        write: fn(D::Output) -> Result<http::Response<Bytes>, String>,
+    ) -> Result<http::Response<Bytes>, String> {
+        let response = write(value)?;
+        let body = response.body().trim_ascii();
+        if body.is_empty() || body == b"null" {
+            return Err(
+                "a `Some(..)` reply whose body is empty or `null` reads back as `None` over the wire; script `Ok(None)`, or a value with a body".into(),
+            );
+        }
+        Ok(response)
     }
 }
 
 impl<D: Encode> Encode for Optional<D> {
-    fn encode_in_response(value: Option<D::Output>) -> http::Response<Bytes> {
+    fn encode_in_response(value: Option<D::Output>) -> Result<http::Response<Bytes>, String> {
         match value {
-            Some(value) => D::encode_in_response(value),
-            None => http::Response::new(Bytes::new()),
+            Some(value) => Self::some(value, D::encode_in_response),
+            None => Ok(http::Response::new(Bytes::new())),
         }
     }
 
     /// `None` is what the client reads as absent: a 404 with problem details.
-    fn encode(value: Option<D::Output>) -> http::Response<Bytes> {
+    fn encode(value: Option<D::Output>) -> Result<http::Response<Bytes>, String> {
         match value {
-            Some(value) => D::encode(value),
-            None => answer(
+            Some(value) => Self::some(value, D::encode),
+            None => Ok(answer(
                 StatusCode::NOT_FOUND,
                 "application/problem+json",
                 Bytes::from_static(br#"{"title":"Not Found","status":404}"#),
-            ),
+            )),
         }
     }
 }
 
 impl<D: Encode> Encode for WithResponse<D> {
-    fn encode(value: Response<D::Output>) -> http::Response<Bytes> {
+    fn encode(value: Response<D::Output>) -> Result<http::Response<Bytes>, String> {
         let (status, headers, value) = value.into_parts();
-        let mut response = D::encode_in_response(value);
+        let mut response = D::encode_in_response(value)?;
         *response.status_mut() = status;
         // The value's headers replace the encoder's of the same name, every value kept
         // (`set-cookie`, `link`).
+        let headers = without_framing(&headers);
         for name in headers.keys() {
             response.headers_mut().remove(name);
         }
         for (name, value) in &headers {
             response.headers_mut().append(name, value.clone());
         }
-        response
+        Ok(response)
     }
 }
 
 /// The reply to a served call: the scripted value written by `D`, an `Error` as its answer,
-/// or, for a call with nothing scripted, a 500 naming it (recorded on the fake already).
+/// or, for a call with nothing scripted, a 500 naming it (recorded on the fake already). A
+/// reply the wire cannot carry (see [`Encode::encode`], `ServedReply::of_error`), or whose
+/// writing panics (a `Serialize` impl), is a 500 and a problem recorded on the fake.
 #[doc(hidden)]
-pub fn reply<D: Encode>(outcome: Outcome<D::Output>) -> ServedReply {
-    match outcome {
-        Outcome::Reply(Ok(value)) => ServedReply::Answer(D::encode(value)),
+pub fn reply<D: Encode>(
+    core: &FakeCore,
+    endpoint: &str,
+    outcome: Outcome<D::Output>,
+) -> ServedReply {
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match outcome {
+        Outcome::Reply(Ok(value)) => D::encode(value).map(ServedReply::Answer),
         Outcome::Reply(Err(error)) => ServedReply::of_error(&error),
-        Outcome::Failed(message) => ServedReply::failed(message),
-    }
+        Outcome::Failed(message) => Ok(ServedReply::failed(message)),
+    }))
+    .unwrap_or_else(|panic| {
+        Err(format!(
+            "writing the reply panicked: {}",
+            super::script::panic_message(&*panic)
+        ))
+    });
+    written.unwrap_or_else(|why| {
+        let message = format!("{endpoint}: the reply could not be sent: {why}");
+        core.unreadable(message.clone());
+        ServedReply::failed(message)
+    })
 }
 
 impl ServedReply {
@@ -333,9 +392,30 @@ impl ServedReply {
 #[doc(hidden)]
 pub fn reply_as<D: Encode>(
     _decoder: std::marker::PhantomData<D>,
+    core: &FakeCore,
+    endpoint: &str,
     outcome: Outcome<D::Output>,
 ) -> ServedReply {
-    reply::<D>(outcome)
+    reply::<D>(core, endpoint, outcome)
+}
+
+/// The call's arguments read back from the request by `read` (generated: one [`Reader`]
+/// method per argument), or the reply to a request that cannot be: a 400, recorded on the
+/// fake, for what `read` reports or a panic in a `Deserialize` or `FromStr` impl it calls.
+#[doc(hidden)]
+pub fn read_call<C>(
+    core: &FakeCore,
+    endpoint: &str,
+    read: impl FnOnce() -> Result<C, String>,
+) -> Result<C, ServedReply> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|panic| {
+            Err(format!(
+                "reading it panicked: {}",
+                super::script::panic_message(&*panic)
+            ))
+        })
+        .map_err(|what| unreadable(core, endpoint, what))
 }
 
 /// A request the fake could not read back into the call's arguments: a 400 naming what, and a
@@ -349,193 +429,4 @@ pub fn unreadable(core: &FakeCore, endpoint: &str, what: String) -> ServedReply 
         TEXT,
         format!("hh fake: {message}"),
     ))
-}
-
-/// What a served fake reads from one path segment, a header or a text body.
-#[diagnostic::on_unimplemented(
-    message = "a served fake cannot read `{Self}` from text",
-    label = "needs `FromStr` (with an error that is `Display`)",
-    note = "`#[healthhero_api(serve)]` reads a path argument, a `#[header]` and a `#[body(text)]` back from the request's text with `FromStr`, whose error it shows; implement it for this type, or leave `serve` out"
-)]
-pub trait FromText: Sized {
-    /// The value from its text.
-    fn from_text(text: &str) -> Result<Self, String>;
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: FromStr> FromText for T
-where
-    T::Err: Display,
-{
-    fn from_text(text: &str) -> Result<Self, String> {
-        text.parse().map_err(|e: T::Err| e.to_string())
-    }
-}
-
-/// What a served fake reads from JSON, a query or a form.
-#[diagnostic::on_unimplemented(
-    message = "a served fake cannot read `{Self}` back from the request",
-    label = "needs `Deserialize`",
-    note = "`#[healthhero_api(serve)]` reads a `#[body]`, a `#[query]` and a `#[form]` argument back with serde; derive `Deserialize` for this type, or leave `serve` out"
-)]
-pub trait FromWire: Sized {
-    /// The value, deserialized.
-    fn from_json(bytes: &[u8]) -> Result<Self, String>;
-    /// The value, from `application/x-www-form-urlencoded` text.
-    fn from_form(text: &str) -> Result<Self, String>;
-    /// One query argument, from the values of its key written as `v=..&v=..` (nothing for
-    /// none: `None`, or an empty sequence).
-    fn from_query(pairs: &str) -> Result<Self, String>;
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned> FromWire for T {
-    fn from_json(bytes: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
-    }
-    fn from_form(text: &str) -> Result<Self, String> {
-        serde_html_form::from_str(text).map_err(|e| e.to_string())
-    }
-    fn from_query(pairs: &str) -> Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct One<T> {
-            v: T,
-        }
-        match serde_html_form::from_str::<One<T>>(pairs) {
-            Ok(one) => Ok(one.v),
-            // No value: an empty list, which the client sends as nothing.
-            Err(e) if pairs.is_empty() => {
-                let empty = serde::de::value::SeqDeserializer::<_, serde::de::value::Error>::new(
-                    std::iter::empty::<&str>(),
-                );
-                T::deserialize(empty).map_err(|_| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
-        }
-    }
-}
-
-/// What a served fake reads from a `#[body(bytes)]`.
-#[diagnostic::on_unimplemented(
-    message = "a served fake cannot read `{Self}` from a body of bytes",
-    label = "not `Vec<u8>`, `Bytes` or `String`",
-    note = "`#[healthhero_api(serve)]` reads a `#[body(bytes)]` argument back as `Vec<u8>`, `bytes::Bytes`, `Box<[u8]>` or `String`; declare one of those (or a reference to one), or leave `serve` out"
-)]
-pub trait FromBytes: Sized {
-    /// The value from the body.
-    fn from_bytes(bytes: Bytes) -> Result<Self, String>;
-}
-
-impl FromBytes for Vec<u8> {
-    fn from_bytes(bytes: Bytes) -> Result<Self, String> {
-        Ok(bytes.into())
-    }
-}
-
-impl FromBytes for Box<[u8]> {
-    fn from_bytes(bytes: Bytes) -> Result<Self, String> {
-        Ok(Vec::from(bytes).into())
-    }
-}
-
-impl FromBytes for Bytes {
-    fn from_bytes(bytes: Bytes) -> Result<Self, String> {
-        Ok(bytes)
-    }
-}
-
-impl FromBytes for String {
-    fn from_bytes(bytes: Bytes) -> Result<Self, String> {
-        String::from_utf8(bytes.into()).map_err(|e| e.to_string())
-    }
-}
-
-/// Reads the arguments of one served call back from the request, by their declared roles:
-/// what generated code calls, one method per role. Each error names the argument.
-#[doc(hidden)]
-pub struct Reader<'r>(pub &'r ServedRequest);
-
-impl Reader<'_> {
-    /// A path argument: the placeholder's value.
-    pub fn path<T: FromText>(&self, name: &str) -> Result<T, String> {
-        let (_, text) = self
-            .0
-            .params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| format!("path argument `{name}`: no such placeholder"))?;
-        T::from_text(text).map_err(|e| format!("path argument `{name}` ({text:?}): {e}"))
-    }
-
-    /// `#[query("key")]`: the values of `key`.
-    pub fn query<T: FromWire>(&self, key: &str, arg: &str) -> Result<T, String> {
-        let pairs = url::form_urlencoded::parse(self.0.query.as_bytes())
-            .filter(|(k, _)| k == key)
-            .fold(String::new(), |mut out, (_, v)| {
-                if !out.is_empty() {
-                    out.push('&');
-                }
-                out.push_str("v=");
-                out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
-                out
-            });
-        T::from_query(&pairs).map_err(|e| format!("query argument `{arg}` (`{key}`): {e}"))
-    }
-
-    /// `#[query(flatten)]`: the whole query.
-    pub fn query_flatten<T: FromWire>(&self, arg: &str) -> Result<T, String> {
-        T::from_form(&self.0.query).map_err(|e| format!("query argument `{arg}`: {e}"))
-    }
-
-    /// `#[header("name")]`, required.
-    pub fn header<T: FromText>(&self, name: &str, arg: &str) -> Result<T, String> {
-        self.header_opt(name, arg)?
-            .ok_or_else(|| format!("header argument `{arg}`: no `{name}` header"))
-    }
-
-    /// `#[header("name")]` of an `Option`: `None` when absent.
-    pub fn header_opt<T: FromText>(&self, name: &str, arg: &str) -> Result<Option<T>, String> {
-        let Some(value) = self.0.headers.get(name) else {
-            return Ok(None);
-        };
-        // As the client wrote it: a value's text, UTF-8 (which `to_str` would refuse beyond
-        // ASCII).
-        let text = std::str::from_utf8(value.as_bytes())
-            .map_err(|_| format!("header argument `{arg}`: `{name}` is not UTF-8"))?;
-        T::from_text(text)
-            .map(Some)
-            .map_err(|e| format!("header argument `{arg}` ({text:?}): {e}"))
-    }
-
-    /// `#[body]`, JSON.
-    pub fn json<T: FromWire>(&self, arg: &str) -> Result<T, String> {
-        T::from_json(&self.0.body).map_err(|e| format!("body argument `{arg}`: {e}"))
-    }
-
-    /// `#[body]` of an `Option`: no body is `None`.
-    pub fn json_opt<T: FromWire>(&self, arg: &str) -> Result<Option<T>, String> {
-        if self.0.body.is_empty() {
-            return Ok(None);
-        }
-        self.json(arg).map(Some)
-    }
-
-    /// `#[body(bytes)]`.
-    pub fn bytes<T: FromBytes>(&self, arg: &str) -> Result<T, String> {
-        T::from_bytes(self.0.body.clone()).map_err(|e| format!("body argument `{arg}`: {e}"))
-    }
-
-    /// `#[body(text)]`.
-    pub fn text<T: FromText>(&self, arg: &str) -> Result<T, String> {
-        let text = std::str::from_utf8(&self.0.body)
-            .map_err(|e| format!("body argument `{arg}`: not UTF-8 ({e})"))?;
-        T::from_text(text).map_err(|e| format!("body argument `{arg}`: {e}"))
-    }
-
-    /// `#[form]`.
-    pub fn form<T: FromWire>(&self, arg: &str) -> Result<T, String> {
-        let text = std::str::from_utf8(&self.0.body)
-            .map_err(|e| format!("form argument `{arg}`: not UTF-8 ({e})"))?;
-        T::from_form(text).map_err(|e| format!("form argument `{arg}`: {e}"))
-    }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod compare;
+mod edges;
 mod wire;
 
 use std::sync::Arc;
@@ -151,6 +152,44 @@ fn replies_never_used_are_reported_by_verify_and_when_the_fake_is_dropped() {
         message.contains("dropped without being used as scripted")
             && message.contains("Appointments.booking: 2 scripted replies were never used"),
         "{message}"
+    );
+}
+
+#[test]
+fn a_verify_that_passed_leaves_the_check_on_drop_for_what_came_after() {
+    // Verified early, then scripted again: the reply queued after `verify` is still reported.
+    let fake = AppointmentsFake::new();
+    fake.verify();
+    fake.latest.returns(Ok(None));
+    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
+    let message = dropped.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("Appointments.latest: 1 scripted reply was never used"),
+        "{message}"
+    );
+
+    // What a failing `verify` reported (and a test caught) is not reported again on drop.
+    let fake = AppointmentsFake::new();
+    fake.latest.returns(Ok(None));
+    let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify()));
+    assert!(verified.is_err());
+    std::thread::spawn(move || drop(fake)).join().unwrap();
+}
+
+#[test]
+fn a_test_already_failing_is_not_aborted_by_the_check_on_drop() {
+    // A second panic while unwinding would abort the whole test binary; the test's own
+    // failure is what it reports.
+    let failed = std::thread::spawn(|| {
+        let fake = AppointmentsFake::new();
+        fake.latest.returns(Ok(None));
+        panic!("the test's own failure");
+    })
+    .join()
+    .unwrap_err();
+    assert_eq!(
+        failed.downcast_ref::<&str>(),
+        Some(&"the test's own failure")
     );
 }
 

@@ -1,0 +1,134 @@
+//! The edges of serving a fake: optional query values and bodies, problem details, two fakes
+//! of one trait, replies the wire cannot carry, and a method removed by `#[cfg]`. A trait of this test's own, so that the
+//! clinic's API stays what README shows.
+
+use hh_runtime::{Error, ProblemDetails, StatusCode, healthhero_api};
+use hh_sandbox::Sandbox;
+use serde::{Deserialize, Serialize};
+
+use crate::support::sandbox_builder;
+
+/// A note, sent as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Note {
+    /// Its text.
+    text: String,
+}
+
+/// Endpoints whose arguments and replies sit at the edges of what the wire says.
+#[healthhero_api(prefix = "/edges", serve)]
+trait Edges {
+    /// Never compiled: its route goes with it, and the routes of the endpoints after it still
+    /// reach their own handlers (every test here calls one of them).
+    #[cfg(any())]
+    #[get("/gone")]
+    async fn gone(&self) -> Result<(), Error>;
+
+    /// Optional query values: a string (which may be empty) and a number.
+    #[get("/search")]
+    async fn search(
+        &self,
+        #[query] name: Option<&str>,
+        #[query] limit: Option<u32>,
+    ) -> Result<Vec<String>, Error>;
+
+    /// An optional JSON body.
+    #[put("/notes/<id>")]
+    async fn note(&self, id: u32, #[body] note: Option<&Note>) -> Result<(), Error>;
+
+    /// A text that may be absent.
+    #[get("/texts/<id>")]
+    async fn text(&self, id: u32) -> Result<Option<String>, Error>;
+}
+
+async fn served(fakes: &[&EdgesFake]) -> (Sandbox, EdgesClient) {
+    let sandbox = Sandbox::start().await.unwrap();
+    for fake in fakes {
+        sandbox.serve(*fake);
+    }
+    let client = sandbox_builder(&sandbox).build().unwrap();
+    (sandbox, EdgesClient::new(client))
+}
+
+#[tokio::test]
+async fn optional_query_values_and_bodies_round_trip() {
+    let fake = EdgesFake::new();
+    let (_sandbox, client) = served(&[&fake]).await;
+    fake.search.always(|_| Ok(Vec::new()));
+    client.search(Some(""), Some(0)).await.unwrap();
+    client.search(None, None).await.unwrap();
+    client.search(Some("ü & =?"), Some(7)).await.unwrap();
+    let seen: Vec<_> = fake
+        .search
+        .calls()
+        .into_iter()
+        .map(|c| (c.name, c.limit))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(String::new()), Some(0)),
+            (None, None),
+            (Some("ü & =?".to_owned()), Some(7)),
+        ]
+    );
+
+    fake.note.always(|_| Ok(()));
+    let note = Note { text: "x".into() };
+    client.note(1, Some(&note)).await.unwrap();
+    client.note(2, None).await.unwrap();
+    let bodies: Vec<_> = fake.note.calls().into_iter().map(|c| c.note).collect();
+    assert_eq!(bodies, [Some(note), None]);
+    fake.verify();
+}
+
+#[tokio::test]
+async fn a_problem_reply_reaches_the_client_as_problem_details() {
+    let fake = EdgesFake::new();
+    let (_sandbox, client) = served(&[&fake]).await;
+    let mut problem = ProblemDetails::new("Search is closed");
+    problem.detail = Some("try after 18:00".into());
+    fake.search.returns(Err(Error::from_problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &problem,
+    )));
+    let e = client.search(None, None).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::UNPROCESSABLE_ENTITY));
+    let sent = e.problem().unwrap();
+    assert_eq!(sent.title.as_deref(), Some("Search is closed"));
+    assert_eq!(sent.detail.as_deref(), Some("try after 18:00"));
+    assert_eq!(sent.status, Some(422));
+    fake.verify();
+}
+
+#[tokio::test]
+async fn of_two_fakes_of_one_trait_the_first_served_answers() {
+    let first = EdgesFake::new();
+    let second = EdgesFake::new();
+    let (_sandbox, client) = served(&[&first, &second]).await;
+    first.text.returns(Ok(Some("first".into())));
+    assert_eq!(client.text(1).await.unwrap().as_deref(), Some("first"));
+    assert_eq!(second.text.call_count(), 0);
+    first.verify();
+    second.verify();
+}
+
+#[tokio::test]
+async fn a_reply_the_wire_cannot_carry_fails_the_call_and_the_fake() {
+    let fake = EdgesFake::new();
+    let (_sandbox, client) = served(&[&fake]).await;
+    // `Some("")` is an empty body, which the client reads as `None`: not sent as it is.
+    fake.text.returns(Ok(Some(String::new())));
+    let e = client.text(1).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(
+        fake.problems(),
+        [
+            "Edges.text: the reply could not be sent: a `Some(..)` reply whose body is empty or `null` reads back as `None` over the wire; script `Ok(None)`, or a value with a body"
+        ]
+    );
+    // In process the same reply is what it is.
+    fake.text.returns(Ok(Some(String::new())));
+    assert_eq!(Edges::text(&fake, 1).await.unwrap().as_deref(), Some(""));
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
