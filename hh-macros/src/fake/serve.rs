@@ -180,7 +180,7 @@ fn handler(api: &Api<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
                 let __hh_outcome = __hh_fake.#method.answer(__hh_call).await;
                 #reply
             }
-            ::core::result::Result::Err(__hh_reply) => __hh_reply,
+            ::core::result::Result::Err(__hh_reply) => *__hh_reply,
         }
     }}
 }

@@ -255,7 +255,7 @@ fn a_panic_while_reading_a_request_is_a_400_and_a_problem() {
     let Err(reply) = read else {
         panic!("read a value")
     };
-    let written = answer(reply);
+    let written = answer(*reply);
     assert_eq!(written.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         core.problems(),

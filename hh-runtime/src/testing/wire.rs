@@ -407,7 +407,7 @@ pub fn read_call<C>(
     core: &FakeCore,
     endpoint: &str,
     read: impl FnOnce() -> Result<C, String>,
-) -> Result<C, ServedReply> {
+) -> Result<C, Box<ServedReply>> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
         .unwrap_or_else(|panic| {
             Err(format!(
@@ -415,7 +415,7 @@ pub fn read_call<C>(
                 super::script::panic_message(&*panic)
             ))
         })
-        .map_err(|what| unreadable(core, endpoint, what))
+        .map_err(|what| Box::new(unreadable(core, endpoint, what)))
 }
 
 /// A request the fake could not read back into the call's arguments: a 400 naming what, and a
