@@ -464,7 +464,9 @@ impl Sandbox {
     /// The sandbox keeps a copy of the fake sharing its script (`Serve::detached`), which does
     /// not count for the fake's check on drop: that runs when the test drops its own fake, in
     /// the test (so the test keeps it, to script it and to be checked). Between two served
-    /// fakes whose routes both match a request, the first served answers.
+    /// fakes whose routes both match a request, the first served answers. A served path asked
+    /// for with a method none of its routes has (and no HealthHero endpoint has the path) is
+    /// `405` with `Allow`, as HealthHero's are.
     pub fn serve(&self, fake: &dyn hh_runtime::testing::Serve) {
         self.state.served.add(Arc::from(fake.detached()));
     }

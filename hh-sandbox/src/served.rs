@@ -44,6 +44,20 @@ impl Served {
     }
 }
 
+/// The methods served fakes answer at `path` (each once, in the order served): a request
+/// with another is a 405 when no HealthHero endpoint has the path either.
+pub(crate) fn allowed(state: &State, path: &str) -> Vec<Method> {
+    let mut methods: Vec<Method> = Vec::new();
+    for fake in state.served.all() {
+        for route in fake.routes() {
+            if route.matches(path).is_some() && !methods.contains(&route.method) {
+                methods.push(route.method.clone());
+            }
+        }
+    }
+    methods
+}
+
 /// Answers a request for a served fake's route; `None` when no fake has the route.
 pub(crate) async fn dispatch(
     state: &State,

@@ -261,6 +261,10 @@ pub(crate) async fn dispatch(
         return answer;
     }
     let Some((name, methods)) = endpoint(&route) else {
+        let served = crate::served::allowed(&state, uri.path());
+        if !served.is_empty() {
+            return method_not_allowed(&served);
+        }
         return unknown_route(&method, uri.path());
     };
     if !methods.contains(&method) {

@@ -1,5 +1,6 @@
 //! The edges of serving a fake: optional query values and bodies, problem details, two fakes
-//! of one trait, replies the wire cannot carry, and a method removed by `#[cfg]`. A trait of this test's own, so that the
+//! of one trait, replies the wire cannot carry, a method removed by `#[cfg]`, and a method a
+//! served path lacks. A trait of this test's own, so that the
 //! clinic's API stays what README shows.
 
 use hh_runtime::{Error, ProblemDetails, StatusCode, healthhero_api};
@@ -131,4 +132,20 @@ async fn a_reply_the_wire_cannot_carry_fails_the_call_and_the_fake() {
     fake.text.returns(Ok(Some(String::new())));
     assert_eq!(Edges::text(&fake, 1).await.unwrap().as_deref(), Some(""));
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}
+
+#[tokio::test]
+async fn a_served_path_under_a_method_it_lacks_is_a_405_naming_the_others() {
+    let fake = EdgesFake::new();
+    let (sandbox, _client) = served(&[&fake]).await;
+    let url = format!("{}/edges/texts/1", sandbox.api_url());
+    let answer = reqwest::Client::new().post(&url).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers()["allow"], "GET");
+    // A path no route has stays a 404.
+    let url = format!("{}/edges/nowhere", sandbox.api_url());
+    let answer = reqwest::Client::new().post(&url).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert!(fake.log_of_calls().is_empty());
+    fake.verify();
 }
