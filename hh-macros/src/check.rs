@@ -15,6 +15,7 @@ const CLIENT_ID: &str = "client_id";
 
 pub(crate) fn check(cx: &Ctxt, api: &Api<'_>) {
     trait_shape(cx, api);
+    names_apart(cx, api);
     at_most_once(cx, "the trait", api.timeouts.iter().map(|(_, a)| *a));
     at_most_once(cx, "the trait", api.call_timeouts.iter().map(|(_, a)| *a));
     for endpoint in &api.endpoints {
@@ -120,6 +121,48 @@ fn flat_query_values(cx: &Ctxt, endpoint: &Endpoint<'_>) {
                 format!("`#[query]` argument `{}` is a list of lists, which a query string cannot express; send one list (`key=1&key=2`), or a struct with `#[query(flatten)]`", arg.name),
             );
         }
+    }
+}
+
+/// Why the fake's name clashes with another the macro writes or reads (the client's, the
+/// trait's), if it does: checked whatever the features, since a crate that builds without
+/// `testing` must not break when a test build turns it on. Without a fake, nothing clashes.
+pub(crate) fn fake_name_clash(api: &Api<'_>) -> Option<String> {
+    if !api.options.writes_fake() {
+        return None;
+    }
+    let trait_name = api.item.ident.to_string();
+    let named = |given: &Option<syn::Ident>, suffix: &str| {
+        given
+            .as_ref()
+            .map_or_else(|| format!("{trait_name}{suffix}"), ToString::to_string)
+    };
+    let (client, fake) = (
+        named(&api.options.client, "Client"),
+        named(&api.options.fake, "Fake"),
+    );
+    if fake == client {
+        Some(format!("the fake and the client would both be `{fake}`"))
+    } else if fake == trait_name {
+        Some(format!("the fake would be `{fake}`, the trait's own name"))
+    } else {
+        None
+    }
+}
+
+/// The fake's name is its own (see [`fake_name_clash`]); reported at the option that names
+/// it, or at the client's name that takes the fake's default.
+fn names_apart(cx: &Ctxt, api: &Api<'_>) {
+    let Some(clash) = fake_name_clash(api) else {
+        return;
+    };
+    let message = format!(
+        "{clash}: with hh-runtime's `testing` feature on, `#[healthhero_api]` writes both; name them apart (`fake = \"..\"`, `client = \"..\"`), or write no fake with `fake = false`"
+    );
+    match (&api.options.fake, &api.options.client) {
+        (Some(fake), _) => cx.error_spanned_by(fake, message),
+        (None, Some(client)) => cx.error_spanned_by(client, message),
+        (None, None) => cx.error_spanned_by(&api.item.ident, message),
     }
 }
 

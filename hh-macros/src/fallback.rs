@@ -46,7 +46,10 @@ pub(crate) fn expand(api: &Api<'_>) -> TokenStream {
     let mut output = skeleton::emit(api, &declared, methods.clone());
     // The fake too, its methods as the client's, so that the tests using it add no errors.
     #[cfg(feature = "testing")]
-    if let (Some(methods), true) = (methods, api.options.writes_fake()) {
+    if let Some(methods) = methods
+        && api.options.writes_fake()
+        && crate::check::fake_name_clash(api).is_none()
+    {
         output.extend(crate::fake::expand(api, &[methods], false));
     }
     output

@@ -71,25 +71,17 @@ impl Options {
     }
 
     /// Whether `<Trait>Fake` is written when the `testing` feature is on.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn writes_fake(&self) -> bool {
         self.no_fake.is_none()
     }
 
-    /// What no single option shows: `serve` with `fake = false`, a fake named as the client.
+    /// What no single option shows: `serve` with `fake = false`. (Names that clash are
+    /// `check::names_apart`'s, which knows the trait's.)
     fn consistent(&self, cx: &Ctxt) {
         if let (true, Some(off)) = (self.serve, &self.no_fake) {
             cx.error_spanned_by(
                 off,
                 "`serve` serves the trait's fake, which `fake = false` turns off; keep one of them",
-            );
-        }
-        if let (Some(fake), Some(client)) = (&self.fake, &self.client)
-            && fake == client
-        {
-            cx.error_spanned_by(
-                fake,
-                format!("`fake = \"{fake}\"` is the client's name too (`client = \"{client}\"`); the fake and the client are two types, give them two names"),
             );
         }
     }
@@ -198,6 +190,9 @@ fn type_name(cx: &Ctxt, option: &str, lit: &LitStr) -> Option<Ident> {
     }
 }
 
+/// Every option's name.
+const OPTIONS: [&str; 6] = ["prefix", "crate", "client", "dyn", "serve", "fake"];
+
 /// Each option at most once: a second one is reported at its name (both would be read, and
 /// which one wins would be a guess).
 fn once(cx: &Ctxt, input: ParseStream<'_>, seen: &mut Vec<String>) {
@@ -207,6 +202,10 @@ fn once(cx: &Ctxt, input: ParseStream<'_>, seen: &mut Vec<String>) {
         return;
     };
     let name = ident.to_string();
+    // An unknown option is reported as unknown, however often it is given.
+    if !OPTIONS.contains(&name.as_str()) {
+        return;
+    }
     if seen.contains(&name) {
         cx.error_spanned_by(
             &ident,
@@ -229,7 +228,7 @@ fn assigned<Name: Parse>(input: ParseStream<'_>) -> syn::Result<LitStr> {
 fn unknown_option(cx: &Ctxt, input: ParseStream<'_>) -> syn::Result<()> {
     let ident: Ident = input.parse()?;
     let name = ident.to_string();
-    let hint = did_you_mean(&name, ["prefix", "crate", "client", "dyn", "serve", "fake"])
+    let hint = did_you_mean(&name, OPTIONS)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     cx.error_spanned_by(

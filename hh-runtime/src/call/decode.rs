@@ -22,7 +22,9 @@ pub struct Response<T> {
 
 impl<T> Response<T> {
     /// A response as a call would return it, for tests and for the replies of a fake
-    /// (`Ok(Response::new(StatusCode::CREATED, headers, value))`).
+    /// (`Ok(Response::new(StatusCode::CREATED, headers, value))`). The status is a 2xx, as a
+    /// call's is (another status is the call's `Error`): a served fake reports another, and a
+    /// 204 with a value that has a body, as a reply it cannot send.
     pub fn new(status: StatusCode, headers: HeaderMap, value: T) -> Self {
         Self {
             status,

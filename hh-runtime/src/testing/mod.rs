@@ -55,15 +55,21 @@
 //!   or standing ([`Endpoint::always`]); [`Endpoint::calls`] gives every call received, in
 //!   order, as `<Trait><Method>Call` structs whose fields are the arguments, owned (`&str`
 //!   becomes `String`, `&[T]` a `Vec`, `&T` a `T`, which must be `Clone`).
-//! - **Strict**: a call with nothing scripted panics, naming the endpoint and the arguments;
-//!   [`verify`](FakeCore::verify) panics on that, and on replies queued that no call used.
+//! - **Strict**: a call with nothing scripted panics, naming the endpoint and the arguments,
+//!   and so does an `Err` reply with a 2xx status (one the client never returns);
+//!   [`verify`](FakeCore::verify) panics on those, and on replies queued that no call used.
 //!   The same check runs when the last clone of the fake is dropped (unless the test is
-//!   already failing), so a forgotten `verify` still catches an unused reply.
+//!   already failing), on whatever no `verify` reported, so a forgotten `verify`, or a reply
+//!   queued after it, is still caught.
 //! - **Time and failures**: [`Endpoint::delay`] waits on tokio's clock (instant under paused
 //!   time); [`Faults`] fails a share of calls from a seed, the same calls on every run.
 //! - **Both forms**: the fake implements the trait as declared, so it works generically
 //!   (`&impl Payments`) and, for a `#[healthhero_api(dyn)]` trait, as
 //!   `Arc<dyn Payments + Send + Sync>`. Clones share the script.
+//!
+//! Features are shared by a whole build: with `testing` on, every `#[healthhero_api]` trait in
+//! it gets a fake. A trait that should not (its arguments are not `Clone`, say) is declared
+//! with `#[healthhero_api(fake = false)]`.
 //!
 //! With `#[healthhero_api(serve)]`, the fake also implements [`Serve`]: hh-sandbox's
 //! `Sandbox::serve` answers HTTP requests for the trait's endpoints with it, beside

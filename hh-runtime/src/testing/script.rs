@@ -41,6 +41,8 @@ struct Inner<C, T> {
 
 struct State<C, T> {
     queue: VecDeque<Once<C, T>>,
+    /// Replies ever queued: what the check on drop compares with the count at `verify`.
+    queued: usize,
     always: Option<Always<C, T>>,
     calls: Vec<C>,
     delay: Duration,
@@ -100,6 +102,7 @@ where
                 core: Arc::downgrade(&core.inner),
                 state: Mutex::new(State {
                     queue: VecDeque::new(),
+                    queued: 0,
                     always: None,
                     calls: Vec::new(),
                     delay: Duration::ZERO,
@@ -124,7 +127,10 @@ where
         &self,
         reply: impl FnOnce(C) -> Result<T, Error> + Send + 'static,
     ) -> &Self {
-        lock(&self.inner.state).queue.push_back(Box::new(reply));
+        let mut state = lock(&self.inner.state);
+        state.queue.push_back(Box::new(reply));
+        state.queued += 1;
+        drop(state);
         self
     }
 
@@ -223,6 +229,13 @@ where
             Chosen::Nothing => unreachable!("answered above"),
         }));
         let panic = match ran {
+            Ok(Err(e)) if let Some(why) = never_returned(&e) => {
+                let message = format!("{}: {why}", self.inner.name);
+                if let Some(core) = self.inner.core.upgrade() {
+                    lock(&core.failures).push(message.clone());
+                }
+                return Outcome::Failed(message);
+            }
             Ok(result) => return Outcome::Reply(result),
             Err(panic) => panic,
         };
@@ -250,6 +263,19 @@ where
     }
 }
 
+/// Why an `Err` reply is one the generated client never returns, if it is: an answer's error
+/// always has a status outside 2xx (and 1xx), which the client reads as no error. In process
+/// and served alike, such a reply fails the call and is a problem: a test built on it tests
+/// nothing the code will meet.
+fn never_returned(error: &Error) -> Option<String> {
+    let status = error.status()?;
+    (status.as_u16() < 300).then(|| {
+        format!(
+            "an `Err` reply with status {status} is one the client never returns (it reads a status below 300 as no error); script `Ok(..)`, or an error status"
+        )
+    })
+}
+
 /// The text of a panic's payload (a `panic!` with a message, or an `assert!`).
 pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
@@ -263,9 +289,15 @@ pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 trait Check: Send + Sync {
     /// A line for each queued reply no call used.
     fn unconsumed(&self) -> Option<String>;
+    /// Replies ever queued.
+    fn queued(&self) -> usize;
 }
 
 impl<C: Send, T: Send> Check for Inner<C, T> {
+    fn queued(&self) -> usize {
+        lock(&self.state).queued
+    }
+
     fn unconsumed(&self) -> Option<String> {
         let n = lock(&self.state).queue.len();
         (n > 0).then(|| {
@@ -299,10 +331,18 @@ struct CoreInner {
     endpoints: Mutex<Vec<Arc<dyn Check>>>,
     log: Mutex<Vec<&'static str>>,
     failures: Mutex<Vec<String>>,
-    /// What the last `verify` reported: the check on drop reports only what came after.
-    reported: Mutex<Vec<String>>,
+    /// Where things stood at the last `verify`: the check on drop reports only what came
+    /// after.
+    verified: Mutex<Option<Mark>>,
     /// The test's handles alive: the check on drop runs when the last goes.
     handles: std::sync::atomic::AtomicUsize,
+}
+
+/// Where a fake stood when `verify` ran: the failures recorded, and the replies each endpoint
+/// had ever queued (in registration order).
+struct Mark {
+    failures: usize,
+    queued: Vec<usize>,
 }
 
 impl Clone for FakeCore {
@@ -373,9 +413,22 @@ impl FakeCore {
     /// What is wrong, if anything: calls that found nothing scripted or whose reply panicked
     /// (or, served over HTTP, that could not be read), and replies queued that no call used.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = lock(&self.inner.failures).clone();
+        self.problems_since(None)
+    }
+
+    /// The problems that arose after `mark`: failures recorded since, and the unused replies
+    /// of endpoints that queued any since (all of them, without a mark).
+    fn problems_since(&self, mark: Option<&Mark>) -> Vec<String> {
+        let failures = lock(&self.inner.failures);
+        let mut problems = failures[mark.map_or(0, |m| m.failures)..].to_vec();
+        drop(failures);
         let endpoints = lock(&self.inner.endpoints).clone();
-        problems.extend(endpoints.iter().filter_map(|e| e.unconsumed()));
+        problems.extend(endpoints.iter().enumerate().filter_map(|(i, e)| {
+            let before = mark.and_then(|m| m.queued.get(i)).copied().unwrap_or(0);
+            (mark.is_none() || e.queued() > before)
+                .then(|| e.unconsumed())
+                .flatten()
+        }));
         problems
     }
 
@@ -385,7 +438,14 @@ impl FakeCore {
     #[track_caller]
     pub fn verify(&self) {
         let problems = self.problems();
-        lock(&self.inner.reported).clone_from(&problems);
+        let mark = Mark {
+            failures: lock(&self.inner.failures).len(),
+            queued: lock(&self.inner.endpoints)
+                .iter()
+                .map(|e| e.queued())
+                .collect(),
+        };
+        *lock(&self.inner.verified) = Some(mark);
         if !problems.is_empty() {
             panic!(
                 "the fake was not used as scripted:\n  {}",
@@ -406,12 +466,8 @@ impl Drop for FakeCore {
         if !last || std::thread::panicking() {
             return;
         }
-        let mut problems = self.problems();
-        for reported in lock(&self.inner.reported).iter() {
-            if let Some(i) = problems.iter().position(|p| p == reported) {
-                problems.remove(i);
-            }
-        }
+        let mark = lock(&self.inner.verified).take();
+        let problems = self.problems_since(mark.as_ref());
         if !problems.is_empty() {
             panic!(
                 "a fake was dropped without being used as scripted:\n  {}",

@@ -206,9 +206,19 @@ fn replies_the_wire_cannot_carry_are_problems() {
     refused::<Optional<Json<Option<u8>>>>(Outcome::Reply(Ok(Some(None))), "reads back as `None`");
     let empty = Response::new(StatusCode::OK, HeaderMap::new(), Some(Bytes::new()));
     refused::<WithResponse<Optional<Raw>>>(Outcome::Reply(Ok(empty)), "reads back as `None`");
-    // An error with a success's status: the client would read no error.
-    let ok = Error::from_status(StatusCode::OK, "fine");
-    refused::<Json<u8>>(Outcome::Reply(Err(ok)), "status 200 OK cannot be sent");
+    // `Response<T>` with an error's status (the client's error), or a 204 with a body.
+    let not_found = Response::new(StatusCode::NOT_FOUND, HeaderMap::new(), 3u8);
+    refused::<WithResponse<Json<u8>>>(
+        Outcome::Reply(Ok(not_found)),
+        "status 404 Not Found reads back as an error",
+    );
+    let moved = Response::new(StatusCode::FOUND, HeaderMap::new(), 3u8);
+    refused::<WithResponse<Json<u8>>>(Outcome::Reply(Ok(moved)), "reads back as an error");
+    let no_content = Response::new(StatusCode::NO_CONTENT, HeaderMap::new(), Some(3u8));
+    refused::<WithResponse<Optional<Json<u8>>>>(
+        Outcome::Reply(Ok(no_content)),
+        "204 No Content cannot carry a body",
+    );
     // A value JSON cannot hold, and a `Serialize` that panics.
     let map = std::collections::HashMap::from([((1u8, 2u8), 3u8)]);
     refused::<Json<std::collections::HashMap<(u8, u8), u8>>>(

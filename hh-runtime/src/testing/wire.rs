@@ -21,9 +21,11 @@ pub trait Serve: Send + Sync + 'static {
     /// Every endpoint of the trait, in declaration order.
     fn routes(&self) -> &'static [Route];
     /// Answers a request for `routes()[route]`: the arguments read back from it, the scripted
-    /// reply written as the client expects it. A request that cannot be read, or a call with
-    /// nothing scripted, is answered with an error status and recorded on the fake, whose
-    /// `verify` then fails.
+    /// reply written as the client expects it. What goes wrong is answered with an error
+    /// status and recorded on the fake, whose `verify` then fails: a request that cannot be
+    /// read, or whose reading panics, is a 400; a call with nothing scripted, a reply that
+    /// panics, and a reply the wire cannot carry (a `Some` the client would read as `None`, an
+    /// `Ok(Response)` with an error's status, a value that does not serialize) are a 500.
     fn handle(
         &self,
         route: usize,
@@ -165,32 +167,27 @@ impl ServedReply {
     /// An `Error` reply as the server would have sent it: its status, headers (but those of
     /// the connection it came over) and body; a timeout hangs; a connection failure cuts the
     /// connection; any other error (one that cannot come from an answer) is a 500 with its
-    /// message. An error with a status below 400 cannot be sent: the client would take it for
-    /// a success or a redirect.
-    fn of_error(error: &Error) -> Result<Self, String> {
+    /// message. (An error with a 2xx status never gets here: the script refuses it, as one the
+    /// client never returns.)
+    fn of_error(error: &Error) -> Self {
         if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
-            if status.as_u16() < 400 {
-                return Err(format!(
-                    "an `Err` reply with status {status} cannot be sent: the client reads a status below 400 as no error; script `Ok(..)`, or an error status"
-                ));
-            }
             let mut response =
                 http::Response::new(Bytes::copy_from_slice(error.body().unwrap_or_default()));
             *response.status_mut() = status;
             *response.headers_mut() = without_framing(headers);
-            return Ok(ServedReply::Answer(response));
+            return ServedReply::Answer(response);
         }
         if error.is_timeout() {
-            return Ok(ServedReply::Hang);
+            return ServedReply::Hang;
         }
         if error.is_connect() {
-            return Ok(ServedReply::Drop);
+            return ServedReply::Drop;
         }
-        Ok(ServedReply::Answer(answer(
+        ServedReply::Answer(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             TEXT,
             error.to_string(),
-        )))
+        ))
     }
 }
 
@@ -333,9 +330,21 @@ impl<D: Encode> Encode for Optional<D> {
 }
 
 impl<D: Encode> Encode for WithResponse<D> {
+    /// The status must be a success's, which is what the client returns a `Response<T>` for
+    /// (another is its error); a 204 has no body, so a value with one cannot go with it.
     fn encode(value: Response<D::Output>) -> Result<http::Response<Bytes>, String> {
         let (status, headers, value) = value.into_parts();
+        if !status.is_success() {
+            return Err(format!(
+                "an `Ok(Response)` reply with status {status} reads back as an error (the client returns `Ok` for a 2xx only); script `Err(Error::from_response(..))`, or a 2xx status"
+            ));
+        }
         let mut response = D::encode_in_response(value)?;
+        if status == StatusCode::NO_CONTENT && !response.body().is_empty() {
+            return Err(
+                "an `Ok(Response)` reply with status 204 No Content cannot carry a body; script another 2xx status, or no value".into(),
+            );
+        }
         *response.status_mut() = status;
         // The value's headers replace the encoder's of the same name, every value kept
         // (`set-cookie`, `link`).
@@ -352,7 +361,7 @@ impl<D: Encode> Encode for WithResponse<D> {
 
 /// The reply to a served call: the scripted value written by `D`, an `Error` as its answer,
 /// or, for a call with nothing scripted, a 500 naming it (recorded on the fake already). A
-/// reply the wire cannot carry (see [`Encode::encode`], `ServedReply::of_error`), or whose
+/// reply the wire cannot carry (see [`Encode::encode`]), or whose
 /// writing panics (a `Serialize` impl), is a 500 and a problem recorded on the fake.
 #[doc(hidden)]
 pub fn reply<D: Encode>(
@@ -362,7 +371,7 @@ pub fn reply<D: Encode>(
 ) -> ServedReply {
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match outcome {
         Outcome::Reply(Ok(value)) => D::encode(value).map(ServedReply::Answer),
-        Outcome::Reply(Err(error)) => ServedReply::of_error(&error),
+        Outcome::Reply(Err(error)) => Ok(ServedReply::of_error(&error)),
         Outcome::Failed(message) => Ok(ServedReply::failed(message)),
     }))
     .unwrap_or_else(|panic| {

@@ -37,9 +37,31 @@ trait Edges {
     #[put("/notes/<id>")]
     async fn note(&self, id: u32, #[body] note: Option<&Note>) -> Result<(), Error>;
 
+    /// A code, read back with a `FromStr` of the user's that panics on some input.
+    #[get("/codes/<code>")]
+    async fn code(&self, code: &Code) -> Result<(), Error>;
+
     /// A text that may be absent.
     #[get("/texts/<id>")]
     async fn text(&self, id: u32) -> Result<Option<String>, Error>;
+}
+
+/// A path value whose `FromStr` panics on `boom`: a bug in the user's own type.
+#[derive(Debug, Clone, PartialEq)]
+struct Code(String);
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Code {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        assert_ne!(s, "boom", "a code that blows up");
+        Ok(Code(s.to_owned()))
+    }
 }
 
 async fn served(fakes: &[&EdgesFake]) -> (Sandbox, EdgesClient) {
@@ -148,4 +170,23 @@ async fn a_served_path_under_a_method_it_lacks_is_a_405_naming_the_others() {
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     assert!(fake.log_of_calls().is_empty());
     fake.verify();
+}
+
+#[tokio::test]
+async fn a_panic_in_a_users_from_str_is_a_400_and_a_problem() {
+    let fake = EdgesFake::new();
+    let (_sandbox, client) = served(&[&fake]).await;
+    fake.code.always(|_| Ok(()));
+    client.code(&Code("fine".into())).await.unwrap();
+    let e = client.code(&Code("boom".into())).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+    let problems = fake.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("Edges.code: the request could not be read: reading it panicked:")
+            && problems[0].contains("a code that blows up"),
+        "{problems:?}"
+    );
+    assert_eq!(fake.code.call_count(), 1);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
 }

@@ -174,6 +174,46 @@ fn a_verify_that_passed_leaves_the_check_on_drop_for_what_came_after() {
     let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify()));
     assert!(verified.is_err());
     std::thread::spawn(move || drop(fake)).join().unwrap();
+
+    // ... but a reply queued after it is, though the report reads the same as before.
+    let fake = AppointmentsFake::new();
+    fake.latest.returns(Ok(None));
+    let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify()));
+    assert!(verified.is_err());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(fake.latest()).unwrap();
+    fake.latest.returns(Ok(None));
+    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
+    let message = dropped.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("Appointments.latest: 1 scripted reply was never used"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_reply_with_a_success_status_fails_the_call_and_the_fake() {
+    // The client never returns an `Error` with a 2xx status: a test built on one would test
+    // nothing the code meets.
+    let fake = AppointmentsFake::new();
+    fake.latest
+        .returns(Err(Error::from_status(StatusCode::OK, "")));
+    let call = tokio::spawn({
+        let fake = fake.clone();
+        async move {
+            let _ = fake.latest().await;
+        }
+    });
+    let message = panic_of(call).await;
+    assert_eq!(
+        message,
+        "Appointments.latest: an `Err` reply with status 200 OK is one the client never returns (it reads a status below 300 as no error); script `Ok(..)`, or an error status"
+    );
+    assert_eq!(fake.problems(), [message]);
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
 }
 
 #[test]
