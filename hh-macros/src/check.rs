@@ -131,20 +131,27 @@ pub(crate) fn fake_name_clash(api: &Api<'_>) -> Option<String> {
     if !api.options.writes_fake() {
         return None;
     }
-    let trait_name = api.item.ident.to_string();
+    use syn::ext::IdentExt as _;
+    // As the generated names are made: without `r#`.
+    let trait_name = api.item.ident.unraw().to_string();
     let named = |given: &Option<syn::Ident>, suffix: &str| {
-        given
-            .as_ref()
-            .map_or_else(|| format!("{trait_name}{suffix}"), ToString::to_string)
+        given.as_ref().map_or_else(
+            || format!("{trait_name}{suffix}"),
+            |ident| ident.unraw().to_string(),
+        )
     };
     let (client, fake) = (
         named(&api.options.client, "Client"),
         named(&api.options.fake, "Fake"),
     );
     if fake == client {
-        Some(format!("the fake and the client would both be `{fake}`"))
+        Some(format!(
+            "the fake and the client would both be `{fake}`: with hh-runtime's `testing` feature on, `#[healthhero_api]` writes both; name them apart (`fake = \"..\"`, `client = \"..\"`), or write no fake with `fake = false`"
+        ))
     } else if fake == trait_name {
-        Some(format!("the fake would be `{fake}`, the trait's own name"))
+        Some(format!(
+            "the fake would be `{fake}`, the trait's own name: with hh-runtime's `testing` feature on, `#[healthhero_api]` writes it beside the trait; give it another with `fake = \"..\"`, or write none with `fake = false`"
+        ))
     } else {
         None
     }
@@ -153,12 +160,9 @@ pub(crate) fn fake_name_clash(api: &Api<'_>) -> Option<String> {
 /// The fake's name is its own (see [`fake_name_clash`]); reported at the option that names
 /// it, or at the client's name that takes the fake's default.
 fn names_apart(cx: &Ctxt, api: &Api<'_>) {
-    let Some(clash) = fake_name_clash(api) else {
+    let Some(message) = fake_name_clash(api) else {
         return;
     };
-    let message = format!(
-        "{clash}: with hh-runtime's `testing` feature on, `#[healthhero_api]` writes both; name them apart (`fake = \"..\"`, `client = \"..\"`), or write no fake with `fake = false`"
-    );
     match (&api.options.fake, &api.options.client) {
         (Some(fake), _) => cx.error_spanned_by(fake, message),
         (None, Some(client)) => cx.error_spanned_by(client, message),

@@ -229,13 +229,16 @@ where
             Chosen::Nothing => unreachable!("answered above"),
         }));
         let panic = match ran {
-            Ok(Err(e)) if let Some(why) = never_returned(&e) => {
-                let message = format!("{}: {why}", self.inner.name);
-                if let Some(core) = self.inner.core.upgrade() {
-                    lock(&core.failures).push(message.clone());
+            Ok(Err(e)) => match never_returned(&e) {
+                Some(why) => {
+                    let message = format!("{}: {why}", self.inner.name);
+                    if let Some(core) = self.inner.core.upgrade() {
+                        lock(&core.failures).push(message.clone());
+                    }
+                    return Outcome::Failed(message);
                 }
-                return Outcome::Failed(message);
-            }
+                None => return Outcome::Reply(Err(e)),
+            },
             Ok(result) => return Outcome::Reply(result),
             Err(panic) => panic,
         };
@@ -263,15 +266,16 @@ where
     }
 }
 
-/// Why an `Err` reply is one the generated client never returns, if it is: an answer's error
-/// always has a status outside 2xx (and 1xx), which the client reads as no error. In process
-/// and served alike, such a reply fails the call and is a problem: a test built on it tests
-/// nothing the code will meet.
+/// Why an `Err` reply is one the generated client never returns, if it is: a status error
+/// (`is_status`, what `Error::from_status` makes) always has a status of 300 or more, since
+/// the client reads a 1xx or 2xx answer as a success. (A decode or token error may carry a
+/// 200: those are real.) In process and served alike, such a reply fails the call and is a
+/// problem: a test built on it tests nothing the code will meet.
 fn never_returned(error: &Error) -> Option<String> {
-    let status = error.status()?;
+    let status = error.status().filter(|_| error.is_status())?;
     (status.as_u16() < 300).then(|| {
         format!(
-            "an `Err` reply with status {status} is one the client never returns (it reads a status below 300 as no error); script `Ok(..)`, or an error status"
+            "an `Err` status reply of {status} is one the client never returns (it reads a 1xx or 2xx answer as a success); script `Ok(..)`, or a status of 300 or more"
         )
     })
 }
@@ -287,23 +291,20 @@ pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 
 /// What [`FakeCore::verify`] asks of each endpoint, whatever its types.
 trait Check: Send + Sync {
-    /// A line for each queued reply no call used.
-    fn unconsumed(&self) -> Option<String>;
-    /// Replies ever queued.
-    fn queued(&self) -> usize;
+    /// Replies ever queued, and a line for the queued replies no call used, read together.
+    fn check(&self) -> (usize, Option<String>);
 }
 
 impl<C: Send, T: Send> Check for Inner<C, T> {
-    fn queued(&self) -> usize {
-        lock(&self.state).queued
-    }
-
-    fn unconsumed(&self) -> Option<String> {
-        let n = lock(&self.state).queue.len();
-        (n > 0).then(|| {
+    fn check(&self) -> (usize, Option<String>) {
+        let state = lock(&self.state);
+        let (queued, n) = (state.queued, state.queue.len());
+        drop(state);
+        let unconsumed = (n > 0).then(|| {
             let s = if n == 1 { "reply was" } else { "replies were" };
             format!("{}: {n} scripted {s} never used", self.name)
-        })
+        });
+        (queued, unconsumed)
     }
 }
 
@@ -419,17 +420,29 @@ impl FakeCore {
     /// The problems that arose after `mark`: failures recorded since, and the unused replies
     /// of endpoints that queued any since (all of them, without a mark).
     fn problems_since(&self, mark: Option<&Mark>) -> Vec<String> {
+        self.snapshot(mark).0
+    }
+
+    /// The problems since `mark`, and the mark of this moment, read together: what arrives
+    /// meanwhile is in both or in neither, so it is reported once, now or later.
+    fn snapshot(&self, mark: Option<&Mark>) -> (Vec<String>, Mark) {
+        let endpoints = lock(&self.inner.endpoints).clone();
         let failures = lock(&self.inner.failures);
         let mut problems = failures[mark.map_or(0, |m| m.failures)..].to_vec();
+        let mut now = Mark {
+            failures: failures.len(),
+            queued: Vec::with_capacity(endpoints.len()),
+        };
         drop(failures);
-        let endpoints = lock(&self.inner.endpoints).clone();
-        problems.extend(endpoints.iter().enumerate().filter_map(|(i, e)| {
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            let (queued, unconsumed) = endpoint.check();
             let before = mark.and_then(|m| m.queued.get(i)).copied().unwrap_or(0);
-            (mark.is_none() || e.queued() > before)
-                .then(|| e.unconsumed())
-                .flatten()
-        }));
-        problems
+            if mark.is_none() || queued > before {
+                problems.extend(unconsumed);
+            }
+            now.queued.push(queued);
+        }
+        (problems, now)
     }
 
     /// Panics, listing every problem, unless every queued reply was used and every call was
@@ -437,14 +450,7 @@ impl FakeCore {
     /// scripted or called after it.
     #[track_caller]
     pub fn verify(&self) {
-        let problems = self.problems();
-        let mark = Mark {
-            failures: lock(&self.inner.failures).len(),
-            queued: lock(&self.inner.endpoints)
-                .iter()
-                .map(|e| e.queued())
-                .collect(),
-        };
+        let (problems, mark) = self.snapshot(None);
         *lock(&self.inner.verified) = Some(mark);
         if !problems.is_empty() {
             panic!(

@@ -220,9 +220,9 @@ pub trait Encode: Yields {
     /// The value as the answer the decoder turns back into it, or why there is none (a value
     /// that does not serialize, a `Some` the client would read as `None`).
     fn encode(value: Self::Output) -> Result<http::Response<Bytes>, String>;
-    /// The same inside `Response<..>`, whose own status the answer takes: only `Option`
-    /// differs (`None` is then an empty body, which the client reads as `None` with a success
-    /// status; the client takes any status of 400 or more for an error).
+    /// The same inside `Response<..>`, whose own status (a 2xx) the answer takes: only
+    /// `Option` differs (`None` is then an empty body, which the client reads as `None` with a
+    /// success status).
     fn encode_in_response(value: Self::Output) -> Result<http::Response<Bytes>, String> {
         Self::encode(value)
     }

@@ -190,3 +190,28 @@ async fn a_panic_in_a_users_from_str_is_a_400_and_a_problem() {
     assert_eq!(fake.code.call_count(), 1);
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
 }
+
+#[tokio::test]
+async fn status_replies_over_the_wire_a_redirect_sent_a_success_refused() {
+    let fake = EdgesFake::new();
+    let (_sandbox, client) = served(&[&fake]).await;
+    // A 3xx is an error the client returns (it follows no redirect): sent as it is.
+    fake.text
+        .returns(Err(Error::from_status(StatusCode::FOUND, "moved")));
+    let e = client.text(1).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::FOUND));
+    assert_eq!(e.body_text(), Some("moved"));
+    assert!(fake.problems().is_empty());
+    // A 2xx is not an error the client returns: a 500, and one problem.
+    fake.text
+        .returns(Err(Error::from_status(StatusCode::OK, "")));
+    let e = client.text(2).await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(
+        fake.problems(),
+        [
+            "Edges.text: an `Err` status reply of 200 OK is one the client never returns (it reads a 1xx or 2xx answer as a success); script `Ok(..)`, or a status of 300 or more"
+        ]
+    );
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());
+}

@@ -210,7 +210,7 @@ async fn an_error_reply_with_a_success_status_fails_the_call_and_the_fake() {
     let message = panic_of(call).await;
     assert_eq!(
         message,
-        "Appointments.latest: an `Err` reply with status 200 OK is one the client never returns (it reads a status below 300 as no error); script `Ok(..)`, or an error status"
+        "Appointments.latest: an `Err` status reply of 200 OK is one the client never returns (it reads a 1xx or 2xx answer as a success); script `Ok(..)`, or a status of 300 or more"
     );
     assert_eq!(fake.problems(), [message]);
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fake.verify())).is_err());

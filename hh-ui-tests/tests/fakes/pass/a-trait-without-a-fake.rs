@@ -32,6 +32,19 @@ pub trait Things {
     async fn problems(&self) -> Result<(), Error>;
 }
 
+// The client may take the fake's default name when the fake has another, or none.
+#[healthhero_api(client = "ReportsFake", fake = "ReportsDouble")]
+pub trait Reports {
+    #[get("/reports")]
+    async fn list(&self) -> Result<(), Error>;
+}
+
+#[healthhero_api(client = "NotesFake", fake = false)]
+pub trait Notes {
+    #[get("/notes")]
+    async fn list(&self) -> Result<(), Error>;
+}
+
 struct OrdersFake;
 
 async fn calls(fake: ThingsFake) {
@@ -45,6 +58,9 @@ async fn calls(fake: ThingsFake) {
 
 fn main() {
     let _ = OrdersClient::new;
+    let _ = ReportsFake::new;
+    let _ = ReportsDouble::new;
+    let _ = NotesFake::new;
     // The name `OrdersFake` is free for one of the user's own.
     let _ = OrdersFake;
     // Built, not run (no runtime here): what matters is that it compiles.
