@@ -161,8 +161,7 @@ fn a_verify_that_passed_leaves_the_check_on_drop_for_what_came_after() {
     let fake = AppointmentsFake::new();
     fake.verify();
     fake.latest.returns(Ok(None));
-    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
-    let message = dropped.downcast_ref::<String>().unwrap();
+    let message = report_on_drop(fake);
     assert!(
         message.contains("Appointments.latest: 1 scripted reply was never used"),
         "{message}"
@@ -186,12 +185,17 @@ fn a_verify_that_passed_leaves_the_check_on_drop_for_what_came_after() {
         .unwrap();
     runtime.block_on(fake.latest()).unwrap();
     fake.latest.returns(Ok(None));
-    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
-    let message = dropped.downcast_ref::<String>().unwrap();
+    let message = report_on_drop(fake);
     assert!(
         message.contains("Appointments.latest: 1 scripted reply was never used"),
         "{message}"
     );
+}
+
+/// What dropping the last clone of `fake` panics with (on a thread of its own).
+fn report_on_drop(fake: AppointmentsFake) -> String {
+    let dropped = std::thread::spawn(move || drop(fake)).join().unwrap_err();
+    dropped.downcast_ref::<String>().unwrap().clone()
 }
 
 #[tokio::test]
