@@ -174,12 +174,7 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
             )
         }
     };
-    let garbage = Client::builder()
-        .env_with(vars("redis//garbage"))
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string();
+    let garbage = build_error(vars("redis//garbage"));
     assert_eq!(
         garbage.matches("invalid client configuration").count(),
         1,
@@ -190,12 +185,7 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
             garbage.contains("HH_REDIS_URL `redis//garbage` is not a Redis URL"),
             "{garbage}"
         );
-        let hidden = Client::builder()
-            .env_with(vars("redis//hh:hunter2@cache"))
-            .unwrap()
-            .build()
-            .unwrap_err()
-            .to_string();
+        let hidden = build_error(vars("redis//hh:hunter2@cache"));
         assert!(
             hidden.contains("`redis//hh:[redacted]@cache`") && !hidden.contains("hunter2"),
             "{hidden}"
@@ -211,6 +201,16 @@ fn hh_redis_url_is_honoured_or_refused_never_ignored() {
             "{garbage}"
         );
     }
+}
+
+/// The message of the error `build` gives for a builder read from `vars`.
+fn build_error(vars: impl Fn(&str) -> Option<String>) -> String {
+    Client::builder()
+        .env_with(vars)
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string()
 }
 
 /// The environment of a client with a key or a certificate instead of a secret: `extra` added
@@ -271,15 +271,9 @@ fn a_client_key_from_the_environment_stands_in_for_the_secret() {
         ("HH_CLIENT_KEY", pem.clone()),
         ("HH_CLIENT_SECRET", "s3cret".into()),
     ]);
-    let error = Client::builder()
-        .env_with(both)
-        .unwrap()
-        .build()
-        .unwrap_err();
+    let error = build_error(both);
     assert!(
-        error
-            .to_string()
-            .contains("client_secret is set, but the client authenticates with private_key_jwt"),
+        error.contains("client_secret is set, but the client authenticates with private_key_jwt"),
         "{error}"
     );
 
@@ -309,15 +303,9 @@ fn a_client_key_from_the_environment_stands_in_for_the_secret() {
         ("HH_PREVIOUS_CLIENT_KEY", pem.clone()),
         ("HH_PREVIOUS_CLIENT_KEY_ALG", "PS256".into()),
     ]);
-    let error = Client::builder()
-        .env_with(wrong_alg)
-        .unwrap()
-        .build()
-        .unwrap_err();
+    let error = build_error(wrong_alg);
     assert!(
-        error
-            .to_string()
-            .contains("HH_PREVIOUS_CLIENT_KEY_ALG: signing key: a OKP key cannot sign PS256"),
+        error.contains("HH_PREVIOUS_CLIENT_KEY_ALG: signing key: a OKP key cannot sign PS256"),
         "{error}"
     );
 
@@ -326,12 +314,7 @@ fn a_client_key_from_the_environment_stands_in_for_the_secret() {
         ("HH_CLIENT_KEY_FILE", "/nonexistent/key.pem".into()),
         ("HH_DPOP", "perhaps".into()),
     ]);
-    let error = Client::builder()
-        .env_with(broken)
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string();
+    let error = build_error(broken);
     assert!(
         error.contains("HH_CLIENT_KEY_FILE: cannot read /nonexistent/key.pem"),
         "{error}"

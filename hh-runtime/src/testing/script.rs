@@ -400,8 +400,9 @@ impl FakeCore {
         lock(&self.inner.endpoints).push(endpoint);
     }
 
-    /// Records a request a served fake could not read (see `testing::Serve`).
-    pub(crate) fn unreadable(&self, message: String) {
+    /// Records what went wrong serving a call: a request that could not be read, a reply
+    /// that could not be sent (see `testing::Serve`).
+    pub(crate) fn record_problem(&self, message: String) {
         lock(&self.inner.failures).push(message);
     }
 
@@ -414,17 +415,13 @@ impl FakeCore {
     /// What is wrong, if anything: calls that found nothing scripted or whose reply panicked
     /// (or, served over HTTP, that could not be read), and replies queued that no call used.
     pub fn problems(&self) -> Vec<String> {
-        self.problems_since(None)
+        self.snapshot(None).0
     }
 
-    /// The problems that arose after `mark`: failures recorded since, and the unused replies
-    /// of endpoints that queued any since (all of them, without a mark).
-    fn problems_since(&self, mark: Option<&Mark>) -> Vec<String> {
-        self.snapshot(mark).0
-    }
-
-    /// The problems since `mark`, and the mark of this moment, read together: what arrives
-    /// meanwhile is in both or in neither, so it is reported once, now or later.
+    /// The problems that arose after `mark` (failures recorded since, and the unused replies
+    /// of endpoints that queued any since; all of them without a mark), and the mark of this
+    /// moment, read together: what arrives meanwhile is in both or in neither, so it is
+    /// reported once, now or later.
     fn snapshot(&self, mark: Option<&Mark>) -> (Vec<String>, Mark) {
         let endpoints = lock(&self.inner.endpoints).clone();
         let failures = lock(&self.inner.failures);
@@ -473,7 +470,7 @@ impl Drop for FakeCore {
             return;
         }
         let mark = lock(&self.inner.verified).take();
-        let problems = self.problems_since(mark.as_ref());
+        let (problems, _) = self.snapshot(mark.as_ref());
         if !problems.is_empty() {
             panic!(
                 "a fake was dropped without being used as scripted:\n  {}",

@@ -382,7 +382,7 @@ pub fn reply<D: Encode>(
     });
     written.unwrap_or_else(|why| {
         let message = format!("{endpoint}: the reply could not be sent: {why}");
-        core.unreadable(message.clone());
+        core.record_problem(message.clone());
         ServedReply::failed(message)
     })
 }
@@ -432,7 +432,7 @@ pub fn read_call<C>(
 #[doc(hidden)]
 pub fn unreadable(core: &FakeCore, endpoint: &str, what: String) -> ServedReply {
     let message = format!("{endpoint}: the request could not be read: {what}");
-    core.unreadable(message.clone());
+    core.record_problem(message.clone());
     ServedReply::Answer(answer(
         StatusCode::BAD_REQUEST,
         TEXT,

@@ -38,6 +38,21 @@ fn cert_client(
         .unwrap()
 }
 
+/// A TLS sandbox, the certificate (PEM) its CA issued to `cert-clinic`, and a client of
+/// `cert-clinic` authenticating with it (`tls_client_auth`).
+async fn issued_client() -> (Sandbox, String, Client) {
+    let sandbox = tls_sandbox().await;
+    let (cert, key) = sandbox.issue_client_certificate("cert-clinic").unwrap();
+    let client = cert_client(
+        &sandbox,
+        "cert-clinic",
+        &cert,
+        &key,
+        ClientAuth::TlsClientAuth,
+    );
+    (sandbox, cert, client)
+}
+
 /// A self-signed certificate and its key, PEM.
 fn self_signed(name: &str) -> (String, String) {
     let key = rcgen::KeyPair::generate().unwrap();
@@ -69,15 +84,7 @@ fn thumbprint(pem: &str) -> String {
 
 #[tokio::test]
 async fn tls_client_auth_gets_certificate_bound_tokens_with_one_request_for_a_herd() {
-    let sandbox = tls_sandbox().await;
-    let (cert, key) = sandbox.issue_client_certificate("cert-clinic").unwrap();
-    let client = cert_client(
-        &sandbox,
-        "cert-clinic",
-        &cert,
-        &key,
-        ClientAuth::TlsClientAuth,
-    );
+    let (sandbox, cert, client) = issued_client().await;
     let calls = (0..20).map(|_| create(&client));
     for result in futures_util::future::join_all(calls).await {
         result.unwrap();
@@ -132,15 +139,7 @@ async fn self_signed_tls_client_auth_with_a_registered_certificate() {
 
 #[tokio::test]
 async fn a_certificate_bound_token_is_refused_over_another_certificate() {
-    let sandbox = tls_sandbox().await;
-    let (cert, key) = sandbox.issue_client_certificate("cert-clinic").unwrap();
-    let client = cert_client(
-        &sandbox,
-        "cert-clinic",
-        &cert,
-        &key,
-        ClientAuth::TlsClientAuth,
-    );
+    let (sandbox, _, client) = issued_client().await;
     let id = new_traversal(&client).await;
     let token = client.access_token().await.unwrap();
     let url = format!("{}/api/v1/cert-clinic/Traversals/{id}", sandbox.api_url());
